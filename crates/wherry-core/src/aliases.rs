@@ -36,7 +36,10 @@ pub const GIVEN_NAME_ALIASES: &[(&str, &[&str])] = &[
     ("douglas", &["doug", "dougie"]),
     ("edward", &["ted", "ed", "eddie", "ned", "teddy"]),
     ("eleanor", &["ellie", "nell", "nora", "elle"]),
-    ("elizabeth", &["liz", "beth", "betty", "lizzie", "bess", "eliza", "libby"]),
+    (
+        "elizabeth",
+        &["liz", "beth", "betty", "lizzie", "bess", "eliza", "libby"],
+    ),
     ("emily", &["em", "emmy", "millie"]),
     ("frances", &["fran", "frankie", "fanny"]),
     ("francis", &["frank", "fran"]),
@@ -61,7 +64,12 @@ pub const GIVEN_NAME_ALIASES: &[(&str, &[&str])] = &[
     ("kenneth", &["ken", "kenny"]),
     ("leonard", &["len", "lenny", "leo"]),
     ("lawrence", &["larry", "laurie"]),
-    ("margaret", &["peggy", "maggie", "meg", "marge", "margie", "madge", "greta", "rita"]),
+    (
+        "margaret",
+        &[
+            "peggy", "maggie", "meg", "marge", "margie", "madge", "greta", "rita",
+        ],
+    ),
     ("matthew", &["matt", "matty"]),
     ("michael", &["mike", "mick", "mickey", "micky"]),
     ("nicholas", &["nick", "nicky", "nico"]),
@@ -159,7 +167,12 @@ mod tests {
 
     #[test]
     fn the_issue_examples_are_aliases() {
-        for (a, b) in [("bill", "william"), ("peggy", "margaret"), ("jim", "james"), ("will", "billy")] {
+        for (a, b) in [
+            ("bill", "william"),
+            ("peggy", "margaret"),
+            ("jim", "james"),
+            ("will", "billy"),
+        ] {
             assert!(are_aliases(a, b), "{a} {b}");
             assert!(are_aliases(b, a), "{b} {a}");
         }

@@ -76,7 +76,8 @@ impl Date {
         }
         let sep = if s.contains('/') { '/' } else { '-' };
         let parts: Vec<&str> = s.split(sep).collect();
-        let digits = |p: &&str| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit());
+        let digits =
+            |p: &&str| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit());
         if parts.len() != 3 || !parts.iter().all(digits) {
             return fail(DateRule::UnknownFormat);
         }
@@ -104,7 +105,10 @@ impl Date {
     }
 
     fn from_parts(y: &str, m: &str, d: &str) -> Result<Self, Error> {
-        let num = |s: &str| s.parse::<u32>().map_err(|_| Error::Date(DateRule::UnknownFormat));
+        let num = |s: &str| {
+            s.parse::<u32>()
+                .map_err(|_| Error::Date(DateRule::UnknownFormat))
+        };
         let (y, m, d) = (num(y)?, num(m)?, num(d)?);
         let month = u8::try_from(m).map_err(|_| Error::Date(DateRule::MonthOutOfRange))?;
         let day = u8::try_from(d).map_err(|_| Error::Date(DateRule::DayOutOfRange))?;
@@ -244,8 +248,19 @@ mod tests {
 
     #[test]
     fn every_layout_parses_to_the_same_date() {
-        for s in ["1948-03-07", "07/03/1948", "07-03-1948", "19480307", "7/3/1948", " 1948-3-7 "] {
-            assert_eq!(Date::parse(s).unwrap(), Date::new(1948, 3, 7).unwrap(), "{s}");
+        for s in [
+            "1948-03-07",
+            "07/03/1948",
+            "07-03-1948",
+            "19480307",
+            "7/3/1948",
+            " 1948-3-7 ",
+        ] {
+            assert_eq!(
+                Date::parse(s).unwrap(),
+                Date::new(1948, 3, 7).unwrap(),
+                "{s}"
+            );
         }
     }
 

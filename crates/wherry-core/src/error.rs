@@ -54,12 +54,12 @@ impl fmt::Display for NhsNumberRule {
                 f.write_str("it contains a character other than digits, spaces and hyphens")
             }
             Self::WrongLength { digits } => write!(f, "it has {digits} digits, not 10"),
-            Self::CheckDigitTen => {
-                f.write_str("its first nine digits give a Modulus 11 check digit of 10, which is never issued")
-            }
-            Self::CheckDigitMismatch => {
-                f.write_str("the check digit does not match (Modulus 11 over the first nine digits)")
-            }
+            Self::CheckDigitTen => f.write_str(
+                "its first nine digits give a Modulus 11 check digit of 10, which is never issued",
+            ),
+            Self::CheckDigitMismatch => f.write_str(
+                "the check digit does not match (Modulus 11 over the first nine digits)",
+            ),
         }
     }
 }
@@ -121,10 +121,10 @@ impl fmt::Display for DateRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Empty => "it is empty",
-            Self::UnknownFormat => {
-                "expected YYYY-MM-DD, DD/MM/YYYY, DD-MM-YYYY or YYYYMMDD"
+            Self::UnknownFormat => "expected YYYY-MM-DD, DD/MM/YYYY, DD-MM-YYYY or YYYYMMDD",
+            Self::TwoDigitYear => {
+                "the year has two digits; write all four (the century is not guessed)"
             }
-            Self::TwoDigitYear => "the year has two digits; write all four (the century is not guessed)",
             Self::MonthOutOfRange => "the month is not between 1 and 12",
             Self::DayOutOfRange => "that day does not exist in that month",
             Self::TooOld => "the year is before 1850",

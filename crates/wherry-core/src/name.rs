@@ -9,8 +9,24 @@ use serde::{Deserialize, Serialize};
 
 /// Titles dropped from names when normalising (compared after folding).
 pub const HONORIFICS: &[&str] = &[
-    "mr", "mrs", "ms", "miss", "mx", "master", "dr", "prof", "professor", "rev", "revd", "sir",
-    "dame", "lord", "lady", "fr", "sr", "cllr",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "master",
+    "dr",
+    "prof",
+    "professor",
+    "rev",
+    "revd",
+    "sir",
+    "dame",
+    "lord",
+    "lady",
+    "fr",
+    "sr",
+    "cllr",
 ];
 
 /// A name as given, with its normalised form.
@@ -33,7 +49,10 @@ impl Name {
     pub fn new(original: impl Into<String>) -> Self {
         let original = original.into();
         let normalised = normalise(&original);
-        Self { original, normalised }
+        Self {
+            original,
+            normalised,
+        }
     }
 
     /// The name exactly as it was given.

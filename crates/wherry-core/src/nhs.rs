@@ -148,7 +148,11 @@ mod tests {
     #[test]
     fn accepts_known_valid_numbers_in_every_layout() {
         for s in ["9434765919", "943 476 5919", "943-476-5919", " 9434765919 "] {
-            assert_eq!(NhsNumber::parse(s).unwrap().to_string(), "9434765919", "{s}");
+            assert_eq!(
+                NhsNumber::parse(s).unwrap().to_string(),
+                "9434765919",
+                "{s}"
+            );
         }
         // Weighted sum 9 + 2 = 11: remainder 0, so the check digit is 0, not 11.
         assert!(NhsNumber::parse("0100000010").is_ok());
@@ -160,7 +164,10 @@ mod tests {
         assert_eq!(rule(" - "), NhsNumberRule::Empty);
         assert_eq!(rule("943476591X"), NhsNumberRule::NonDigit);
         assert_eq!(rule("943476591"), NhsNumberRule::WrongLength { digits: 9 });
-        assert_eq!(rule("94347659190"), NhsNumberRule::WrongLength { digits: 11 });
+        assert_eq!(
+            rule("94347659190"),
+            NhsNumberRule::WrongLength { digits: 11 }
+        );
         assert_eq!(rule("9434765918"), NhsNumberRule::CheckDigitMismatch);
         // 123456789: sum = 10+18+24+28+30+30+28+24+18 = 210, 210 % 11 = 1, 11-1 = 10.
         assert_eq!(rule("1234567890"), NhsNumberRule::CheckDigitTen);

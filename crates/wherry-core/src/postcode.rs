@@ -51,7 +51,9 @@ impl Postcode {
         }
         let (outward, inward) = compact.split_at(compact.len() - 3);
         if outward == b"GIR" && inward == b"0AA" {
-            return Ok(Self { text: "GIR 0AA".into() });
+            return Ok(Self {
+                text: "GIR 0AA".into(),
+            });
         }
         let inward_ok = inward[0].is_ascii_digit()
             && inward[1..]

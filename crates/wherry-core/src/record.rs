@@ -204,7 +204,9 @@ impl fmt::Debug for PersonRecord {
 /// Whether `s` is a plausible UPRN: 1 to 12 digits, not all zero.
 pub fn is_valid_uprn(s: &str) -> bool {
     let s = s.trim();
-    (1..=12).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) && s.bytes().any(|b| b != b'0')
+    (1..=12).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && s.bytes().any(|b| b != b'0')
 }
 
 #[cfg(test)]
@@ -221,7 +223,12 @@ mod tests {
 
     #[test]
     fn sex_codes() {
-        for (s, want) in [("M", Sex::Male), ("female", Sex::Female), ("2", Sex::Female), (" u ", Sex::Unknown)] {
+        for (s, want) in [
+            ("M", Sex::Male),
+            ("female", Sex::Female),
+            ("2", Sex::Female),
+            (" u ", Sex::Unknown),
+        ] {
             assert_eq!(s.parse::<Sex>().unwrap(), want);
         }
         assert!("yes".parse::<Sex>().is_err());

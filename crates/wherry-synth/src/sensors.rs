@@ -1,0 +1,949 @@
+//! Sensor uplinks as ChirpStack v4 uplink events (one JSON object a line):
+//! five devices in each consenting resident's home, plus roadside traffic
+//! counters and library footfall counters, over the 30 days before the
+//! reference date, with planted anomalies.
+//!
+//! Routines are modelled in UK local time (GMT or BST); uplinks carry UTC.
+//! Uplinks are generated one day at a time, so memory does not grow with
+//! the length of the window.
+
+use std::io::Write;
+
+use base64::Engine;
+use serde::Serialize;
+use wherry_core::Date;
+
+use crate::rng::Rng;
+use crate::tables::DISTRICTS;
+
+/// Days of sensor data.
+pub const SENSOR_DAYS: i64 = 30;
+
+/// The kinds of device, with the fPort their payload uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceKind {
+    /// Smart plug under the kettle (fPort 10).
+    KettlePlug,
+    /// Contact sensor on the medication drawer (fPort 20).
+    MedicationDrawer,
+    /// Contact sensor on the front door (fPort 20).
+    FrontDoor,
+    /// Passive infrared motion sensor (fPort 30).
+    PirMotion,
+    /// Room temperature and humidity (fPort 40).
+    RoomTemperature,
+    /// Roadside traffic counter (fPort 50).
+    TrafficCounter,
+    /// Library entrance footfall counter (fPort 60).
+    LibraryFootfall,
+}
+
+impl DeviceKind {
+    /// The code used in files.
+    pub fn code(self) -> &'static str {
+        match self {
+            DeviceKind::KettlePlug => "kettle_plug",
+            DeviceKind::MedicationDrawer => "medication_drawer",
+            DeviceKind::FrontDoor => "front_door",
+            DeviceKind::PirMotion => "pir_motion",
+            DeviceKind::RoomTemperature => "room_temperature",
+            DeviceKind::TrafficCounter => "traffic_counter",
+            DeviceKind::LibraryFootfall => "library_footfall",
+        }
+    }
+
+    /// The LoRaWAN frame port its payload is sent on.
+    pub fn f_port(self) -> u8 {
+        match self {
+            DeviceKind::KettlePlug => 10,
+            DeviceKind::MedicationDrawer | DeviceKind::FrontDoor => 20,
+            DeviceKind::PirMotion => 30,
+            DeviceKind::RoomTemperature => 40,
+            DeviceKind::TrafficCounter => 50,
+            DeviceKind::LibraryFootfall => 60,
+        }
+    }
+
+    fn profile_name(self) -> &'static str {
+        match self {
+            DeviceKind::KettlePlug => "Smart plug (kettle)",
+            DeviceKind::MedicationDrawer | DeviceKind::FrontDoor => "Door/drawer contact",
+            DeviceKind::PirMotion => "PIR motion",
+            DeviceKind::RoomTemperature => "Temperature and humidity",
+            DeviceKind::TrafficCounter => "Traffic counter",
+            DeviceKind::LibraryFootfall => "Footfall counter",
+        }
+    }
+}
+
+/// A home with sensors: whose, and where.
+#[derive(Debug, Clone)]
+pub struct SensorHome {
+    /// Ground-truth resident id.
+    pub entity_id: String,
+    /// The resident's record id in adult social care (who arranged the sensors).
+    pub social_care_record_id: String,
+    /// Property.
+    pub uprn: String,
+    /// Postcode.
+    pub postcode: String,
+    /// Index into [`DISTRICTS`].
+    pub district: usize,
+}
+
+/// What the sensor files hold, counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SensorCounts {
+    /// Homes with sensors.
+    pub homes: u64,
+    /// Devices.
+    pub devices: u64,
+    /// Uplink events.
+    pub uplinks: u64,
+    /// Planted anomalies.
+    pub anomalies: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Anomaly {
+    KettleUnused,
+    NoMovement,
+    ColdHome,
+    MedicationMissed,
+    NightDoor,
+}
+
+impl Anomaly {
+    fn code(self) -> &'static str {
+        match self {
+            Anomaly::KettleUnused => "kettle_unused",
+            Anomaly::NoMovement => "no_movement",
+            Anomaly::ColdHome => "cold_home",
+            Anomaly::MedicationMissed => "medication_missed",
+            Anomaly::NightDoor => "night_door_opening",
+        }
+    }
+    fn device(self) -> DeviceKind {
+        match self {
+            Anomaly::KettleUnused => DeviceKind::KettlePlug,
+            Anomaly::NoMovement => DeviceKind::PirMotion,
+            Anomaly::ColdHome => DeviceKind::RoomTemperature,
+            Anomaly::MedicationMissed => DeviceKind::MedicationDrawer,
+            Anomaly::NightDoor => DeviceKind::FrontDoor,
+        }
+    }
+}
+
+struct Device {
+    dev_eui: String,
+    dev_addr: String,
+    kind: DeviceKind,
+    home: Option<usize>,
+    district: usize,
+    site: String,
+    f_cnt: u32,
+    counter: u32,
+    energy_wh: u32,
+    battery_mv: u16,
+}
+
+struct HomePlan {
+    wake_min: i64,
+    bed_min: i64,
+    anomaly: Option<(Anomaly, i64, i64)>,
+}
+
+/// A reading, encoded both as the raw payload and as the decoded object
+/// ChirpStack adds when the device profile has a codec.
+#[derive(Debug, Clone, Copy)]
+enum Reading {
+    Plug {
+        on: bool,
+        power_w: u16,
+        energy_wh: u32,
+    },
+    Contact {
+        open: bool,
+        count: u16,
+        battery_mv: u16,
+    },
+    Motion {
+        count: u16,
+        battery_mv: u16,
+    },
+    Climate {
+        centi_c: i16,
+        humidity: u8,
+        battery_mv: u16,
+    },
+    Traffic {
+        vehicles: u16,
+        cyclists: u16,
+        speed_kmh: u8,
+    },
+    Footfall {
+        inward: u16,
+        outward: u16,
+    },
+}
+
+impl Reading {
+    fn payload(self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(7);
+        match self {
+            Reading::Plug {
+                on,
+                power_w,
+                energy_wh,
+            } => {
+                b.push(u8::from(on));
+                b.extend(power_w.to_be_bytes());
+                b.extend(energy_wh.to_be_bytes());
+            }
+            Reading::Contact {
+                open,
+                count,
+                battery_mv,
+            } => {
+                b.push(u8::from(open));
+                b.extend(count.to_be_bytes());
+                b.extend(battery_mv.to_be_bytes());
+            }
+            Reading::Motion { count, battery_mv } => {
+                b.extend(count.to_be_bytes());
+                b.extend(battery_mv.to_be_bytes());
+            }
+            Reading::Climate {
+                centi_c,
+                humidity,
+                battery_mv,
+            } => {
+                b.extend(centi_c.to_be_bytes());
+                b.push(humidity);
+                b.extend(battery_mv.to_be_bytes());
+            }
+            Reading::Traffic {
+                vehicles,
+                cyclists,
+                speed_kmh,
+            } => {
+                b.extend(vehicles.to_be_bytes());
+                b.extend(cyclists.to_be_bytes());
+                b.push(speed_kmh);
+            }
+            Reading::Footfall { inward, outward } => {
+                b.extend(inward.to_be_bytes());
+                b.extend(outward.to_be_bytes());
+            }
+        }
+        b
+    }
+
+    fn object(self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Reading::Plug {
+                on,
+                power_w,
+                energy_wh,
+            } => {
+                json!({"state": if on { "on" } else { "off" }, "powerW": power_w, "energyWh": energy_wh})
+            }
+            Reading::Contact {
+                open,
+                count,
+                battery_mv,
+            } => {
+                json!({"open": open, "openCount": count, "batteryMv": battery_mv})
+            }
+            Reading::Motion { count, battery_mv } => {
+                json!({"motionCount": count, "batteryMv": battery_mv})
+            }
+            Reading::Climate {
+                centi_c,
+                humidity,
+                battery_mv,
+            } => json!({
+                "temperatureC": f64::from(centi_c) / 100.0, "humidityPercent": humidity, "batteryMv": battery_mv
+            }),
+            Reading::Traffic {
+                vehicles,
+                cyclists,
+                speed_kmh,
+            } => {
+                json!({"vehicles": vehicles, "cyclists": cyclists, "averageSpeedKmh": speed_kmh})
+            }
+            Reading::Footfall { inward, outward } => json!({"in": inward, "out": outward}),
+        }
+    }
+}
+
+/// Seconds since the epoch as RFC 3339 UTC with milliseconds.
+pub fn rfc3339(secs: i64, millis: u16) -> String {
+    let d = Date::from_days_since_epoch(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{d}T{:02}:{:02}:{:02}.{millis:03}Z",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
+}
+
+fn last_sunday(year: i32, month: u8) -> Date {
+    let mut d =
+        Date::new(year, month, wherry_core::date::days_in_month(year, month)).expect("month end");
+    while d.weekday() != 6 {
+        d = d.add_days(-1);
+    }
+    d
+}
+
+/// UK local time's offset from UTC in seconds at `utc_secs` (BST: from 01:00
+/// UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October).
+pub fn uk_offset(utc_secs: i64) -> i64 {
+    let year = Date::from_days_since_epoch(utc_secs.div_euclid(86_400)).year();
+    let start = last_sunday(year, 3).days_since_epoch() * 86_400 + 3600;
+    let end = last_sunday(year, 10).days_since_epoch() * 86_400 + 3600;
+    if (start..end).contains(&utc_secs) {
+        3600
+    } else {
+        0
+    }
+}
+
+/// UTC seconds of a local wall-clock time (minutes after local midnight) on `day`.
+fn local_to_utc(day: Date, minute: i64) -> i64 {
+    let naive = day.days_since_epoch() * 86_400 + minute * 60;
+    naive - uk_offset(naive - 3600)
+}
+
+struct Up {
+    t: i64,
+    millis: u16,
+    dev: usize,
+    reading: Reading,
+}
+
+/// Writes `devices.csv`, `uplinks.jsonl` and the anomaly truth.
+pub fn generate(
+    seed: u64,
+    as_of: Date,
+    residents: u64,
+    homes: &[SensorHome],
+    devices_csv: &mut dyn Write,
+    uplinks: &mut dyn Write,
+    truth: &mut dyn Write,
+    progress: &mut dyn FnMut(u64),
+) -> std::io::Result<SensorCounts> {
+    let mut rng = Rng::derive(seed, 0x5E45, 0);
+    let first_day = as_of.add_days(-SENSOR_DAYS);
+    let mut devices = Vec::new();
+    let mut plans = Vec::new();
+    let mut counts = SensorCounts {
+        homes: homes.len() as u64,
+        ..Default::default()
+    };
+    let mut eui = 0u64;
+    let mut new_device = |rng: &mut Rng, kind, home, district, site: String| {
+        eui += 1;
+        Device {
+            dev_eui: format!("70b3d57ed0{:06x}", (eui * 0x9E37 + seed) & 0xff_ffff),
+            dev_addr: format!("{:08x}", rng.next_u64() as u32 & 0x01ff_ffff | 0x2600_0000),
+            kind,
+            home,
+            district,
+            site,
+            f_cnt: rng.range(0, 5000) as u32,
+            counter: rng.range(0, 2000) as u32,
+            energy_wh: rng.range(10_000, 90_000) as u32,
+            battery_mv: rng.range(2900, 3600) as u16,
+        }
+    };
+    writeln!(truth, "entity_id,dev_eui,device_kind,anomaly,start,end")?;
+    for (i, h) in homes.iter().enumerate() {
+        let mut hr = Rng::derive(seed, 0x5E46, i as u64);
+        for (kind, place) in [
+            (DeviceKind::KettlePlug, "kitchen"),
+            (DeviceKind::MedicationDrawer, "kitchen"),
+            (DeviceKind::FrontDoor, "hallway"),
+            (DeviceKind::PirMotion, "living_room"),
+            (DeviceKind::RoomTemperature, "living_room"),
+        ] {
+            devices.push(new_device(
+                &mut hr,
+                kind,
+                Some(i),
+                h.district,
+                place.to_string(),
+            ));
+        }
+        let anomaly = hr.chance(0.35).then(|| {
+            let kind = *hr.pick(&[
+                Anomaly::KettleUnused,
+                Anomaly::NoMovement,
+                Anomaly::ColdHome,
+                Anomaly::MedicationMissed,
+                Anomaly::NightDoor,
+            ]);
+            let day = first_day.add_days(hr.range(5, SENSOR_DAYS - 3));
+            let (start_min, hours) = match kind {
+                Anomaly::KettleUnused => (6 * 60, 30),
+                Anomaly::NoMovement => (hr.range(10 * 60, 16 * 60), 14),
+                Anomaly::ColdHome => (0, 60),
+                Anomaly::MedicationMissed => (0, 24),
+                Anomaly::NightDoor => (hr.range(60, 4 * 60), 0),
+            };
+            let start = local_to_utc(day, start_min);
+            let end = start + hours * 3600 + if hours == 0 { 600 } else { 0 };
+            (kind, start, end)
+        });
+        if let Some((kind, start, end)) = anomaly {
+            let dev = devices
+                .iter()
+                .rposition(|d| d.home == Some(i) && d.kind == kind.device())
+                .expect("device");
+            writeln!(
+                truth,
+                "{},{},{},{},{},{}",
+                h.entity_id,
+                devices[dev].dev_eui,
+                kind.device().code(),
+                kind.code(),
+                rfc3339(start, 0),
+                rfc3339(end, 0)
+            )?;
+            counts.anomalies += 1;
+        }
+        plans.push(HomePlan {
+            wake_min: hr.range(6 * 60, 8 * 60 + 30),
+            bed_min: hr.range(21 * 60 + 30, 23 * 60 + 30),
+            anomaly,
+        });
+    }
+    let traffic = (residents / 20_000).max(3);
+    let libraries = (residents / 30_000).max(2);
+    for k in 0..traffic {
+        let district = (k as usize * 7) % DISTRICTS.len();
+        let site = format!(
+            "{} {} Road counter",
+            DISTRICTS[district].town,
+            crate::tables::STREET_STEMS[k as usize % 20]
+        );
+        devices.push(new_device(
+            &mut rng,
+            DeviceKind::TrafficCounter,
+            None,
+            district,
+            site,
+        ));
+    }
+    for k in 0..libraries {
+        let district = (k as usize * 5 + 1) % DISTRICTS.len();
+        let site = format!("{} Library entrance", DISTRICTS[district].town);
+        devices.push(new_device(
+            &mut rng,
+            DeviceKind::LibraryFootfall,
+            None,
+            district,
+            site,
+        ));
+    }
+    counts.devices = devices.len() as u64;
+    writeln!(
+        devices_csv,
+        "dev_eui,device_name,kind,f_port,social_care_record_id,uprn,postcode,placement,latitude,longitude,installed_on"
+    )?;
+    for d in &devices {
+        let (sc, uprn, pc, lat, lon) = match d.home {
+            Some(h) => (
+                homes[h].social_care_record_id.as_str(),
+                homes[h].uprn.as_str(),
+                homes[h].postcode.as_str(),
+                String::new(),
+                String::new(),
+            ),
+            None => {
+                let dist = &DISTRICTS[d.district];
+                (
+                    "",
+                    "",
+                    "",
+                    format!("{:.5}", dist.lat + 0.004),
+                    format!("{:.5}", dist.lon - 0.003),
+                )
+            }
+        };
+        let installed = first_day.add_days(-rng.range(30, 700));
+        writeln!(
+            devices_csv,
+            "{},{},{},{},{},{},{},{},{},{},{}",
+            d.dev_eui,
+            device_name(d),
+            d.kind.code(),
+            d.kind.f_port(),
+            sc,
+            uprn,
+            pc,
+            d.site,
+            lat,
+            lon,
+            installed
+        )?;
+    }
+
+    let gateways: Vec<String> = (0..DISTRICTS.len())
+        .map(|i| format!("00800000a000{:04x}", i * 37 + 11))
+        .collect();
+    let application_ids = [
+        Rng::derive(seed, 0xA9, 0).uuid(),
+        Rng::derive(seed, 0xA9, 1).uuid(),
+    ];
+    let tenant_id = Rng::derive(seed, 0xA9, 2).uuid();
+    let profile_ids: Vec<String> = (0..7).map(|k| Rng::derive(seed, 0xA8, k).uuid()).collect();
+    let mut line = Vec::with_capacity(1024);
+    for day_index in 0..SENSOR_DAYS {
+        let day = first_day.add_days(day_index);
+        let mut dr = Rng::derive(seed, 0x5E47, day_index as u64);
+        let mut ups: Vec<Up> = Vec::new();
+        for (dev_index, d) in devices.iter_mut().enumerate() {
+            day_uplinks(
+                d,
+                dev_index,
+                d.home.map(|h| &plans[h]),
+                day,
+                &mut dr,
+                &mut ups,
+            );
+        }
+        ups.sort_by(|a, b| (a.t, a.millis, a.dev).cmp(&(b.t, b.millis, b.dev)));
+        for u in &ups {
+            let d = &mut devices[u.dev];
+            d.f_cnt += 1;
+            line.clear();
+            let kind_index = [
+                DeviceKind::KettlePlug,
+                DeviceKind::MedicationDrawer,
+                DeviceKind::FrontDoor,
+                DeviceKind::PirMotion,
+                DeviceKind::RoomTemperature,
+                DeviceKind::TrafficCounter,
+                DeviceKind::LibraryFootfall,
+            ]
+            .iter()
+            .position(|k| *k == d.kind)
+            .expect("kind");
+            let home = d.home.is_some();
+            let event = UplinkEvent {
+                deduplication_id: dr.uuid(),
+                time: rfc3339(u.t, u.millis),
+                device_info: DeviceInfo {
+                    tenant_id: &tenant_id,
+                    tenant_name: "Norfolk County Council",
+                    application_id: &application_ids[usize::from(!home)],
+                    application_name: if home {
+                        "tec-home-sensors"
+                    } else {
+                        "street-and-library-counters"
+                    },
+                    device_profile_id: &profile_ids[kind_index],
+                    device_profile_name: d.kind.profile_name(),
+                    device_name: device_name(d),
+                    dev_eui: &d.dev_eui,
+                    device_class_enabled: "CLASS_A",
+                    tags: Tags {
+                        kind: d.kind.code(),
+                    },
+                },
+                dev_addr: &d.dev_addr,
+                adr: true,
+                dr: 5,
+                f_cnt: d.f_cnt,
+                f_port: d.kind.f_port(),
+                confirmed: false,
+                data: base64::engine::general_purpose::STANDARD.encode(u.reading.payload()),
+                object: u.reading.object(),
+                rx_info: [RxInfo {
+                    gateway_id: &gateways[d.district],
+                    uplink_id: dr.next_u64() as u32,
+                    gw_time: rfc3339(u.t, u.millis),
+                    ns_time: rfc3339(u.t, u.millis.saturating_add(40).min(999)),
+                    rssi: -(dr.range(60, 121) as i32),
+                    snr: (dr.range(-100, 110) as f64) / 10.0,
+                    channel: dr.below(8) as u8,
+                    location: Location {
+                        latitude: DISTRICTS[d.district].lat,
+                        longitude: DISTRICTS[d.district].lon,
+                    },
+                    context: base64::engine::general_purpose::STANDARD
+                        .encode((u.t as u32).to_be_bytes()),
+                    crc_status: "CRC_OK",
+                }],
+                tx_info: TxInfo {
+                    frequency: [868_100_000, 868_300_000, 868_500_000][dr.below(3) as usize],
+                    modulation: Modulation {
+                        lora: Lora {
+                            bandwidth: 125_000,
+                            spreading_factor: 7,
+                            code_rate: "CR_4_5",
+                        },
+                    },
+                },
+            };
+            serde_json::to_writer(&mut line, &event).map_err(std::io::Error::other)?;
+            line.push(b'\n');
+            uplinks.write_all(&line)?;
+            counts.uplinks += 1;
+        }
+        progress(1);
+    }
+    Ok(counts)
+}
+
+fn device_name(d: &Device) -> String {
+    format!("{}-{}", d.kind.code().replace('_', "-"), &d.dev_eui[10..])
+}
+
+fn in_anomaly(plan: Option<&HomePlan>, kinds: &[Anomaly], t: i64) -> bool {
+    plan.and_then(|p| p.anomaly)
+        .is_some_and(|(k, start, end)| kinds.contains(&k) && (start..end).contains(&t))
+}
+
+/// One device's uplinks for one day.
+fn day_uplinks(
+    d: &mut Device,
+    dev: usize,
+    plan: Option<&HomePlan>,
+    day: Date,
+    rng: &mut Rng,
+    out: &mut Vec<Up>,
+) {
+    let mut push = |t: i64, rng: &mut Rng, reading| {
+        out.push(Up {
+            t,
+            millis: rng.below(1000) as u16,
+            dev,
+            reading,
+        })
+    };
+    if rng.chance(0.02) {
+        d.battery_mv = d.battery_mv.saturating_sub(1).max(2600);
+    }
+    let hour = |h: i64| local_to_utc(day, h * 60);
+    match d.kind {
+        DeviceKind::KettlePlug => {
+            let p = plan.expect("home device");
+            let wake = p.wake_min + rng.range(-20, 21);
+            let mut uses = vec![wake + rng.range(5, 25)];
+            for centre in [10 * 60 + 30, 13 * 60, 15 * 60 + 30, 18 * 60, 20 * 60 + 30] {
+                if rng.chance(0.75) {
+                    uses.push(centre + rng.range(-40, 41));
+                }
+            }
+            for m in uses {
+                let on = local_to_utc(day, m) + rng.range(0, 60);
+                if in_anomaly(plan, &[Anomaly::KettleUnused, Anomaly::NoMovement], on) {
+                    continue;
+                }
+                let secs = rng.range(150, 260);
+                let power_w = rng.range(2700, 3000) as u16;
+                push(
+                    on,
+                    rng,
+                    Reading::Plug {
+                        on: true,
+                        power_w,
+                        energy_wh: d.energy_wh,
+                    },
+                );
+                d.energy_wh += (secs * 2850 / 3600) as u32;
+                push(
+                    on + secs,
+                    rng,
+                    Reading::Plug {
+                        on: false,
+                        power_w: 0,
+                        energy_wh: d.energy_wh,
+                    },
+                );
+            }
+            for h in [0, 6, 12, 18] {
+                push(
+                    hour(h) + 17,
+                    rng,
+                    Reading::Plug {
+                        on: false,
+                        power_w: 0,
+                        energy_wh: d.energy_wh,
+                    },
+                );
+            }
+        }
+        DeviceKind::MedicationDrawer | DeviceKind::FrontDoor => {
+            let p = plan.expect("home device");
+            let drawer = d.kind == DeviceKind::MedicationDrawer;
+            let mut opens: Vec<i64> = Vec::new();
+            if drawer {
+                opens.push(p.wake_min + 30 + rng.range(-15, 30));
+                opens.push(20 * 60 + rng.range(-30, 31));
+            } else {
+                for _ in 0..rng.range(1, 4) {
+                    opens.push(rng.range(9 * 60, 19 * 60));
+                }
+            }
+            let blocked: &[Anomaly] = if drawer {
+                &[Anomaly::MedicationMissed, Anomaly::NoMovement]
+            } else {
+                &[Anomaly::NoMovement]
+            };
+            let mut times: Vec<i64> = opens
+                .into_iter()
+                .map(|m| local_to_utc(day, m) + rng.range(0, 60))
+                .filter(|&t| !in_anomaly(plan, blocked, t))
+                .collect();
+            if !drawer {
+                if let Some((Anomaly::NightDoor, start, _)) = p.anomaly {
+                    if (hour(0)..hour(24)).contains(&start) {
+                        times.push(start + 30);
+                    }
+                }
+            }
+            for t in times {
+                d.counter = d.counter.wrapping_add(1);
+                push(
+                    t,
+                    rng,
+                    Reading::Contact {
+                        open: true,
+                        count: d.counter as u16,
+                        battery_mv: d.battery_mv,
+                    },
+                );
+                push(
+                    t + rng.range(20, 150),
+                    rng,
+                    Reading::Contact {
+                        open: false,
+                        count: d.counter as u16,
+                        battery_mv: d.battery_mv,
+                    },
+                );
+            }
+            for h in [3, 15] {
+                push(
+                    hour(h) + 41,
+                    rng,
+                    Reading::Contact {
+                        open: false,
+                        count: d.counter as u16,
+                        battery_mv: d.battery_mv,
+                    },
+                );
+            }
+        }
+        DeviceKind::PirMotion => {
+            let p = plan.expect("home device");
+            for h in 0..24 {
+                let t = hour(h + 1) - 60 + rng.range(0, 30);
+                let awake = (p.wake_min..p.bed_min).contains(&(h * 60 + 30));
+                let count = if in_anomaly(plan, &[Anomaly::NoMovement], t)
+                    || in_anomaly(plan, &[Anomaly::NoMovement], t - 3000)
+                {
+                    0
+                } else {
+                    rng.poisson(if awake { 14.0 } else { 0.4 })
+                };
+                push(
+                    t,
+                    rng,
+                    Reading::Motion {
+                        count: count as u16,
+                        battery_mv: d.battery_mv,
+                    },
+                );
+            }
+        }
+        DeviceKind::RoomTemperature => {
+            let p = plan.expect("home device");
+            for h in 0..24 {
+                let t = hour(h) + 300 + rng.range(0, 60);
+                let awake = (p.wake_min..p.bed_min).contains(&(h * 60));
+                let mut c = if awake { 20.0 } else { 17.5 } + rng.normal() * 0.4;
+                if in_anomaly(plan, &[Anomaly::ColdHome], t) {
+                    c = 12.5 + rng.normal() * 0.6;
+                }
+                let humidity = (50.0 + rng.normal() * 5.0).clamp(30.0, 80.0) as u8;
+                push(
+                    t,
+                    rng,
+                    Reading::Climate {
+                        centi_c: (c * 100.0) as i16,
+                        humidity,
+                        battery_mv: d.battery_mv,
+                    },
+                );
+            }
+        }
+        DeviceKind::TrafficCounter => {
+            let weekend = day.weekday() >= 5;
+            for h in 0..24 {
+                let peak = (-((h as f64 - 8.0).powi(2)) / 3.0).exp()
+                    + (-((h as f64 - 17.0).powi(2)) / 4.0).exp();
+                let base = 20.0
+                    + 400.0 * peak * if weekend { 0.5 } else { 1.0 }
+                    + if (7..20).contains(&h) { 120.0 } else { 0.0 };
+                let vehicles = rng.poisson(base) as u16;
+                let cyclists = rng.poisson(base / 25.0) as u16;
+                let speed_kmh = rng.range(28, 52) as u8;
+                push(
+                    hour(h + 1) - 5,
+                    rng,
+                    Reading::Traffic {
+                        vehicles,
+                        cyclists,
+                        speed_kmh,
+                    },
+                );
+            }
+        }
+        DeviceKind::LibraryFootfall => {
+            let open = day.weekday() < 6;
+            for h in 0..24 {
+                let visitors = if open && (9..17).contains(&h) {
+                    rng.poisson(if h == 12 || h == 15 { 35.0 } else { 20.0 })
+                } else {
+                    0
+                };
+                let leaving = if open && (9..18).contains(&h) {
+                    visitors.saturating_sub(rng.below(3) as u32)
+                } else {
+                    0
+                };
+                push(
+                    hour(h + 1) - 8,
+                    rng,
+                    Reading::Footfall {
+                        inward: visitors as u16,
+                        outward: leaving as u16,
+                    },
+                );
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UplinkEvent<'a> {
+    deduplication_id: String,
+    time: String,
+    device_info: DeviceInfo<'a>,
+    dev_addr: &'a str,
+    adr: bool,
+    dr: u8,
+    f_cnt: u32,
+    f_port: u8,
+    confirmed: bool,
+    data: String,
+    object: serde_json::Value,
+    rx_info: [RxInfo<'a>; 1],
+    tx_info: TxInfo,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeviceInfo<'a> {
+    tenant_id: &'a str,
+    tenant_name: &'static str,
+    application_id: &'a str,
+    application_name: &'static str,
+    device_profile_id: &'a str,
+    device_profile_name: &'static str,
+    device_name: String,
+    dev_eui: &'a str,
+    device_class_enabled: &'static str,
+    tags: Tags,
+}
+
+#[derive(Serialize)]
+struct Tags {
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RxInfo<'a> {
+    gateway_id: &'a str,
+    uplink_id: u32,
+    gw_time: String,
+    ns_time: String,
+    rssi: i32,
+    snr: f64,
+    channel: u8,
+    location: Location,
+    context: String,
+    crc_status: &'static str,
+}
+
+#[derive(Serialize)]
+struct Location {
+    latitude: f64,
+    longitude: f64,
+}
+
+#[derive(Serialize)]
+struct TxInfo {
+    frequency: u32,
+    modulation: Modulation,
+}
+
+#[derive(Serialize)]
+struct Modulation {
+    lora: Lora,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Lora {
+    bandwidth: u32,
+    spreading_factor: u8,
+    code_rate: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bst_starts_and_ends_on_the_last_sundays() {
+        // 2026: BST from 29 March 01:00 UTC to 25 October 01:00 UTC.
+        let at =
+            |y, m, d, h: i64| Date::new(y, m, d).unwrap().days_since_epoch() * 86_400 + h * 3600;
+        assert_eq!(uk_offset(at(2026, 3, 29, 0)), 0);
+        assert_eq!(uk_offset(at(2026, 3, 29, 1)), 3600);
+        assert_eq!(uk_offset(at(2026, 10, 25, 0)), 3600);
+        assert_eq!(uk_offset(at(2026, 10, 25, 1)), 0);
+        assert_eq!(
+            rfc3339(at(2026, 10, 25, 1) + 61, 7),
+            "2026-10-25T01:01:01.007Z"
+        );
+    }
+
+    #[test]
+    fn payloads_have_the_documented_layout() {
+        let p = Reading::Climate {
+            centi_c: -150,
+            humidity: 55,
+            battery_mv: 3000,
+        }
+        .payload();
+        assert_eq!(p, vec![0xFF, 0x6A, 55, 0x0B, 0xB8]);
+        let p = Reading::Plug {
+            on: true,
+            power_w: 2850,
+            energy_wh: 1,
+        }
+        .payload();
+        assert_eq!(p, vec![1, 0x0B, 0x22, 0, 0, 0, 1]);
+    }
+}
