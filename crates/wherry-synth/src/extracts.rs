@@ -379,14 +379,15 @@ pub fn csv_fields(
     }
 }
 
-/// Breaks a CSV row in the way `kind` says.
+/// Breaks a CSV row in the way `kind` says. Returns the index of a field that
+/// must be written raw (the one given a stray quote).
 pub fn break_csv(
     source: Source,
     fields: &mut Vec<String>,
     kind: BadKind,
     r: &Resident,
     rng: &mut Rng,
-) {
+) -> Option<usize> {
     let (dob, pc, nhs, family) = roles(source);
     match kind {
         BadKind::ImpossibleDate => fields[dob] = format_impossible_date(source, r.dob.year(), rng),
@@ -414,20 +415,22 @@ pub fn break_csv(
                 .max(1);
             let at = at.min(name.len());
             name.insert(at, '"');
+            return Some(family);
         }
         BadKind::TruncatedJson => unreachable!("CSV rows are not truncated JSON"),
     }
+    None
 }
 
 /// Writes one CSV line. Fields with commas, quotes or line breaks are quoted,
-/// except in a row broken with a stray quote, which is written raw.
-pub fn write_csv_line(out: &mut Vec<u8>, fields: &[impl AsRef<str>], raw: bool) {
+/// except field `raw` (a field broken with a stray quote), written as it is.
+pub fn write_csv_line(out: &mut Vec<u8>, fields: &[impl AsRef<str>], raw: Option<usize>) {
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         let f = f.as_ref();
-        if !raw && f.contains([',', '"', '\n', '\r']) {
+        if raw != Some(i) && f.contains([',', '"', '\n', '\r']) {
             out.push(b'"');
             out.extend_from_slice(f.replace('"', "\"\"").as_bytes());
             out.push(b'"');
@@ -694,14 +697,20 @@ mod tests {
     #[test]
     fn csv_lines_quote_what_needs_quoting() {
         let mut out = Vec::new();
-        write_csv_line(&mut out, &["a", "b,c", "d\"e"], false);
-        assert_eq!(String::from_utf8(out).unwrap(), "a,\"b,c\",\"d\"\"e\"\n");
+        write_csv_line(&mut out, &["a", "b,c", "d\"e"], None);
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            "a,\"b,c\",\"d\"\"e\"\n"
+        );
+        out.clear();
+        write_csv_line(&mut out, &["Sm\"ith", "b,c"], Some(0));
+        assert_eq!(String::from_utf8(out).unwrap(), "Sm\"ith,\"b,c\"\n");
     }
 
     proptest! {
         #[test]
         fn malformed_postcodes_never_parse(seed in any::<u64>(), i in 0usize..40) {
-            let mut rng = Rng::new(seed);
+            let mut rng = crate::rng::Rng::new(seed);
             let d = crate::tables::DISTRICTS[i % crate::tables::DISTRICTS.len()];
             let bad = malformed_postcode(&format!("{} 4AB", d.code), &mut rng);
             prop_assert!(Postcode::parse(&bad).is_err(), "{}", bad);
@@ -709,14 +718,14 @@ mod tests {
 
         #[test]
         fn corrupted_nhs_numbers_never_validate(seed in any::<u64>()) {
-            let mut rng = Rng::new(seed);
+            let mut rng = crate::rng::Rng::new(seed);
             let bad = corrupt_nhs("9434765919", &mut rng);
             prop_assert!(wherry_core::NhsNumber::parse(&bad).is_err());
         }
 
         #[test]
         fn impossible_dates_never_parse(seed in any::<u64>(), year in 1900i32..2020) {
-            let mut rng = Rng::new(seed);
+            let mut rng = crate::rng::Rng::new(seed);
             for s in Source::ALL {
                 let d = format_impossible_date(s, year, &mut rng);
                 prop_assert!(Date::parse(&d).is_err(), "{}", d);

@@ -38,7 +38,7 @@ impl Out {
 
     fn row(&mut self, fields: &[impl AsRef<str>]) -> Result<(), Error> {
         let mut buf = Vec::with_capacity(256);
-        extracts::write_csv_line(&mut buf, fields, false);
+        extracts::write_csv_line(&mut buf, fields, None);
         self.bytes(&buf)
     }
 
@@ -187,7 +187,8 @@ pub fn write_county(
                             district: h.address.district,
                         });
                     }
-                    let entry = noise::enter(s, record_id, r, &h, &config.rates, &mut rng);
+                    let entry =
+                        noise::enter(s, record_id, r, &h, &config.rates, config.as_of, &mut rng);
                     let broken = rng
                         .chance(config.rates.bad_row)
                         .then(|| BadKind::pick(s, &mut rng));
@@ -200,14 +201,10 @@ pub fn write_county(
                     } else {
                         let mut fields =
                             extracts::csv_fields(&entry, r, &h, config.as_of, &mut rng);
-                        if let Some(kind) = broken {
-                            extracts::break_csv(s, &mut fields, kind, r, &mut rng);
-                        }
-                        extracts::write_csv_line(
-                            &mut line,
-                            &fields,
-                            broken == Some(BadKind::StrayQuote),
-                        );
+                        let raw = broken.and_then(|kind| {
+                            extracts::break_csv(s, &mut fields, kind, r, &mut rng)
+                        });
+                        extracts::write_csv_line(&mut line, &fields, raw);
                     }
                     let out = &mut extract_out[si];
                     out.bytes(&line)?;
