@@ -132,8 +132,9 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
-    /// Reading or writing a file failed.
-    #[error("{}: {source}", .path.display())]
+    /// Reading or writing a file failed (the operating system's reason is
+    /// this error's source).
+    #[error("cannot write {}", .path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -216,14 +217,24 @@ pub fn generate(
     remove_stale_partials(&parent, &name);
     let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
     if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(Error::io(&tmp))?;
+        std::fs::remove_dir_all(&tmp).map_err(Error::io(out))?;
     }
-    std::fs::create_dir(&tmp).map_err(Error::io(&tmp))?;
+    // Errors name the path the caller asked for, not the temporary one.
+    let in_out = |e: Error| match e {
+        Error::Io { path, source } => {
+            let path = path
+                .strip_prefix(&tmp)
+                .map_or(path.clone(), |rel| out.join(rel));
+            Error::Io { path, source }
+        }
+        other => other,
+    };
+    std::fs::create_dir(&tmp).map_err(Error::io(out))?;
     let summary = match write_county(config, &tmp, progress) {
         Ok(s) => s,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&tmp);
-            return Err(e);
+            return Err(in_out(e));
         }
     };
     if replace {

@@ -325,17 +325,31 @@ struct Up {
     reading: Reading,
 }
 
-/// Writes `devices.csv`, `uplinks.jsonl` and the anomaly truth.
+/// Where the sensor files go.
+pub struct SensorFiles<'a> {
+    /// The device registry, `devices.csv`.
+    pub devices: &'a mut dyn Write,
+    /// The uplink events, `uplinks.jsonl`.
+    pub uplinks: &'a mut dyn Write,
+    /// The planted anomalies, `sensor_truth.csv`.
+    pub truth: &'a mut dyn Write,
+}
+
+/// Writes `devices.csv`, `uplinks.jsonl` and the anomaly truth for `homes`
+/// in a county of `residents`.
 pub fn generate(
     seed: u64,
     as_of: Date,
     residents: u64,
     homes: &[SensorHome],
-    devices_csv: &mut dyn Write,
-    uplinks: &mut dyn Write,
-    truth: &mut dyn Write,
+    files: SensorFiles<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> std::io::Result<SensorCounts> {
+    let SensorFiles {
+        devices: devices_csv,
+        uplinks,
+        truth,
+    } = files;
     let mut rng = Rng::derive(seed, 0x5E45, 0);
     let first_day = as_of.add_days(-SENSOR_DAYS);
     let mut devices = Vec::new();
@@ -516,7 +530,7 @@ pub fn generate(
                 &mut ups,
             );
         }
-        ups.sort_by(|a, b| (a.t, a.millis, a.dev).cmp(&(b.t, b.millis, b.dev)));
+        ups.sort_by_key(|u| (u.t, u.millis, u.dev));
         for u in &ups {
             let d = &mut devices[u.dev];
             d.f_cnt += 1;

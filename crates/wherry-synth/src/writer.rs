@@ -265,9 +265,11 @@ pub fn write_county(
         config.as_of,
         config.residents,
         &sensor_homes,
-        &mut devices.w,
-        &mut uplinks.w,
-        &mut sensor_truth.w,
+        sensors::SensorFiles {
+            devices: &mut devices.w,
+            uplinks: &mut uplinks.w,
+            truth: &mut sensor_truth.w,
+        },
         &mut |days| progress(Stage::Sensors, days),
     )
     .map_err(Error::io(&uplinks_path))?;

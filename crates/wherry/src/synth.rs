@@ -120,7 +120,7 @@ pub fn generate(config: &Config, out: &Path, force: bool) -> Result<Summary> {
     let result = wherry_synth::generate(config, out, force, &mut progress);
     residents.finish_and_clear();
     sensors.finish_and_clear();
-    result.with_context(|| format!("could not generate a county in {}", out.display()))
+    Ok(result?)
 }
 
 fn thousands(n: u64) -> String {

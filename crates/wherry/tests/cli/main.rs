@@ -1,0 +1,5 @@
+//! The `wherry` binary run as a user would run it.
+
+mod util;
+
+mod synth;
