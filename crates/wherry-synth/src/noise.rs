@@ -206,12 +206,12 @@ pub fn enter(
     if rng.chance(rates.case_noise) {
         match rng.below(3) {
             0 => {
-                for f in [&mut e.given, &mut e.family, &mut e.line1] {
+                for f in [&mut e.given, &mut e.middle, &mut e.family, &mut e.line1] {
                     *f = f.to_uppercase();
                 }
             }
             1 => {
-                for f in [&mut e.given, &mut e.family, &mut e.line1] {
+                for f in [&mut e.given, &mut e.middle, &mut e.family, &mut e.line1] {
                     *f = f.to_lowercase();
                 }
             }

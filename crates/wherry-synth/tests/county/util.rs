@@ -47,6 +47,8 @@ pub struct Row {
     pub line: u64,
     pub record_id: String,
     pub given: String,
+    /// The whole field the given name came from, untrimmed.
+    pub given_raw: String,
     pub middle: Option<String>,
     pub family: String,
     pub dob: String,
@@ -85,6 +87,7 @@ pub fn read_extract(dir: &Path, source: Source) -> Vec<Row> {
         let line = rec.position().unwrap().line();
         let get = |name: &str| col(name).and_then(|i| rec.get(i)).map(String::from);
         let req = |names: &[&str]| names.iter().find_map(|n| get(n)).unwrap_or_default();
+        let given_raw = req(&["forenames", "forename", "first_name"]);
         let (given, middle) = match source {
             Source::District => {
                 let f = req(&["forenames"]);
@@ -100,6 +103,7 @@ pub fn read_extract(dir: &Path, source: Source) -> Vec<Row> {
             line,
             record_id: rec.get(0).unwrap().to_string(),
             given,
+            given_raw,
             middle,
             family: req(&["surname", "last_name"]),
             dob: req(&["date_of_birth", "dob"]),
@@ -132,6 +136,7 @@ fn fhir_row(line: u64, l: &str) -> Row {
     row.record_id = s(&v["id"]);
     let name = &v["name"][0];
     row.given = s(&name["given"][0]);
+    row.given_raw = row.given.clone();
     row.middle = Some(s(&name["given"][1]));
     row.family = s(&name["family"]);
     row.dob = s(&v["birthDate"]);
