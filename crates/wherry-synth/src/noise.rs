@@ -284,26 +284,8 @@ mod tests {
             let mut rng = crate::rng::Rng::new(seed);
             let t = typo(&name, &mut rng);
             prop_assert_ne!(t.to_lowercase(), name.to_lowercase());
-            let d = strsim_distance(&t.to_lowercase(), &name.to_lowercase());
+            let d = strsim::levenshtein(&t.to_lowercase(), &name.to_lowercase());
             prop_assert!((1..=2).contains(&d), "{} -> {} ({})", name, t, d);
         }
-    }
-
-    /// Levenshtein distance, small and local so the test needs no crate.
-    fn strsim_distance(a: &str, b: &str) -> usize {
-        let b: Vec<char> = b.chars().collect();
-        let mut prev: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut cur = vec![i + 1];
-            for (j, cb) in b.iter().enumerate() {
-                cur.push(
-                    (prev[j] + usize::from(ca != *cb))
-                        .min(prev[j + 1] + 1)
-                        .min(cur[j] + 1),
-                );
-            }
-            prev = cur;
-        }
-        prev[b.len()]
     }
 }

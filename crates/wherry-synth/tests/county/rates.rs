@@ -88,7 +88,7 @@ fn every_error_kind_is_within_20_percent_of_its_configured_rate() {
                     !options.contains(&v)
                         && options
                             .iter()
-                            .any(|o| (1..=2).contains(&edit_distance(v, o)))
+                            .any(|o| (1..=2).contains(&strsim::levenshtein(v, o)))
                 };
                 t.trial("typo", slip(&g, &givens) || slip(&f, &families));
             }
