@@ -210,7 +210,7 @@ pub fn generate(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(Error::io(&parent))?;
+    std::fs::create_dir_all(&parent).map_err(Error::io(out))?;
     let name = out
         .file_name()
         .map_or("county".into(), |n| n.to_string_lossy().into_owned());
