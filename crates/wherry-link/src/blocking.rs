@@ -1,0 +1,231 @@
+//! Blocking: candidate pairs are the pairs that agree on every key of at
+//! least one rule. Each pair is produced once, by the first rule it agrees
+//! on; pairs per rule are counted before any is produced, and a rule that
+//! would produce too many is refused by name.
+
+use std::hash::{Hash, Hasher};
+
+use rayon::prelude::*;
+use rustc_hash::FxHasher;
+
+use crate::Error;
+use crate::dataset::{Dataset, NULL};
+use crate::settings::{BlockingRule, LinkType};
+
+/// A rule's key for every record (`None`: the record has no key and is not
+/// blocked by this rule).
+#[derive(Debug, Clone)]
+pub struct RuleKeys {
+    /// The rule.
+    pub rule: BlockingRule,
+    /// Per record.
+    pub keys: Vec<Option<u64>>,
+}
+
+impl RuleKeys {
+    /// Whether records `a` and `b` agree on this rule.
+    pub fn agree(&self, a: u32, b: u32) -> bool {
+        matches!((self.keys[a as usize], self.keys[b as usize]), (Some(x), Some(y)) if x == y)
+    }
+}
+
+/// One key's value for one record, before hashing.
+fn key_part(ds: &Dataset, column: usize, transform: Option<&str>, r: u32) -> Option<u64> {
+    let col = &ds.columns[column];
+    let (id, v) = col.get(r)?;
+    let mut h = FxHasher::default();
+    match transform {
+        None => id.hash(&mut h),
+        Some("initial") => v.text.chars().next()?.hash(&mut h),
+        Some("first3") => v.text.chars().take(3).collect::<String>().hash(&mut h),
+        Some("metaphone") => {
+            if v.phonetic[0] != NULL {
+                v.phonetic[0].hash(&mut h)
+            } else {
+                v.text.hash(&mut h)
+            }
+        }
+        Some("year") => match v.date {
+            Some(d) => d.year().hash(&mut h),
+            None => v.text.trim_start_matches('?').get(..4)?.hash(&mut h),
+        },
+        Some("sector") => (v.parts[0] != NULL).then_some(v.parts[0])?.hash(&mut h),
+        Some("district") => (v.parts[1] != NULL).then_some(v.parts[1])?.hash(&mut h),
+        Some("area") => (v.parts[2] != NULL).then_some(v.parts[2])?.hash(&mut h),
+        Some(_) => return None,
+    }
+    Some(h.finish())
+}
+
+/// Every record's key under `rule`.
+pub fn rule_keys(ds: &Dataset, rule: &BlockingRule) -> Result<RuleKeys, Error> {
+    let mut parts = Vec::new();
+    for key in &rule.keys {
+        let (name, transform) = match key.split_once(':') {
+            Some((n, t)) => (n, Some(t)),
+            None => (key.as_str(), None),
+        };
+        let column = ds
+            .column_named(name)
+            .ok_or_else(|| Error::MissingColumns(vec![name.to_string()]))?;
+        parts.push((column, transform));
+    }
+    let keys = (0..ds.len() as u32)
+        .into_par_iter()
+        .map(|r| {
+            let mut h = FxHasher::default();
+            for &(column, transform) in &parts {
+                key_part(ds, column, transform, r)?.hash(&mut h);
+            }
+            Some(h.finish())
+        })
+        .collect();
+    Ok(RuleKeys {
+        rule: rule.clone(),
+        keys,
+    })
+}
+
+/// Records grouped by key: (key, record) sorted, for one rule.
+fn groups(keys: &RuleKeys) -> Vec<(u64, u32)> {
+    let mut v: Vec<(u64, u32)> = keys
+        .keys
+        .iter()
+        .enumerate()
+        .filter_map(|(r, k)| k.map(|k| (k, r as u32)))
+        .collect();
+    v.par_sort_unstable();
+    v
+}
+
+fn group_ranges(sorted: &[(u64, u32)]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=sorted.len() {
+        if i == sorted.len() || sorted[i].0 != sorted[start].0 {
+            if i - start > 1 {
+                out.push((start, i));
+            }
+            start = i;
+        }
+    }
+    out
+}
+
+/// Whether a pair of records is eligible under the link type.
+pub fn eligible(ds: &Dataset, link_type: LinkType, a: u32, b: u32) -> bool {
+    match link_type {
+        LinkType::LinkOnly => ds.source[a as usize] != ds.source[b as usize],
+        LinkType::Dedupe | LinkType::LinkAndDedupe => true,
+    }
+}
+
+/// How many eligible pairs a rule produces (before removing pairs that
+/// earlier rules already produced).
+pub fn count_pairs(ds: &Dataset, link_type: LinkType, keys: &RuleKeys) -> u64 {
+    let sorted = groups(keys);
+    group_ranges(&sorted)
+        .par_iter()
+        .map(|&(s, e)| {
+            let n = (e - s) as u64;
+            let all = n * (n - 1) / 2;
+            match link_type {
+                LinkType::LinkOnly => {
+                    let mut per_source: Vec<u64> = Vec::new();
+                    for &(_, r) in &sorted[s..e] {
+                        let src = ds.source[r as usize] as usize;
+                        if per_source.len() <= src {
+                            per_source.resize(src + 1, 0);
+                        }
+                        per_source[src] += 1;
+                    }
+                    all - per_source
+                        .iter()
+                        .map(|k| k * k.saturating_sub(1) / 2)
+                        .sum::<u64>()
+                }
+                _ => all,
+            }
+        })
+        .sum()
+}
+
+/// Candidate pairs and how many each rule contributed.
+#[derive(Debug, Clone)]
+pub struct Blocked {
+    /// Pairs `(a, b)` with `a < b`, each once.
+    pub pairs: Vec<(u32, u32)>,
+    /// Per rule: pairs it agrees on in all, and pairs it added that no
+    /// earlier rule had.
+    pub per_rule: Vec<RuleCount>,
+    /// The keys of each rule.
+    pub keys: Vec<RuleKeys>,
+}
+
+/// Pairs per blocking rule.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RuleCount {
+    /// The rule, as text.
+    pub rule: String,
+    /// Eligible pairs agreeing on it.
+    pub pairs: u64,
+    /// Of those, pairs no earlier rule produced.
+    pub new_pairs: u64,
+}
+
+/// Produces the candidate pairs of `rules`, refusing any rule over `max_pairs`.
+pub fn block(
+    ds: &Dataset,
+    link_type: LinkType,
+    rules: &[BlockingRule],
+    max_pairs: u64,
+) -> Result<Blocked, Error> {
+    let mut keys = Vec::new();
+    let mut per_rule = Vec::new();
+    for rule in rules {
+        let k = rule_keys(ds, rule)?;
+        let n = count_pairs(ds, link_type, &k);
+        if n > max_pairs {
+            return Err(Error::TooManyPairs {
+                rule: rule.describe(),
+                pairs: n,
+                max: max_pairs,
+            });
+        }
+        per_rule.push(RuleCount {
+            rule: rule.describe(),
+            pairs: n,
+            new_pairs: 0,
+        });
+        keys.push(k);
+    }
+    let mut pairs = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        let sorted = groups(k);
+        let earlier = &keys[..i];
+        let mut found: Vec<(u32, u32)> = group_ranges(&sorted)
+            .par_iter()
+            .flat_map_iter(|&(s, e)| {
+                let group = &sorted[s..e];
+                let mut out = Vec::new();
+                for x in 0..group.len() {
+                    for y in x + 1..group.len() {
+                        let (a, b) = (group[x].1.min(group[y].1), group[x].1.max(group[y].1));
+                        if eligible(ds, link_type, a, b) && !earlier.iter().any(|e| e.agree(a, b)) {
+                            out.push((a, b));
+                        }
+                    }
+                }
+                out
+            })
+            .collect();
+        per_rule[i].new_pairs = found.len() as u64;
+        pairs.append(&mut found);
+    }
+    pairs.par_sort_unstable();
+    Ok(Blocked {
+        pairs,
+        per_rule,
+        keys,
+    })
+}

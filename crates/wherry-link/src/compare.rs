@@ -1,0 +1,370 @@
+//! Comparisons: for each column, ordered levels from best agreement to none,
+//! each a condition and a human label. Level 0 is always "missing on either
+//! side", which carries no weight.
+
+use serde::{Deserialize, Serialize};
+use strsim::jaro_winkler;
+use wherry_core::aliases::are_aliases;
+
+use crate::dataset::{Column, Dataset, NULL};
+use crate::settings::{ComparisonKind, ComparisonSpec};
+
+/// A comparison bound to a prepared dataset.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    /// What it compares.
+    pub spec: ComparisonSpec,
+    /// Level labels; index 0 is the null level.
+    pub labels: Vec<String>,
+    column: usize,
+    swap: Option<usize>,
+}
+
+/// The label of each level, in order, for a kind of comparison.
+pub fn level_labels(spec: &ComparisonSpec) -> Vec<String> {
+    let c = &spec.column;
+    let mut l = vec![format!("{c} missing on either side")];
+    match spec.kind {
+        ComparisonKind::Name => {
+            l.push(format!("exact {c}"));
+            if let Some(s) = &spec.swap_with {
+                l.push(format!("{c} and {s} swapped"));
+            }
+            l.push(format!("{c} a nickname of the other"));
+            l.push(format!("{c} one typo apart"));
+            l.push(format!("Jaro–Winkler ≥ 0.92 on {c}"));
+            l.push(format!("same Double Metaphone code for {c}"));
+            l.push(format!("Jaro–Winkler ≥ 0.80 on {c}"));
+        }
+        ComparisonKind::Date => {
+            l.push(format!("exact {c}"));
+            l.push(format!("{c} with day and month swapped"));
+            l.push(format!("{c} one digit off"));
+            l.push(format!("{c} in the same year and month"));
+        }
+        ComparisonKind::UkPostcode => {
+            l.push(format!("exact {c}"));
+            l.push(format!("same {c} sector"));
+            l.push(format!("same {c} district"));
+            l.push(format!("same {c} area"));
+        }
+        ComparisonKind::Address => {
+            l.push(format!("exact {c}"));
+            l.push(format!(
+                "{c} tokens overlap ≥ 0.8 and the house number agrees"
+            ));
+            l.push(format!("{c} tokens overlap ≥ 0.5"));
+            l.push(format!("{c} house number agrees and a token is shared"));
+        }
+        ComparisonKind::NhsNumber | ComparisonKind::Identifier => {
+            l.push(format!("exact {c}"));
+            l.push(format!("{c} one character off"));
+        }
+        ComparisonKind::Exact => l.push(format!("exact {c}")),
+        ComparisonKind::String => {
+            l.push(format!("exact {c}"));
+            l.push(format!("Jaro–Winkler ≥ 0.92 on {c}"));
+            l.push(format!("Jaro–Winkler ≥ 0.80 on {c}"));
+        }
+    }
+    l.push(format!("{c} different"));
+    l
+}
+
+/// Whether `a` and `b` are one edit apart: one substitution, insertion,
+/// deletion, or swap of two adjacent characters (optimal string alignment
+/// distance 1). Equal strings are not.
+pub fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a == b || a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[prefix..], &b[prefix..]);
+    match ra.len().cmp(&rb.len()) {
+        std::cmp::Ordering::Equal => {
+            ra[1..] == rb[1..]
+                || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
+        }
+        std::cmp::Ordering::Greater => ra[1..] == *rb,
+        std::cmp::Ordering::Less => *ra == rb[1..],
+    }
+}
+
+impl Comparison {
+    /// Binds `spec` to `ds`.
+    pub fn new(spec: &ComparisonSpec, ds: &Dataset) -> Self {
+        let column = ds
+            .column(&spec.column, spec.kind)
+            .expect("prepared for this comparison");
+        let swap = spec.swap_with.as_ref().and_then(|s| ds.column_named(s));
+        Self {
+            spec: spec.clone(),
+            labels: level_labels(spec),
+            column,
+            swap,
+        }
+    }
+
+    /// Number of levels, the null level included.
+    pub fn levels(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// The index of the prepared column.
+    pub fn column(&self) -> usize {
+        self.column
+    }
+
+    /// The level records `a` and `b` reach.
+    pub fn level(&self, ds: &Dataset, a: u32, b: u32) -> u8 {
+        let col = &ds.columns[self.column];
+        let (Some((x, va)), Some((y, vb))) = (col.get(a), col.get(b)) else {
+            return 0;
+        };
+        let last = (self.labels.len() - 1) as u8;
+        if x == y {
+            return 1;
+        }
+        let (s, t) = (va.text.as_str(), vb.text.as_str());
+        match self.spec.kind {
+            ComparisonKind::Name => {
+                let mut level = 2u8;
+                if let Some(sw) = self.swap {
+                    let other = &ds.columns[sw];
+                    fn text(c: &Column, r: u32) -> Option<&str> {
+                        let id = c.ids[r as usize];
+                        (id != NULL).then(|| c.values[id as usize].text.as_str())
+                    }
+                    if text(other, b) == Some(s) && text(other, a) == Some(t) {
+                        return 2;
+                    }
+                    level += 1;
+                }
+                if are_aliases(s, t) {
+                    return level;
+                }
+                if one_edit_apart(s, t) {
+                    return level + 1;
+                }
+                let jw = jaro_winkler(s, t);
+                if jw >= 0.92 {
+                    return level + 2;
+                }
+                let p = |i: usize, v: &crate::dataset::ValueInfo| v.phonetic[i];
+                let phon = p(0, va) != NULL
+                    && (p(0, va) == p(0, vb)
+                        || p(0, va) == p(1, vb)
+                        || (p(1, va) != NULL && p(1, va) == p(0, vb)));
+                if phon {
+                    return level + 3;
+                }
+                if jw >= 0.80 {
+                    return level + 4;
+                }
+                last
+            }
+            ComparisonKind::Date => {
+                if let (Some(d), Some(e)) = (va.date, vb.date) {
+                    if d.year() == e.year() && d.day() == e.month() && d.month() == e.day() {
+                        return 2;
+                    }
+                }
+                let digits = |x: &str| x.trim_start_matches('?').to_string();
+                if one_edit_apart(&digits(s), &digits(t)) {
+                    return 3;
+                }
+                if let (Some(d), Some(e)) = (va.date, vb.date) {
+                    if d.year() == e.year() && d.month() == e.month() {
+                        return 4;
+                    }
+                }
+                last
+            }
+            ComparisonKind::UkPostcode => {
+                for (i, level) in [(0usize, 2u8), (1, 3), (2, 4)] {
+                    if va.parts[i] != NULL && va.parts[i] == vb.parts[i] {
+                        return level;
+                    }
+                }
+                last
+            }
+            ComparisonKind::Address => {
+                let (ta, tb) = (&va.tokens, &vb.tokens);
+                let shared = ta.iter().filter(|x| tb.binary_search(x).is_ok()).count();
+                let union = ta.len() + tb.len() - shared;
+                let jaccard = shared as f64 / union.max(1) as f64;
+                let house = va.house != NULL && va.house == vb.house;
+                if jaccard >= 0.8 && house {
+                    2
+                } else if jaccard >= 0.5 {
+                    3
+                } else if house && shared >= 2 {
+                    4
+                } else {
+                    last
+                }
+            }
+            ComparisonKind::NhsNumber | ComparisonKind::Identifier => {
+                if one_edit_apart(s, t) {
+                    2
+                } else {
+                    last
+                }
+            }
+            ComparisonKind::Exact => last,
+            ComparisonKind::String => {
+                let jw = jaro_winkler(s, t);
+                if jw >= 0.92 {
+                    2
+                } else if jw >= 0.8 {
+                    3
+                } else {
+                    last
+                }
+            }
+        }
+    }
+}
+
+/// Every comparison's level for a pair, packed four bits each.
+pub fn pattern(comparisons: &[Comparison], ds: &Dataset, a: u32, b: u32) -> u64 {
+    comparisons.iter().enumerate().fold(0u64, |p, (i, c)| {
+        p | (u64::from(c.level(ds, a, b)) << (4 * i))
+    })
+}
+
+/// The level of comparison `i` in a packed pattern.
+pub fn level_of(pattern: u64, i: usize) -> usize {
+    ((pattern >> (4 * i)) & 0xF) as usize
+}
+
+/// A level's m and u probabilities and weight, as shown to people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelSummary {
+    /// The label.
+    pub label: String,
+    /// P(level | match).
+    pub m: f64,
+    /// P(level | non-match).
+    pub u: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::RawRecord;
+    use crate::settings::{LinkType, Settings};
+
+    #[test]
+    fn one_edit() {
+        for (a, b, want) in [
+            ("smith", "smyth", true),
+            ("smith", "smih", true),
+            ("smith", "smitth", true),
+            ("smith", "msith", true),
+            ("smith", "smith", false),
+            ("smith", "smiht", true),
+            ("smith", "simht", false),
+            ("19480307", "19480703", false),
+            ("19480307", "19480308", true),
+            ("", "a", true),
+        ] {
+            assert_eq!(one_edit_apart(a, b), want, "{a} {b}");
+            assert_eq!(one_edit_apart(b, a), want, "{b} {a}");
+        }
+    }
+
+    /// `check` takes pairs of (given, family, dob, postcode) and the label each comparison should reach.
+    fn check(a: [&str; 4], b: [&str; 4], expect: [&str; 4]) {
+        let cols = ["given_name", "family_name", "dob", "postcode"];
+        let settings = Settings::for_canonical_columns(&cols, LinkType::Dedupe);
+        let rec = |id: &str, v: [&str; 4]| RawRecord {
+            source: "s".into(),
+            record_id: id.into(),
+            values: v.iter().map(|x| Some(x.to_string())).collect(),
+        };
+        let names: Vec<String> = cols.iter().map(|c| c.to_string()).collect();
+        let ds = Dataset::prepare(&settings, &names, vec![rec("a", a), rec("b", b)]).unwrap();
+        for (spec, want) in settings.comparisons.iter().zip(expect) {
+            let c = Comparison::new(spec, &ds);
+            let got = &c.labels[c.level(&ds, 0, 1) as usize];
+            assert_eq!(got, want, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn every_level_is_reachable() {
+        let base = ["William", "Thrower", "1948-03-07", "NR1 3AB"];
+        check(
+            base,
+            base,
+            [
+                "exact given_name",
+                "exact family_name",
+                "exact dob",
+                "exact postcode",
+            ],
+        );
+        check(
+            base,
+            ["Thrower", "William", "07/03/1948", "nr13ab"],
+            [
+                "given_name and family_name swapped",
+                "family_name different",
+                "exact dob",
+                "exact postcode",
+            ],
+        );
+        check(
+            base,
+            ["Bill", "Throwr", "1948-07-03", "NR1 3XY"],
+            [
+                "given_name a nickname of the other",
+                "family_name one typo apart",
+                "dob with day and month swapped",
+                "same postcode sector",
+            ],
+        );
+        check(
+            base,
+            ["Wiliam", "Thrwoer", "1948-03-08", "NR1 4AB"],
+            [
+                "given_name one typo apart",
+                "family_name one typo apart",
+                "dob one digit off",
+                "same postcode district",
+            ],
+        );
+        check(
+            ["Catherine", "Thompson", "1948-03-07", "NR1 3AB"],
+            ["Kathryn", "Tomson", "1948-03-27", "NR2 1AB"],
+            [
+                "same Double Metaphone code for given_name",
+                "Jaro–Winkler ≥ 0.92 on family_name",
+                "dob one digit off",
+                "same postcode area",
+            ],
+        );
+        check(
+            ["Margaret", "Smith", "1948-03-07", "NR1 3AB"],
+            ["Marjorie", "Jones", "1948-03-19", "PE30 1AB"],
+            [
+                "Jaro–Winkler ≥ 0.80 on given_name",
+                "family_name different",
+                "dob in the same year and month",
+                "postcode different",
+            ],
+        );
+        check(
+            base,
+            ["", "Zog", "1951-01-01", "bad"],
+            [
+                "given_name missing on either side",
+                "family_name different",
+                "dob different",
+                "postcode missing on either side",
+            ],
+        );
+    }
+}

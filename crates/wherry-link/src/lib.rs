@@ -1,0 +1,132 @@
+//! Wherry's record linkage engine: which records, across and within
+//! partners, are the same resident.
+//!
+//! The stages are named for what they do, as in Splink:
+//! [`Dataset::prepare`] interns and normalises the columns;
+//! [`blocking::block`] produces candidate pairs from the blocking rules;
+//! [`Model::train`] estimates u from random pairs ([`model::estimate_u`]),
+//! m by EM per blocking rule ([`model::estimate_m_by_em`]) and the prior;
+//! [`score::score`] weighs every candidate pair; [`cluster::cluster`] joins
+//! records into persons; [`explain::explain`] says why any pair scored what
+//! it did. [`link`] runs them all.
+//!
+//! Invariant: the crate is pure. It reads no files, opens no connections and
+//! reads no clock: callers hand it records and get results back. The same
+//! records, settings and seed give the same results, whatever the number of
+//! threads (rayon parallelises every stage; results are sorted, not ordered
+//! by thread).
+//!
+//! ```
+//! use wherry_link::{RawRecord, Settings, LinkType, link};
+//! let columns: Vec<String> = ["given_name", "family_name", "dob"].map(String::from).to_vec();
+//! let people = [("Margaret", "Thrower", "1948-03-07"), ("Peggy", "Thrower", "07/03/1948"), ("John", "Smith", "1990-01-01")];
+//! let records: Vec<RawRecord> = people.iter().enumerate().map(|(i, (g, f, d))| RawRecord {
+//!     source: "demo".into(),
+//!     record_id: i.to_string(),
+//!     values: vec![Some(g.to_string()), Some(f.to_string()), Some(d.to_string())],
+//! }).collect();
+//! let settings = Settings::for_canonical_columns(&["given_name", "family_name", "dob"], LinkType::Dedupe);
+//! let result = link(&settings, &columns, records, None, &mut |_| {}).unwrap();
+//! assert_eq!(result.clustering.cluster.len(), 3);
+//! ```
+
+pub mod blocking;
+pub mod cluster;
+pub mod compare;
+pub mod dataset;
+pub mod evaluate;
+pub mod explain;
+pub mod model;
+pub mod score;
+pub mod settings;
+
+mod error;
+
+pub use cluster::Clustering;
+pub use dataset::{Dataset, RawRecord};
+pub use error::Error;
+pub use model::Model;
+pub use score::ScoredPair;
+pub use settings::{BlockingRule, ComparisonKind, ComparisonSpec, LinkType, Settings};
+
+/// A stage of a linkage run, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Normalising and interning columns.
+    Prepare,
+    /// Producing candidate pairs.
+    Block,
+    /// Comparing candidate pairs.
+    Compare,
+    /// Estimating u, m and the prior.
+    Train,
+    /// Scoring pairs.
+    Score,
+    /// Joining records into persons.
+    Cluster,
+}
+
+/// Everything a linkage run produces.
+#[derive(Debug, Clone)]
+pub struct LinkResult {
+    /// The prepared records.
+    pub dataset: Dataset,
+    /// The model (trained, or the one given).
+    pub model: Model,
+    /// Candidate pairs at or above the settings' `report_min_probability`
+    /// (or the threshold, if lower).
+    pub scored: Vec<ScoredPair>,
+    /// Candidate pairs in all.
+    pub candidate_pairs: u64,
+    /// Persons.
+    pub clustering: Clustering,
+}
+
+/// Links `records` (values in the order of `column_names`): prepares,
+/// blocks, trains (unless `model` is given, whose settings are then used),
+/// scores and clusters. `progress` hears each stage as it starts.
+pub fn link(
+    settings: &Settings,
+    column_names: &[String],
+    records: Vec<RawRecord>,
+    model: Option<Model>,
+    progress: &mut dyn FnMut(Stage),
+) -> Result<LinkResult, Error> {
+    if let Some(m) = &model {
+        m.check()?;
+    }
+    let settings = model.as_ref().map_or(settings, |m| &m.settings).clone();
+    progress(Stage::Prepare);
+    let dataset = Dataset::prepare(&settings, column_names, records)?;
+    progress(Stage::Block);
+    let blocked = blocking::block(
+        &dataset,
+        settings.link_type,
+        &settings.blocking_rules,
+        settings.max_pairs_per_rule,
+    )?;
+    progress(Stage::Compare);
+    let comparisons: Vec<compare::Comparison> = settings
+        .comparisons
+        .iter()
+        .map(|s| compare::Comparison::new(s, &dataset))
+        .collect();
+    let patterns = model::patterns(&dataset, &comparisons, &blocked.pairs);
+    progress(Stage::Train);
+    let model = match model {
+        Some(m) => m,
+        None => Model::train(&dataset, &settings, &blocked, &patterns),
+    };
+    progress(Stage::Score);
+    let floor = settings.report_min_probability.min(settings.threshold);
+    let scored = score::score(&model, &dataset, &blocked.pairs, &patterns, floor);
+    progress(Stage::Cluster);
+    let clustering = cluster::cluster(&model, &dataset, &scored);
+    Ok(LinkResult {
+        dataset,
+        model,
+        scored,
+        candidate_pairs: blocked.pairs.len() as u64,
+        clustering,
+    })
+}

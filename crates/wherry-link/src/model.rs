@@ -1,0 +1,603 @@
+//! The Fellegi–Sunter model: m and u probabilities per comparison level,
+//! the prior, training (`estimate_u`, `estimate_m_by_em`, `estimate_prior`)
+//! and scoring. A model round-trips through JSON, so any result can be
+//! reproduced and audited.
+//!
+//! Training follows Splink. u-probabilities come from a seeded sample of
+//! random pairs (almost all non-matches). m-probabilities come from
+//! expectation–maximisation on the candidate pairs of each blocking rule in
+//! turn, holding fixed the comparisons of the columns that rule blocks on
+//! (their agreement is forced by the rule, so those pairs say nothing about
+//! them); each comparison's m is the mean over the rules that trained it.
+//! EM runs on counts of distinct comparison patterns, not on pairs, so it
+//! takes milliseconds whatever the number of pairs. The prior (the
+//! probability that two random records match) is the fixed point of
+//! λ = Σ P(match | pattern, λ) / all pairs, over the candidate pairs.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::blocking::{self, Blocked, RuleCount};
+use crate::compare::{Comparison, level_of, pattern};
+use crate::dataset::{Dataset, GenericValue};
+use crate::settings::{ComparisonKind, LinkType, Settings};
+
+/// The model file's format name.
+pub const MODEL_FORMAT: &str = "wherry-link-model";
+
+/// A trained model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// Always [`MODEL_FORMAT`].
+    pub format: String,
+    /// The settings it was trained with.
+    pub settings: Settings,
+    /// Probability that two random eligible records are the same person.
+    pub prior: f64,
+    /// Per comparison, its levels' m and u.
+    pub comparisons: Vec<TrainedComparison>,
+    /// What it was trained on and how training went.
+    pub training: TrainingReport,
+}
+
+/// One comparison's trained levels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainedComparison {
+    /// Column.
+    pub column: String,
+    /// Kind.
+    pub kind: ComparisonKind,
+    /// Term-frequency adjusted.
+    pub tf: bool,
+    /// Levels; the first is "missing", with no weight.
+    pub levels: Vec<TrainedLevel>,
+}
+
+/// One level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainedLevel {
+    /// What the level means.
+    pub label: String,
+    /// P(level | match).
+    pub m: f64,
+    /// P(level | non-match).
+    pub u: f64,
+    /// log2(m / u): the evidence, in bits.
+    pub weight: f64,
+}
+
+/// How training went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TrainingReport {
+    /// Records trained on.
+    pub records: u64,
+    /// Sources trained on.
+    pub sources: Vec<String>,
+    /// Candidate pairs.
+    pub candidate_pairs: u64,
+    /// All eligible pairs.
+    pub total_pairs: u64,
+    /// Pairs per blocking rule.
+    pub blocking: Vec<RuleCount>,
+    /// Random pairs sampled for u.
+    pub u_sample_pairs: u64,
+    /// One EM session per blocking rule.
+    pub em_sessions: Vec<EmSession>,
+    /// Comparisons no session could train (their m kept its starting value).
+    pub untrained: Vec<String>,
+    /// Iterations to find the prior.
+    pub prior_iterations: u32,
+    /// Expected true matches among the candidate pairs.
+    pub expected_matches: f64,
+    /// Values treated as placeholders.
+    pub generic_values: Vec<GenericValue>,
+    /// Values per column that failed validation (compared as missing).
+    pub invalid_values: BTreeMap<String, u64>,
+}
+
+/// One EM session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmSession {
+    /// The blocking rule whose pairs it used.
+    pub rule: String,
+    /// Pairs used.
+    pub pairs: u64,
+    /// Comparisons held fixed.
+    pub fixed: Vec<String>,
+    /// Iterations run.
+    pub iterations: u32,
+    /// Whether it converged within the tolerance.
+    pub converged: bool,
+    /// The largest change in an m-probability in the last iteration.
+    pub last_change: f64,
+    /// Share of the session's pairs estimated to match.
+    pub match_share: f64,
+}
+
+/// A small deterministic generator for sampling.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
+    }
+}
+
+/// All eligible pairs.
+pub fn total_pairs(ds: &Dataset, link_type: LinkType) -> u64 {
+    let n = ds.len() as u64;
+    let all = n * n.saturating_sub(1) / 2;
+    match link_type {
+        LinkType::LinkOnly => {
+            let mut per = vec![0u64; ds.sources.len()];
+            for &s in &ds.source {
+                per[s as usize] += 1;
+            }
+            all - per.iter().map(|k| k * k.saturating_sub(1) / 2).sum::<u64>()
+        }
+        _ => all,
+    }
+}
+
+/// Counts of each level of each comparison among `n` random eligible pairs,
+/// and how many pairs were drawn.
+pub fn estimate_u(
+    ds: &Dataset,
+    comparisons: &[Comparison],
+    settings: &Settings,
+) -> (Vec<Vec<f64>>, u64) {
+    let n = ds.len() as u64;
+    let total = total_pairs(ds, settings.link_type);
+    let want = settings.u_sample_pairs.min(total);
+    let chunks = 64u64;
+    let per_chunk = want.div_ceil(chunks);
+    let counts: Vec<Vec<Vec<u64>>> = (0..chunks)
+        .into_par_iter()
+        .map(|c| {
+            let mut rng = SplitMix(settings.seed ^ 0x5EED_0000 ^ c.wrapping_mul(0x9E37));
+            let mut counts: Vec<Vec<u64>> =
+                comparisons.iter().map(|c| vec![0; c.levels()]).collect();
+            let mut drawn = 0;
+            let mut attempts = 0u64;
+            while drawn < per_chunk && attempts < per_chunk * 50 {
+                attempts += 1;
+                let a = rng.below(n) as u32;
+                let b = rng.below(n) as u32;
+                if a == b || !blocking::eligible(ds, settings.link_type, a, b) {
+                    continue;
+                }
+                drawn += 1;
+                for (i, comp) in comparisons.iter().enumerate() {
+                    counts[i][comp.level(ds, a, b) as usize] += 1;
+                }
+            }
+            counts
+        })
+        .collect();
+    let mut sum: Vec<Vec<u64>> = comparisons.iter().map(|c| vec![0; c.levels()]).collect();
+    for c in counts {
+        for (i, levels) in c.into_iter().enumerate() {
+            for (l, k) in levels.into_iter().enumerate() {
+                sum[i][l] += k;
+            }
+        }
+    }
+    let drawn: u64 = sum.first().map_or(0, |c| c.iter().sum());
+    let u = sum
+        .iter()
+        .map(|levels| {
+            let non_null: u64 = levels[1..].iter().sum();
+            let denom = non_null as f64 + 1.0;
+            let mut u: Vec<f64> = levels
+                .iter()
+                .enumerate()
+                .map(|(l, &k)| {
+                    if l == 0 {
+                        1.0
+                    } else {
+                        (k as f64).max(0.5) / denom
+                    }
+                })
+                .collect();
+            normalise_levels(&mut u);
+            u
+        })
+        .collect();
+    (u, drawn)
+}
+
+/// Makes levels 1.. sum to one (level 0, missing, is always 1).
+fn normalise_levels(p: &mut [f64]) {
+    let s: f64 = p[1..].iter().sum();
+    if s > 0.0 {
+        for x in &mut p[1..] {
+            *x /= s;
+        }
+    }
+    p[0] = 1.0;
+}
+
+/// A starting m: most mass on the best level, decreasing after it.
+fn initial_m(levels: usize) -> Vec<f64> {
+    let mut m: Vec<f64> = (0..levels)
+        .map(|l| {
+            if l == 0 {
+                1.0
+            } else {
+                0.5f64.powi(l as i32 * 2)
+            }
+        })
+        .collect();
+    normalise_levels(&mut m);
+    m
+}
+
+/// Posterior P(match | pattern) for λ, m, u.
+fn posterior(p: u64, lambda: f64, m: &[Vec<f64>], u: &[Vec<f64>]) -> f64 {
+    let (mut pm, mut pu) = (lambda, 1.0 - lambda);
+    for i in 0..m.len() {
+        let l = level_of(p, i);
+        pm *= m[i][l];
+        pu *= u[i][l];
+    }
+    if pm + pu == 0.0 { 0.0 } else { pm / (pm + pu) }
+}
+
+/// EM on pattern counts: updates m for comparisons not in `fixed`, and
+/// returns the session's report and the matched share.
+pub fn estimate_m_by_em(
+    counts: &FxHashMap<u64, u64>,
+    m: &mut [Vec<f64>],
+    u: &[Vec<f64>],
+    fixed: &[bool],
+    settings: &Settings,
+) -> (u32, bool, f64, f64) {
+    let mut lambda = 0.5;
+    let mut iterations = 0;
+    let mut change = f64::INFINITY;
+    let total: f64 = counts.values().map(|&c| c as f64).sum();
+    if total == 0.0 {
+        return (0, false, 0.0, 0.0);
+    }
+    while iterations < settings.em_max_iterations && change > settings.em_tolerance {
+        iterations += 1;
+        let mut expected: Vec<Vec<f64>> = m.iter().map(|levels| vec![0.0; levels.len()]).collect();
+        let mut matched = 0.0;
+        for (&p, &c) in counts {
+            let w = posterior(p, lambda, m, u) * c as f64;
+            matched += w;
+            for (i, e) in expected.iter_mut().enumerate() {
+                e[level_of(p, i)] += w;
+            }
+        }
+        lambda = (matched / total).clamp(1e-9, 1.0 - 1e-9);
+        change = 0.0;
+        for i in 0..m.len() {
+            if fixed[i] {
+                continue;
+            }
+            let non_null: f64 = expected[i][1..].iter().sum();
+            if non_null <= 0.0 {
+                continue;
+            }
+            for l in 1..m[i].len() {
+                let new = (expected[i][l] / non_null).max(1e-6);
+                change = f64::max(change, (new - m[i][l]).abs());
+                m[i][l] = new;
+            }
+            normalise_levels(&mut m[i]);
+        }
+    }
+    (iterations, change <= settings.em_tolerance, change, lambda)
+}
+
+/// Pattern counts for the pairs selected by `keep`.
+fn count_patterns(patterns: &[u64], keep: impl Fn(usize) -> bool + Sync) -> FxHashMap<u64, u64> {
+    patterns
+        .par_iter()
+        .enumerate()
+        .fold(
+            FxHashMap::default,
+            |mut acc: FxHashMap<u64, u64>, (i, &p)| {
+                if keep(i) {
+                    *acc.entry(p).or_default() += 1;
+                }
+                acc
+            },
+        )
+        .reduce(FxHashMap::default, |mut a, b| {
+            for (k, v) in b {
+                *a.entry(k).or_default() += v;
+            }
+            a
+        })
+}
+
+/// Comparison patterns of every candidate pair.
+pub fn patterns(ds: &Dataset, comparisons: &[Comparison], pairs: &[(u32, u32)]) -> Vec<u64> {
+    pairs
+        .par_iter()
+        .map(|&(a, b)| pattern(comparisons, ds, a, b))
+        .collect()
+}
+
+impl Model {
+    /// Trains a model on `ds` from its candidate pairs and their patterns.
+    pub fn train(ds: &Dataset, settings: &Settings, blocked: &Blocked, pats: &[u64]) -> Self {
+        let comparisons: Vec<Comparison> = settings
+            .comparisons
+            .iter()
+            .map(|s| Comparison::new(s, ds))
+            .collect();
+        let (u, drawn) = estimate_u(ds, &comparisons, settings);
+        let starting: Vec<Vec<f64>> = comparisons.iter().map(|c| initial_m(c.levels())).collect();
+        let mut sums: Vec<Vec<f64>> = comparisons.iter().map(|c| vec![0.0; c.levels()]).collect();
+        let mut trained = vec![0u32; comparisons.len()];
+        let mut sessions = Vec::new();
+        for (r, keys) in blocked.keys.iter().enumerate() {
+            let rule_columns: Vec<&str> = keys.rule.columns().collect();
+            let fixed: Vec<bool> = comparisons
+                .iter()
+                .map(|c| {
+                    rule_columns.contains(&c.spec.column.as_str())
+                        || c.spec
+                            .swap_with
+                            .as_deref()
+                            .is_some_and(|s| rule_columns.contains(&s))
+                })
+                .collect();
+            // A seeded sample when the rule has more pairs than EM needs.
+            let stride = (blocked.per_rule[r].pairs / settings.em_max_pairs.max(1)).max(1);
+            let counts = count_patterns(pats, |i| {
+                let (a, b) = blocked.pairs[i];
+                keys.agree(a, b)
+                    && (stride == 1 || (u64::from(a) ^ u64::from(b) ^ settings.seed) % stride == 0)
+            });
+            let pairs: u64 = counts.values().sum();
+            let mut m = starting.clone();
+            let (iterations, converged, last_change, match_share) =
+                estimate_m_by_em(&counts, &mut m, &u, &fixed, settings);
+            if pairs > 0 {
+                for i in 0..comparisons.len() {
+                    if !fixed[i] {
+                        trained[i] += 1;
+                        for l in 0..m[i].len() {
+                            sums[i][l] += m[i][l];
+                        }
+                    }
+                }
+            }
+            sessions.push(EmSession {
+                rule: keys.rule.describe(),
+                pairs,
+                fixed: comparisons
+                    .iter()
+                    .zip(&fixed)
+                    .filter(|(_, f)| **f)
+                    .map(|(c, _)| c.spec.column.clone())
+                    .collect(),
+                iterations,
+                converged,
+                last_change,
+                match_share,
+            });
+        }
+        let mut untrained = Vec::new();
+        let m: Vec<Vec<f64>> = (0..comparisons.len())
+            .map(|i| {
+                if trained[i] == 0 {
+                    untrained.push(comparisons[i].spec.column.clone());
+                    return starting[i].clone();
+                }
+                let mut v: Vec<f64> = sums[i].iter().map(|s| s / f64::from(trained[i])).collect();
+                normalise_levels(&mut v);
+                v
+            })
+            .collect();
+        let total = total_pairs(ds, settings.link_type);
+        let all_counts = count_patterns(pats, |_| true);
+        let (prior, prior_iterations, expected) = estimate_prior(&all_counts, &m, &u, total);
+        let comparisons = comparisons
+            .iter()
+            .enumerate()
+            .map(|(i, c)| TrainedComparison {
+                column: c.spec.column.clone(),
+                kind: c.spec.kind,
+                tf: c.spec.tf,
+                levels: c
+                    .labels
+                    .iter()
+                    .enumerate()
+                    .map(|(l, label)| TrainedLevel {
+                        label: label.clone(),
+                        m: m[i][l],
+                        u: u[i][l],
+                        weight: if l == 0 {
+                            0.0
+                        } else {
+                            (m[i][l] / u[i][l]).log2()
+                        },
+                    })
+                    .collect(),
+            })
+            .collect();
+        Model {
+            format: MODEL_FORMAT.into(),
+            settings: settings.clone(),
+            prior,
+            comparisons,
+            training: TrainingReport {
+                records: ds.len() as u64,
+                sources: ds.sources.clone(),
+                candidate_pairs: blocked.pairs.len() as u64,
+                total_pairs: total,
+                blocking: blocked.per_rule.clone(),
+                u_sample_pairs: drawn,
+                em_sessions: sessions,
+                untrained,
+                prior_iterations,
+                expected_matches: expected,
+                generic_values: ds.generic.clone(),
+                invalid_values: ds.invalid.clone(),
+            },
+        }
+    }
+
+    /// Checks a loaded model fits `settings`' comparisons and levels.
+    pub fn check(&self) -> Result<(), Error> {
+        if self.format != MODEL_FORMAT {
+            return Err(Error::Model(format!(
+                "format is {:?}, not {MODEL_FORMAT:?}",
+                self.format
+            )));
+        }
+        self.settings.validate()?;
+        if self.comparisons.len() != self.settings.comparisons.len() {
+            return Err(Error::Model("comparisons do not match the settings".into()));
+        }
+        for (t, s) in self.comparisons.iter().zip(&self.settings.comparisons) {
+            let labels = crate::compare::level_labels(s);
+            if t.column != s.column || t.levels.len() != labels.len() {
+                return Err(Error::Model(format!(
+                    "comparison {} does not match its settings",
+                    t.column
+                )));
+            }
+        }
+        if !(0.0..1.0).contains(&self.prior) || self.prior == 0.0 {
+            return Err(Error::Model(format!(
+                "prior {} is not a probability",
+                self.prior
+            )));
+        }
+        Ok(())
+    }
+
+    /// The prior as a weight: log2(λ / (1 − λ)).
+    pub fn prior_weight(&self) -> f64 {
+        (self.prior / (1.0 - self.prior)).log2()
+    }
+
+    /// Per comparison, per level, the weight.
+    pub fn weight_table(&self) -> Vec<Vec<f64>> {
+        self.comparisons
+            .iter()
+            .map(|c| c.levels.iter().map(|l| l.weight).collect())
+            .collect()
+    }
+}
+
+/// λ such that λ × all pairs = the expected matches among the candidate
+/// pairs under λ. Returns (λ, iterations, expected matches).
+pub fn estimate_prior(
+    counts: &FxHashMap<u64, u64>,
+    m: &[Vec<f64>],
+    u: &[Vec<f64>],
+    total: u64,
+) -> (f64, u32, f64) {
+    let total = total.max(1) as f64;
+    let mut lambda = 1e-4f64.min(0.5);
+    let mut expected = 0.0;
+    for i in 1..=200 {
+        expected = counts
+            .iter()
+            .map(|(&p, &c)| posterior(p, lambda, m, u) * c as f64)
+            .sum::<f64>();
+        let next = (expected / total).clamp(1e-12, 0.5);
+        if (next - lambda).abs() <= lambda * 1e-6 {
+            return (next, i, expected);
+        }
+        lambda = next;
+    }
+    (lambda, 200, expected)
+}
+
+/// Probability from a match weight in bits.
+pub fn probability(weight: f64) -> f64 {
+    let o = weight.exp2();
+    if o.is_infinite() { 1.0 } else { o / (1.0 + o) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// EM recovers known m, u and λ from pattern counts generated from them.
+    #[test]
+    fn em_recovers_known_m_and_u() {
+        // Three comparisons, levels: 0 missing, 1 agree, 2 partial, 3 disagree.
+        let true_m = [
+            vec![1.0, 0.9, 0.07, 0.03],
+            vec![1.0, 0.8, 0.15, 0.05],
+            vec![1.0, 0.95, 0.0, 0.05],
+        ];
+        let u = vec![
+            vec![1.0, 0.01, 0.04, 0.95],
+            vec![1.0, 0.05, 0.15, 0.8],
+            vec![1.0, 0.1, 0.0, 0.9],
+        ];
+        let lambda: f64 = 0.3;
+        let n: f64 = 2_000_000.0;
+        let mut counts = FxHashMap::default();
+        for a in 1..4 {
+            for b in 1..4 {
+                for c in 1..4 {
+                    let pm = true_m[0][a] * true_m[1][b] * true_m[2][c];
+                    let pu = u[0][a] * u[1][b] * u[2][c];
+                    let k = (n * (lambda * pm + (1.0 - lambda) * pu)).round() as u64;
+                    if k > 0 {
+                        counts.insert(a as u64 | (b as u64) << 4 | (c as u64) << 8, k);
+                    }
+                }
+            }
+        }
+        let settings = Settings::for_canonical_columns(&["dob"], LinkType::Dedupe);
+        let mut m = vec![initial_m(4), initial_m(4), initial_m(4)];
+        let (_, converged, _, share) =
+            estimate_m_by_em(&counts, &mut m, &u, &[false; 3], &settings);
+        assert!(converged);
+        assert!((share - lambda).abs() < 0.01, "λ {share}");
+        for i in 0..3 {
+            for l in 1..4 {
+                assert!(
+                    (m[i][l] - true_m[i][l]).abs() < 0.01,
+                    "m[{i}][{l}] = {} (true {})",
+                    m[i][l],
+                    true_m[i][l]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn prior_is_the_fixed_point() {
+        // 100 certain matches among the candidates of 1,000,000 pairs.
+        let m = vec![vec![1.0, 0.999, 0.001]];
+        let u = vec![vec![1.0, 1e-9, 1.0 - 1e-9]];
+        let mut counts = FxHashMap::default();
+        counts.insert(1u64, 100);
+        counts.insert(2u64, 10_000);
+        let (lambda, _, expected) = estimate_prior(&counts, &m, &u, 1_000_000);
+        assert!((expected - 100.0).abs() < 1.0, "{expected}");
+        assert!((lambda - 1e-4).abs() < 2e-6, "{lambda}");
+    }
+
+    #[test]
+    fn probabilities() {
+        assert_eq!(probability(0.0), 0.5);
+        assert!(probability(20.0) > 0.999_999);
+        assert!(probability(-20.0) < 1e-6);
+        assert_eq!(probability(2000.0), 1.0);
+    }
+}
