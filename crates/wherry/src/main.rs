@@ -3,6 +3,7 @@
 //! renders the result; the work lives in the crates.
 
 mod demo;
+mod link;
 mod synth;
 
 use std::process::ExitCode;
@@ -26,6 +27,15 @@ enum Command {
         Files and columns are described in docs/synthetic-county.md."
     )]
     Synth(synth::Args),
+    /// Link records into persons: blocking, comparisons trained by EM,
+    /// scoring, clustering; and evaluate or explain the result.
+    #[command(
+        after_help = "Examples:\n  wherry link --mode dedupe --input a.csv --input b.csv --out linked\n  \
+        wherry link --input febrl3.csv --settings bench/febrl3.toml --out out\n  \
+        wherry link evaluate --clusters out/clusters.csv --truth truth.csv --pairs out/pairs.csv\n\n\
+        Settings files are described in docs/linkage.md."
+    )]
+    Link(link::Args),
     /// Run the demonstration: generate a synthetic county into ./wherry-demo/
     /// and summarise it.
     #[command(
@@ -39,6 +49,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Synth(args) => synth::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Link(args) => link::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,317 @@
+//! `wherry link`: link records, evaluate against truth, explain a pair.
+
+mod evaluate;
+mod explain;
+mod input;
+mod report;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use wherry_link::{LinkType, Model, Settings, Stage};
+
+/// Arguments of `wherry link`.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compare clusters (and scored pairs) with the truth: pairwise and
+    /// B-cubed precision, recall and F1, and a precision–recall curve.
+    #[command(
+        after_help = "Example:\n  wherry link evaluate --clusters out/clusters.csv --truth county/truth/truth.csv --pairs out/pairs.csv"
+    )]
+    Evaluate(evaluate::Args),
+    /// Explain a pair: each comparison's level and weight, as text and a
+    /// waterfall chart.
+    #[command(
+        after_help = "Example:\n  wherry link explain --model out/model.json --input people.csv --left 17 --right 342 --svg pair.svg"
+    )]
+    Explain(explain::Args),
+}
+
+/// How records are paired.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Mode {
+    /// Find duplicates within and across all inputs.
+    Dedupe,
+    /// Only link records from different sources.
+    LinkOnly,
+    /// Both.
+    LinkAndDedupe,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// How records are paired [default: the settings file's, or dedupe].
+    #[arg(long, value_enum)]
+    mode: Option<Mode>,
+    /// Input CSV file (repeatable). Its header uses canonical field names or
+    /// names mapped in the settings; the source is its `source` column or the
+    /// file stem.
+    #[arg(long = "input", value_name = "FILE")]
+    inputs: Vec<PathBuf>,
+    /// Output directory: clusters.csv, pairs.csv, model.json, summary.md.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Settings file (TOML): column mapping, comparisons, blocking rules,
+    /// thresholds. Without one, Wherry configures itself for the canonical
+    /// fields present.
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+    /// Match probability at or above which records join a person.
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// Seed for every sample.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Score with this trained model instead of training.
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+}
+
+/// Runs `wherry link`.
+pub fn run(args: Args) -> Result<()> {
+    match args.command {
+        Some(Command::Evaluate(a)) => evaluate::run(a),
+        Some(Command::Explain(a)) => explain::run(a),
+        None => link(args.run),
+    }
+}
+
+/// Loads a settings file (TOML, or JSON by extension).
+pub fn load_settings(path: &Path) -> Result<Settings> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let settings: Settings = if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text)
+            .with_context(|| format!("{}: not valid settings", path.display()))?
+    } else {
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+    };
+    settings
+        .validate()
+        .with_context(|| format!("{}", path.display()))?;
+    Ok(settings)
+}
+
+/// Loads a model file.
+pub fn load_model(path: &Path) -> Result<Model> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let model: Model = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a Wherry model", path.display()))?;
+    model
+        .check()
+        .with_context(|| format!("{}", path.display()))?;
+    Ok(model)
+}
+
+/// The settings a run uses: the file's, or ones made for the canonical
+/// columns the first input has.
+fn settings_for(args: &RunArgs) -> Result<Settings> {
+    let link_type = args.mode.map(|m| match m {
+        Mode::Dedupe => LinkType::Dedupe,
+        Mode::LinkOnly => LinkType::LinkOnly,
+        Mode::LinkAndDedupe => LinkType::LinkAndDedupe,
+    });
+    let mut settings = match (&args.model, &args.settings) {
+        (Some(m), _) => load_model(m)?.settings,
+        (None, Some(path)) => load_settings(path)?,
+        (None, None) => {
+            let first = args
+                .inputs
+                .first()
+                .context("no input: give at least one --input FILE.csv")?;
+            let mut rdr = csv::Reader::from_path(first)
+                .with_context(|| format!("cannot read {}", first.display()))?;
+            let header: Vec<String> = rdr
+                .headers()
+                .with_context(|| format!("{}: cannot read the header", first.display()))?
+                .iter()
+                .map(|h| h.trim().to_string())
+                .collect();
+            let present: Vec<&str> = wherry_core::Field::NAMES
+                .iter()
+                .copied()
+                .filter(|f| header.iter().any(|h| h == f) && !["record_id", "source"].contains(f))
+                .collect();
+            if present.is_empty() {
+                bail!(
+                    "{}: no canonical columns ({}); name them so, or map them in a --settings file",
+                    first.display(),
+                    wherry_core::Field::NAMES.join(", ")
+                );
+            }
+            Settings::for_canonical_columns(&present, link_type.unwrap_or_default())
+        }
+    };
+    if let Some(t) = link_type {
+        settings.link_type = t;
+    }
+    if let Some(t) = args.threshold {
+        if !(0.0..=1.0).contains(&t) {
+            bail!("--threshold {t}: must be a probability between 0 and 1");
+        }
+        settings.threshold = t;
+    }
+    if let Some(s) = args.seed {
+        settings.seed = s;
+    }
+    Ok(settings)
+}
+
+fn link(args: RunArgs) -> Result<()> {
+    let out = args.out.clone().context("give --out DIR for the results")?;
+    let started = Instant::now();
+    let settings = settings_for(&args)?;
+    let model = args.model.as_deref().map(load_model).transpose()?;
+    let spinner = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
+    );
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner.set_message("reading input");
+    let input = input::read(&settings, &args.inputs)?;
+    let records = input.records.len();
+    let mut timings: Vec<(&'static str, f64)> = Vec::new();
+    let mut last = (Instant::now(), "read");
+    let mut progress = |stage: Stage| {
+        let (name, msg) = match stage {
+            Stage::Prepare => ("prepare", "preparing columns"),
+            Stage::Block => ("block", "blocking"),
+            Stage::Compare => ("compare", "comparing candidate pairs"),
+            Stage::Train => ("train", "training (u sampling, EM, prior)"),
+            Stage::Score => ("score", "scoring"),
+            Stage::Cluster => ("cluster", "clustering"),
+        };
+        timings.push((last.1, last.0.elapsed().as_secs_f64()));
+        last = (Instant::now(), name);
+        spinner.set_message(msg);
+    };
+    let result = wherry_link::link(
+        &settings,
+        &input.columns,
+        input.records,
+        model,
+        &mut progress,
+    )?;
+    timings.push((last.1, last.0.elapsed().as_secs_f64()));
+    spinner.set_message("writing results");
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    write_results(&out, &result, &input.rejected)?;
+    report::write(&out, &result, &input.rejected, &timings)?;
+    spinner.finish_and_clear();
+    let persons = {
+        let mut c = result.clustering.cluster.clone();
+        c.sort_unstable();
+        c.dedup();
+        c.len()
+    };
+    println!(
+        "Linked {records} records into {persons} persons in {:.1} s: {} candidate pairs, {} rows rejected",
+        started.elapsed().as_secs_f64(),
+        result.candidate_pairs,
+        input.rejected.len()
+    );
+    println!(
+        "Results in {}: clusters.csv, pairs.csv, model.json, summary.md",
+        out.display()
+    );
+    Ok(())
+}
+
+/// Writes `path` through a temporary file renamed into place, so a reader
+/// never sees half a file.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        write(&mut f)?;
+        f.into_inner().map_err(|e| e.into_error())?.sync_all()
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", path.display()));
+    }
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn write_results(
+    out: &Path,
+    r: &wherry_link::LinkResult,
+    rejected: &[input::Rejected],
+) -> Result<()> {
+    let ds = &r.dataset;
+    let name = |i: u32| {
+        (
+            csv_field(&ds.sources[ds.source[i as usize] as usize]),
+            csv_field(&ds.record_ids[i as usize]),
+        )
+    };
+    write_atomically(&out.join("clusters.csv"), |w| {
+        writeln!(w, "source,record_id,cluster_id")?;
+        for (i, c) in r.clustering.cluster.iter().enumerate() {
+            let (s, id) = name(i as u32);
+            writeln!(w, "{s},{id},P{c:08}")?;
+        }
+        Ok(())
+    })?;
+    write_atomically(&out.join("pairs.csv"), |w| {
+        writeln!(
+            w,
+            "source_l,record_id_l,source_r,record_id_r,match_weight,match_probability"
+        )?;
+        for p in r
+            .scored
+            .iter()
+            .filter(|p| p.probability >= r.model.settings.report_min_probability)
+        {
+            let ((sl, il), (sr, ir)) = (name(p.a), name(p.b));
+            writeln!(
+                w,
+                "{sl},{il},{sr},{ir},{:.4},{:.6}",
+                p.weight, p.probability
+            )?;
+        }
+        Ok(())
+    })?;
+    write_atomically(&out.join("model.json"), |w| {
+        serde_json::to_writer_pretty(&mut *w, &r.model)?;
+        writeln!(w)
+    })?;
+    write_atomically(&out.join("rejected.csv"), |w| {
+        writeln!(w, "file,line,reason")?;
+        for x in rejected {
+            writeln!(
+                w,
+                "{},{},{}",
+                csv_field(&x.file.display().to_string()),
+                x.line,
+                csv_field(&x.reason)
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}

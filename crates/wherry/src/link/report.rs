@@ -1,0 +1,152 @@
+//! `summary.md` and its charts: what went in, how training went, what came out.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Result;
+use wherry_link::LinkResult;
+
+use super::input::Rejected;
+use super::write_atomically;
+
+/// Writes `summary.md` and `model_weights.svg`.
+pub fn write(
+    out: &Path,
+    r: &LinkResult,
+    rejected: &[Rejected],
+    timings: &[(&str, f64)],
+) -> Result<()> {
+    let m = &r.model;
+    let t = &m.training;
+    let ds = &r.dataset;
+    let mut s = String::new();
+    let _ = writeln!(s, "# Linkage summary\n");
+    let _ = writeln!(s, "## Input\n");
+    let _ = writeln!(s, "| source | records |\n| --- | --- |");
+    for (i, name) in ds.sources.iter().enumerate() {
+        let n = ds.source.iter().filter(|&&x| x as usize == i).count();
+        let _ = writeln!(s, "| {name} | {n} |");
+    }
+    let _ = writeln!(
+        s,
+        "\nRows rejected (in `rejected.csv`): {}\n",
+        rejected.len()
+    );
+    if !t.invalid_values.is_empty() {
+        let _ = writeln!(
+            s,
+            "Values that failed validation, compared as missing (the rows were kept):\n"
+        );
+        let _ = writeln!(s, "| column | values |\n| --- | --- |");
+        for (c, n) in &t.invalid_values {
+            let _ = writeln!(s, "| {c} | {n} |");
+        }
+        s.push('\n');
+    }
+    if !t.generic_values.is_empty() {
+        let _ = writeln!(
+            s,
+            "Generic values (shared by implausibly many records; never counted as agreement):\n"
+        );
+        let _ = writeln!(s, "| column | value | records |\n| --- | --- | --- |");
+        for g in &t.generic_values {
+            let _ = writeln!(s, "| {} | {} | {} |", g.column, g.value, g.count);
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "## Blocking\n");
+    let _ = writeln!(
+        s,
+        "| rule | pairs agreeing | new pairs |\n| --- | --- | --- |"
+    );
+    for b in &t.blocking {
+        let _ = writeln!(s, "| `{}` | {} | {} |", b.rule, b.pairs, b.new_pairs);
+    }
+    let _ = writeln!(
+        s,
+        "\nCandidate pairs: {} of {} possible.\n",
+        r.candidate_pairs, t.total_pairs
+    );
+    let _ = writeln!(s, "## Training\n");
+    let _ = writeln!(
+        s,
+        "u-probabilities from {} random pairs. EM sessions:\n",
+        t.u_sample_pairs
+    );
+    let _ = writeln!(
+        s,
+        "| blocking rule | pairs | held fixed | iterations | converged | match share |\n| --- | --- | --- | --- | --- | --- |"
+    );
+    for e in &t.em_sessions {
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} | {} | {:.4} |",
+            e.rule,
+            e.pairs,
+            e.fixed.join(", "),
+            e.iterations,
+            if e.converged { "yes" } else { "no" },
+            e.match_share
+        );
+    }
+    if !t.untrained.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nNot trained by any session (starting m kept): {}",
+            t.untrained.join(", ")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nPrior: {:.3e} (two random records are the same person), {:.1} expected matches among the candidates.\n",
+        m.prior, t.expected_matches
+    );
+    let _ = writeln!(s, "![Weight of each comparison level](model_weights.svg)\n");
+    let _ = writeln!(
+        s,
+        "| comparison level | m | u | weight (bits) |\n| --- | --- | --- | --- |"
+    );
+    for c in &m.comparisons {
+        for l in c.levels.iter().skip(1) {
+            let _ = writeln!(
+                s,
+                "| {} | {:.4} | {:.6} | {:+.2} |",
+                l.label, l.m, l.u, l.weight
+            );
+        }
+    }
+    let _ = writeln!(s, "\n## Result\n");
+    let mut sizes = std::collections::BTreeMap::<usize, usize>::new();
+    let mut per: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+    for &c in &r.clustering.cluster {
+        *per.entry(c).or_default() += 1;
+    }
+    for n in per.values() {
+        *sizes.entry(*n).or_default() += 1;
+    }
+    let _ = writeln!(
+        s,
+        "Persons: {} at threshold {}.",
+        per.len(),
+        m.settings.threshold
+    );
+    let _ = writeln!(
+        s,
+        "Pairs kept apart by the NHS-number guard: {}.\n",
+        r.clustering.blocked_merges
+    );
+    let _ = writeln!(s, "| records in a person | persons |\n| --- | --- |");
+    for (n, k) in &sizes {
+        let _ = writeln!(s, "| {n} | {k} |");
+    }
+    let _ = writeln!(s, "\n## Time\n\n| stage | seconds |\n| --- | --- |");
+    for (stage, secs) in timings {
+        let _ = writeln!(s, "| {stage} | {secs:.2} |");
+    }
+    write_atomically(&out.join("summary.md"), |w| w.write_all(s.as_bytes()))?;
+    let svg = wherry_link::explain::model_svg(m);
+    write_atomically(&out.join("model_weights.svg"), |w| {
+        w.write_all(svg.as_bytes())
+    })?;
+    Ok(())
+}
