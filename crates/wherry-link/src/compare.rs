@@ -18,6 +18,8 @@ pub struct Comparison {
     pub labels: Vec<String>,
     column: usize,
     swap: Option<usize>,
+    postcode: Option<usize>,
+    uprn: Option<usize>,
 }
 
 /// The label of each level, in order, for a kind of comparison.
@@ -56,7 +58,16 @@ pub fn level_labels(spec: &ComparisonSpec) -> Vec<String> {
             l.push(format!("{c} tokens overlap ≥ 0.5"));
             l.push(format!("{c} house number agrees and a token is shared"));
         }
-        ComparisonKind::NhsNumber | ComparisonKind::Identifier => {
+        ComparisonKind::Place => {
+            l.push(format!("same home (UPRN or exact {c})"));
+            l.push(format!(
+                "{c} tokens overlap ≥ 0.8 and the house number agrees"
+            ));
+            l.push("same postcode".into());
+            l.push("same postcode sector".into());
+            l.push("same postcode district".into());
+        }
+        ComparisonKind::NhsNumber | ComparisonKind::Identifier | ComparisonKind::Phone => {
             l.push(format!("exact {c}"));
             l.push(format!("{c} one character off"));
         }
@@ -95,14 +106,64 @@ impl Comparison {
     /// Binds `spec` to `ds`.
     pub fn new(spec: &ComparisonSpec, ds: &Dataset) -> Self {
         let column = ds
-            .column(&spec.column, spec.kind)
+            .column(&spec.column, spec.prepared_kind())
             .expect("prepared for this comparison");
         let swap = spec.swap_with.as_ref().and_then(|s| ds.column_named(s));
+        let with = |role: &str| {
+            spec.with
+                .get(role)
+                .and_then(|c| ds.column(c, ComparisonSpec::with_kind(role)))
+        };
         Self {
             spec: spec.clone(),
             labels: level_labels(spec),
             column,
             swap,
+            postcode: with("postcode"),
+            uprn: with("uprn"),
+        }
+    }
+
+    /// `place`: one ladder over address, postcode and UPRN.
+    fn place_level(&self, ds: &Dataset, a: u32, b: u32) -> u8 {
+        let get = |c: Option<usize>| c.map(|c| (ds.columns[c].get(a), ds.columns[c].get(b)));
+        let mut comparable = false;
+        if let Some((Some((x, _)), Some((y, _)))) = get(self.uprn) {
+            comparable = true;
+            if x == y {
+                return 1;
+            }
+        }
+        if let Some((Some((x, va)), Some((y, vb)))) = get(Some(self.column)) {
+            comparable = true;
+            if x == y {
+                return 1;
+            }
+            let shared = va
+                .tokens
+                .iter()
+                .filter(|t| vb.tokens.binary_search(t).is_ok())
+                .count();
+            let union = va.tokens.len() + vb.tokens.len() - shared;
+            if va.house != NULL && va.house == vb.house && shared as f64 >= 0.8 * union as f64 {
+                return 2;
+            }
+        }
+        if let Some((Some((x, va)), Some((y, vb)))) = get(self.postcode) {
+            comparable = true;
+            if x == y {
+                return 3;
+            }
+            for (i, l) in [(0usize, 4u8), (1, 5)] {
+                if va.parts[i] != NULL && va.parts[i] == vb.parts[i] {
+                    return l;
+                }
+            }
+        }
+        if comparable {
+            (self.labels.len() - 1) as u8
+        } else {
+            0
         }
     }
 
@@ -118,6 +179,9 @@ impl Comparison {
 
     /// The level records `a` and `b` reach.
     pub fn level(&self, ds: &Dataset, a: u32, b: u32) -> u8 {
+        if self.spec.kind == ComparisonKind::Place {
+            return self.place_level(ds, a, b);
+        }
         let col = &ds.columns[self.column];
         let (Some((x, va)), Some((y, vb))) = (col.get(a), col.get(b)) else {
             return 0;
@@ -205,7 +269,8 @@ impl Comparison {
                     last
                 }
             }
-            ComparisonKind::NhsNumber | ComparisonKind::Identifier => {
+            ComparisonKind::Place => unreachable!("handled above"),
+            ComparisonKind::NhsNumber | ComparisonKind::Identifier | ComparisonKind::Phone => {
                 if one_edit_apart(s, t) {
                     2
                 } else {

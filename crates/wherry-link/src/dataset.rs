@@ -178,13 +178,17 @@ impl Dataset {
         // blocking-only columns as exact text.
         let mut wanted: Vec<(String, ComparisonKind)> = Vec::new();
         for c in &settings.comparisons {
-            if !wanted.contains(&(c.column.clone(), c.kind)) {
-                wanted.push((c.column.clone(), c.kind));
-            }
-            if let Some(s) = &c.swap_with {
-                if !wanted.iter().any(|(n, _)| n == s) {
-                    wanted.push((s.clone(), ComparisonKind::Name));
+            let mut want = |name: &str, kind| {
+                if !wanted.contains(&(name.to_string(), kind)) {
+                    wanted.push((name.to_string(), kind));
                 }
+            };
+            want(&c.column, c.prepared_kind());
+            if let Some(s) = &c.swap_with {
+                want(s, ComparisonKind::Name);
+            }
+            for (role, col) in &c.with {
+                want(col, crate::settings::ComparisonSpec::with_kind(role));
             }
         }
         for rule in &settings.blocking_rules {
@@ -299,12 +303,29 @@ fn normalise_value(kind: ComparisonKind, raw: &str) -> Result<Option<String>, ()
             Ok(n) => n.to_string(),
             Err(_) => return Err(()),
         },
-        ComparisonKind::Address => {
+        ComparisonKind::Address | ComparisonKind::Place => {
             let n = normalise(raw);
             if n.is_empty() {
                 return Ok(None);
             }
             n
+        }
+        ComparisonKind::Phone => {
+            let digits: String = raw.chars().filter(|c| c.is_ascii_digit()).collect();
+            if raw.chars().any(|c| c.is_alphabetic()) || digits.len() < 6 {
+                return Err(());
+            }
+            let national = match digits.strip_prefix("44") {
+                Some(rest) if raw.trim_start().starts_with('+') || digits.len() == 12 => {
+                    format!("0{rest}")
+                }
+                _ => digits,
+            };
+            // A landline belongs to the household; only mobiles are personal.
+            if !(national.starts_with("07") && national.len() == 11) {
+                return Ok(None);
+            }
+            national
         }
         ComparisonKind::Identifier => {
             let t: String = raw
@@ -397,7 +418,7 @@ fn prepare_column(
                     ];
                 }
             }
-            ComparisonKind::Address => {
+            ComparisonKind::Address | ComparisonKind::Place => {
                 let mut tokens: Vec<u32> =
                     v.text.split(' ').map(|t| intern(t.to_string())).collect();
                 if let Some(h) = v

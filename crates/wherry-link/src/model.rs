@@ -116,6 +116,9 @@ pub struct EmSession {
     pub last_change: f64,
     /// Share of the session's pairs estimated to match.
     pub match_share: f64,
+    /// The m-probabilities this session estimated (per comparison, per level;
+    /// held-fixed comparisons show their starting values).
+    pub m: Vec<Vec<f64>>,
 }
 
 /// A small deterministic generator for sampling.
@@ -245,8 +248,18 @@ fn initial_m(levels: usize) -> Vec<f64> {
 
 /// Posterior P(match | pattern) for λ, m, u.
 fn posterior(p: u64, lambda: f64, m: &[Vec<f64>], u: &[Vec<f64>]) -> f64 {
+    posterior_ignoring(p, lambda, m, u, &[])
+}
+
+/// Posterior P(match | pattern), leaving out the comparisons marked in
+/// `ignore` (within an EM session, the blocked-on comparisons: every pair
+/// agrees on them because the rule made it so, which is no evidence).
+fn posterior_ignoring(p: u64, lambda: f64, m: &[Vec<f64>], u: &[Vec<f64>], ignore: &[bool]) -> f64 {
     let (mut pm, mut pu) = (lambda, 1.0 - lambda);
     for i in 0..m.len() {
+        if ignore.get(i).copied().unwrap_or(false) {
+            continue;
+        }
         let l = level_of(p, i);
         pm *= m[i][l];
         pu *= u[i][l];
@@ -275,7 +288,7 @@ pub fn estimate_m_by_em(
         let mut expected: Vec<Vec<f64>> = m.iter().map(|levels| vec![0.0; levels.len()]).collect();
         let mut matched = 0.0;
         for (&p, &c) in counts {
-            let w = posterior(p, lambda, m, u) * c as f64;
+            let w = posterior_ignoring(p, lambda, m, u, fixed) * c as f64;
             matched += w;
             for (i, e) in expected.iter_mut().enumerate() {
                 e[level_of(p, i)] += w;
@@ -391,6 +404,7 @@ impl Model {
                 converged,
                 last_change,
                 match_share,
+                m: m.clone(),
             });
         }
         let mut untrained = Vec::new();

@@ -26,7 +26,7 @@ pub struct ScoredPair {
 /// agree exactly: log2(u of exact agreement / frequency of the value).
 pub fn tf_adjustment(model: &Model, ds: &Dataset, i: usize, a: u32) -> f64 {
     let c = &model.comparisons[i];
-    let Some(col) = ds.column(&c.column, c.kind) else {
+    let Some(col) = ds.column(&c.column, model.settings.comparisons[i].prepared_kind()) else {
         return 0.0;
     };
     let col = &ds.columns[col];

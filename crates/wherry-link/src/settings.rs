@@ -38,6 +38,14 @@ pub enum ComparisonKind {
     /// Addresses: same tokens, most tokens and the house number, half the
     /// tokens, the house number and a token, else.
     Address,
+    /// Where someone lives, from the address and (in `with`) the `postcode`
+    /// and `uprn` columns together, because they are one fact and must count
+    /// once: same UPRN or address, most address tokens and the house number,
+    /// same postcode, same sector, same district, else.
+    Place,
+    /// Telephone numbers, UK mobiles only (07…): a landline belongs to the
+    /// household, which `place` already counts. Exact, one digit off, else.
+    Phone,
     /// NHS numbers (Modulus 11 checked; invalid ones are unverified):
     /// exact, one digit off, else.
     NhsNumber,
@@ -74,6 +82,47 @@ pub struct ComparisonSpec {
     /// For a name: the column it may be swapped with (given ↔ family).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swap_with: Option<String>,
+    /// Further columns by role, for comparisons that read several
+    /// (`place`: `postcode`, `uprn`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub with: BTreeMap<String, String>,
+}
+
+impl ComparisonSpec {
+    /// A comparison of one column.
+    pub fn new(column: &str, kind: ComparisonKind) -> Self {
+        Self {
+            column: column.into(),
+            kind,
+            tf: false,
+            swap_with: None,
+            with: BTreeMap::new(),
+        }
+    }
+
+    /// Every column it reads.
+    pub fn columns(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.column.as_str())
+            .chain(self.swap_with.as_deref())
+            .chain(self.with.values().map(String::as_str))
+    }
+
+    /// The kind the main column is prepared as.
+    pub fn prepared_kind(&self) -> ComparisonKind {
+        match self.kind {
+            ComparisonKind::Place => ComparisonKind::Address,
+            k => k,
+        }
+    }
+
+    /// The kind each further column is prepared as.
+    pub fn with_kind(role: &str) -> ComparisonKind {
+        match role {
+            "postcode" => ComparisonKind::UkPostcode,
+            "uprn" => ComparisonKind::Identifier,
+            _ => ComparisonKind::Exact,
+        }
+    }
 }
 
 /// One blocking rule: candidate pairs agree on every key.
@@ -190,27 +239,43 @@ impl Settings {
         use ComparisonKind::*;
         let has = |c: &str| present.contains(&c);
         let mut comparisons = Vec::new();
-        let mut add = |column: &str, kind, tf, swap: Option<&str>| {
-            if has(column) {
-                comparisons.push(ComparisonSpec {
-                    column: column.into(),
-                    kind,
-                    tf,
-                    swap_with: swap.filter(|s| has(s)).map(std::string::String::from),
-                });
+        let add =
+            |comparisons: &mut Vec<ComparisonSpec>, column: &str, kind, tf, swap: Option<&str>| {
+                if has(column) {
+                    let mut c = ComparisonSpec::new(column, kind);
+                    c.tf = tf;
+                    c.swap_with = swap.filter(|s| has(s)).map(std::string::String::from);
+                    comparisons.push(c);
+                }
+            };
+        add(&mut comparisons, "nhs_number", NhsNumber, false, None);
+        add(
+            &mut comparisons,
+            "given_name",
+            Name,
+            true,
+            Some("family_name"),
+        );
+        add(&mut comparisons, "middle_names", Name, false, None);
+        add(&mut comparisons, "family_name", Name, true, None);
+        add(&mut comparisons, "dob", Date, false, None);
+        add(&mut comparisons, "sex", Exact, false, None);
+        // Address, postcode and UPRN are one fact, where someone lives: one
+        // comparison, so it counts once.
+        if has("address") {
+            let mut c = ComparisonSpec::new("address", Place);
+            for role in ["postcode", "uprn"] {
+                if has(role) {
+                    c.with.insert(role.into(), role.into());
+                }
             }
-        };
-        add("nhs_number", NhsNumber, false, None);
-        add("given_name", Name, true, Some("family_name"));
-        add("middle_names", Name, false, None);
-        add("family_name", Name, true, None);
-        add("dob", Date, false, None);
-        add("sex", Exact, false, None);
-        add("postcode", UkPostcode, false, None);
-        add("address", Address, false, None);
-        add("uprn", Identifier, false, None);
-        add("phone", Exact, false, None);
-        add("email", Exact, false, None);
+            comparisons.push(c);
+        } else {
+            add(&mut comparisons, "postcode", UkPostcode, false, None);
+            add(&mut comparisons, "uprn", Identifier, false, None);
+        }
+        add(&mut comparisons, "phone", Phone, false, None);
+        add(&mut comparisons, "email", Exact, false, None);
         let mut blocking_rules = Vec::new();
         let mut rule = |keys: &[&str]| {
             if keys.iter().all(|k| has(k.split(':').next().unwrap_or(k))) {
@@ -260,6 +325,17 @@ impl Settings {
         if self.comparisons.len() > 16 {
             return bad("at most 16 comparisons".into());
         }
+        for c in &self.comparisons {
+            for role in c.with.keys() {
+                if c.kind != ComparisonKind::Place || !["postcode", "uprn"].contains(&role.as_str())
+                {
+                    return bad(format!(
+                        "comparison of {}: `with.{role}` is not a role this kind reads",
+                        c.column
+                    ));
+                }
+            }
+        }
         if self.blocking_rules.is_empty() {
             return bad("no blocking rules".into());
         }
@@ -299,9 +375,8 @@ impl Settings {
             }
         };
         for c in &self.comparisons {
-            push(&c.column);
-            if let Some(s) = &c.swap_with {
-                push(s);
+            for col in c.columns() {
+                push(col);
             }
         }
         for r in &self.blocking_rules {

@@ -52,6 +52,10 @@ pub struct Config {
     pub rates: Rates,
     /// Share of residents aged 75 or over who consent to home sensors.
     pub sensor_rate: f64,
+    /// Also write `linkage/records.csv`: every unbroken partner record in
+    /// the canonical fields, as ingest would hand them to the linker.
+    #[serde(default)]
+    pub canonical: bool,
 }
 
 /// The default reference date.
@@ -66,6 +70,7 @@ impl Default for Config {
             as_of: Date::new(y, m, d).expect("valid default date"),
             rates: Rates::default(),
             sensor_rate: 0.01,
+            canonical: false,
         }
     }
 }

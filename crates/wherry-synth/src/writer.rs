@@ -117,6 +117,15 @@ pub fn write_county(
         "planted",
     ])?;
 
+    let mut canonical = if config.canonical {
+        let d = dir.join("linkage");
+        std::fs::create_dir_all(&d).map_err(Error::io(&d))?;
+        let mut o = Out::create(d.join("records.csv"))?;
+        o.row(&CANONICAL_HEADER)?;
+        Some(o)
+    } else {
+        None
+    };
     let mut county = County::new(config.seed, config.as_of, config.sensor_rate);
     let mut ids: Vec<IdAllocator> = Source::ALL
         .iter()
@@ -213,6 +222,9 @@ pub fn write_county(
                         *summary.bad_rows.entry(s.name().into()).or_default() += 1;
                     }
                     *summary.records.entry(s.name().into()).or_default() += 1;
+                    if let (Some(o), None) = (canonical.as_mut(), broken) {
+                        o.row(&canonical_row(&entry, r))?;
+                    }
                     truth.row(&[s.name(), entry.record_id.as_str(), r.entity_id.as_str()])?;
                     for ev in events::events_for(&entry, r, config.as_of, &staff, &mut rng) {
                         event_out[si].row(&[
@@ -252,7 +264,10 @@ pub fn write_county(
     for o in extract_out.into_iter().chain(event_out) {
         o.finish()?;
     }
-    for o in [truth, bad, residents_out, risk] {
+    for o in [truth, bad, residents_out, risk]
+        .into_iter()
+        .chain(canonical)
+    {
         o.finish()?;
     }
 
@@ -282,6 +297,70 @@ pub fn write_county(
     json.push(b'\n');
     std::fs::write(&path, json).map_err(Error::io(&path))?;
     Ok(summary)
+}
+
+const CANONICAL_HEADER: [&str; 13] = [
+    "source",
+    "record_id",
+    "nhs_number",
+    "given_name",
+    "middle_names",
+    "family_name",
+    "dob",
+    "sex",
+    "address",
+    "postcode",
+    "uprn",
+    "phone",
+    "email",
+];
+
+/// A partner record in the canonical fields, keeping what that partner
+/// does not hold empty (police hold no phone, libraries no street address)
+/// and its own date layout; sex is mapped to its FHIR code, as ingest does.
+fn canonical_row(e: &noise::Entry, r: &population::Resident) -> Vec<String> {
+    let s = e.source;
+    let has = |cols: &[Source]| cols.contains(&s);
+    let keep = |v: &str, yes: bool| if yes { v.to_string() } else { String::new() };
+    vec![
+        s.name().to_string(),
+        e.record_id.clone(),
+        e.nhs.clone(),
+        e.given.clone(),
+        keep(
+            &e.middle,
+            has(&[Source::SocialCare, Source::Gp, Source::District]),
+        ),
+        e.family.clone(),
+        e.dob
+            .map(|d| extracts::format_date(s, d))
+            .unwrap_or_default(),
+        keep(
+            r.sex.code(),
+            s != Source::Libraries && s != Source::District,
+        ),
+        keep(&e.address_line(), s != Source::Libraries),
+        e.postcode.clone(),
+        keep(
+            &e.uprn,
+            has(&[
+                Source::SocialCare,
+                Source::Gp,
+                Source::Fire,
+                Source::District,
+            ]),
+        ),
+        keep(&e.phone, s != Source::Police),
+        keep(
+            &e.email,
+            has(&[
+                Source::SocialCare,
+                Source::Gp,
+                Source::District,
+                Source::Libraries,
+            ]),
+        ),
+    ]
 }
 
 fn write_resident(out: &mut Out, r: &population::Resident, h: &Household) -> Result<(), Error> {

@@ -35,6 +35,10 @@ pub struct Args {
     /// missing_field, case_noise, duplicate, bad_row.
     #[arg(long = "rate", value_name = "NAME=VALUE")]
     pub rates: Vec<String>,
+    /// Also write linkage/records.csv: every unbroken record in canonical
+    /// fields, ready for `wherry link`.
+    #[arg(long)]
+    pub canonical: bool,
 }
 
 /// A whole number of at least 1, with an error that says so.
@@ -86,6 +90,7 @@ pub fn run(args: Args) -> Result<()> {
         as_of: args.as_of.unwrap_or(Config::default().as_of),
         rates: rates_from(&args.rates)?,
         sensor_rate: args.sensor_rate,
+        canonical: args.canonical,
     };
     let started = Instant::now();
     let summary = generate(&config, &args.out, args.force)?;
