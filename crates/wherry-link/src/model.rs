@@ -137,6 +137,12 @@ impl SplitMix {
     }
 }
 
+/// A well-mixed hash of a pair, for unbiased sampling (neighbouring records,
+/// which are often the same person, must not be sampled differently).
+fn sample_hash(a: u32, b: u32, seed: u64) -> u64 {
+    SplitMix((u64::from(a) << 32 | u64::from(b)) ^ seed.rotate_left(17)).next()
+}
+
 /// All eligible pairs.
 pub fn total_pairs(ds: &Dataset, link_type: LinkType) -> u64 {
     let n = ds.len() as u64;
@@ -362,20 +368,13 @@ impl Model {
             let rule_columns: Vec<&str> = keys.rule.columns().collect();
             let fixed: Vec<bool> = comparisons
                 .iter()
-                .map(|c| {
-                    rule_columns.contains(&c.spec.column.as_str())
-                        || c.spec
-                            .swap_with
-                            .as_deref()
-                            .is_some_and(|s| rule_columns.contains(&s))
-                })
+                .map(|c| c.spec.columns().any(|col| rule_columns.contains(&col)))
                 .collect();
             // A seeded sample when the rule has more pairs than EM needs.
             let stride = (blocked.per_rule[r].pairs / settings.em_max_pairs.max(1)).max(1);
             let counts = count_patterns(pats, |i| {
                 let (a, b) = blocked.pairs[i];
-                keys.agree(a, b)
-                    && (stride == 1 || (u64::from(a) ^ u64::from(b) ^ settings.seed) % stride == 0)
+                keys.agree(a, b) && (stride == 1 || sample_hash(a, b, settings.seed) % stride == 0)
             });
             let pairs: u64 = counts.values().sum();
             let mut m = starting.clone();

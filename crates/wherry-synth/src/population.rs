@@ -463,11 +463,13 @@ impl County {
             let g = wherry_core::name::normalise(given).replace(' ', "");
             let f = wherry_core::name::normalise(&family).replace(' ', "");
             let domain = rng.pick(&["example.com", "example.org", "example.net"]);
+            // Mailboxes are unique: the resident's number keeps namesakes apart.
+            let n = self.entities;
             match rng.below(4) {
-                0 => format!("{g}.{f}@{domain}"),
-                1 => format!("{}{f}{}@{domain}", &g[..1], rng.range(1, 100)),
-                2 => format!("{f}.{g}{}@{domain}", rng.range(1, 1000)),
-                _ => format!("{g}{}@{domain}", rng.range(1, 10_000)),
+                0 => format!("{g}.{f}{n}@{domain}"),
+                1 => format!("{}{f}{n}@{domain}", &g[..1]),
+                2 => format!("{f}.{g}{n}@{domain}"),
+                _ => format!("{g}{n}@{domain}"),
             }
         });
         let sensors = age >= 75 && rng.chance(self.sensor_rate);
