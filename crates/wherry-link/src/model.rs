@@ -276,7 +276,7 @@ fn posterior_ignoring(p: u64, lambda: f64, m: &[Vec<f64>], u: &[Vec<f64>], ignor
 /// EM on pattern counts: updates m for comparisons not in `fixed`, and
 /// returns the session's report and the matched share.
 pub fn estimate_m_by_em(
-    counts: &FxHashMap<u64, u64>,
+    counts: &[(u64, u64)],
     m: &mut [Vec<f64>],
     u: &[Vec<f64>],
     fixed: &[bool],
@@ -285,7 +285,7 @@ pub fn estimate_m_by_em(
     let mut lambda = 0.5;
     let mut iterations = 0;
     let mut change = f64::INFINITY;
-    let total: f64 = counts.values().map(|&c| c as f64).sum();
+    let total: f64 = counts.iter().map(|&(_, c)| c as f64).sum();
     if total == 0.0 {
         return (0, false, 0.0, 0.0);
     }
@@ -293,7 +293,7 @@ pub fn estimate_m_by_em(
         iterations += 1;
         let mut expected: Vec<Vec<f64>> = m.iter().map(|levels| vec![0.0; levels.len()]).collect();
         let mut matched = 0.0;
-        for (&p, &c) in counts {
+        for &(p, c) in counts {
             let w = posterior_ignoring(p, lambda, m, u, fixed) * c as f64;
             matched += w;
             for (i, e) in expected.iter_mut().enumerate() {
@@ -321,9 +321,10 @@ pub fn estimate_m_by_em(
     (iterations, change <= settings.em_tolerance, change, lambda)
 }
 
-/// Pattern counts for the pairs selected by `keep`.
-fn count_patterns(patterns: &[u64], keep: impl Fn(usize) -> bool + Sync) -> FxHashMap<u64, u64> {
-    patterns
+/// Pattern counts for the pairs selected by `keep`, sorted by pattern so
+/// that sums over them are in the same order on every run.
+fn count_patterns(patterns: &[u64], keep: impl Fn(usize) -> bool + Sync) -> Vec<(u64, u64)> {
+    let map = patterns
         .par_iter()
         .enumerate()
         .fold(
@@ -340,7 +341,10 @@ fn count_patterns(patterns: &[u64], keep: impl Fn(usize) -> bool + Sync) -> FxHa
                 *a.entry(k).or_default() += v;
             }
             a
-        })
+        });
+    let mut counts: Vec<(u64, u64)> = map.into_iter().collect();
+    counts.sort_unstable();
+    counts
 }
 
 /// Comparison patterns of every candidate pair.
@@ -376,7 +380,7 @@ impl Model {
                 let (a, b) = blocked.pairs[i];
                 keys.agree(a, b) && (stride == 1 || sample_hash(a, b, settings.seed) % stride == 0)
             });
-            let pairs: u64 = counts.values().sum();
+            let pairs: u64 = counts.iter().map(|c| c.1).sum();
             let mut m = starting.clone();
             let (iterations, converged, last_change, match_share) =
                 estimate_m_by_em(&counts, &mut m, &u, &fixed, settings);
@@ -514,7 +518,7 @@ impl Model {
 /// λ such that λ × all pairs = the expected matches among the candidate
 /// pairs under λ. Returns (λ, iterations, expected matches).
 pub fn estimate_prior(
-    counts: &FxHashMap<u64, u64>,
+    counts: &[(u64, u64)],
     m: &[Vec<f64>],
     u: &[Vec<f64>],
     total: u64,
@@ -525,7 +529,7 @@ pub fn estimate_prior(
     for i in 1..=200 {
         expected = counts
             .iter()
-            .map(|(&p, &c)| posterior(p, lambda, m, u) * c as f64)
+            .map(|&(p, c)| posterior(p, lambda, m, u) * c as f64)
             .sum::<f64>();
         let next = (expected / total).clamp(1e-12, 0.5);
         if (next - lambda).abs() <= lambda * 1e-6 {
@@ -545,6 +549,12 @@ pub fn probability(weight: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sorted(map: FxHashMap<u64, u64>) -> Vec<(u64, u64)> {
+        let mut v: Vec<(u64, u64)> = map.into_iter().collect();
+        v.sort_unstable();
+        v
+    }
 
     /// EM recovers known m, u and λ from pattern counts generated from them.
     #[test]
@@ -578,7 +588,7 @@ mod tests {
         let settings = Settings::for_canonical_columns(&["dob"], LinkType::Dedupe);
         let mut m = vec![initial_m(4), initial_m(4), initial_m(4)];
         let (_, converged, _, share) =
-            estimate_m_by_em(&counts, &mut m, &u, &[false; 3], &settings);
+            estimate_m_by_em(&sorted(counts), &mut m, &u, &[false; 3], &settings);
         assert!(converged);
         assert!((share - lambda).abs() < 0.01, "λ {share}");
         for i in 0..3 {
@@ -601,7 +611,7 @@ mod tests {
         let mut counts = FxHashMap::default();
         counts.insert(1u64, 100);
         counts.insert(2u64, 10_000);
-        let (lambda, _, expected) = estimate_prior(&counts, &m, &u, 1_000_000);
+        let (lambda, _, expected) = estimate_prior(&sorted(counts), &m, &u, 1_000_000);
         assert!((expected - 100.0).abs() < 1.0, "{expected}");
         assert!((lambda - 1e-4).abs() < 2e-6, "{lambda}");
     }

@@ -181,10 +181,10 @@ fn link(args: RunArgs) -> Result<()> {
     );
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     spinner.set_message("reading input");
-    let input = input::read(&settings, &args.inputs)?;
-    let records = input.records.len();
     let mut timings: Vec<(&'static str, f64)> = Vec::new();
     let mut last = (Instant::now(), "read");
+    let input = input::read(&settings, &args.inputs)?;
+    let records = input.records.len();
     let mut progress = |stage: Stage| {
         let (name, msg) = match stage {
             Stage::Prepare => ("prepare", "preparing columns"),
@@ -209,7 +209,7 @@ fn link(args: RunArgs) -> Result<()> {
     spinner.set_message("writing results");
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     write_results(&out, &result, &input.rejected)?;
-    report::write(&out, &result, &input.rejected, &timings)?;
+    report::write(&out, &result, &input.rejected)?;
     spinner.finish_and_clear();
     let persons = {
         let mut c = result.clustering.cluster.clone();
@@ -227,6 +227,8 @@ fn link(args: RunArgs) -> Result<()> {
         "Results in {}: clusters.csv, pairs.csv, model.json, summary.md",
         out.display()
     );
+    let stages: Vec<String> = timings.iter().map(|(s, t)| format!("{s} {t:.2}")).collect();
+    println!("Seconds by stage: {}", stages.join(", "));
     Ok(())
 }
 

@@ -10,12 +10,7 @@ use super::input::Rejected;
 use super::write_atomically;
 
 /// Writes `summary.md` and `model_weights.svg`.
-pub fn write(
-    out: &Path,
-    r: &LinkResult,
-    rejected: &[Rejected],
-    timings: &[(&str, f64)],
-) -> Result<()> {
+pub fn write(out: &Path, r: &LinkResult, rejected: &[Rejected]) -> Result<()> {
     let m = &r.model;
     let t = &m.training;
     let ds = &r.dataset;
@@ -138,10 +133,6 @@ pub fn write(
     let _ = writeln!(s, "| records in a person | persons |\n| --- | --- |");
     for (n, k) in &sizes {
         let _ = writeln!(s, "| {n} | {k} |");
-    }
-    let _ = writeln!(s, "\n## Time\n\n| stage | seconds |\n| --- | --- |");
-    for (stage, secs) in timings {
-        let _ = writeln!(s, "| {stage} | {secs:.2} |");
     }
     write_atomically(&out.join("summary.md"), |w| w.write_all(s.as_bytes()))?;
     let svg = wherry_link::explain::model_svg(m);
