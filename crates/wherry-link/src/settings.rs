@@ -297,6 +297,14 @@ impl Settings {
         rule(&["uprn", "given_name:initial"]);
         rule(&["phone"]);
         rule(&["email"]);
+        // With too few columns for any rule above, block on the first one compared.
+        if blocking_rules.is_empty() {
+            if let Some(c) = comparisons.first() {
+                blocking_rules.push(BlockingRule {
+                    keys: vec![c.column.clone()],
+                });
+            }
+        }
         Self {
             version: SETTINGS_VERSION,
             link_type,

@@ -141,6 +141,9 @@ fn settings_for(args: &RunArgs) -> Result<Settings> {
                 .iter()
                 .map(|h| h.trim().to_string())
                 .collect();
+            if header.iter().all(|h| h.is_empty()) {
+                bail!("{}: the file is empty (no header row)", first.display());
+            }
             let present: Vec<&str> = wherry_core::Field::NAMES
                 .iter()
                 .copied()
