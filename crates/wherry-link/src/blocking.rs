@@ -57,28 +57,41 @@ fn key_part(ds: &Dataset, column: usize, transform: Option<&str>, r: u32) -> Opt
     Some(h.finish())
 }
 
+/// A rule's keys resolved to prepared columns and transforms.
+pub type RuleParts = Vec<(usize, Option<String>)>;
+
+/// Resolves a rule's keys against `ds`.
+pub fn rule_parts(ds: &Dataset, rule: &BlockingRule) -> Result<RuleParts, Error> {
+    rule.keys
+        .iter()
+        .map(|key| {
+            let (name, transform) = match key.split_once(':') {
+                Some((n, t)) => (n, Some(t.to_string())),
+                None => (key.as_str(), None),
+            };
+            let column = ds
+                .column_named(name)
+                .ok_or_else(|| Error::MissingColumns(vec![name.to_string()]))?;
+            Ok((column, transform))
+        })
+        .collect()
+}
+
+/// Record `r`'s key under a rule, or `None` when a key part is missing.
+pub fn record_key(ds: &Dataset, parts: &RuleParts, r: u32) -> Option<u64> {
+    let mut h = FxHasher::default();
+    for (column, transform) in parts {
+        key_part(ds, *column, transform.as_deref(), r)?.hash(&mut h);
+    }
+    Some(h.finish())
+}
+
 /// Every record's key under `rule`.
 pub fn rule_keys(ds: &Dataset, rule: &BlockingRule) -> Result<RuleKeys, Error> {
-    let mut parts = Vec::new();
-    for key in &rule.keys {
-        let (name, transform) = match key.split_once(':') {
-            Some((n, t)) => (n, Some(t)),
-            None => (key.as_str(), None),
-        };
-        let column = ds
-            .column_named(name)
-            .ok_or_else(|| Error::MissingColumns(vec![name.to_string()]))?;
-        parts.push((column, transform));
-    }
+    let parts = rule_parts(ds, rule)?;
     let keys = (0..ds.len() as u32)
         .into_par_iter()
-        .map(|r| {
-            let mut h = FxHasher::default();
-            for &(column, transform) in &parts {
-                key_part(ds, column, transform, r)?.hash(&mut h);
-            }
-            Some(h.finish())
-        })
+        .map(|r| record_key(ds, &parts, r))
         .collect();
     Ok(RuleKeys {
         rule: rule.clone(),

@@ -65,6 +65,10 @@ pub struct Column {
     pub values: Vec<ValueInfo>,
     /// Records with a value.
     pub non_null: u32,
+    /// Normalised text → value id.
+    table: FxHashMap<String, u32>,
+    /// Phonetic codes, postcode parts and address tokens → ids.
+    aux: FxHashMap<String, u32>,
 }
 
 impl Column {
@@ -354,79 +358,123 @@ fn prepare_column(
     index: usize,
     generic_min_count: u32,
 ) -> (Column, u64) {
-    let mut table: FxHashMap<String, u32> = FxHashMap::default();
-    let mut values: Vec<ValueInfo> = Vec::new();
-    let mut ids = Vec::with_capacity(records.len());
+    let mut col = Column::empty(name, kind, records.len());
     let mut invalid = 0u64;
-    let mut non_null = 0u32;
     for r in records {
         let raw = r.values.get(index).and_then(|v| v.as_deref()).unwrap_or("");
-        let id = match normalise_value(kind, raw) {
-            Ok(Some(text)) => {
-                non_null += 1;
-                let next = values.len() as u32;
-                let id = *table.entry(text.clone()).or_insert_with(|| {
-                    values.push(ValueInfo {
-                        text,
-                        phonetic: [NULL; 2],
-                        parts: [NULL; 3],
-                        house: NULL,
-                        ..Default::default()
-                    });
-                    next
-                });
-                values[id as usize].count += 1;
-                id
-            }
+        if !col.push_raw(raw) {
+            invalid += 1;
+        }
+    }
+    if kind.detects_generic_values() && !col.values.is_empty() {
+        let mean = f64::from(col.non_null) / col.values.len() as f64;
+        for v in &mut col.values {
+            v.generic = v.count > generic_min_count && f64::from(v.count) > 20.0 * mean;
+        }
+    }
+    (col, invalid)
+}
+
+impl Column {
+    fn empty(name: &str, kind: ComparisonKind, capacity: usize) -> Self {
+        Self {
+            name: name.to_string(),
+            kind,
+            ids: Vec::with_capacity(capacity),
+            values: Vec::new(),
+            non_null: 0,
+            table: FxHashMap::default(),
+            aux: FxHashMap::default(),
+        }
+    }
+
+    /// Appends one record's raw value. Returns false when the value fails
+    /// validation (the record then has no value here).
+    pub fn push_raw(&mut self, raw: &str) -> bool {
+        let id = match normalise_value(self.kind, raw) {
+            Ok(Some(text)) => self.intern(text),
             Ok(None) => NULL,
             Err(()) => {
-                invalid += 1;
-                NULL
+                self.ids.push(NULL);
+                return false;
             }
         };
-        ids.push(id);
+        if id != NULL {
+            self.values[id as usize].count += 1;
+            self.non_null += 1;
+        }
+        self.ids.push(id);
+        true
     }
-    // Per-value features.
-    let mut aux: FxHashMap<String, u32> = FxHashMap::default();
-    let mut intern = |s: String| -> u32 {
-        let next = aux.len() as u32;
-        *aux.entry(s).or_insert(next)
-    };
-    let metaphone = DoubleMetaphone::default();
-    for v in &mut values {
-        match kind {
+
+    /// Removes the last record's value.
+    pub fn pop(&mut self) {
+        if let Some(id) = self.ids.pop() {
+            self.forget(id);
+        }
+    }
+
+    /// Clears record `r`'s value (its slot stays, empty).
+    pub fn clear(&mut self, r: u32) {
+        let id = std::mem::replace(&mut self.ids[r as usize], NULL);
+        self.forget(id);
+    }
+
+    fn forget(&mut self, id: u32) {
+        if id != NULL {
+            self.values[id as usize].count -= 1;
+            self.non_null -= 1;
+        }
+    }
+
+    fn intern_aux(&mut self, s: String) -> u32 {
+        let next = self.aux.len() as u32;
+        *self.aux.entry(s).or_insert(next)
+    }
+
+    /// The id of a normalised value, analysing it when it is new.
+    fn intern(&mut self, text: String) -> u32 {
+        if let Some(&id) = self.table.get(&text) {
+            return id;
+        }
+        let mut v = ValueInfo {
+            phonetic: [NULL; 2],
+            parts: [NULL; 3],
+            house: NULL,
+            ..Default::default()
+        };
+        match self.kind {
             ComparisonKind::Name => {
-                let joined: String = v.text.replace(' ', "");
-                let code = metaphone.double_metaphone(&joined);
+                let joined: String = text.replace(' ', "");
+                let code = DoubleMetaphone::default().double_metaphone(&joined);
                 let (p, a) = (code.primary(), code.alternate());
                 if !p.is_empty() {
-                    v.phonetic[0] = intern(p);
+                    v.phonetic[0] = self.intern_aux(p);
                 }
                 if !a.is_empty() {
-                    v.phonetic[1] = intern(a);
+                    v.phonetic[1] = self.intern_aux(a);
                 }
             }
-            ComparisonKind::Date => {
-                v.date = Date::parse(&v.text).ok();
-            }
+            ComparisonKind::Date => v.date = Date::parse(&text).ok(),
             ComparisonKind::UkPostcode => {
-                if let Ok(p) = Postcode::parse(&v.text) {
+                if let Ok(p) = Postcode::parse(&text) {
                     v.parts = [
-                        intern(p.sector().to_string()),
-                        intern(p.district().to_string()),
-                        intern(p.area().to_string()),
+                        self.intern_aux(p.sector().to_string()),
+                        self.intern_aux(p.district().to_string()),
+                        self.intern_aux(p.area().to_string()),
                     ];
                 }
             }
             ComparisonKind::Address | ComparisonKind::Place => {
-                let mut tokens: Vec<u32> =
-                    v.text.split(' ').map(|t| intern(t.to_string())).collect();
-                if let Some(h) = v
-                    .text
+                let mut tokens: Vec<u32> = text
+                    .split(' ')
+                    .map(|t| self.intern_aux(t.to_string()))
+                    .collect();
+                if let Some(h) = text
                     .split(' ')
                     .find(|t| t.bytes().any(|b| b.is_ascii_digit()))
                 {
-                    v.house = intern(h.to_string());
+                    v.house = self.intern_aux(h.to_string());
                 }
                 tokens.sort_unstable();
                 tokens.dedup();
@@ -434,23 +482,12 @@ fn prepare_column(
             }
             _ => {}
         }
+        let id = self.values.len() as u32;
+        v.text = text.clone();
+        self.values.push(v);
+        self.table.insert(text, id);
+        id
     }
-    if kind.detects_generic_values() && !values.is_empty() {
-        let mean = f64::from(non_null) / values.len() as f64;
-        for v in &mut values {
-            v.generic = v.count > generic_min_count && f64::from(v.count) > 20.0 * mean;
-        }
-    }
-    (
-        Column {
-            name: name.to_string(),
-            kind,
-            ids,
-            values,
-            non_null,
-        },
-        invalid,
-    )
 }
 
 #[cfg(test)]

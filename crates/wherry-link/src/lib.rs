@@ -37,6 +37,7 @@ pub mod dataset;
 pub mod evaluate;
 pub mod explain;
 pub mod model;
+pub mod realtime;
 pub mod score;
 pub mod settings;
 

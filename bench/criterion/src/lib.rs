@@ -1,0 +1,43 @@
+//! Shared set-up for Wherry's criterion benchmarks: synthetic counties in
+//! canonical fields, read back as linkage records.
+
+use std::path::Path;
+
+use wherry_link::RawRecord;
+
+/// Generates a county of `residents` under `dir` (once; reused afterwards)
+/// and returns its canonical column names and records.
+pub fn county_records(dir: &Path, residents: u64) -> (Vec<String>, Vec<RawRecord>) {
+    let county = dir.join(format!("county-{residents}"));
+    if !county.join("linkage/records.csv").exists() {
+        let config = wherry_synth::Config {
+            residents,
+            seed: 13,
+            canonical: true,
+            ..Default::default()
+        };
+        wherry_synth::generate(&config, &county, true, &mut |_, _| {}).expect("county generates");
+    }
+    let mut rdr = csv::Reader::from_path(county.join("linkage/records.csv")).expect("records");
+    let header: Vec<String> = rdr
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    let columns: Vec<String> = header[2..].to_vec();
+    let records = rdr
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            RawRecord {
+                source: r[0].to_string(),
+                record_id: r[1].to_string(),
+                values: (2..header.len())
+                    .map(|i| Some(r[i].to_string()).filter(|v| !v.is_empty()))
+                    .collect(),
+            }
+        })
+        .collect();
+    (columns, records)
+}
