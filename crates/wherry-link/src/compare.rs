@@ -432,4 +432,228 @@ mod tests {
             ],
         );
     }
+
+    /// Levels of one comparison of `kind` on columns `cols` for two rows.
+    fn labels_for(spec: ComparisonSpec, cols: &[&str], a: &[&str], b: &[&str]) -> String {
+        let mut settings = Settings::for_canonical_columns(&["dob"], LinkType::Dedupe);
+        settings.comparisons = vec![spec];
+        settings.blocking_rules = vec![crate::settings::BlockingRule {
+            keys: vec![cols[0].to_string()],
+        }];
+        let rec = |id: &str, v: &[&str]| RawRecord {
+            source: "s".into(),
+            record_id: id.into(),
+            values: v.iter().map(|x| Some(x.to_string())).collect(),
+        };
+        let names: Vec<String> = cols.iter().map(|c| c.to_string()).collect();
+        let ds = Dataset::prepare(&settings, &names, vec![rec("a", a), rec("b", b)]).unwrap();
+        let c = Comparison::new(&settings.comparisons[0], &ds);
+        c.labels[c.level(&ds, 0, 1) as usize].clone()
+    }
+
+    #[test]
+    fn every_level_of_the_other_kinds_is_reachable() {
+        use crate::settings::ComparisonKind::*;
+        let one = |column: &str, kind, a: &str, b: &str| {
+            labels_for(ComparisonSpec::new(column, kind), &[column], &[a], &[b])
+        };
+        let cases: &[(&str, ComparisonKind, &str, &str, &str)] = &[
+            (
+                "address",
+                Address,
+                "12 Mill Road, Holt",
+                "12 mill road holt",
+                "exact address",
+            ),
+            (
+                "address",
+                Address,
+                "12 Mill Road, Holt, Norfolk",
+                "12 Mill Road, Holt",
+                "address tokens overlap ≥ 0.8 and the house number agrees",
+            ),
+            (
+                "address",
+                Address,
+                "12 Mill Road, Holt, Norfolk",
+                "14 Mill Road, Holt",
+                "address tokens overlap ≥ 0.5",
+            ),
+            (
+                "address",
+                Address,
+                "12 Mill Lane, Cromer",
+                "12 Mill Road, Holt",
+                "address house number agrees and a token is shared",
+            ),
+            (
+                "address",
+                Address,
+                "3 Quay Street, Wells",
+                "12 Mill Road, Holt",
+                "address different",
+            ),
+            (
+                "nhs_number",
+                NhsNumber,
+                "943 476 5919",
+                "9434765919",
+                "exact nhs_number",
+            ),
+            (
+                "nhs_number",
+                NhsNumber,
+                "9434765919",
+                "4010232137",
+                "nhs_number different",
+            ),
+            (
+                "nhs_number",
+                NhsNumber,
+                "9434765919",
+                "9434765918",
+                "nhs_number missing on either side",
+            ),
+            ("id", Identifier, "AB-123", "ab123", "exact id"),
+            ("id", Identifier, "AB123", "AB132", "id one character off"),
+            ("id", Identifier, "AB123", "ZZ999", "id different"),
+            (
+                "phone",
+                Phone,
+                "07700 900123",
+                "+44 7700 900123",
+                "exact phone",
+            ),
+            (
+                "phone",
+                Phone,
+                "07700 900123",
+                "07700 900132",
+                "phone one character off",
+            ),
+            (
+                "phone",
+                Phone,
+                "07700 900123",
+                "07911 123456",
+                "phone different",
+            ),
+            (
+                "phone",
+                Phone,
+                "01603 123456",
+                "01603 123456",
+                "phone missing on either side",
+            ),
+            ("sex", Exact, "Female", "female", "exact sex"),
+            ("sex", Exact, "male", "female", "sex different"),
+            (
+                "town",
+                String,
+                "Great Yarmouth",
+                "great yarmouth",
+                "exact town",
+            ),
+            (
+                "town",
+                String,
+                "Sheringham",
+                "Sheringam",
+                "Jaro–Winkler ≥ 0.92 on town",
+            ),
+            (
+                "town",
+                String,
+                "Dereham",
+                "Deerham Market",
+                "Jaro–Winkler ≥ 0.80 on town",
+            ),
+            ("town", String, "Cromer", "Thetford", "town different"),
+        ];
+        for (column, kind, a, b, want) in cases {
+            assert_eq!(one(column, *kind, a, b), *want, "{kind:?}: {a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn place_counts_address_postcode_and_uprn_once() {
+        let mut spec = ComparisonSpec::new("address", ComparisonKind::Place);
+        spec.with.insert("postcode".into(), "postcode".into());
+        spec.with.insert("uprn".into(), "uprn".into());
+        let cols = ["address", "postcode", "uprn"];
+        let place = |a: [&str; 3], b: [&str; 3]| labels_for(spec.clone(), &cols, &a, &b);
+        assert_eq!(
+            place(
+                ["12 Mill Rd", "NR1 3AB", "1001"],
+                ["Flat 9", "PE30 1AB", "1001"]
+            ),
+            "same home (UPRN or exact address)"
+        );
+        assert_eq!(
+            place(["12 Mill Road", "NR1 3AB", ""], ["12 mill road", "", ""]),
+            "same home (UPRN or exact address)"
+        );
+        assert_eq!(
+            place(
+                ["12 Mill Road Holt Norfolk", "", "1001"],
+                ["12 Mill Road Holt", "", "1002"]
+            ),
+            "address tokens overlap ≥ 0.8 and the house number agrees"
+        );
+        assert_eq!(
+            place(["3 Quay St", "NR1 3AB", ""], ["9 Mill Rd", "NR1 3AB", ""]),
+            "same postcode"
+        );
+        assert_eq!(
+            place(["3 Quay St", "NR1 3AB", ""], ["9 Mill Rd", "NR1 3XY", ""]),
+            "same postcode sector"
+        );
+        assert_eq!(
+            place(["3 Quay St", "NR1 3AB", ""], ["9 Mill Rd", "NR1 5XY", ""]),
+            "same postcode district"
+        );
+        assert_eq!(
+            place(["3 Quay St", "NR1 3AB", ""], ["9 Mill Rd", "PE30 5XY", ""]),
+            "address different"
+        );
+        assert_eq!(
+            place(["", "", ""], ["9 Mill Rd", "PE30 5XY", "7"]),
+            "address missing on either side"
+        );
+    }
+
+    #[test]
+    fn a_placeholder_value_never_counts_as_agreement() {
+        // One NHS number on 40 records among 200 that each have their own.
+        let mut rows: Vec<String> = (0..40).map(|_| "9434765919".to_string()).collect();
+        let mut body = 100_000_000u32;
+        while rows.len() < 240 {
+            body += 1;
+            let d: Vec<u8> = body.to_string().bytes().map(|b| b - b'0').collect();
+            if let Some(n) = wherry_core::NhsNumber::from_body(d.try_into().unwrap()) {
+                rows.push(n.to_string());
+            }
+        }
+        let mut settings = Settings::for_canonical_columns(&["nhs_number"], LinkType::Dedupe);
+        settings.blocking_rules = vec![crate::settings::BlockingRule {
+            keys: vec!["nhs_number".into()],
+        }];
+        let records = rows
+            .iter()
+            .enumerate()
+            .map(|(i, n)| RawRecord {
+                source: "s".into(),
+                record_id: i.to_string(),
+                values: vec![Some(n.clone())],
+            })
+            .collect();
+        let ds = Dataset::prepare(&settings, &["nhs_number".to_string()], records).unwrap();
+        let c = Comparison::new(&settings.comparisons[0], &ds);
+        assert_eq!(
+            c.level(&ds, 0, 1),
+            0,
+            "the shared number is treated as missing"
+        );
+        assert_eq!(ds.generic.len(), 1);
+    }
 }
