@@ -24,7 +24,7 @@ fn realtime(c: &mut Criterion) {
     let present: Vec<&str> = columns.iter().map(String::as_str).collect();
     let settings = Settings::for_canonical_columns(&present, LinkType::Dedupe);
     let started = Instant::now();
-    let model = wherry_link::link(&settings, &columns, records.clone(), None, &mut |_| {})
+    let model = wherry_link::link(&settings, &columns, records.clone(), None, &())
         .expect("links")
         .model;
     eprintln!(

@@ -192,12 +192,14 @@ pub fn block(
     link_type: LinkType,
     rules: &[BlockingRule],
     max_pairs: u64,
+    progress: &dyn crate::Progress,
 ) -> Result<Blocked, Error> {
     let mut keys = Vec::new();
     let mut per_rule = Vec::new();
     for rule in rules {
         let k = rule_keys(ds, rule)?;
         let n = count_pairs(ds, link_type, &k);
+        progress.advance(1);
         if n > max_pairs {
             return Err(Error::TooManyPairs {
                 rule: rule.describe(),
@@ -233,6 +235,7 @@ pub fn block(
             })
             .collect();
         per_rule[i].new_pairs = found.len() as u64;
+        progress.advance(1);
         pairs.append(&mut found);
     }
     pairs.par_sort_unstable();

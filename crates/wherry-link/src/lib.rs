@@ -26,7 +26,7 @@
 //!     values: vec![Some(g.to_string()), Some(f.to_string()), Some(d.to_string())],
 //! }).collect();
 //! let settings = Settings::for_canonical_columns(&["given_name", "family_name", "dob"], LinkType::Dedupe);
-//! let result = link(&settings, &columns, records, None, &mut |_| {}).unwrap();
+//! let result = link(&settings, &columns, records, None, &()).unwrap();
 //! assert_eq!(result.clustering.cluster.len(), 3);
 //! ```
 
@@ -67,6 +67,22 @@ pub enum Stage {
     Cluster,
 }
 
+/// Hears how a run is going: each stage as it starts, with its amount of
+/// work (0 when unknown), and the work done as it is done. Called from worker
+/// threads, so implementations are `Sync`. `()` hears nothing.
+pub trait Progress: Sync {
+    /// A stage starts, with `total` units of work.
+    fn start(&self, stage: Stage, total: u64) {
+        let _ = (stage, total);
+    }
+    /// `n` more units of the current stage are done.
+    fn advance(&self, n: u64) {
+        let _ = n;
+    }
+}
+
+impl Progress for () {}
+
 /// Everything a linkage run produces.
 #[derive(Debug, Clone)]
 pub struct LinkResult {
@@ -85,43 +101,44 @@ pub struct LinkResult {
 
 /// Links `records` (values in the order of `column_names`): prepares,
 /// blocks, trains (unless `model` is given, whose settings are then used),
-/// scores and clusters. `progress` hears each stage as it starts.
+/// scores and clusters. `progress` hears each stage and its work.
 pub fn link(
     settings: &Settings,
     column_names: &[String],
     records: Vec<RawRecord>,
     model: Option<Model>,
-    progress: &mut dyn FnMut(Stage),
+    progress: &dyn Progress,
 ) -> Result<LinkResult, Error> {
     if let Some(m) = &model {
         m.check()?;
     }
     let settings = model.as_ref().map_or(settings, |m| &m.settings).clone();
-    progress(Stage::Prepare);
+    progress.start(Stage::Prepare, 0);
     let dataset = Dataset::prepare(&settings, column_names, records)?;
-    progress(Stage::Block);
+    progress.start(Stage::Block, 2 * settings.blocking_rules.len() as u64);
     let blocked = blocking::block(
         &dataset,
         settings.link_type,
         &settings.blocking_rules,
         settings.max_pairs_per_rule,
+        progress,
     )?;
-    progress(Stage::Compare);
+    progress.start(Stage::Compare, blocked.pairs.len() as u64);
     let comparisons: Vec<compare::Comparison> = settings
         .comparisons
         .iter()
         .map(|s| compare::Comparison::new(s, &dataset))
         .collect();
-    let patterns = model::patterns(&dataset, &comparisons, &blocked.pairs);
-    progress(Stage::Train);
+    let patterns = model::patterns(&dataset, &comparisons, &blocked.pairs, progress);
+    progress.start(Stage::Train, blocked.keys.len() as u64 + 2);
     let model = match model {
         Some(m) => m,
-        None => Model::train(&dataset, &settings, &blocked, &patterns),
+        None => Model::train(&dataset, &settings, &blocked, &patterns, progress),
     };
-    progress(Stage::Score);
+    progress.start(Stage::Score, blocked.pairs.len() as u64);
     let floor = settings.report_min_probability.min(settings.threshold);
-    let scored = score::score(&model, &dataset, &blocked.pairs, &patterns, floor);
-    progress(Stage::Cluster);
+    let scored = score::score(&model, &dataset, &blocked.pairs, &patterns, floor, progress);
+    progress.start(Stage::Cluster, 0);
     let clustering = cluster::cluster(&model, &dataset, &scored);
     Ok(LinkResult {
         dataset,

@@ -348,22 +348,43 @@ fn count_patterns(patterns: &[u64], keep: impl Fn(usize) -> bool + Sync) -> Vec<
 }
 
 /// Comparison patterns of every candidate pair.
-pub fn patterns(ds: &Dataset, comparisons: &[Comparison], pairs: &[(u32, u32)]) -> Vec<u64> {
-    pairs
-        .par_iter()
-        .map(|&(a, b)| pattern(comparisons, ds, a, b))
-        .collect()
+pub fn patterns(
+    ds: &Dataset,
+    comparisons: &[Comparison],
+    pairs: &[(u32, u32)],
+    progress: &dyn crate::Progress,
+) -> Vec<u64> {
+    let mut out = vec![0u64; pairs.len()];
+    out.par_chunks_mut(CHUNK)
+        .zip(pairs.par_chunks(CHUNK))
+        .for_each(|(o, p)| {
+            for (x, &(a, b)) in o.iter_mut().zip(p) {
+                *x = pattern(comparisons, ds, a, b);
+            }
+            progress.advance(p.len() as u64);
+        });
+    out
 }
+
+/// Pairs per unit of parallel work (and per progress report).
+pub const CHUNK: usize = 1 << 16;
 
 impl Model {
     /// Trains a model on `ds` from its candidate pairs and their patterns.
-    pub fn train(ds: &Dataset, settings: &Settings, blocked: &Blocked, pats: &[u64]) -> Self {
+    pub fn train(
+        ds: &Dataset,
+        settings: &Settings,
+        blocked: &Blocked,
+        pats: &[u64],
+        progress: &dyn crate::Progress,
+    ) -> Self {
         let comparisons: Vec<Comparison> = settings
             .comparisons
             .iter()
             .map(|s| Comparison::new(s, ds))
             .collect();
         let (u, drawn) = estimate_u(ds, &comparisons, settings);
+        progress.advance(1);
         let starting: Vec<Vec<f64>> = comparisons.iter().map(|c| initial_m(c.levels())).collect();
         let mut sums: Vec<Vec<f64>> = comparisons.iter().map(|c| vec![0.0; c.levels()]).collect();
         let mut trained = vec![0u32; comparisons.len()];
@@ -394,6 +415,7 @@ impl Model {
                     }
                 }
             }
+            progress.advance(1);
             sessions.push(EmSession {
                 rule: keys.rule.describe(),
                 pairs,
@@ -425,6 +447,7 @@ impl Model {
         let total = total_pairs(ds, settings.link_type);
         let all_counts = count_patterns(pats, |_| true);
         let (prior, prior_iterations, expected) = estimate_prior(&all_counts, &m, &u, total);
+        progress.advance(1);
         let comparisons = comparisons
             .iter()
             .enumerate()

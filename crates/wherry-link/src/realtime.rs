@@ -309,7 +309,7 @@ mod tests {
             &["given_name", "family_name", "dob", "postcode"],
             LinkType::Dedupe,
         );
-        let result = crate::link(&settings, &cols(), records.clone(), None, &mut |_| {}).unwrap();
+        let result = crate::link(&settings, &cols(), records.clone(), None, &()).unwrap();
         (
             RealtimeIndex::build(result.model, &cols(), records.clone()).unwrap(),
             records,

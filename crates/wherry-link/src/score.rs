@@ -55,6 +55,7 @@ pub fn score(
     pairs: &[(u32, u32)],
     patterns: &[u64],
     min_probability: f64,
+    progress: &dyn crate::Progress,
 ) -> Vec<ScoredPair> {
     let table = model.weight_table();
     let mut cache: FxHashMap<u64, f64> = FxHashMap::default();
@@ -66,23 +67,32 @@ pub fn score(
     let tf_columns: Vec<usize> = (0..model.comparisons.len())
         .filter(|&i| model.comparisons[i].tf)
         .collect();
+    let chunk = crate::model::CHUNK;
     pairs
-        .par_iter()
-        .zip(patterns.par_iter())
-        .filter_map(|(&(a, b), &p)| {
-            let mut weight = cache[&p];
-            for &i in &tf_columns {
-                if level_of(p, i) == 1 {
-                    weight += tf_adjustment(model, ds, i, a);
-                }
-            }
-            let probability = probability(weight);
-            (probability >= min_probability).then_some(ScoredPair {
-                a,
-                b,
-                weight,
-                probability,
-            })
+        .par_chunks(chunk)
+        .zip(patterns.par_chunks(chunk))
+        .flat_map_iter(|(pc, tc)| {
+            let scored: Vec<ScoredPair> = pc
+                .iter()
+                .zip(tc)
+                .filter_map(|(&(a, b), &p)| {
+                    let mut weight = cache[&p];
+                    for &i in &tf_columns {
+                        if level_of(p, i) == 1 {
+                            weight += tf_adjustment(model, ds, i, a);
+                        }
+                    }
+                    let probability = probability(weight);
+                    (probability >= min_probability).then_some(ScoredPair {
+                        a,
+                        b,
+                        weight,
+                        probability,
+                    })
+                })
+                .collect();
+            progress.advance(pc.len() as u64);
+            scored
         })
         .collect()
 }

@@ -174,46 +174,85 @@ fn settings_for(args: &RunArgs) -> Result<Settings> {
     Ok(settings)
 }
 
+/// Progress on the terminal: one bar, reset at each stage, and the time
+/// each stage started (for the timings line).
+struct Bars {
+    bar: ProgressBar,
+    stages: std::sync::Mutex<Vec<(&'static str, Instant)>>,
+}
+
+impl Bars {
+    fn new() -> Self {
+        let bar = ProgressBar::new(0).with_style(
+            ProgressStyle::with_template(
+                "{msg:>28} [{bar:36}] {human_pos}/{human_len} ({elapsed})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        Self {
+            bar,
+            stages: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    fn begin(&self, name: &'static str, message: &str, total: u64) {
+        self.stages
+            .lock()
+            .expect("not poisoned")
+            .push((name, Instant::now()));
+        self.bar.set_message(message.to_string());
+        self.bar.set_length(total);
+        self.bar.set_position(0);
+    }
+
+    /// Seconds per stage, each until the next began (the last until now).
+    fn timings(&self) -> Vec<(&'static str, f64)> {
+        let stages = self.stages.lock().expect("not poisoned");
+        stages
+            .iter()
+            .enumerate()
+            .map(|(i, (name, t))| {
+                let end = stages.get(i + 1).map_or_else(Instant::now, |next| next.1);
+                (*name, end.duration_since(*t).as_secs_f64())
+            })
+            .collect()
+    }
+}
+
+impl wherry_link::Progress for Bars {
+    fn start(&self, stage: Stage, total: u64) {
+        let (name, message) = match stage {
+            Stage::Prepare => ("prepare", "preparing columns"),
+            Stage::Block => ("block", "blocking (rules)"),
+            Stage::Compare => ("compare", "comparing candidate pairs"),
+            Stage::Train => ("train", "training (u, EM per rule, prior)"),
+            Stage::Score => ("score", "scoring pairs"),
+            Stage::Cluster => ("cluster", "clustering"),
+        };
+        self.begin(name, message, total);
+    }
+
+    fn advance(&self, n: u64) {
+        self.bar.inc(n);
+    }
+}
+
 fn link(args: RunArgs) -> Result<()> {
     let out = args.out.clone().context("give --out DIR for the results")?;
     let started = Instant::now();
     let settings = settings_for(&args)?;
     let model = args.model.as_deref().map(load_model).transpose()?;
-    let spinner = ProgressBar::new_spinner().with_style(
-        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
-    );
-    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    spinner.set_message("reading input");
-    let mut timings: Vec<(&'static str, f64)> = Vec::new();
-    let mut last = (Instant::now(), "read");
+    let bars = Bars::new();
+    bars.begin("read", "reading input", 0);
     let input = input::read(&settings, &args.inputs)?;
     let records = input.records.len();
-    let mut progress = |stage: Stage| {
-        let (name, msg) = match stage {
-            Stage::Prepare => ("prepare", "preparing columns"),
-            Stage::Block => ("block", "blocking"),
-            Stage::Compare => ("compare", "comparing candidate pairs"),
-            Stage::Train => ("train", "training (u sampling, EM, prior)"),
-            Stage::Score => ("score", "scoring"),
-            Stage::Cluster => ("cluster", "clustering"),
-        };
-        timings.push((last.1, last.0.elapsed().as_secs_f64()));
-        last = (Instant::now(), name);
-        spinner.set_message(msg);
-    };
-    let result = wherry_link::link(
-        &settings,
-        &input.columns,
-        input.records,
-        model,
-        &mut progress,
-    )?;
-    timings.push((last.1, last.0.elapsed().as_secs_f64()));
-    spinner.set_message("writing results");
+    let result = wherry_link::link(&settings, &input.columns, input.records, model, &bars)?;
+    bars.begin("write", "writing results", 0);
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     write_results(&out, &result, &input.rejected)?;
     report::write(&out, &result, &input.rejected)?;
-    spinner.finish_and_clear();
+    bars.bar.finish_and_clear();
     let persons = {
         let mut c = result.clustering.cluster.clone();
         c.sort_unstable();
@@ -230,7 +269,11 @@ fn link(args: RunArgs) -> Result<()> {
         "Results in {}: clusters.csv, pairs.csv, model.json, summary.md",
         out.display()
     );
-    let stages: Vec<String> = timings.iter().map(|(s, t)| format!("{s} {t:.2}")).collect();
+    let stages: Vec<String> = bars
+        .timings()
+        .iter()
+        .map(|(s, t)| format!("{s} {t:.2}"))
+        .collect();
     println!("Seconds by stage: {}", stages.join(", "));
     Ok(())
 }
