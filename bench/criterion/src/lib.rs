@@ -25,16 +25,27 @@ pub fn county_records(dir: &Path, residents: u64) -> (Vec<String>, Vec<RawRecord
         .iter()
         .map(String::from)
         .collect();
-    let columns: Vec<String> = header[2..].to_vec();
+    let at = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .expect("canonical column")
+    };
+    let (source, id) = (at("source"), at("record_id"));
+    let value_columns: Vec<usize> = (0..header.len())
+        .filter(|&i| i != source && i != id)
+        .collect();
+    let columns: Vec<String> = value_columns.iter().map(|&i| header[i].clone()).collect();
     let records = rdr
         .records()
         .map(|r| {
             let r = r.expect("row");
             RawRecord {
-                source: r[0].to_string(),
-                record_id: r[1].to_string(),
-                values: (2..header.len())
-                    .map(|i| Some(r[i].to_string()).filter(|v| !v.is_empty()))
+                source: r[source].to_string(),
+                record_id: r[id].to_string(),
+                values: value_columns
+                    .iter()
+                    .map(|&i| Some(r[i].to_string()).filter(|v| !v.is_empty()))
                     .collect(),
             }
         })

@@ -121,7 +121,7 @@ pub fn write_county(
         let d = dir.join("linkage");
         std::fs::create_dir_all(&d).map_err(Error::io(&d))?;
         let mut o = Out::create(d.join("records.csv"))?;
-        o.row(&CANONICAL_HEADER)?;
+        o.row(&wherry_core::Field::NAMES)?;
         Some(o)
     } else {
         None
@@ -299,68 +299,53 @@ pub fn write_county(
     Ok(summary)
 }
 
-const CANONICAL_HEADER: [&str; 13] = [
-    "source",
-    "record_id",
-    "nhs_number",
-    "given_name",
-    "middle_names",
-    "family_name",
-    "dob",
-    "sex",
-    "address",
-    "postcode",
-    "uprn",
-    "phone",
-    "email",
-];
-
 /// A partner record in the canonical fields, keeping what that partner
 /// does not hold empty (police hold no phone, libraries no street address)
 /// and its own date layout; sex is mapped to its FHIR code, as ingest does.
 fn canonical_row(e: &noise::Entry, r: &population::Resident) -> Vec<String> {
+    use wherry_core::{Field, PersonRecord};
     let s = e.source;
-    let has = |cols: &[Source]| cols.contains(&s);
-    let keep = |v: &str, yes: bool| if yes { v.to_string() } else { String::new() };
-    vec![
-        s.name().to_string(),
-        e.record_id.clone(),
-        e.nhs.clone(),
-        e.given.clone(),
-        keep(
-            &e.middle,
-            has(&[Source::SocialCare, Source::Gp, Source::District]),
-        ),
-        e.family.clone(),
-        e.dob
-            .map(|d| extracts::format_date(s, d))
-            .unwrap_or_default(),
-        keep(
-            r.sex.code(),
-            s != Source::Libraries && s != Source::District,
-        ),
-        keep(&e.address_line(), s != Source::Libraries),
-        e.postcode.clone(),
-        keep(
-            &e.uprn,
-            has(&[
-                Source::SocialCare,
-                Source::Gp,
-                Source::Fire,
-                Source::District,
-            ]),
-        ),
-        keep(&e.phone, s != Source::Police),
-        keep(
-            &e.email,
-            has(&[
-                Source::SocialCare,
-                Source::Gp,
-                Source::District,
-                Source::Libraries,
-            ]),
-        ),
-    ]
+    let holds = |sources: &[Source]| sources.contains(&s);
+    let mut rec = PersonRecord::new(s.name(), e.record_id.as_str());
+    rec.set(Field::NhsNumber, e.nhs.as_str());
+    rec.set(Field::GivenName, e.given.as_str());
+    if holds(&[Source::SocialCare, Source::Gp, Source::District]) {
+        rec.set(Field::MiddleNames, e.middle.as_str());
+    }
+    rec.set(Field::FamilyName, e.family.as_str());
+    if let Some(d) = e.dob {
+        rec.set(Field::Dob, extracts::format_date(s, d));
+    }
+    if !holds(&[Source::Libraries, Source::District]) {
+        rec.set(Field::Sex, r.sex.code());
+    }
+    if s != Source::Libraries {
+        rec.set(Field::Address, e.address_line());
+    }
+    rec.set(Field::Postcode, e.postcode.as_str());
+    if holds(&[
+        Source::SocialCare,
+        Source::Gp,
+        Source::Fire,
+        Source::District,
+    ]) {
+        rec.set(Field::Uprn, e.uprn.as_str());
+    }
+    if s != Source::Police {
+        rec.set(Field::Phone, e.phone.as_str());
+    }
+    if holds(&[
+        Source::SocialCare,
+        Source::Gp,
+        Source::District,
+        Source::Libraries,
+    ]) {
+        rec.set(Field::Email, e.email.as_str());
+    }
+    Field::ALL
+        .iter()
+        .map(|&f| rec.get(f).unwrap_or("").to_string())
+        .collect()
 }
 
 fn write_resident(out: &mut Out, r: &population::Resident, h: &Household) -> Result<(), Error> {
