@@ -24,7 +24,9 @@ pub struct Args {
     /// The right record, as --left.
     #[arg(long)]
     right: String,
-    /// Column names for CSV rows given as --left and --right (comma separated).
+    /// Column names for CSV rows given as --left and --right (comma
+    /// separated). Default: the model's columns, in the order its settings
+    /// use them (printed when the rows do not fit).
     #[arg(long)]
     header: Option<String>,
     /// Also write the waterfall chart here (SVG).
@@ -45,19 +47,19 @@ pub fn run(a: Args) -> Result<()> {
     let model = load_model(&a.model)?;
     let settings = &model.settings;
     let (columns, records, left, right) = if a.inputs.is_empty() {
-        let header = parse_row(
-            a.header
-                .as_deref()
-                .context("give --header with the columns of --left and --right, or --input")?,
-        )?;
         let columns = settings.used_columns();
+        let header = match a.header.as_deref() {
+            Some(h) => parse_row(h)?,
+            None => columns.clone(),
+        };
         let record = |side: &str, row: &str| -> Result<RawRecord> {
             let values = parse_row(row)?;
             if values.len() != header.len() {
                 bail!(
-                    "--{side} has {} fields but --header has {}",
+                    "--{side} has {} fields but the header has {}: {}",
                     values.len(),
-                    header.len()
+                    header.len(),
+                    header.join(",")
                 );
             }
             let get = |c: &str| {
