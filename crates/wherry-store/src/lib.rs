@@ -1,0 +1,573 @@
+//! Wherry's persistence: one store over two backends, SQLite (the embedded
+//! default: one file, WAL) and PostgreSQL (production).
+//!
+//! The store holds sources and their agreements, extracts, record versions,
+//! quarantined rows, contact events, persons and record→person links, link
+//! history, steward decisions and the review queue. Statements are written
+//! once with `$N` placeholders (in ascending order, which both backends
+//! accept) and run on whichever pool is open.
+//!
+//! Invariant: an ingest is one transaction ([`Tx`]): it commits whole or
+//! leaves the store as it was. Invariant: applied migrations are never edited
+//! (checksums are kept and checked).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), wherry_store::Error> {
+//! let store = wherry_store::Store::connect("sqlite://wherry.db").await?;
+//! store.migrate().await?;
+//! println!("{:?}", store.counts().await?);
+//! # Ok(()) }
+//! ```
+
+mod error;
+pub mod migrate;
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use serde::Serialize;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use error::Error;
+
+/// Which database a store is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Backend {
+    /// SQLite: one file.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same code on whichever pool or transaction is open.
+macro_rules! dispatch {
+    ($on:expr, $c:ident => $body:expr) => {
+        match $on {
+            Pool::Sqlite($c) => $body,
+            Pool::Postgres($c) => $body,
+        }
+    };
+}
+
+macro_rules! dispatch_tx {
+    ($on:expr, $c:ident => $body:expr) => {
+        match $on {
+            TxInner::Sqlite($c) => $body,
+            TxInner::Postgres($c) => $body,
+        }
+    };
+}
+
+/// The store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// How much the store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Counts {
+    /// Sources registered.
+    pub sources: i64,
+    /// Extracts loaded.
+    pub extracts: i64,
+    /// Records (current, withdrawn included).
+    pub records: i64,
+    /// Record versions.
+    pub versions: i64,
+    /// Withdrawn records.
+    pub withdrawn: i64,
+    /// Quarantined rows.
+    pub quarantined: i64,
+    /// Contact events.
+    pub events: i64,
+}
+
+/// The current time, RFC 3339 UTC (seconds).
+pub fn now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let d = wherry_core::Date::from_days_since_epoch(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!("{d}T{:02}:{:02}:{:02}Z", s / 3600, s % 3600 / 60, s % 60)
+}
+
+impl Store {
+    /// Opens `url`: `sqlite://path/to/file.db` (created if missing) or
+    /// `postgres://user@host:port/database`.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(std::time::Duration::from_secs(30));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await?;
+            Ok(Self {
+                pool: Pool::Sqlite(pool),
+            })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+            Ok(Self {
+                pool: Pool::Postgres(pool),
+            })
+        } else {
+            Err(Error::UnknownScheme {
+                scheme: url.chars().take_while(|c| *c != ':').take(12).collect(),
+            })
+        }
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the migrations not yet applied, in order; returns their
+    /// versions (empty when the store was up to date). Idempotent.
+    pub async fn migrate(&self) -> Result<Vec<i64>, Error> {
+        let list = match self.backend() {
+            Backend::Sqlite => migrate::SQLITE,
+            Backend::Postgres => migrate::POSTGRES,
+        };
+        dispatch!(&self.pool, p => sqlx::query(migrate::CREATE_TABLE).execute(p).await.map(|_| ()))?;
+        let applied: Vec<(i64, String)> = dispatch!(&self.pool, p => {
+            sqlx::query_as("SELECT version, checksum FROM wherry_migrations ORDER BY version").fetch_all(p).await
+        })?;
+        let known: HashMap<i64, String> = list.iter().map(|m| (m.version, m.checksum())).collect();
+        for (version, checksum) in &applied {
+            match known.get(version) {
+                None => return Err(Error::DatabaseNewer { version: *version }),
+                Some(c) if c != checksum => {
+                    return Err(Error::MigrationEdited { version: *version });
+                }
+                Some(_) => {}
+            }
+        }
+        let mut done = Vec::new();
+        for m in list
+            .iter()
+            .filter(|m| !applied.iter().any(|(v, _)| *v == m.version))
+        {
+            dispatch!(&self.pool, p => {
+                let mut tx = p.begin().await?;
+                sqlx::raw_sql(m.sql).execute(&mut *tx).await.map(|_| ())?;
+                sqlx::query("INSERT INTO wherry_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
+                    .bind(m.version)
+                    .bind(m.name)
+                    .bind(m.checksum())
+                    .bind(now())
+                    .execute(&mut *tx)
+                    .await.map(|_| ())?;
+                tx.commit().await?;
+            });
+            done.push(m.version);
+        }
+        Ok(done)
+    }
+
+    /// Fails unless every known migration has been applied.
+    pub async fn require_initialised(&self) -> Result<(), Error> {
+        let list = match self.backend() {
+            Backend::Sqlite => migrate::SQLITE,
+            Backend::Postgres => migrate::POSTGRES,
+        };
+        let applied: Result<Vec<(i64,)>, sqlx::Error> = dispatch!(&self.pool, p => {
+            sqlx::query_as("SELECT version FROM wherry_migrations").fetch_all(p).await
+        });
+        match applied {
+            Ok(v) if list.iter().all(|m| v.iter().any(|(x,)| *x == m.version)) => Ok(()),
+            _ => Err(Error::NotInitialised),
+        }
+    }
+
+    /// How much the store holds.
+    pub async fn counts(&self) -> Result<Counts, Error> {
+        let sql = "SELECT
+            (SELECT COUNT(*) FROM sources),
+            (SELECT COUNT(*) FROM extracts),
+            (SELECT COUNT(*) FROM records),
+            (SELECT COUNT(*) FROM record_versions),
+            (SELECT COUNT(*) FROM records WHERE withdrawn = 1),
+            (SELECT COUNT(*) FROM quarantine),
+            (SELECT COUNT(*) FROM contact_events)";
+        let r: (i64, i64, i64, i64, i64, i64, i64) =
+            dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_one(p).await)?;
+        Ok(Counts {
+            sources: r.0,
+            extracts: r.1,
+            records: r.2,
+            versions: r.3,
+            withdrawn: r.4,
+            quarantined: r.5,
+            events: r.6,
+        })
+    }
+
+    /// Quarantined rows of a source: (file, line, field, reason), in file and line order.
+    pub async fn quarantined(
+        &self,
+        source: &str,
+    ) -> Result<Vec<(String, i64, Option<String>, String)>, Error> {
+        let sql = "SELECT file_name, line, field, reason FROM quarantine WHERE source_id = $1 ORDER BY file_name, line";
+        Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).bind(source).fetch_all(p).await)?)
+    }
+
+    /// A source's records: (record id, current version, withdrawn), by id.
+    pub async fn records(&self, source: &str) -> Result<Vec<(String, i64, bool)>, Error> {
+        let sql = "SELECT record_id, current_version, withdrawn FROM records WHERE source_id = $1 ORDER BY record_id";
+        let rows: Vec<(String, i64, i64)> =
+            dispatch!(&self.pool, p => sqlx::query_as(sql).bind(source).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(|(id, v, w)| (id, v, w != 0)).collect())
+    }
+
+    /// Every version of one record: (version, canonical fields JSON), oldest first.
+    pub async fn versions(
+        &self,
+        source: &str,
+        record_id: &str,
+    ) -> Result<Vec<(i64, String)>, Error> {
+        let sql = "SELECT version, fields FROM record_versions WHERE source_id = $1 AND record_id = $2 ORDER BY version";
+        Ok(
+            dispatch!(&self.pool, p => sqlx::query_as(sql).bind(source).bind(record_id).fetch_all(p).await)?,
+        )
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Tx, Error> {
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        dispatch!(&self.pool, p => p.close().await)
+    }
+}
+
+enum TxInner {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// A transaction: everything an ingest writes, committed together.
+pub struct Tx {
+    inner: TxInner,
+}
+
+/// One new record version to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewVersion {
+    /// The record's id within its source.
+    pub record_id: String,
+    /// The version number.
+    pub version: i64,
+    /// Hash of the row's content, to tell unchanged rows.
+    pub row_hash: String,
+    /// Canonical fields, JSON.
+    pub fields: String,
+    /// Typed attributes, JSON.
+    pub attributes: String,
+    /// The row as sent, JSON.
+    pub raw: String,
+}
+
+/// One quarantined row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quarantined {
+    /// Line in the file.
+    pub line: i64,
+    /// The field at fault, if one.
+    pub field: Option<String>,
+    /// Why.
+    pub reason: String,
+    /// The row as sent (JSON array of fields, or the line).
+    pub raw: String,
+}
+
+/// One contact event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// The partner's record id.
+    pub record_id: String,
+    /// ISO date.
+    pub date: String,
+    /// Service.
+    pub service: String,
+    /// Contact type.
+    pub contact_type: String,
+    /// Practitioner.
+    pub practitioner: String,
+}
+
+/// What an extract did to the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ExtractCounts {
+    /// Rows read from the file.
+    pub rows: i64,
+    /// New records stored.
+    pub stored: i64,
+    /// Rows identical to the current version.
+    pub unchanged: i64,
+    /// Rows that made a new version of a known record.
+    pub updated: i64,
+    /// Records absent from a full extract, marked withdrawn.
+    pub withdrawn: i64,
+    /// Rows quarantined.
+    pub quarantined: i64,
+}
+
+/// Rows per multi-row INSERT (well under both backends' parameter limits).
+/// (The SQL of multi-row inserts is built from placeholder numbers only,
+/// never from data, so it is asserted safe.)
+const BATCH: usize = 500;
+
+impl Tx {
+    /// Registers or updates a source and its manifest.
+    pub async fn upsert_source(
+        &mut self,
+        id: &str,
+        partner: &str,
+        dataset: &str,
+        manifest: &str,
+    ) -> Result<(), Error> {
+        let sql = "INSERT INTO sources (id, partner, dataset, manifest, updated_at) VALUES ($1, $2, $3, $4, $5)
+                   ON CONFLICT (id) DO UPDATE SET partner = excluded.partner, dataset = excluded.dataset,
+                   manifest = excluded.manifest, updated_at = excluded.updated_at";
+        let at = now();
+        dispatch_tx!(&mut self.inner, t => {
+            sqlx::query(sql).bind(id).bind(partner).bind(dataset).bind(manifest).bind(&at).execute(&mut **t).await.map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Starts an extract's record; returns its id.
+    pub async fn new_extract(
+        &mut self,
+        source: &str,
+        file: &str,
+        sha256: &str,
+        kind: &str,
+        by: &str,
+    ) -> Result<i64, Error> {
+        let sql = "INSERT INTO extracts (source_id, file_name, sha256, kind, rows_read, stored, unchanged, updated,
+                   withdrawn, quarantined, loaded_at, loaded_by) VALUES ($1, $2, $3, $4, 0, 0, 0, 0, 0, 0, $5, $6) RETURNING id";
+        let at = now();
+        let (id,): (i64,) = dispatch_tx!(&mut self.inner, t => {
+            sqlx::query_as(sql).bind(source).bind(file).bind(sha256).bind(kind).bind(&at).bind(by).fetch_one(&mut **t).await
+        })?;
+        Ok(id)
+    }
+
+    /// A source's current records: record id → (version, row hash, withdrawn).
+    pub async fn current(
+        &mut self,
+        source: &str,
+    ) -> Result<HashMap<String, (i64, String, bool)>, Error> {
+        let sql = "SELECT record_id, current_version, row_hash, withdrawn FROM records WHERE source_id = $1";
+        let rows: Vec<(String, i64, String, i64)> = dispatch_tx!(&mut self.inner, t => sqlx::query_as(sql).bind(source).fetch_all(&mut **t).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, v, h, w)| (id, (v, h, w != 0)))
+            .collect())
+    }
+
+    /// Stores new versions and points each record at its newest.
+    pub async fn write_versions(
+        &mut self,
+        extract: i64,
+        source: &str,
+        rows: &[NewVersion],
+    ) -> Result<(), Error> {
+        let at = now();
+        for chunk in rows.chunks(BATCH) {
+            let mut sql = String::from(
+                "INSERT INTO record_versions (source_id, record_id, version, extract_id, fields, attributes, raw, created_at) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 8;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${},${},${},${},${},${},${},${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8
+                ));
+            }
+            dispatch_tx!(&mut self.inner, t => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for r in chunk {
+                    q = q.bind(source).bind(&r.record_id).bind(r.version).bind(extract).bind(&r.fields).bind(&r.attributes).bind(&r.raw).bind(&at);
+                }
+                q.execute(&mut **t).await.map(|_| ())
+            })?;
+            let mut sql = String::from(
+                "INSERT INTO records (source_id, record_id, current_version, row_hash, withdrawn) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 4;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("(${},${},${},${},0)", b + 1, b + 2, b + 3, b + 4));
+            }
+            sql.push_str(
+                " ON CONFLICT (source_id, record_id) DO UPDATE SET current_version = excluded.current_version,
+                  row_hash = excluded.row_hash, withdrawn = 0",
+            );
+            dispatch_tx!(&mut self.inner, t => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for r in chunk {
+                    q = q.bind(source).bind(&r.record_id).bind(r.version).bind(&r.row_hash);
+                }
+                q.execute(&mut **t).await.map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Marks records withdrawn (kept, not deleted).
+    pub async fn withdraw(&mut self, source: &str, ids: &[String]) -> Result<(), Error> {
+        for id in ids {
+            dispatch_tx!(&mut self.inner, t => {
+                sqlx::query("UPDATE records SET withdrawn = 1 WHERE source_id = $1 AND record_id = $2")
+                    .bind(source)
+                    .bind(id)
+                    .execute(&mut **t)
+                    .await.map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Puts rows in quarantine.
+    pub async fn quarantine(
+        &mut self,
+        extract: i64,
+        source: &str,
+        file: &str,
+        rows: &[Quarantined],
+    ) -> Result<(), Error> {
+        for chunk in rows.chunks(BATCH) {
+            let mut sql = String::from(
+                "INSERT INTO quarantine (extract_id, source_id, file_name, line, field, reason, raw) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 7;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${},${},${},${},${},${},${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7
+                ));
+            }
+            dispatch_tx!(&mut self.inner, t => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for r in chunk {
+                    q = q.bind(extract).bind(source).bind(file).bind(r.line).bind(&r.field).bind(&r.reason).bind(&r.raw);
+                }
+                q.execute(&mut **t).await.map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Stores contact events.
+    pub async fn events(
+        &mut self,
+        extract: i64,
+        source: &str,
+        rows: &[Event],
+    ) -> Result<(), Error> {
+        for chunk in rows.chunks(BATCH) {
+            let mut sql = String::from(
+                "INSERT INTO contact_events (extract_id, source_id, record_id, event_date, service, contact_type, practitioner) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 7;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${},${},${},${},${},${},${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7
+                ));
+            }
+            dispatch_tx!(&mut self.inner, t => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for e in chunk {
+                    q = q.bind(extract).bind(source).bind(&e.record_id).bind(&e.date).bind(&e.service).bind(&e.contact_type).bind(&e.practitioner);
+                }
+                q.execute(&mut **t).await.map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Records what the extract did.
+    pub async fn finish_extract(&mut self, extract: i64, c: &ExtractCounts) -> Result<(), Error> {
+        let sql = "UPDATE extracts SET rows_read = $1, stored = $2, unchanged = $3, updated = $4, withdrawn = $5,
+                   quarantined = $6 WHERE id = $7";
+        dispatch_tx!(&mut self.inner, t => {
+            sqlx::query(sql)
+                .bind(c.rows).bind(c.stored).bind(c.unchanged).bind(c.updated).bind(c.withdrawn).bind(c.quarantined).bind(extract)
+                .execute(&mut **t)
+                .await.map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Whether this file (by hash) was loaded for this source before.
+    pub async fn seen_file(&mut self, source: &str, sha256: &str) -> Result<bool, Error> {
+        let sql = "SELECT COUNT(*) FROM extracts WHERE source_id = $1 AND sha256 = $2";
+        let (n,): (i64,) = dispatch_tx!(&mut self.inner, t => sqlx::query_as(sql).bind(source).bind(sha256).fetch_one(&mut **t).await)?;
+        Ok(n > 0)
+    }
+
+    /// Commits everything.
+    pub async fn commit(self) -> Result<(), Error> {
+        dispatch_tx!(self.inner, t => t.commit().await)?;
+        Ok(())
+    }
+}

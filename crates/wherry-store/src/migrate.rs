@@ -1,0 +1,62 @@
+//! Versioned migrations, embedded in the binary and applied by `wherry init`.
+//!
+//! Invariant: an applied migration is never edited. Each applied migration's
+//! checksum is stored; if the text in the binary no longer matches, the
+//! store refuses to go on.
+
+use sha2::{Digest, Sha256};
+
+/// One migration.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// Timestamp version, `20261122000100`.
+    pub version: i64,
+    /// Short name.
+    pub name: &'static str,
+    /// The SQL.
+    pub sql: &'static str,
+}
+
+impl Migration {
+    /// SHA-256 of the SQL, hex.
+    pub fn checksum(&self) -> String {
+        Sha256::digest(self.sql.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// SQLite migrations, oldest first.
+pub const SQLITE: &[Migration] = &[Migration {
+    version: 20261122000100,
+    name: "initial",
+    sql: include_str!("../migrations/sqlite/20261122000100_initial.sql"),
+}];
+
+/// PostgreSQL migrations, oldest first.
+pub const POSTGRES: &[Migration] = &[Migration {
+    version: 20261122000100,
+    name: "initial",
+    sql: include_str!("../migrations/postgres/20261122000100_initial.sql"),
+}];
+
+/// The table that records applied migrations (the same on both backends).
+pub const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS wherry_migrations (
+    version BIGINT PRIMARY KEY,
+    name TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_backends_have_the_same_versions_in_order() {
+        let v = |m: &[Migration]| m.iter().map(|x| (x.version, x.name)).collect::<Vec<_>>();
+        assert_eq!(v(SQLITE), v(POSTGRES));
+        assert!(SQLITE.windows(2).all(|w| w[0].version < w[1].version));
+    }
+}

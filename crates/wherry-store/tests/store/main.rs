@@ -1,0 +1,5 @@
+//! The store's behaviour, on SQLite and on PostgreSQL alike.
+
+mod util;
+
+mod basics;

@@ -1,0 +1,125 @@
+//! The harness: a fresh store on every backend this run can reach.
+//!
+//! SQLite: a file in a temporary directory. PostgreSQL: a database with a
+//! unique name created from `WHERRY_TEST_DATABASE_URL` and dropped after the
+//! test. Outside CI an unset URL skips PostgreSQL with a notice; in CI
+//! (`CI=true`) it is an error, because the suite must run on both.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use wherry_store::Store;
+
+/// A store under test and what to clean up.
+pub struct TestStore {
+    /// The store.
+    pub store: Store,
+    /// Its URL.
+    pub url: String,
+    /// `sqlite` or `postgres`.
+    pub name: &'static str,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(#[allow(dead_code)] tempfile::TempDir),
+    Database { admin_url: String, db: String },
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn admin_url() -> Option<String> {
+    match std::env::var("WHERRY_TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI must set WHERRY_TEST_DATABASE_URL so the store tests run on PostgreSQL"
+            );
+            eprintln!("notice: WHERRY_TEST_DATABASE_URL is unset; PostgreSQL store tests skipped");
+            None
+        }
+    }
+}
+
+/// Swaps the database name at the end of a PostgreSQL URL.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("URL names a database");
+    format!("{base}/{db}")
+}
+
+async fn postgres() -> Option<TestStore> {
+    let admin_url = admin_url()?;
+    let admin = sqlx::PgPool::connect(&admin_url)
+        .await
+        .expect("PostgreSQL reachable at WHERRY_TEST_DATABASE_URL");
+    // Databases left by runs that were killed: their process is gone.
+    let stale: Vec<(String,)> =
+        sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'wherry_test_%'")
+            .fetch_all(&admin)
+            .await
+            .unwrap();
+    for (name,) in stale {
+        let pid = name.split('_').nth(2).unwrap_or("");
+        if !std::path::Path::new("/proc").join(pid).exists() {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+            )))
+            .execute(&admin)
+            .await;
+        }
+    }
+    let db = format!(
+        "wherry_test_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{db}\"")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let url = with_database(&admin_url, &db);
+    let store = Store::connect(&url).await.unwrap();
+    Some(TestStore {
+        store,
+        url,
+        name: "postgres",
+        cleanup: Cleanup::Database { admin_url, db },
+    })
+}
+
+async fn sqlite() -> TestStore {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("wherry.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    TestStore {
+        store,
+        url,
+        name: "sqlite",
+        cleanup: Cleanup::Dir(dir),
+    }
+}
+
+/// A fresh, empty store on each backend this run can reach.
+pub async fn stores() -> Vec<TestStore> {
+    let mut out = vec![sqlite().await];
+    out.extend(postgres().await);
+    out
+}
+
+impl TestStore {
+    /// Closes the store and removes its database.
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Cleanup::Database { admin_url, db } = self.cleanup {
+            let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"
+            )))
+            .execute(&admin)
+            .await
+            .unwrap();
+            admin.close().await;
+        }
+    }
+}
