@@ -3,6 +3,7 @@
 //! renders the result; the work lives in the crates.
 
 mod demo;
+mod hub;
 mod link;
 mod synth;
 
@@ -36,6 +37,20 @@ enum Command {
         Settings files are described in docs/linkage.md."
     )]
     Link(link::Args),
+    /// Create or upgrade the store (idempotent): apply the migrations not yet applied.
+    #[command(
+        after_help = "Examples:\n  wherry init\n  wherry init --database postgres://wherry@127.0.0.1:5432/wherry"
+    )]
+    Init(hub::InitArgs),
+    /// Partner source manifests.
+    #[command(subcommand)]
+    Source(SourceCommand),
+    /// Load a partner extract into the store: validate every row, store
+    /// changed rows as new versions, quarantine the rest with a reason.
+    #[command(
+        after_help = "Example:\n  wherry ingest --source examples/sources/social_care.toml data/county/extracts/social_care.csv \\\n      --events data/county/extracts/social_care_events.csv"
+    )]
+    Ingest(hub::IngestArgs),
     /// Run the demonstration: generate a synthetic county into ./wherry-demo/
     /// and summarise it.
     #[command(
@@ -44,12 +59,22 @@ enum Command {
     Demo(demo::Args),
 }
 
+#[derive(Debug, Subcommand)]
+enum SourceCommand {
+    /// Check manifests: report every problem with its line and key.
+    #[command(after_help = "Example:\n  wherry source check examples/sources/*.toml")]
+    Check(hub::CheckArgs),
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Synth(args) => synth::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Link(args) => link::run(args),
+        Command::Init(args) => hub::init(args),
+        Command::Source(SourceCommand::Check(args)) => hub::check(args),
+        Command::Ingest(args) => hub::ingest(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

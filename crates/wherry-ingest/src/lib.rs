@@ -1,0 +1,364 @@
+//! Wherry's ingest: partner extracts into the store, losing nothing.
+//!
+//! A [`manifest::Manifest`] says what a partner sends and under which data
+//! sharing agreement. [`ingest`] reads an extract, validates every row with
+//! the core rules and the manifest's types, normalises it, and in one
+//! transaction stores a new record version only where a row changed, marks
+//! records absent from a full extract as withdrawn, and quarantines every row
+//! it cannot take with its line, field and reason.
+//!
+//! Invariant: every row is stored, unchanged, or quarantined: rows =
+//! stored + updated + unchanged + quarantined. Invariant: an extract commits
+//! whole or not at all; loading the same file again changes nothing.
+
+pub mod manifest;
+pub mod read;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use wherry_core::Date;
+use wherry_store::{Event, ExtractCounts, NewVersion, Quarantined, Store};
+
+pub use manifest::Manifest;
+
+/// Why an extract could not be loaded (the store is untouched).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file could not be read.
+    #[error("{file}: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Bytes that are not UTF-8.
+    #[error(
+        "{file} line {line}: not UTF-8; the manifest says the partner sends UTF-8 (convert the file, or correct the manifest)"
+    )]
+    Encoding {
+        /// The file.
+        file: String,
+        /// The line.
+        line: u64,
+    },
+    /// A line too long to be a record.
+    #[error("{file} line {line}: {bytes} bytes long, over the 1 MiB a line may be")]
+    LineTooLong {
+        /// The file.
+        file: String,
+        /// The line.
+        line: u64,
+        /// Its length.
+        bytes: usize,
+    },
+    /// No content.
+    #[error("{file}: the file is empty")]
+    Empty {
+        /// The file.
+        file: String,
+    },
+    /// Columns the manifest names are not in the header.
+    #[error("{file} line 1: missing columns the manifest maps: {}", .columns.join(", "))]
+    MissingColumns {
+        /// The file.
+        file: String,
+        /// The missing columns.
+        columns: Vec<String>,
+    },
+    /// The file cannot be parsed at all.
+    #[error("{file} line {line}: {reason}")]
+    Malformed {
+        /// The file.
+        file: String,
+        /// The line.
+        line: u64,
+        /// Why.
+        reason: String,
+    },
+    /// The manifest has problems.
+    #[error("{file}: {}", .problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+    Manifest {
+        /// The manifest file.
+        file: String,
+        /// Every problem.
+        problems: Vec<manifest::Problem>,
+    },
+    /// The store said no.
+    #[error(transparent)]
+    Store(#[from] wherry_store::Error),
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The source.
+    pub source: String,
+    /// The file.
+    pub file: String,
+    /// Rows read.
+    pub rows: i64,
+    /// New records.
+    pub stored: i64,
+    /// Rows the same as the record's current version.
+    pub unchanged: i64,
+    /// Rows that made a new version.
+    pub updated: i64,
+    /// Records absent from a full extract, marked withdrawn.
+    pub withdrawn: i64,
+    /// Rows quarantined.
+    pub quarantined: i64,
+    /// Contact events stored (with `--events`).
+    pub events: i64,
+    /// Contact event rows quarantined.
+    pub events_quarantined: i64,
+    /// This exact file had been loaded before: nothing was changed.
+    pub already_loaded: bool,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Reads and checks a manifest file.
+pub fn load_manifest(path: &Path) -> Result<(Manifest, String), Error> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        file: file.clone(),
+        source,
+    })?;
+    let m = Manifest::parse(&text).map_err(|problems| Error::Manifest { file, problems })?;
+    Ok((m, text))
+}
+
+/// Loads `path` (an extract of `m`) and, optionally, a contact events file,
+/// into `store` in one transaction. `by` is who loads it; `today` bounds
+/// dates of birth.
+pub async fn ingest(
+    store: &Store,
+    m: &Manifest,
+    path: &Path,
+    events: Option<&Path>,
+    by: &str,
+    today: Date,
+) -> Result<Report, Error> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        file: file.clone(),
+        source,
+    })?;
+    let sha = sha256_hex(&bytes);
+    let text = read::text_of(path, bytes)?;
+    let data = read::read(m, path, &text, today)?;
+    let event_rows = match events {
+        Some(p) => Some(read_events(p, today)?),
+        None => None,
+    };
+    let name = path
+        .file_name()
+        .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
+    let mut report = Report {
+        source: m.source.id.clone(),
+        file: name.clone(),
+        rows: data.rows as i64,
+        stored: 0,
+        unchanged: 0,
+        updated: 0,
+        withdrawn: 0,
+        quarantined: 0,
+        events: 0,
+        events_quarantined: 0,
+        already_loaded: false,
+    };
+    let mut tx = store.begin().await?;
+    let manifest_json = serde_json::to_string(m).expect("manifests serialise");
+    tx.upsert_source(
+        &m.source.id,
+        &m.source.partner,
+        &m.source.dataset,
+        &manifest_json,
+    )
+    .await?;
+    if tx.seen_file(&m.source.id, &sha).await? {
+        report.already_loaded = true;
+        report.unchanged = data.valid.len() as i64;
+        return Ok(report);
+    }
+    let kind = match m.source.extract {
+        manifest::ExtractKind::Full => "full",
+        manifest::ExtractKind::Delta => "delta",
+    };
+    let extract = tx.new_extract(&m.source.id, &name, &sha, kind, by).await?;
+    let current = tx.current(&m.source.id).await?;
+    let mut quarantined = data.quarantined;
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut versions = Vec::new();
+    for row in data.valid {
+        if !seen.insert(row.record_id.clone()) {
+            quarantined.push(Quarantined {
+                line: row.line as i64,
+                field: Some("record_id".into()),
+                reason: "duplicate_record_id: this record id is earlier in the same file".into(),
+                raw: row.raw,
+            });
+            continue;
+        }
+        let fields = serde_json::to_string(&row.fields).expect("strings serialise");
+        let attributes = serde_json::to_string(&row.attributes).expect("values serialise");
+        let hash = sha256_hex(format!("{fields}\u{1f}{attributes}").as_bytes());
+        let version = match current.get(&row.record_id) {
+            None => {
+                report.stored += 1;
+                1
+            }
+            Some((_, h, false)) if *h == hash => {
+                report.unchanged += 1;
+                continue;
+            }
+            Some((v, _, _)) => {
+                report.updated += 1;
+                v + 1
+            }
+        };
+        versions.push(NewVersion {
+            record_id: row.record_id,
+            version,
+            row_hash: hash,
+            fields,
+            attributes,
+            raw: row.raw,
+        });
+    }
+    if m.source.extract == manifest::ExtractKind::Full {
+        let gone: Vec<String> = current
+            .iter()
+            .filter(|(id, (_, _, withdrawn))| !withdrawn && !seen.contains(*id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        report.withdrawn = gone.len() as i64;
+        tx.withdraw(&m.source.id, &gone).await?;
+    }
+    report.quarantined = quarantined.len() as i64;
+    tx.write_versions(extract, &m.source.id, &versions).await?;
+    tx.quarantine(extract, &m.source.id, &name, &quarantined)
+        .await?;
+    if let Some((events, bad, events_file)) = event_rows {
+        report.events = events.len() as i64;
+        report.events_quarantined = bad.len() as i64;
+        tx.events(extract, &m.source.id, &events).await?;
+        tx.quarantine(extract, &m.source.id, &events_file, &bad)
+            .await?;
+    }
+    let counts = ExtractCounts {
+        rows: report.rows,
+        stored: report.stored,
+        unchanged: report.unchanged,
+        updated: report.updated,
+        withdrawn: report.withdrawn,
+        quarantined: report.quarantined,
+    };
+    tx.finish_extract(extract, &counts).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Reads a contact events file: `source,record_id,date,service,contact_type,practitioner`.
+fn read_events(path: &Path, today: Date) -> Result<(Vec<Event>, Vec<Quarantined>, String), Error> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        file: file.clone(),
+        source,
+    })?;
+    let text = read::text_of(path, bytes)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| Error::Malformed {
+            file: file.clone(),
+            line: 1,
+            reason: e.to_string(),
+        })?
+        .iter()
+        .map(String::from)
+        .collect();
+    let need = [
+        "record_id",
+        "date",
+        "service",
+        "contact_type",
+        "practitioner",
+    ];
+    let col: BTreeMap<&str, usize> = need
+        .iter()
+        .filter_map(|n| header.iter().position(|h| h == n).map(|i| (*n, i)))
+        .collect();
+    let missing: Vec<String> = need
+        .iter()
+        .filter(|n| !col.contains_key(*n))
+        .map(|n| n.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::MissingColumns {
+            file,
+            columns: missing,
+        });
+    }
+    let (mut good, mut bad) = (Vec::new(), Vec::new());
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| Error::Malformed {
+            file: file.clone(),
+            line: 0,
+            reason: e.to_string(),
+        })?;
+        let line = rec.position().map_or(0, |p| p.line()) as i64;
+        let raw =
+            serde_json::to_string(&rec.iter().collect::<Vec<_>>()).expect("strings serialise");
+        if rec.len() != header.len() {
+            bad.push(Quarantined {
+                line,
+                field: None,
+                reason: format!(
+                    "missing_column: expected {} fields, found {}",
+                    header.len(),
+                    rec.len()
+                ),
+                raw,
+            });
+            continue;
+        }
+        match Date::parse(&rec[col["date"]]) {
+            Ok(d) if d <= today => good.push(Event {
+                record_id: rec[col["record_id"]].to_string(),
+                date: d.to_string(),
+                service: rec[col["service"]].to_string(),
+                contact_type: rec[col["contact_type"]].to_string(),
+                practitioner: rec[col["practitioner"]].to_string(),
+            }),
+            Ok(_) => bad.push(Quarantined {
+                line,
+                field: Some("date".into()),
+                reason: "future_date: the date is in the future".into(),
+                raw,
+            }),
+            Err(e) => bad.push(Quarantined {
+                line,
+                field: Some("date".into()),
+                reason: format!("impossible_date: {e}"),
+                raw,
+            }),
+        }
+    }
+    let name = path
+        .file_name()
+        .map_or(file, |n| n.to_string_lossy().into_owned());
+    Ok((good, bad, name))
+}

@@ -1,0 +1,524 @@
+//! Reading an extract: every row becomes a validated, normalised record or a
+//! quarantined row with its line, field and reason. Faults of the whole file
+//! (wrong encoding, a line over 1 MiB, no header, missing columns) are errors.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+use wherry_core::{Date, DateRule, Field, NhsNumber, Postcode, Sex, is_valid_uprn};
+use wherry_store::Quarantined;
+
+use crate::Error;
+use crate::manifest::{AttributeType, Format, Manifest};
+
+/// Longest line read (a longer one is not a record a partner meant to send).
+pub const MAX_LINE: usize = 1 << 20;
+
+/// A row that passed validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Line in the file.
+    pub line: u64,
+    /// The partner's record id.
+    pub record_id: String,
+    /// Canonical field → normalised value (absent when empty).
+    pub fields: BTreeMap<String, String>,
+    /// Attribute → typed value.
+    pub attributes: BTreeMap<String, Value>,
+    /// The row as sent.
+    pub raw: String,
+}
+
+/// What reading a file gave.
+#[derive(Debug, Default)]
+pub struct Read {
+    /// Rows (records) in the file.
+    pub rows: u64,
+    /// Valid rows.
+    pub valid: Vec<Row>,
+    /// Quarantined rows.
+    pub quarantined: Vec<Quarantined>,
+}
+
+/// Checks the bytes are UTF-8 with no over-long line; returns the text.
+pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, Error> {
+    let file = path.display().to_string();
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if line.len() > MAX_LINE {
+            return Err(Error::LineTooLong {
+                file,
+                line: i as u64 + 1,
+                bytes: line.len(),
+            });
+        }
+        if std::str::from_utf8(line).is_err() {
+            return Err(Error::Encoding {
+                file,
+                line: i as u64 + 1,
+            });
+        }
+    }
+    let text = String::from_utf8(bytes).map_err(|_| Error::Encoding {
+        file: file.clone(),
+        line: 0,
+    })?;
+    if text.trim().is_empty() {
+        return Err(Error::Empty { file });
+    }
+    Ok(text.trim_start_matches('\u{feff}').to_string())
+}
+
+fn bad(
+    line: u64,
+    field: Option<&str>,
+    code: &str,
+    detail: impl std::fmt::Display,
+    raw: &str,
+) -> Quarantined {
+    Quarantined {
+        line: line as i64,
+        field: field.map(String::from),
+        reason: format!("{code}: {detail}"),
+        raw: raw.to_string(),
+    }
+}
+
+/// A double quote inside a field that does not start with one.
+fn stray_quote(line: &str) -> bool {
+    let mut in_quotes = false;
+    let mut field_start = true;
+    let mut quoted_field = false;
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if in_quotes {
+            if c == '"' {
+                if chars.get(i + 1) == Some(&'"') {
+                    i += 1;
+                } else {
+                    in_quotes = false;
+                }
+            }
+        } else if c == ',' {
+            field_start = true;
+            quoted_field = false;
+            i += 1;
+            continue;
+        } else if c == '"' {
+            if field_start {
+                in_quotes = true;
+                quoted_field = true;
+            } else if !quoted_field {
+                return true;
+            }
+        }
+        field_start = false;
+        i += 1;
+    }
+    false
+}
+
+/// Validates and normalises one record's canonical values and attributes.
+fn validate(
+    m: &Manifest,
+    line: u64,
+    record_id: String,
+    values: BTreeMap<String, String>,
+    attributes: BTreeMap<String, String>,
+    raw: &str,
+    today: Date,
+) -> Result<Row, Quarantined> {
+    if record_id.trim().is_empty() {
+        return Err(bad(
+            line,
+            Some("record_id"),
+            "missing_record_id",
+            "the row has no record id",
+            raw,
+        ));
+    }
+    let mut fields = BTreeMap::new();
+    for (name, value) in values {
+        let v = value.trim();
+        if v.is_empty() {
+            continue;
+        }
+        let field: Field = name.parse().expect("checked by the manifest");
+        let normal = match field {
+            Field::NhsNumber => NhsNumber::parse(v)
+                .map(|n| n.to_string())
+                .map_err(|e| bad(line, Some(&name), "invalid_nhs_number", e, raw))?,
+            Field::Dob => Date::parse_birth_date(v, today)
+                .map(|d| d.to_string())
+                .map_err(|e| {
+                    let code = match e {
+                        wherry_core::Error::Date(DateRule::InFuture) => "future_date",
+                        wherry_core::Error::Date(DateRule::TwoDigitYear) => "two_digit_year",
+                        wherry_core::Error::Date(DateRule::UnknownFormat) => "unknown_date_format",
+                        wherry_core::Error::Date(DateRule::TooOld) => "implausible_date",
+                        _ => "impossible_date",
+                    };
+                    bad(line, Some(&name), code, e, raw)
+                })?,
+            Field::Postcode => Postcode::parse(v)
+                .map(|p| p.as_str().to_string())
+                .map_err(|e| bad(line, Some(&name), "malformed_postcode", e, raw))?,
+            Field::Sex => v
+                .parse::<Sex>()
+                .map(|s| s.code().to_string())
+                .map_err(|e| bad(line, Some(&name), "invalid_sex", e, raw))?,
+            Field::Uprn if !is_valid_uprn(v) => {
+                return Err(bad(
+                    line,
+                    Some(&name),
+                    "invalid_uprn",
+                    "a UPRN is 1 to 12 digits",
+                    raw,
+                ));
+            }
+            _ => v.split_whitespace().collect::<Vec<_>>().join(" "),
+        };
+        fields.insert(name, normal);
+    }
+    let mut attrs = BTreeMap::new();
+    for (name, value) in attributes {
+        let a = &m.attributes[&name];
+        let v = value.trim();
+        if v.is_empty() {
+            continue;
+        }
+        let typed = match a.kind {
+            AttributeType::Text => Value::String(v.to_string()),
+            AttributeType::Integer => v.parse::<i64>().map(Value::from).map_err(|_| {
+                bad(
+                    line,
+                    Some(&name),
+                    "invalid_attribute",
+                    "not a whole number",
+                    raw,
+                )
+            })?,
+            AttributeType::Date => Date::parse(v)
+                .map(|d| Value::String(d.to_string()))
+                .map_err(|e| bad(line, Some(&name), "invalid_attribute", e, raw))?,
+            AttributeType::Bool => {
+                let lower = v.to_lowercase();
+                let yes = |set: &[String], default: &[&str]| {
+                    if set.is_empty() {
+                        default.contains(&lower.as_str())
+                    } else {
+                        set.iter().any(|s| s.to_lowercase() == lower)
+                    }
+                };
+                if yes(&a.true_values, &["true", "yes", "y", "1"]) {
+                    Value::Bool(true)
+                } else if yes(&a.false_values, &["false", "no", "n", "0"]) {
+                    Value::Bool(false)
+                } else {
+                    return Err(bad(
+                        line,
+                        Some(&name),
+                        "invalid_attribute",
+                        format!("{v:?} is not a yes/no value"),
+                        raw,
+                    ));
+                }
+            }
+        };
+        attrs.insert(name, typed);
+    }
+    Ok(Row {
+        line,
+        record_id: record_id.trim().to_string(),
+        fields,
+        attributes: attrs,
+        raw: raw.to_string(),
+    })
+}
+
+/// Reads an extract of `m`'s format.
+pub fn read(m: &Manifest, path: &Path, text: &str, today: Date) -> Result<Read, Error> {
+    match m.source.format {
+        Format::Csv => read_csv(m, path, text, today),
+        Format::Jsonl | Format::FhirPatient => Ok(read_jsonl(m, text, today)),
+    }
+}
+
+fn read_csv(m: &Manifest, path: &Path, text: &str, today: Date) -> Result<Read, Error> {
+    let file = path.display().to_string();
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| Error::Malformed {
+            file: file.clone(),
+            line: 1,
+            reason: e.to_string(),
+        })?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let mut missing = Vec::new();
+    let id_col = m.source.record_id.as_deref().and_then(col);
+    if id_col.is_none() {
+        missing.push(m.source.record_id.clone().unwrap_or_default());
+    }
+    let mut fields: Vec<(String, Vec<usize>)> = Vec::new();
+    for (f, cols) in &m.columns {
+        let mut idx = Vec::new();
+        for c in cols.names() {
+            match col(c) {
+                Some(i) => idx.push(i),
+                None => missing.push(c.to_string()),
+            }
+        }
+        fields.push((f.clone(), idx));
+    }
+    let mut attrs: Vec<(String, usize)> = Vec::new();
+    for (name, a) in &m.attributes {
+        match col(&a.column) {
+            Some(i) => attrs.push((name.clone(), i)),
+            None => missing.push(a.column.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::MissingColumns {
+            file,
+            columns: missing,
+        });
+    }
+    let id_col = id_col.expect("checked");
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Read::default();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let before = rdr.position().line();
+        match rdr.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                out.rows += 1;
+                let raw = lines.get(before as usize - 1).copied().unwrap_or("");
+                out.quarantined
+                    .push(bad(before, None, "malformed_csv", e, raw));
+                continue;
+            }
+        }
+        out.rows += 1;
+        let line = record.position().map_or(before, |p| p.line());
+        let raw = lines.get(line as usize - 1).copied().unwrap_or("");
+        if record.len() != header.len() {
+            let code = if record.len() < header.len() {
+                "missing_column"
+            } else {
+                "extra_column"
+            };
+            out.quarantined.push(bad(
+                line,
+                None,
+                code,
+                format!("expected {} fields, found {}", header.len(), record.len()),
+                raw,
+            ));
+            continue;
+        }
+        if stray_quote(raw) {
+            out.quarantined.push(bad(
+                line,
+                None,
+                "stray_quote",
+                "a double quote inside an unquoted field",
+                raw,
+            ));
+            continue;
+        }
+        let values = fields
+            .iter()
+            .map(|(f, idx)| {
+                let parts: Vec<&str> = idx
+                    .iter()
+                    .map(|&i| record[i].trim())
+                    .filter(|v| !v.is_empty())
+                    .collect();
+                (f.clone(), parts.join(", "))
+            })
+            .collect();
+        let attributes = attrs
+            .iter()
+            .map(|(n, i)| (n.clone(), record[*i].to_string()))
+            .collect();
+        let raw_json =
+            serde_json::to_string(&record.iter().collect::<Vec<_>>()).expect("strings serialise");
+        match validate(
+            m,
+            line,
+            record[id_col].to_string(),
+            values,
+            attributes,
+            &raw_json,
+            today,
+        ) {
+            Ok(row) => out.valid.push(row),
+            Err(q) => out.quarantined.push(q),
+        }
+    }
+    Ok(out)
+}
+
+/// Canonical values of a FHIR Patient resource.
+fn fhir_values(v: &Value) -> (String, BTreeMap<String, String>) {
+    let s = |x: &Value| x.as_str().unwrap_or("").to_string();
+    let mut out = BTreeMap::new();
+    let nhs = v["identifier"]
+        .as_array()
+        .and_then(|ids| {
+            ids.iter()
+                .find(|i| i["system"] == "https://fhir.nhs.uk/Id/nhs-number")
+        })
+        .map(|i| s(&i["value"]))
+        .unwrap_or_default();
+    out.insert("nhs_number".into(), nhs);
+    let name = &v["name"][0];
+    let given: Vec<String> = name["given"]
+        .as_array()
+        .map(|g| g.iter().map(s).collect())
+        .unwrap_or_default();
+    out.insert(
+        "given_name".into(),
+        given.first().cloned().unwrap_or_default(),
+    );
+    out.insert(
+        "middle_names".into(),
+        given.get(1..).map(|m| m.join(" ")).unwrap_or_default(),
+    );
+    out.insert("family_name".into(), s(&name["family"]));
+    out.insert("dob".into(), s(&v["birthDate"]));
+    out.insert("sex".into(), s(&v["gender"]));
+    let addr = &v["address"][0];
+    let mut lines: Vec<String> = addr["line"]
+        .as_array()
+        .map(|l| l.iter().map(s).collect())
+        .unwrap_or_default();
+    if !s(&addr["city"]).is_empty() {
+        lines.push(s(&addr["city"]));
+    }
+    out.insert("address".into(), lines.join(", "));
+    out.insert("postcode".into(), s(&addr["postalCode"]));
+    let uprn = addr["extension"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|e| e["extension"].as_array().cloned().unwrap_or_default())
+        .find(|e| e["url"] == "value")
+        .map(|e| s(&e["valueString"]))
+        .unwrap_or_default();
+    out.insert("uprn".into(), uprn);
+    let telecom = v["telecom"].as_array().cloned().unwrap_or_default();
+    let find = |system: &str| {
+        telecom
+            .iter()
+            .find(|t| t["system"] == system)
+            .map(|t| s(&t["value"]))
+            .unwrap_or_default()
+    };
+    out.insert("phone".into(), find("phone"));
+    out.insert("email".into(), find("email"));
+    (s(&v["id"]), out)
+}
+
+fn read_jsonl(m: &Manifest, text: &str, today: Date) -> Read {
+    let mut out = Read::default();
+    for (i, line) in text.lines().enumerate() {
+        let line_no = i as u64 + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.rows += 1;
+        let v: Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => {
+                out.quarantined
+                    .push(bad(line_no, None, "malformed_json", e, line));
+                continue;
+            }
+        };
+        let (record_id, values) = if m.source.format == Format::FhirPatient {
+            if v["resourceType"] != "Patient" {
+                out.quarantined.push(bad(
+                    line_no,
+                    None,
+                    "not_a_patient",
+                    "resourceType is not Patient",
+                    line,
+                ));
+                continue;
+            }
+            let (id, all) = fhir_values(&v);
+            (
+                id,
+                all.into_iter()
+                    .filter(|(k, _)| m.columns.contains_key(k))
+                    .collect(),
+            )
+        } else {
+            let key = m.source.record_id.as_deref().unwrap_or("record_id");
+            let text = |x: &Value| match x {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            let values = m
+                .columns
+                .iter()
+                .map(|(f, cols)| {
+                    (
+                        f.clone(),
+                        cols.names()
+                            .iter()
+                            .map(|c| text(&v[*c]))
+                            .filter(|s| !s.is_empty())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )
+                })
+                .collect();
+            (text(&v[key]), values)
+        };
+        let attributes = m
+            .attributes
+            .iter()
+            .map(|(n, a)| {
+                (
+                    n.clone(),
+                    v[&a.column]
+                        .as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| v[&a.column].to_string())
+                        .replace("null", ""),
+                )
+            })
+            .collect();
+        match validate(m, line_no, record_id, values, attributes, line, today) {
+            Ok(row) => out.valid.push(row),
+            Err(q) => out.quarantined.push(q),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stray_quotes_are_found_and_quoted_fields_are_not() {
+        assert!(stray_quote(r#"a,Car"ter,b"#));
+        assert!(!stray_quote(r#"a,"Car""ter",b"#));
+        assert!(!stray_quote(r#"a,"1 Mill Road, Holt",b"#));
+        assert!(!stray_quote("a,b,c"));
+    }
+}

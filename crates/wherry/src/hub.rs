@@ -1,0 +1,182 @@
+//! `wherry init`, `wherry source check` and `wherry ingest`: the store and
+//! what partners send into it.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use indicatif::ProgressBar;
+use wherry_core::Date;
+use wherry_store::Store;
+
+/// Where the store is: `--database`, else `WHERRY_DATABASE_URL`, else
+/// `sqlite://wherry.db`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Database {
+    /// Store URL: sqlite://FILE or postgres://USER@HOST:PORT/DB
+    /// [default: $WHERRY_DATABASE_URL, else sqlite://wherry.db]
+    #[arg(long = "database", value_name = "URL")]
+    url: Option<String>,
+}
+
+impl Database {
+    fn url(&self) -> String {
+        self.url
+            .clone()
+            .or_else(|| {
+                std::env::var("WHERRY_DATABASE_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())
+            })
+            .unwrap_or_else(|| "sqlite://wherry.db".into())
+    }
+
+    async fn open(&self) -> Result<Store> {
+        let url = self.url();
+        Store::connect(&url)
+            .await
+            .with_context(|| format!("cannot open the store at {}", redact(&url)))
+    }
+}
+
+/// A URL without any password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let cred = &url[s + 3..at];
+            match cred.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// Arguments of `wherry init`.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    database: Database,
+}
+
+/// Runs `wherry init`.
+pub fn init(a: InitArgs) -> Result<()> {
+    runtime().block_on(async {
+        let store = a.database.open().await?;
+        let applied = store.migrate().await?;
+        if applied.is_empty() {
+            println!("The store at {} is up to date.", redact(&a.database.url()));
+        } else {
+            println!(
+                "Initialised the store at {}: applied migrations {:?}.",
+                redact(&a.database.url()),
+                applied
+            );
+        }
+        store.close().await;
+        Ok(())
+    })
+}
+
+/// Arguments of `wherry source check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Manifest files (TOML).
+    #[arg(required = true, value_name = "FILE.toml")]
+    files: Vec<PathBuf>,
+}
+
+/// Runs `wherry source check`.
+pub fn check(a: CheckArgs) -> Result<()> {
+    let mut failed = 0;
+    for f in &a.files {
+        match wherry_ingest::load_manifest(f) {
+            Ok((m, _)) => println!(
+                "{}: ok ({} from {}; {} fields, {} attributes, purposes: {})",
+                f.display(),
+                m.source.id,
+                m.source.partner,
+                m.columns.len(),
+                m.attributes.len(),
+                m.agreement
+                    .purposes
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Err(wherry_ingest::Error::Manifest { file, problems }) => {
+                failed += 1;
+                for p in problems {
+                    eprintln!("{file}: {p}");
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("{e}");
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} manifests have problems", a.files.len());
+    }
+    Ok(())
+}
+
+/// Arguments of `wherry ingest`.
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// The source's manifest (TOML).
+    #[arg(long, value_name = "FILE.toml")]
+    source: PathBuf,
+    /// The extract.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// A contact events file for the same source
+    /// (source,record_id,date,service,contact_type,practitioner).
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
+    /// Print the counts as one JSON object (for scripts).
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    database: Database,
+}
+
+/// Runs `wherry ingest`.
+pub fn ingest(a: IngestArgs) -> Result<()> {
+    let (manifest, _) = wherry_ingest::load_manifest(&a.source)?;
+    runtime().block_on(async {
+        let store = a.database.open().await?;
+        store.require_initialised().await?;
+        let spinner = ProgressBar::new_spinner();
+        spinner.set_message(format!("loading {} into {}", a.file.display(), manifest.source.id));
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        let by = std::env::var("USER").unwrap_or_else(|_| "wherry".into());
+        let result = wherry_ingest::ingest(&store, &manifest, &a.file, a.events.as_deref(), &by, Date::today_utc()).await;
+        spinner.finish_and_clear();
+        store.close().await;
+        let r = result?;
+        if a.json {
+            println!("{}", serde_json::to_string(&r)?);
+        } else if r.already_loaded {
+            println!("{}: already loaded for {}; nothing changed.", r.file, r.source);
+        } else {
+            println!(
+                "{} into {}: {} rows: {} stored, {} unchanged, {} updated, {} withdrawn, {} quarantined",
+                r.file, r.source, r.rows, r.stored, r.unchanged, r.updated, r.withdrawn, r.quarantined
+            );
+            if a.events.is_some() {
+                println!("contact events: {} stored, {} quarantined", r.events, r.events_quarantined);
+            }
+        }
+        Ok(())
+    })
+}
