@@ -10,6 +10,11 @@
 //! Invariant: every row is stored, unchanged, or quarantined: rows =
 //! stored + updated + unchanged + quarantined. Invariant: an extract commits
 //! whole or not at all; loading the same file again changes nothing.
+//!
+//! ```
+//! let problems = wherry_ingest::Manifest::parse("[source]\nid = \"x\"\n").unwrap_err();
+//! assert!(problems[0].to_string().contains("missing field"));
+//! ```
 
 pub mod manifest;
 pub mod read;

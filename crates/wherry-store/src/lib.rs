@@ -21,6 +21,8 @@
 
 mod error;
 pub mod migrate;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::collections::HashMap;
 use std::str::FromStr;

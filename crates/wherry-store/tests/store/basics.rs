@@ -1,6 +1,6 @@
 //! Migrations and transactions.
 
-use crate::util::stores;
+use wherry_store::testing::stores;
 
 #[tokio::test]
 async fn migrations_apply_once_and_an_edited_one_is_refused() {

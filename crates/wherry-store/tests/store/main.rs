@@ -1,5 +1,3 @@
 //! The store's behaviour, on SQLite and on PostgreSQL alike.
 
-mod util;
-
 mod basics;

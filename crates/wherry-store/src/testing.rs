@@ -1,4 +1,6 @@
-//! The harness: a fresh store on every backend this run can reach.
+//! A harness for tests that need a store: a fresh one on every backend the
+//! run can reach (behind the `testing` feature; for this crate's tests and
+//! its dependents').
 //!
 //! SQLite: a file in a temporary directory. PostgreSQL: a database with a
 //! unique name created from `WHERRY_TEST_DATABASE_URL` and dropped after the
@@ -7,7 +9,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use wherry_store::Store;
+use crate::Store;
 
 /// A store under test and what to clean up.
 pub struct TestStore {

@@ -1,0 +1,65 @@
+//! Files that cannot be taken: each a clear error naming the file, the line
+//! and the reason, and the store exactly as it was.
+
+use wherry_store::testing::stores;
+
+use crate::util::*;
+
+#[tokio::test]
+async fn bad_files_are_refused_and_the_store_is_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(county().join("extracts/libraries.csv")).unwrap();
+    let header = good.lines().next().unwrap().to_string();
+    let row = good.lines().nth(1).unwrap().to_string();
+    let mut latin1 = format!("{header}\n{row}\n").into_bytes();
+    latin1.extend_from_slice(
+        b"2900000001,Zo\xeb,Smith,01-01-1950,,,NR1 3AB,Norwich Library,01-01-2020\n",
+    );
+    let long = format!(
+        "{header}\n{row}\n2900000002,{},Smith,01-01-1950,,,NR1 3AB,X,01-01-2020\n",
+        "a".repeat(10 << 20)
+    );
+    let cases: Vec<(&str, Vec<u8>, Vec<&str>)> = vec![
+        ("latin1.csv", latin1, vec!["latin1.csv line 3", "not UTF-8"]),
+        (
+            "missing.csv",
+            header.replace(",postcode", "").into_bytes(),
+            vec!["missing.csv line 1", "missing columns", "postcode"],
+        ),
+        (
+            "long.csv",
+            long.into_bytes(),
+            vec!["long.csv line 3", "over the 1 MiB"],
+        ),
+        ("empty.csv", Vec::new(), vec!["empty.csv", "empty"]),
+    ];
+    for t in stores().await {
+        t.store.migrate().await.unwrap();
+        load(
+            &t.store,
+            "libraries",
+            &county().join("extracts/libraries.csv"),
+        )
+        .await
+        .unwrap();
+        let before = t.store.counts().await.unwrap();
+        for (name, bytes, words) in &cases {
+            let path = tmp.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let e = load(&t.store, "libraries", &path)
+                .await
+                .unwrap_err()
+                .to_string();
+            for w in words {
+                assert!(e.contains(w), "{}: {name}: {w:?} not in {e}", t.name);
+            }
+            assert_eq!(
+                t.store.counts().await.unwrap(),
+                before,
+                "{}: {name} left the store untouched",
+                t.name
+            );
+        }
+        t.finish().await;
+    }
+}
