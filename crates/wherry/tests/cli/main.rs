@@ -2,5 +2,6 @@
 
 mod util;
 
+mod ingest;
 mod link;
 mod synth;
