@@ -125,11 +125,8 @@ pub struct Report {
     pub already_loaded: bool,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    wherry_store::hex(&Sha256::digest(bytes))
 }
 
 /// Reads and checks a manifest file.
@@ -215,9 +212,7 @@ pub async fn ingest(
             });
             continue;
         }
-        let fields = serde_json::to_string(&row.fields).expect("strings serialise");
-        let attributes = serde_json::to_string(&row.attributes).expect("values serialise");
-        let hash = sha256_hex(format!("{fields}\u{1f}{attributes}").as_bytes());
+        let (fields, attributes, hash) = (row.fields_json, row.attributes_json, row.hash);
         let version = match current.get(&row.record_id) {
             None => {
                 report.stored += 1;

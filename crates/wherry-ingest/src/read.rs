@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde_json::Value;
 use wherry_core::{Date, DateRule, Field, NhsNumber, Postcode, Sex, is_valid_uprn};
 use wherry_store::Quarantined;
@@ -28,6 +29,12 @@ pub struct Row {
     pub attributes: BTreeMap<String, Value>,
     /// The row as sent.
     pub raw: String,
+    /// `fields` as JSON.
+    pub fields_json: String,
+    /// `attributes` as JSON.
+    pub attributes_json: String,
+    /// Hash of the normalised content, to tell changed rows from unchanged.
+    pub hash: String,
 }
 
 /// What reading a file gave.
@@ -229,12 +236,18 @@ fn validate(
         };
         attrs.insert(name, typed);
     }
+    let fields_json = serde_json::to_string(&fields).expect("strings serialise");
+    let attributes_json = serde_json::to_string(&attrs).expect("values serialise");
+    let hash = crate::sha256_hex(format!("{fields_json}\u{1f}{attributes_json}").as_bytes());
     Ok(Row {
         line,
         record_id: record_id.trim().to_string(),
         fields,
         attributes: attrs,
         raw: raw.to_string(),
+        fields_json,
+        attributes_json,
+        hash,
     })
 }
 
@@ -295,6 +308,7 @@ fn read_csv(m: &Manifest, path: &Path, text: &str, today: Date) -> Result<Read, 
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Read::default();
     let mut record = csv::StringRecord::new();
+    let mut tokenised: Vec<(u64, csv::StringRecord)> = Vec::new();
     loop {
         let before = rdr.position().line();
         match rdr.read_record(&mut record) {
@@ -336,32 +350,41 @@ fn read_csv(m: &Manifest, path: &Path, text: &str, today: Date) -> Result<Read, 
             ));
             continue;
         }
-        let values = fields
-            .iter()
-            .map(|(f, idx)| {
-                let parts: Vec<&str> = idx
-                    .iter()
-                    .map(|&i| record[i].trim())
-                    .filter(|v| !v.is_empty())
-                    .collect();
-                (f.clone(), parts.join(", "))
-            })
-            .collect();
-        let attributes = attrs
-            .iter()
-            .map(|(n, i)| (n.clone(), record[*i].to_string()))
-            .collect();
-        let raw_json =
-            serde_json::to_string(&record.iter().collect::<Vec<_>>()).expect("strings serialise");
-        match validate(
-            m,
-            line,
-            record[id_col].to_string(),
-            values,
-            attributes,
-            &raw_json,
-            today,
-        ) {
+        tokenised.push((line, record.clone()));
+    }
+    let results: Vec<Result<Row, Quarantined>> = tokenised
+        .par_iter()
+        .map(|(line, record)| {
+            let values = fields
+                .iter()
+                .map(|(f, idx)| {
+                    let parts: Vec<&str> = idx
+                        .iter()
+                        .map(|&i| record[i].trim())
+                        .filter(|v| !v.is_empty())
+                        .collect();
+                    (f.clone(), parts.join(", "))
+                })
+                .collect();
+            let attributes = attrs
+                .iter()
+                .map(|(n, i)| (n.clone(), record[*i].to_string()))
+                .collect();
+            let raw_json = serde_json::to_string(&record.iter().collect::<Vec<_>>())
+                .expect("strings serialise");
+            validate(
+                m,
+                *line,
+                record[id_col].to_string(),
+                values,
+                attributes,
+                &raw_json,
+                today,
+            )
+        })
+        .collect();
+    for r in results {
+        match r {
             Ok(row) => out.valid.push(row),
             Err(q) => out.quarantined.push(q),
         }
@@ -431,83 +454,78 @@ fn fhir_values(v: &Value) -> (String, BTreeMap<String, String>) {
 }
 
 fn read_jsonl(m: &Manifest, text: &str, today: Date) -> Read {
-    let mut out = Read::default();
-    for (i, line) in text.lines().enumerate() {
-        let line_no = i as u64 + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        out.rows += 1;
-        let v: Value = match serde_json::from_str(line) {
-            Ok(v) => v,
-            Err(e) => {
-                out.quarantined
-                    .push(bad(line_no, None, "malformed_json", e, line));
-                continue;
-            }
-        };
-        let (record_id, values) = if m.source.format == Format::FhirPatient {
-            if v["resourceType"] != "Patient" {
-                out.quarantined.push(bad(
-                    line_no,
-                    None,
-                    "not_a_patient",
-                    "resourceType is not Patient",
-                    line,
-                ));
-                continue;
-            }
-            let (id, all) = fhir_values(&v);
-            (
-                id,
-                all.into_iter()
-                    .filter(|(k, _)| m.columns.contains_key(k))
-                    .collect(),
-            )
-        } else {
-            let key = m.source.record_id.as_deref().unwrap_or("record_id");
-            let text = |x: &Value| match x {
-                Value::String(s) => s.clone(),
-                Value::Null => String::new(),
-                other => other.to_string(),
-            };
-            let values = m
-                .columns
-                .iter()
-                .map(|(f, cols)| {
-                    (
-                        f.clone(),
-                        cols.names()
-                            .iter()
-                            .map(|c| text(&v[*c]))
-                            .filter(|s| !s.is_empty())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    )
-                })
-                .collect();
-            (text(&v[key]), values)
-        };
-        let attributes = m
-            .attributes
-            .iter()
-            .map(|(n, a)| {
-                (
-                    n.clone(),
-                    v[&a.column]
-                        .as_str()
-                        .map(String::from)
-                        .unwrap_or_else(|| v[&a.column].to_string())
-                        .replace("null", ""),
-                )
-            })
-            .collect();
-        match validate(m, line_no, record_id, values, attributes, line, today) {
+    let lines: Vec<(u64, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i as u64 + 1, l))
+        .collect();
+    let results: Vec<Result<Row, Quarantined>> = lines
+        .par_iter()
+        .map(|&(line_no, line)| jsonl_row(m, line_no, line, today))
+        .collect();
+    let mut out = Read {
+        rows: lines.len() as u64,
+        ..Read::default()
+    };
+    for r in results {
+        match r {
             Ok(row) => out.valid.push(row),
             Err(q) => out.quarantined.push(q),
         }
     }
     out
+}
+
+/// One JSON line: a FHIR Patient, or an object whose keys the manifest maps.
+fn jsonl_row(m: &Manifest, line_no: u64, line: &str, today: Date) -> Result<Row, Quarantined> {
+    let v: Value =
+        serde_json::from_str(line).map_err(|e| bad(line_no, None, "malformed_json", e, line))?;
+    let text = |x: &Value| match x {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let (record_id, values) = if m.source.format == Format::FhirPatient {
+        if v["resourceType"] != "Patient" {
+            return Err(bad(
+                line_no,
+                None,
+                "not_a_patient",
+                "resourceType is not Patient",
+                line,
+            ));
+        }
+        let (id, all) = fhir_values(&v);
+        (
+            id,
+            all.into_iter()
+                .filter(|(k, _)| m.columns.contains_key(k))
+                .collect(),
+        )
+    } else {
+        let key = m.source.record_id.as_deref().unwrap_or("record_id");
+        let values = m
+            .columns
+            .iter()
+            .map(|(f, cols)| {
+                let parts: Vec<String> = cols
+                    .names()
+                    .iter()
+                    .map(|c| text(&v[*c]))
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                (f.clone(), parts.join(", "))
+            })
+            .collect();
+        (text(&v[key]), values)
+    };
+    let attributes = m
+        .attributes
+        .iter()
+        .map(|(n, a)| (n.clone(), text(&v[&a.column])))
+        .collect();
+    validate(m, line_no, record_id, values, attributes, line, today)
 }
 
 #[cfg(test)]

@@ -94,6 +94,18 @@ pub struct Counts {
     pub events: i64,
 }
 
+/// Lower-case hexadecimal of `bytes` (without a formatter per byte: this is
+/// on ingest's path for every row).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
+}
+
 /// The current time, RFC 3339 UTC (seconds).
 pub fn now() -> String {
     let secs = std::time::SystemTime::now()
@@ -346,6 +358,33 @@ pub struct ExtractCounts {
 const BATCH: usize = 500;
 
 impl Tx {
+    /// `rows` tuples of `cols` placeholders, each ending with `extra`:
+    /// positional `?` on SQLite (whose driver looks numbered parameters up
+    /// by name, at a cost that grows with their square), `$N` on PostgreSQL.
+    fn tuples(&self, rows: usize, cols: usize, extra: &str) -> String {
+        let mut sql = String::with_capacity(rows * cols * 5);
+        let numbered = matches!(self.inner, TxInner::Postgres(_));
+        for i in 0..rows {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for c in 0..cols {
+                if c > 0 {
+                    sql.push(',');
+                }
+                if numbered {
+                    sql.push_str(&format!("${}", i * cols + c + 1));
+                } else {
+                    sql.push('?');
+                }
+            }
+            sql.push_str(extra);
+            sql.push(')');
+        }
+        sql
+    }
+
     /// Registers or updates a source and its manifest.
     pub async fn upsert_source(
         &mut self,
@@ -407,23 +446,7 @@ impl Tx {
             let mut sql = String::from(
                 "INSERT INTO record_versions (source_id, record_id, version, extract_id, fields, attributes, raw, created_at) VALUES ",
             );
-            for i in 0..chunk.len() {
-                let b = i * 8;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${},${},${},${},${},${},${},${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8
-                ));
-            }
+            sql.push_str(&self.tuples(chunk.len(), 8, ""));
             dispatch_tx!(&mut self.inner, t => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
                 for r in chunk {
@@ -434,13 +457,7 @@ impl Tx {
             let mut sql = String::from(
                 "INSERT INTO records (source_id, record_id, current_version, row_hash, withdrawn) VALUES ",
             );
-            for i in 0..chunk.len() {
-                let b = i * 4;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("(${},${},${},${},0)", b + 1, b + 2, b + 3, b + 4));
-            }
+            sql.push_str(&self.tuples(chunk.len(), 4, ",0"));
             sql.push_str(
                 " ON CONFLICT (source_id, record_id) DO UPDATE SET current_version = excluded.current_version,
                   row_hash = excluded.row_hash, withdrawn = 0",
@@ -482,22 +499,7 @@ impl Tx {
             let mut sql = String::from(
                 "INSERT INTO quarantine (extract_id, source_id, file_name, line, field, reason, raw) VALUES ",
             );
-            for i in 0..chunk.len() {
-                let b = i * 7;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${},${},${},${},${},${},${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7
-                ));
-            }
+            sql.push_str(&self.tuples(chunk.len(), 7, ""));
             dispatch_tx!(&mut self.inner, t => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
                 for r in chunk {
@@ -520,22 +522,7 @@ impl Tx {
             let mut sql = String::from(
                 "INSERT INTO contact_events (extract_id, source_id, record_id, event_date, service, contact_type, practitioner) VALUES ",
             );
-            for i in 0..chunk.len() {
-                let b = i * 7;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${},${},${},${},${},${},${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7
-                ));
-            }
+            sql.push_str(&self.tuples(chunk.len(), 7, ""));
             dispatch_tx!(&mut self.inner, t => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
                 for e in chunk {

@@ -20,10 +20,7 @@ pub struct Migration {
 impl Migration {
     /// SHA-256 of the SQL, hex.
     pub fn checksum(&self) -> String {
-        Sha256::digest(self.sql.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::hex(&Sha256::digest(self.sql.as_bytes()))
     }
 }
 
