@@ -280,6 +280,111 @@ impl Store {
     }
 }
 
+/// Appends one CSV line, every field quoted (as PostgreSQL's COPY reads it).
+fn csv_line(buf: &mut Vec<u8>, fields: &[&str]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.push(b'"');
+        for &b in f.as_bytes() {
+            if b == b'"' {
+                buf.push(b'"');
+            }
+            buf.push(b);
+        }
+        buf.push(b'"');
+    }
+    buf.push(b'\n');
+}
+
+/// Streams CSV lines into a COPY already begun, a megabyte at a time.
+async fn copy_lines<'a>(
+    conn: &mut sqlx::PgConnection,
+    statement: &str,
+    lines: impl Iterator<Item = Vec<&'a str>>,
+) -> Result<(), Error> {
+    let mut copy = conn.copy_in_raw(statement).await?;
+    let mut buf = Vec::with_capacity(1 << 20);
+    for fields in lines {
+        csv_line(&mut buf, &fields);
+        if buf.len() >= 1 << 20 {
+            copy.send(std::mem::take(&mut buf)).await?;
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf).await?;
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// PostgreSQL: record versions by COPY, then the records' pointers through a
+/// temporary table and one upsert.
+async fn copy_versions(
+    t: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    extract: i64,
+    source: &str,
+    rows: &[NewVersion],
+) -> Result<(), Error> {
+    let (at, ext) = (now(), extract.to_string());
+    let versions: Vec<String> = rows.iter().map(|r| r.version.to_string()).collect();
+    copy_lines(
+        t,
+        "COPY record_versions (source_id, record_id, version, extract_id, fields, attributes, raw, created_at) FROM STDIN WITH (FORMAT csv)",
+        rows.iter().zip(&versions).map(|(r, v)| {
+            vec![source, r.record_id.as_str(), v.as_str(), ext.as_str(), r.fields.as_str(), r.attributes.as_str(), r.raw.as_str(), at.as_str()]
+        }),
+    )
+    .await?;
+    sqlx::query(
+        "CREATE TEMP TABLE IF NOT EXISTS records_in (source_id TEXT, record_id TEXT, current_version BIGINT, row_hash TEXT) ON COMMIT DROP",
+    )
+    .execute(&mut **t)
+    .await?;
+    copy_lines(
+        t,
+        "COPY records_in FROM STDIN WITH (FORMAT csv)",
+        rows.iter().zip(&versions).map(|(r, v)| {
+            vec![
+                source,
+                r.record_id.as_str(),
+                v.as_str(),
+                r.row_hash.as_str(),
+            ]
+        }),
+    )
+    .await?;
+    sqlx::query(
+        "INSERT INTO records (source_id, record_id, current_version, row_hash, withdrawn)
+         SELECT source_id, record_id, current_version, row_hash, 0 FROM records_in
+         ON CONFLICT (source_id, record_id) DO UPDATE SET current_version = excluded.current_version,
+         row_hash = excluded.row_hash, withdrawn = 0",
+    )
+    .execute(&mut **t)
+    .await?;
+    sqlx::query("TRUNCATE records_in").execute(&mut **t).await?;
+    Ok(())
+}
+
+/// PostgreSQL: contact events by COPY.
+async fn copy_events(
+    t: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    extract: i64,
+    source: &str,
+    rows: &[Event],
+) -> Result<(), Error> {
+    let ext = extract.to_string();
+    copy_lines(
+        t,
+        "COPY contact_events (extract_id, source_id, record_id, event_date, service, contact_type, practitioner) FROM STDIN WITH (FORMAT csv)",
+        rows.iter().map(|e| {
+            vec![ext.as_str(), source, e.record_id.as_str(), e.date.as_str(), e.service.as_str(), e.contact_type.as_str(), e.practitioner.as_str()]
+        }),
+    )
+    .await
+}
+
 enum TxInner {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
@@ -441,6 +546,9 @@ impl Tx {
         source: &str,
         rows: &[NewVersion],
     ) -> Result<(), Error> {
+        if let TxInner::Postgres(t) = &mut self.inner {
+            return copy_versions(t, extract, source, rows).await;
+        }
         let at = now();
         for chunk in rows.chunks(BATCH) {
             let mut sql = String::from(
@@ -518,6 +626,9 @@ impl Tx {
         source: &str,
         rows: &[Event],
     ) -> Result<(), Error> {
+        if let TxInner::Postgres(t) = &mut self.inner {
+            return copy_events(t, extract, source, rows).await;
+        }
         for chunk in rows.chunks(BATCH) {
             let mut sql = String::from(
                 "INSERT INTO contact_events (extract_id, source_id, record_id, event_date, service, contact_type, practitioner) VALUES ",

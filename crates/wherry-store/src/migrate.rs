@@ -25,18 +25,36 @@ impl Migration {
 }
 
 /// SQLite migrations, oldest first.
-pub const SQLITE: &[Migration] = &[Migration {
-    version: 20261122000100,
-    name: "initial",
-    sql: include_str!("../migrations/sqlite/20261122000100_initial.sql"),
-}];
+pub const SQLITE: &[Migration] = &[
+    Migration {
+        version: 20261122000100,
+        name: "initial",
+        sql: include_str!("../migrations/sqlite/20261122000100_initial.sql"),
+    },
+    Migration {
+        version: 20261122010000,
+        name: "bulk_tables_without_foreign_keys",
+        sql: include_str!(
+            "../migrations/sqlite/20261122010000_bulk_tables_without_foreign_keys.sql"
+        ),
+    },
+];
 
 /// PostgreSQL migrations, oldest first.
-pub const POSTGRES: &[Migration] = &[Migration {
-    version: 20261122000100,
-    name: "initial",
-    sql: include_str!("../migrations/postgres/20261122000100_initial.sql"),
-}];
+pub const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 20261122000100,
+        name: "initial",
+        sql: include_str!("../migrations/postgres/20261122000100_initial.sql"),
+    },
+    Migration {
+        version: 20261122010000,
+        name: "bulk_tables_without_foreign_keys",
+        sql: include_str!(
+            "../migrations/postgres/20261122010000_bulk_tables_without_foreign_keys.sql"
+        ),
+    },
+];
 
 /// The table that records applied migrations (the same on both backends).
 pub const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS wherry_migrations (

@@ -18,7 +18,8 @@ fn manifest(name: &str) -> String {
 }
 
 /// Whether the ingest process is visibly writing: for SQLite its write-ahead
-/// log has grown past 4 MiB; for PostgreSQL it is running an INSERT.
+/// log has grown past 4 MiB; for PostgreSQL it is copying or inserting
+/// record versions.
 async fn writing(url: &str) -> bool {
     if let Some(path) = url.strip_prefix("sqlite://") {
         return std::fs::metadata(format!("{path}-wal"))
@@ -31,7 +32,7 @@ async fn writing(url: &str) -> bool {
         return false;
     };
     let n: (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query LIKE 'INSERT INTO record_versions%'",
+        "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND (query LIKE 'INSERT INTO record_versions%' OR query LIKE 'COPY record_versions%')",
     )
     .bind(db)
     .fetch_one(&pool)
