@@ -37,13 +37,14 @@ pub mod dataset;
 pub mod evaluate;
 pub mod explain;
 pub mod model;
+pub mod persons;
 pub mod realtime;
 pub mod score;
 pub mod settings;
 
 mod error;
 
-pub use cluster::Clustering;
+pub use cluster::{Clustering, Constraints};
 pub use dataset::{Dataset, RawRecord};
 pub use error::Error;
 pub use model::Model;
@@ -109,6 +110,26 @@ pub fn link(
     model: Option<Model>,
     progress: &dyn Progress,
 ) -> Result<LinkResult, Error> {
+    link_with(
+        settings,
+        column_names,
+        records,
+        model,
+        &Constraints::default(),
+        progress,
+    )
+}
+
+/// [`link`] under steward decisions: `constraints` name records by their
+/// index in `records`.
+pub fn link_with(
+    settings: &Settings,
+    column_names: &[String],
+    records: Vec<RawRecord>,
+    model: Option<Model>,
+    constraints: &Constraints,
+    progress: &dyn Progress,
+) -> Result<LinkResult, Error> {
     if let Some(m) = &model {
         m.check()?;
     }
@@ -139,7 +160,7 @@ pub fn link(
     let floor = settings.report_min_probability.min(settings.threshold);
     let scored = score::score(&model, &dataset, &blocked.pairs, &patterns, floor, progress);
     progress.start(Stage::Cluster, 0);
-    let clustering = cluster::cluster(&model, &dataset, &scored);
+    let clustering = cluster::cluster_with(&model, &dataset, &scored, constraints);
     Ok(LinkResult {
         dataset,
         model,
