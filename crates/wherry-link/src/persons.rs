@@ -113,7 +113,7 @@ pub fn assign<K: Hash + Eq + Clone>(
     }
     // Splits: previous persons whose records went to several clusters.
     let mut went: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for ((c, p), _) in &overlap {
+    for (c, p) in overlap.keys() {
         went.entry(p.clone())
             .or_default()
             .insert(persons[*c].clone());

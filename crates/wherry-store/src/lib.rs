@@ -265,6 +265,100 @@ impl Store {
         )
     }
 
+    /// Every current (not withdrawn) record: (source, record id, canonical
+    /// fields JSON), by source and id.
+    pub async fn current_records(&self) -> Result<Vec<(String, String, String)>, Error> {
+        let sql = "SELECT v.source_id, v.record_id, v.fields FROM records r JOIN record_versions v
+                   ON v.source_id = r.source_id AND v.record_id = r.record_id AND v.version = r.current_version
+                   WHERE r.withdrawn = 0 ORDER BY v.source_id, v.record_id";
+        Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?)
+    }
+
+    /// Record → person links: (source, record id, person id).
+    pub async fn person_links(&self) -> Result<Vec<(String, String, String)>, Error> {
+        let sql = "SELECT source_id, record_id, person_id FROM person_links ORDER BY source_id, record_id";
+        Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?)
+    }
+
+    /// Every person id ever given, retired ones included.
+    pub async fn person_ids(&self) -> Result<Vec<String>, Error> {
+        let rows: Vec<(String,)> = dispatch!(&self.pool, p => sqlx::query_as("SELECT id FROM persons").fetch_all(p).await)?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Steward decisions: (kind, left source, left id, right source, right id), oldest first.
+    pub async fn decisions(&self) -> Result<Vec<(String, String, String, String, String)>, Error> {
+        let sql = "SELECT kind, source_l, record_l, source_r, record_r FROM steward_decisions ORDER BY id";
+        Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?)
+    }
+
+    /// Records a steward decision (`must_link` or `cannot_link`).
+    pub async fn decide(
+        &self,
+        kind: &str,
+        left: (&str, &str),
+        right: (&str, &str),
+        by: &str,
+        reason: &str,
+    ) -> Result<(), Error> {
+        let sql = "INSERT INTO steward_decisions (kind, source_l, record_l, source_r, record_r, decided_by, reason, at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        let at = now();
+        dispatch!(&self.pool, p => {
+            sqlx::query(sql).bind(kind).bind(left.0).bind(left.1).bind(right.0).bind(right.1).bind(by).bind(reason).bind(&at)
+                .execute(p).await.map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// The link history after `since`: (seq, kind, person, others JSON, at, detail).
+    pub async fn changes(
+        &self,
+        since: i64,
+    ) -> Result<Vec<(i64, String, String, String, String, String)>, Error> {
+        let sql = "SELECT seq, kind, person_id, others, at, detail FROM link_history WHERE seq > $1 ORDER BY seq";
+        Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).bind(since).fetch_all(p).await)?)
+    }
+
+    /// Review items with `status` (or all): (id, left source, left id, right
+    /// source, right id, probability, status).
+    pub async fn review_items(&self, status: Option<&str>) -> Result<Vec<ReviewItem>, Error> {
+        let sql = "SELECT id, source_l, record_l, source_r, record_r, probability, explanation, status FROM review_queue
+                   WHERE ($1 = '' OR status = $1) ORDER BY id";
+        Ok(
+            dispatch!(&self.pool, p => sqlx::query_as(sql).bind(status.unwrap_or("")).fetch_all(p).await)?,
+        )
+    }
+
+    /// Settles a review item: accepted becomes a must-link, rejected a
+    /// cannot-link; both take effect on every later run. False when there is
+    /// no open item with that id.
+    pub async fn settle_review(
+        &self,
+        id: i64,
+        accept: bool,
+        by: &str,
+        reason: &str,
+    ) -> Result<bool, Error> {
+        let items = self.review_items(Some("open")).await?;
+        let Some(item) = items.into_iter().find(|i| i.0 == id) else {
+            return Ok(false);
+        };
+        let (kind, status) = if accept {
+            ("must_link", "accepted")
+        } else {
+            ("cannot_link", "rejected")
+        };
+        self.decide(kind, (&item.1, &item.2), (&item.3, &item.4), by, reason)
+            .await?;
+        let at = now();
+        dispatch!(&self.pool, p => {
+            sqlx::query("UPDATE review_queue SET status = $1, decided_at = $2 WHERE id = $3")
+                .bind(status).bind(&at).bind(id).execute(p).await.map(|_| ())
+        })?;
+        Ok(true)
+    }
+
     /// Starts a transaction.
     pub async fn begin(&self) -> Result<Tx, Error> {
         let inner = match &self.pool {
@@ -393,6 +487,25 @@ enum TxInner {
 /// A transaction: everything an ingest writes, committed together.
 pub struct Tx {
     inner: TxInner,
+}
+
+/// A review item: (id, left source, left id, right source, right id,
+/// probability, explanation, status).
+pub type ReviewItem = (i64, String, String, String, String, f64, String, String);
+
+/// The outcome of a linkage run, to store in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct Linkage {
+    /// Every current record's person: (source, record id, person id).
+    pub links: Vec<(String, String, String)>,
+    /// Persons first seen in this run.
+    pub created: Vec<String>,
+    /// Persons with no records left.
+    pub retired: Vec<String>,
+    /// History entries: (kind, person, others JSON, detail).
+    pub history: Vec<(String, String, String, String)>,
+    /// New review items: (left source, left id, right source, right id, probability, explanation).
+    pub review: Vec<(String, String, String, String, f64, String)>,
 }
 
 /// One new record version to store.
@@ -663,6 +776,55 @@ impl Tx {
         let sql = "SELECT COUNT(*) FROM extracts WHERE source_id = $1 AND sha256 = $2";
         let (n,): (i64,) = dispatch_tx!(&mut self.inner, t => sqlx::query_as(sql).bind(source).bind(sha256).fetch_one(&mut **t).await)?;
         Ok(n > 0)
+    }
+
+    /// Stores a linkage run: the persons, every link (replacing the
+    /// previous run's), the history and new review items (a pair already in
+    /// the queue, whatever its status, is not queued again).
+    pub async fn save_linkage(&mut self, l: &Linkage) -> Result<(), Error> {
+        let at = now();
+        for id in &l.created {
+            dispatch_tx!(&mut self.inner, t => {
+                sqlx::query("INSERT INTO persons (id, created_at) VALUES ($1, $2)").bind(id).bind(&at).execute(&mut **t).await.map(|_| ())
+            })?;
+        }
+        for id in &l.retired {
+            dispatch_tx!(&mut self.inner, t => {
+                sqlx::query("UPDATE persons SET retired_at = $1 WHERE id = $2").bind(&at).bind(id).execute(&mut **t).await.map(|_| ())
+            })?;
+        }
+        dispatch_tx!(&mut self.inner, t => sqlx::query("DELETE FROM person_links").execute(&mut **t).await.map(|_| ()))?;
+        for chunk in l.links.chunks(BATCH) {
+            let sql = format!(
+                "INSERT INTO person_links (source_id, record_id, person_id, method, since) VALUES {}",
+                self.tuples(chunk.len(), 3, ",'automatic',CURRENT_TIMESTAMP")
+            );
+            dispatch_tx!(&mut self.inner, t => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for (s, r, p) in chunk {
+                    q = q.bind(s).bind(r).bind(p);
+                }
+                q.execute(&mut **t).await.map(|_| ())
+            })?;
+        }
+        for (kind, person, others, detail) in &l.history {
+            dispatch_tx!(&mut self.inner, t => {
+                sqlx::query("INSERT INTO link_history (kind, person_id, others, at, detail) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(kind).bind(person).bind(others).bind(&at).bind(detail).execute(&mut **t).await.map(|_| ())
+            })?;
+        }
+        for (sl, rl, sr, rr, p, explanation) in &l.review {
+            dispatch_tx!(&mut self.inner, t => {
+                sqlx::query(
+                    "INSERT INTO review_queue (source_l, record_l, source_r, record_r, probability, explanation, status, created_at)
+                     SELECT $1, $2, $3, $4, $5, $6, 'open', $7
+                     WHERE NOT EXISTS (SELECT 1 FROM review_queue WHERE source_l = $1 AND record_l = $2 AND source_r = $3 AND record_r = $4)",
+                )
+                .bind(sl).bind(rl).bind(sr).bind(rr).bind(p).bind(explanation).bind(&at)
+                .execute(&mut **t).await.map(|_| ())
+            })?;
+        }
+        Ok(())
     }
 
     /// Commits everything.

@@ -14,7 +14,7 @@ use wherry_store::Store;
 pub struct Database {
     /// Store URL: sqlite://FILE or postgres://USER@HOST:PORT/DB
     /// [default: $WHERRY_DATABASE_URL, else sqlite://wherry.db]
-    #[arg(long = "database", value_name = "URL")]
+    #[arg(long = "database", value_name = "URL", global = true)]
     url: Option<String>,
 }
 
@@ -28,6 +28,13 @@ impl Database {
                     .filter(|u| !u.is_empty())
             })
             .unwrap_or_else(|| "sqlite://wherry.db".into())
+    }
+
+    /// Opens the store, which must be initialised.
+    pub async fn open_initialised(&self) -> Result<Store> {
+        let store = self.open().await?;
+        store.require_initialised().await?;
+        Ok(store)
     }
 
     async fn open(&self) -> Result<Store> {
@@ -52,7 +59,7 @@ fn redact(url: &str) -> String {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -5,6 +5,7 @@
 mod demo;
 mod hub;
 mod link;
+mod review;
 mod synth;
 
 use std::process::ExitCode;
@@ -51,6 +52,11 @@ enum Command {
         after_help = "Example:\n  wherry ingest --source examples/sources/social_care.toml data/county/extracts/social_care.csv \\\n      --events data/county/extracts/social_care_events.csv"
     )]
     Ingest(hub::IngestArgs),
+    /// The steward's review queue: list, show, accept or reject uncertain pairs.
+    #[command(
+        after_help = "Examples:\n  wherry review list\n  wherry review show 12\n  wherry review reject 12 --reason \"different dates of birth, twins\""
+    )]
+    Review(review::Args),
     /// Run the demonstration: generate a synthetic county into ./wherry-demo/
     /// and summarise it.
     #[command(
@@ -75,6 +81,7 @@ fn main() -> ExitCode {
         Command::Init(args) => hub::init(args),
         Command::Source(SourceCommand::Check(args)) => hub::check(args),
         Command::Ingest(args) => hub::ingest(args),
+        Command::Review(args) => review::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@ mod evaluate;
 mod explain;
 mod input;
 mod report;
+mod stored;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,15 @@ enum Command {
         after_help = "Example:\n  wherry link explain --model out/model.json --input people.csv --left 17 --right 342 --svg pair.svg"
     )]
     Explain(explain::Args),
+    /// Link the store's current records: stable person ids, steward
+    /// decisions as constraints, uncertain pairs to the review queue.
+    #[command(
+        after_help = "Example:\n  wherry link run\n  wherry link run --model linked/model.json --database postgres://wherry@127.0.0.1/wherry"
+    )]
+    Run(stored::RunArgs),
+    /// The person change feed (created, merged, split, retired) after a sequence number.
+    #[command(after_help = "Example:\n  wherry link changes --since 120 --json")]
+    Changes(stored::ChangesArgs),
 }
 
 /// How records are paired.
@@ -85,6 +95,8 @@ pub fn run(args: Args) -> Result<()> {
     match args.command {
         Some(Command::Evaluate(a)) => evaluate::run(a),
         Some(Command::Explain(a)) => explain::run(a),
+        Some(Command::Run(a)) => stored::run(a),
+        Some(Command::Changes(a)) => stored::changes(a),
         None => link(args.run),
     }
 }

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod hub;
 mod ingest;
 mod link;
 mod synth;

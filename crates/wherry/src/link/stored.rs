@@ -1,0 +1,173 @@
+//! `wherry link run` and `wherry link changes`: linkage over the store, with
+//! stable person ids, steward decisions as constraints and a review queue.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use std::io::Write;
+
+use anyhow::{Result, bail};
+use wherry_core::Field;
+use wherry_link::persons::{PersonEvent, assign};
+use wherry_link::{Constraints, LinkType, RawRecord, Settings};
+use wherry_store::Linkage;
+
+use crate::hub::{Database, runtime};
+
+/// Arguments of `wherry link run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Score with this trained model instead of training.
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+    /// Match probability at or above which records join a person.
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// Pairs with a probability from this …
+    #[arg(long, default_value_t = 0.5)]
+    review_low: f64,
+    /// … up to (not including) this go to the steward's review queue.
+    #[arg(long, default_value_t = 0.95)]
+    review_high: f64,
+    #[command(flatten)]
+    database: Database,
+}
+
+/// Arguments of `wherry link changes`.
+#[derive(Debug, clap::Args)]
+pub struct ChangesArgs {
+    /// Show changes after this sequence number (0: all).
+    #[arg(long, default_value_t = 0)]
+    since: i64,
+    /// One JSON object per line.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    database: Database,
+}
+
+type Key = (String, String);
+
+/// Runs `wherry link run`.
+pub fn run(a: RunArgs) -> Result<()> {
+    if !(0.0..=1.0).contains(&a.review_low)
+        || !(0.0..=1.0).contains(&a.review_high)
+        || a.review_low > a.review_high
+    {
+        bail!("--review-low and --review-high must be probabilities with low ≤ high");
+    }
+    runtime().block_on(async {
+        let store = a.database.open_initialised().await?;
+        let rows = store.current_records().await?;
+        if rows.is_empty() {
+            bail!("the store holds no records: ingest partner extracts first (wherry ingest)");
+        }
+        // Canonical columns present in any record, in canonical order.
+        let mut parsed: Vec<(Key, BTreeMap<String, String>)> = Vec::with_capacity(rows.len());
+        for (s, r, f) in rows {
+            let fields: BTreeMap<String, String> = serde_json::from_str(&f)?;
+            parsed.push(((s, r), fields));
+        }
+        let columns: Vec<String> = Field::NAMES[2..]
+            .iter()
+            .filter(|c| parsed.iter().any(|(_, f)| f.contains_key(**c)))
+            .map(|c| c.to_string())
+            .collect();
+        let index: HashMap<Key, u32> = parsed.iter().enumerate().map(|(i, (k, _))| (k.clone(), i as u32)).collect();
+        let records: Vec<RawRecord> = parsed
+            .iter()
+            .map(|((s, r), f)| RawRecord { source: s.clone(), record_id: r.clone(), values: columns.iter().map(|c| f.get(c).cloned()).collect() })
+            .collect();
+        let model = a.model.as_deref().map(super::load_model).transpose()?;
+        let present: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let mut settings = Settings::for_canonical_columns(&present, LinkType::Dedupe);
+        if let Some(t) = a.threshold {
+            settings.threshold = t;
+        }
+        settings.report_min_probability = settings.report_min_probability.min(a.review_low);
+        let mut constraints = Constraints::default();
+        for (kind, sl, rl, sr, rr) in store.decisions().await? {
+            if let (Some(&x), Some(&y)) = (index.get(&(sl, rl)), index.get(&(sr, rr))) {
+                if kind == "must_link" { constraints.must_link.push((x, y)) } else { constraints.cannot_link.push((x, y)) }
+            }
+        }
+        let result = wherry_link::link_with(&settings, &columns, records, model, &constraints, &())?;
+        // Clusters, in order of their first record.
+        let mut clusters: BTreeMap<u32, Vec<Key>> = BTreeMap::new();
+        for (i, c) in result.clustering.cluster.iter().enumerate() {
+            clusters.entry(*c).or_default().push(parsed[i].0.clone());
+        }
+        let clusters: Vec<Vec<Key>> = clusters.into_values().collect();
+        let previous: HashMap<Key, String> =
+            store.person_links().await?.into_iter().map(|(s, r, p)| ((s, r), p)).collect();
+        let mut next = store.person_ids().await?.iter().filter_map(|p| p.trim_start_matches('P').parse::<u64>().ok()).max().unwrap_or(0);
+        let assignment = assign(&previous, &clusters, || {
+            next += 1;
+            format!("P{next:09}")
+        });
+        let mut linkage = Linkage::default();
+        for ((s, r), p) in &assignment.links {
+            linkage.links.push((s.clone(), r.clone(), p.clone()));
+        }
+        linkage.links.sort();
+        for e in &assignment.events {
+            let (kind, person, others) = match e {
+                PersonEvent::Created { person } => ("created", person, vec![]),
+                PersonEvent::Merged { person, absorbed } => ("merged", person, absorbed.clone()),
+                PersonEvent::Split { person, into } => ("split", person, into.clone()),
+                PersonEvent::Retired { person } => ("retired", person, vec![]),
+            };
+            match e {
+                PersonEvent::Created { person } => linkage.created.push(person.clone()),
+                PersonEvent::Retired { person } => linkage.retired.push(person.clone()),
+                _ => {}
+            }
+            linkage.history.push((kind.into(), person.clone(), serde_json::to_string(&others)?, serde_json::to_string(e)?));
+        }
+        let ds = &result.dataset;
+        let key = |i: u32| (ds.sources[ds.source[i as usize] as usize].clone(), ds.record_ids[i as usize].clone());
+        for p in result.scored.iter().filter(|p| p.probability >= a.review_low && p.probability < a.review_high) {
+            let (l, r) = (key(p.a), key(p.b));
+            let explanation = wherry_link::explain::explain(&result.model, ds, p.a, p.b).text();
+            linkage.review.push((l.0, l.1, r.0, r.1, p.probability, explanation));
+        }
+        let mut tx = store.begin().await?;
+        tx.save_linkage(&linkage).await?;
+        tx.commit().await?;
+        let count = |k: &str| linkage.history.iter().filter(|h| h.0 == k).count();
+        println!(
+            "Linked {} records into {} persons: {} created, {} merged, {} split, {} retired; {} pairs for review",
+            parsed.len(),
+            assignment.persons.len(),
+            count("created"),
+            count("merged"),
+            count("split"),
+            count("retired"),
+            linkage.review.len()
+        );
+        store.close().await;
+        Ok(())
+    })
+}
+
+/// Runs `wherry link changes`.
+pub fn changes(a: ChangesArgs) -> Result<()> {
+    runtime().block_on(async {
+        let store = a.database.open_initialised().await?;
+        let mut out = std::io::stdout().lock();
+        for (seq, kind, person, others, at, _detail) in store.changes(a.since).await? {
+            let line = if a.json {
+                let others: serde_json::Value = serde_json::from_str(&others)?;
+                serde_json::json!({"seq": seq, "kind": kind, "person": person, "others": others, "at": at}).to_string()
+            } else {
+                format!("{seq}\t{at}\t{kind}\t{person}\t{others}")
+            };
+            // A reader that stops early (| head) is not an error.
+            if writeln!(out, "{line}").is_err() {
+                break;
+            }
+        }
+        store.close().await;
+        Ok(())
+    })
+}
