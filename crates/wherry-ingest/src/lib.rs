@@ -105,18 +105,9 @@ pub struct Report {
     pub source: String,
     /// The file.
     pub file: String,
-    /// Rows read.
-    pub rows: i64,
-    /// New records.
-    pub stored: i64,
-    /// Rows the same as the record's current version.
-    pub unchanged: i64,
-    /// Rows that made a new version.
-    pub updated: i64,
-    /// Records absent from a full extract, marked withdrawn.
-    pub withdrawn: i64,
-    /// Rows quarantined.
-    pub quarantined: i64,
+    /// Rows read, and what became of them.
+    #[serde(flatten)]
+    pub counts: ExtractCounts,
     /// Contact events stored (with `--events`).
     pub events: i64,
     /// Contact event rows quarantined.
@@ -169,12 +160,10 @@ pub async fn ingest(
     let mut report = Report {
         source: m.source.id.clone(),
         file: name.clone(),
-        rows: data.rows as i64,
-        stored: 0,
-        unchanged: 0,
-        updated: 0,
-        withdrawn: 0,
-        quarantined: 0,
+        counts: ExtractCounts {
+            rows: data.rows as i64,
+            ..ExtractCounts::default()
+        },
         events: 0,
         events_quarantined: 0,
         already_loaded: false,
@@ -190,7 +179,7 @@ pub async fn ingest(
     .await?;
     if tx.seen_file(&m.source.id, &sha).await? {
         report.already_loaded = true;
-        report.unchanged = data.valid.len() as i64;
+        report.counts.unchanged = data.valid.len() as i64;
         return Ok(report);
     }
     let kind = match m.source.extract {
@@ -215,15 +204,15 @@ pub async fn ingest(
         let (fields, attributes, hash) = (row.fields_json, row.attributes_json, row.hash);
         let version = match current.get(&row.record_id) {
             None => {
-                report.stored += 1;
+                report.counts.stored += 1;
                 1
             }
             Some((_, h, false)) if *h == hash => {
-                report.unchanged += 1;
+                report.counts.unchanged += 1;
                 continue;
             }
             Some((v, _, _)) => {
-                report.updated += 1;
+                report.counts.updated += 1;
                 v + 1
             }
         };
@@ -242,10 +231,10 @@ pub async fn ingest(
             .filter(|(id, (_, _, withdrawn))| !withdrawn && !seen.contains(*id))
             .map(|(id, _)| id.clone())
             .collect();
-        report.withdrawn = gone.len() as i64;
+        report.counts.withdrawn = gone.len() as i64;
         tx.withdraw(&m.source.id, &gone).await?;
     }
-    report.quarantined = quarantined.len() as i64;
+    report.counts.quarantined = quarantined.len() as i64;
     tx.write_versions(extract, &m.source.id, &versions).await?;
     tx.quarantine(extract, &m.source.id, &name, &quarantined)
         .await?;
@@ -256,14 +245,7 @@ pub async fn ingest(
         tx.quarantine(extract, &m.source.id, &events_file, &bad)
             .await?;
     }
-    let counts = ExtractCounts {
-        rows: report.rows,
-        stored: report.stored,
-        unchanged: report.unchanged,
-        updated: report.updated,
-        withdrawn: report.withdrawn,
-        quarantined: report.quarantined,
-    };
+    let counts = report.counts;
     tx.finish_extract(extract, &counts).await?;
     tx.commit().await?;
     Ok(report)
@@ -277,19 +259,7 @@ fn read_events(path: &Path, today: Date) -> Result<(Vec<Event>, Vec<Quarantined>
         source,
     })?;
     let text = read::text_of(path, bytes)?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::Malformed {
-            file: file.clone(),
-            line: 1,
-            reason: e.to_string(),
-        })?
-        .iter()
-        .map(String::from)
-        .collect();
+    let (mut rdr, header) = read::csv_reader(&file, &text)?;
     let need = [
         "record_id",
         "date",

@@ -259,21 +259,31 @@ pub fn read(m: &Manifest, path: &Path, text: &str, today: Date) -> Result<Read, 
     }
 }
 
-fn read_csv(m: &Manifest, path: &Path, text: &str, today: Date) -> Result<Read, Error> {
-    let file = path.display().to_string();
+/// A CSV reader over `text` (rows may have any number of fields, so short
+/// rows can be quarantined) and its trimmed header.
+pub fn csv_reader<'a>(
+    file: &str,
+    text: &'a str,
+) -> Result<(csv::Reader<&'a [u8]>, Vec<String>), Error> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
-    let header: Vec<String> = rdr
+    let header = rdr
         .headers()
         .map_err(|e| Error::Malformed {
-            file: file.clone(),
+            file: file.to_string(),
             line: 1,
             reason: e.to_string(),
         })?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
+    Ok((rdr, header))
+}
+
+fn read_csv(m: &Manifest, path: &Path, text: &str, today: Date) -> Result<Read, Error> {
+    let file = path.display().to_string();
+    let (mut rdr, header) = csv_reader(&file, text)?;
     let col = |name: &str| header.iter().position(|h| h == name);
     let mut missing = Vec::new();
     let id_col = m.source.record_id.as_deref().and_then(col);

@@ -178,7 +178,7 @@ pub fn ingest(a: IngestArgs) -> Result<()> {
         } else {
             println!(
                 "{} into {}: {} rows: {} stored, {} unchanged, {} updated, {} withdrawn, {} quarantined",
-                r.file, r.source, r.rows, r.stored, r.unchanged, r.updated, r.withdrawn, r.quarantined
+                r.file, r.source, r.counts.rows, r.counts.stored, r.counts.unchanged, r.counts.updated, r.counts.withdrawn, r.counts.quarantined
             );
             if a.events.is_some() {
                 println!("contact events: {} stored, {} quarantined", r.events, r.events_quarantined);

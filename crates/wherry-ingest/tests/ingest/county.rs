@@ -36,14 +36,19 @@ async fn every_row_is_stored_or_quarantined_and_exactly_the_planted_rows_are_qua
             .await
             .unwrap();
             assert_eq!(
-                r.rows,
-                r.stored + r.quarantined,
+                r.counts.rows,
+                r.counts.stored + r.counts.quarantined,
                 "{}: {source}: {r:?}",
                 t.name
             );
             assert!(r.events > 0, "{}: {source} events", t.name);
             let records = t.store.records(source).await.unwrap();
-            assert_eq!(records.len() as i64, r.stored, "{}: {source}", t.name);
+            assert_eq!(
+                records.len() as i64,
+                r.counts.stored,
+                "{}: {source}",
+                t.name
+            );
             let found: BTreeMap<(String, i64), String> = t
                 .store
                 .quarantined(source)

@@ -35,7 +35,7 @@ async fn unchanged_rows_make_no_versions_and_one_changed_row_makes_one() {
         t.store.migrate().await.unwrap();
         let first = load(&t.store, "libraries", &file).await.unwrap();
         assert_eq!(
-            (first.stored, first.quarantined),
+            (first.counts.stored, first.counts.quarantined),
             (lines.len() as i64 - 1, 0),
             "{}",
             t.name
@@ -59,7 +59,7 @@ async fn unchanged_rows_make_no_versions_and_one_changed_row_makes_one() {
         std::fs::write(&other, shuffled.join("\n") + "\n").unwrap();
         let r = load(&t.store, "libraries", &other).await.unwrap();
         assert_eq!(
-            (r.unchanged, r.stored, r.updated),
+            (r.counts.unchanged, r.counts.stored, r.counts.updated),
             (lines.len() as i64 - 1, 0, 0),
             "{}",
             t.name
@@ -82,7 +82,7 @@ async fn unchanged_rows_make_no_versions_and_one_changed_row_makes_one() {
         std::fs::write(&changed, edited.join("\n") + "\n").unwrap();
         let r = load(&t.store, "libraries", &changed).await.unwrap();
         assert_eq!(
-            (r.updated, r.withdrawn, r.stored),
+            (r.counts.updated, r.counts.withdrawn, r.counts.stored),
             (1, 1, 0),
             "{}: {r:?}",
             t.name
