@@ -63,78 +63,92 @@ pub fn assign<K: Hash + Eq + Clone>(
     clusters: &[Vec<K>],
     mut new_id: impl FnMut() -> String,
 ) -> Assignment<K> {
+    // Previous persons as small integers, in id order (ties break by id).
+    let mut names: Vec<&String> = previous
+        .values()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    names.sort();
+    let number: HashMap<&String, u32> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (*n, i as u32))
+        .collect();
     // Overlaps: (cluster, person) → records shared.
-    let mut overlap: BTreeMap<(usize, String), usize> = BTreeMap::new();
+    let mut overlap: HashMap<(u32, u32), u32> = HashMap::new();
     for (c, records) in clusters.iter().enumerate() {
         for r in records {
             if let Some(p) = previous.get(r) {
-                *overlap.entry((c, p.clone())).or_default() += 1;
+                *overlap.entry((c as u32, number[p])).or_default() += 1;
             }
         }
     }
-    let mut pairs: Vec<(usize, usize, String)> = overlap
-        .iter()
-        .map(|((c, p), n)| (*n, *c, p.clone()))
-        .collect();
+    let mut pairs: Vec<(u32, u32, u32)> = overlap.iter().map(|(&(c, p), &n)| (n, c, p)).collect();
     pairs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let mut persons: Vec<Option<String>> = vec![None; clusters.len()];
-    let mut taken: BTreeSet<String> = BTreeSet::new();
-    for (_, c, p) in pairs {
-        if persons[c].is_none() && !taken.contains(&p) {
-            taken.insert(p.clone());
-            persons[c] = Some(p);
+    let mut owner: Vec<Option<u32>> = vec![None; clusters.len()];
+    let mut taken = vec![false; names.len()];
+    for &(_, c, p) in &pairs {
+        if owner[c as usize].is_none() && !taken[p as usize] {
+            taken[p as usize] = true;
+            owner[c as usize] = Some(p);
         }
     }
     let mut events = Vec::new();
-    let persons: Vec<String> = persons
-        .into_iter()
-        .map(|p| {
-            p.unwrap_or_else(|| {
+    let persons: Vec<String> = owner
+        .iter()
+        .map(|o| match o {
+            Some(p) => names[*p as usize].clone(),
+            None => {
                 let id = new_id();
                 events.push(PersonEvent::Created { person: id.clone() });
                 id
-            })
+            }
         })
         .collect();
     // Merges: clusters holding records of persons other than their own.
-    for (c, person) in persons.iter().enumerate() {
-        let absorbed: Vec<String> = overlap
-            .range((c, String::new())..)
-            .take_while(|((cc, _), _)| *cc == c)
-            .map(|((_, p), _)| p.clone())
-            .filter(|p| p != person)
+    let mut by_cluster: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+    let mut by_person: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+    for &(c, p) in overlap.keys() {
+        by_cluster.entry(c).or_default().insert(p);
+        by_person.entry(p).or_default().insert(c);
+    }
+    for (c, ps) in &by_cluster {
+        let absorbed: Vec<String> = ps
+            .iter()
+            .filter(|p| owner[*c as usize] != Some(**p))
+            .map(|p| names[*p as usize].clone())
             .collect();
         if !absorbed.is_empty() {
             events.push(PersonEvent::Merged {
-                person: person.clone(),
+                person: persons[*c as usize].clone(),
                 absorbed,
             });
         }
     }
-    // Splits: previous persons whose records went to several clusters.
-    let mut went: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (c, p) in overlap.keys() {
-        went.entry(p.clone())
-            .or_default()
-            .insert(persons[*c].clone());
-    }
-    for (p, into) in &went {
-        let others: Vec<String> = into.iter().filter(|q| *q != p).cloned().collect();
-        if taken.contains(p) && !others.is_empty() {
+    // Splits: previous persons (who kept their id) whose records went to several clusters.
+    for (p, cs) in &by_person {
+        let into: BTreeSet<String> = cs
+            .iter()
+            .filter(|c| owner[**c as usize] != Some(*p))
+            .map(|c| persons[*c as usize].clone())
+            .collect();
+        if taken[*p as usize] && !into.is_empty() {
             events.push(PersonEvent::Split {
-                person: p.clone(),
-                into: others,
+                person: names[*p as usize].clone(),
+                into: into.into_iter().collect(),
             });
         }
     }
     // Retirements: previous persons with no cluster of their own.
-    let previous_ids: BTreeSet<&String> = previous.values().collect();
-    for p in previous_ids {
-        if !taken.contains(p) {
-            events.push(PersonEvent::Retired { person: p.clone() });
+    for (p, name) in names.iter().enumerate() {
+        if !taken[p] {
+            events.push(PersonEvent::Retired {
+                person: (*name).clone(),
+            });
         }
     }
-    let mut links = HashMap::new();
+    let mut links = HashMap::with_capacity(previous.len());
     for (c, records) in clusters.iter().enumerate() {
         for r in records {
             links.insert(r.clone(), persons[c].clone());

@@ -783,9 +783,17 @@ impl Tx {
     /// the queue, whatever its status, is not queued again).
     pub async fn save_linkage(&mut self, l: &Linkage) -> Result<(), Error> {
         let at = now();
-        for id in &l.created {
+        for chunk in l.created.chunks(BATCH) {
+            let sql = format!(
+                "INSERT INTO persons (id, created_at) VALUES {}",
+                self.tuples(chunk.len(), 2, "")
+            );
             dispatch_tx!(&mut self.inner, t => {
-                sqlx::query("INSERT INTO persons (id, created_at) VALUES ($1, $2)").bind(id).bind(&at).execute(&mut **t).await.map(|_| ())
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for id in chunk {
+                    q = q.bind(id).bind(&at);
+                }
+                q.execute(&mut **t).await.map(|_| ())
             })?;
         }
         for id in &l.retired {
@@ -807,10 +815,17 @@ impl Tx {
                 q.execute(&mut **t).await.map(|_| ())
             })?;
         }
-        for (kind, person, others, detail) in &l.history {
+        for chunk in l.history.chunks(BATCH) {
+            let sql = format!(
+                "INSERT INTO link_history (kind, person_id, others, at, detail) VALUES {}",
+                self.tuples(chunk.len(), 5, "")
+            );
             dispatch_tx!(&mut self.inner, t => {
-                sqlx::query("INSERT INTO link_history (kind, person_id, others, at, detail) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(kind).bind(person).bind(others).bind(&at).bind(detail).execute(&mut **t).await.map(|_| ())
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for (kind, person, others, detail) in chunk {
+                    q = q.bind(kind).bind(person).bind(others).bind(&at).bind(detail);
+                }
+                q.execute(&mut **t).await.map(|_| ())
             })?;
         }
         for (sl, rl, sr, rr, p, explanation) in &l.review {

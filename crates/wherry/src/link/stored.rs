@@ -58,6 +58,7 @@ pub fn run(a: RunArgs) -> Result<()> {
     }
     runtime().block_on(async {
         let store = a.database.open_initialised().await?;
+        let mut stages: Vec<(&str, std::time::Instant)> = vec![("read", std::time::Instant::now())];
         let rows = store.current_records().await?;
         if rows.is_empty() {
             bail!("the store holds no records: ingest partner extracts first (wherry ingest)");
@@ -91,25 +92,41 @@ pub fn run(a: RunArgs) -> Result<()> {
                 if kind == "must_link" { constraints.must_link.push((x, y)) } else { constraints.cannot_link.push((x, y)) }
             }
         }
+        stages.push(("link", std::time::Instant::now()));
         let result = wherry_link::link_with(&settings, &columns, records, model, &constraints, &())?;
+        stages.push(("ids and review", std::time::Instant::now()));
         // Clusters, in order of their first record.
-        let mut clusters: BTreeMap<u32, Vec<Key>> = BTreeMap::new();
+        let mut clusters: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
         for (i, c) in result.clustering.cluster.iter().enumerate() {
-            clusters.entry(*c).or_default().push(parsed[i].0.clone());
+            clusters.entry(*c).or_default().push(i as u32);
         }
-        let clusters: Vec<Vec<Key>> = clusters.into_values().collect();
-        let previous: HashMap<Key, String> =
-            store.person_links().await?.into_iter().map(|(s, r, p)| ((s, r), p)).collect();
+        let clusters: Vec<Vec<u32>> = clusters.into_values().collect();
+        // Previous links by record index; records no longer current get keys
+        // past the end, so their persons retire unless others take them.
+        let mut previous: HashMap<u32, String> = HashMap::new();
+        let mut gone = u32::MAX;
+        for (s, r, p) in store.person_links().await? {
+            match index.get(&(s, r)) {
+                Some(&i) => previous.insert(i, p),
+                None => {
+                    gone -= 1;
+                    previous.insert(gone, p)
+                }
+            };
+        }
         let mut next = store.person_ids().await?.iter().filter_map(|p| p.trim_start_matches('P').parse::<u64>().ok()).max().unwrap_or(0);
         let assignment = assign(&previous, &clusters, || {
             next += 1;
             format!("P{next:09}")
         });
-        let mut linkage = Linkage::default();
-        for ((s, r), p) in &assignment.links {
-            linkage.links.push((s.clone(), r.clone(), p.clone()));
-        }
-        linkage.links.sort();
+        let mut linkage = Linkage {
+            links: parsed
+                .iter()
+                .enumerate()
+                .map(|(i, ((s, r), _))| (s.clone(), r.clone(), assignment.links[&(i as u32)].clone()))
+                .collect(),
+            ..Linkage::default()
+        };
         for e in &assignment.events {
             let (kind, person, others) = match e {
                 PersonEvent::Created { person } => ("created", person, vec![]),
@@ -131,9 +148,11 @@ pub fn run(a: RunArgs) -> Result<()> {
             let explanation = wherry_link::explain::explain(&result.model, ds, p.a, p.b).text();
             linkage.review.push((l.0, l.1, r.0, r.1, p.probability, explanation));
         }
+        stages.push(("save", std::time::Instant::now()));
         let mut tx = store.begin().await?;
         tx.save_linkage(&linkage).await?;
         tx.commit().await?;
+        stages.push(("end", std::time::Instant::now()));
         let count = |k: &str| linkage.history.iter().filter(|h| h.0 == k).count();
         println!(
             "Linked {} records into {} persons: {} created, {} merged, {} split, {} retired; {} pairs for review",
@@ -145,6 +164,9 @@ pub fn run(a: RunArgs) -> Result<()> {
             count("retired"),
             linkage.review.len()
         );
+        let timings: Vec<String> =
+            stages.windows(2).map(|w| format!("{} {:.2}", w[0].0, w[1].1.duration_since(w[0].1).as_secs_f64())).collect();
+        println!("Seconds by stage: {}", timings.join(", "));
         store.close().await;
         Ok(())
     })
