@@ -274,6 +274,12 @@ impl Store {
         Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?)
     }
 
+    /// How links were made: (method, count), by method.
+    pub async fn link_methods(&self) -> Result<Vec<(String, i64)>, Error> {
+        let sql = "SELECT method, COUNT(*) FROM person_links GROUP BY method ORDER BY method";
+        Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?)
+    }
+
     /// Record → person links: (source, record id, person id).
     pub async fn person_links(&self) -> Result<Vec<(String, String, String)>, Error> {
         let sql = "SELECT source_id, record_id, person_id FROM person_links ORDER BY source_id, record_id";
@@ -496,8 +502,10 @@ pub type ReviewItem = (i64, String, String, String, String, f64, String, String)
 /// The outcome of a linkage run, to store in one transaction.
 #[derive(Debug, Clone, Default)]
 pub struct Linkage {
-    /// Every current record's person: (source, record id, person id).
+    /// Links that are new or changed: (source, record id, person id).
     pub links: Vec<(String, String, String)>,
+    /// Records whose link ends (no longer current): (source, record id).
+    pub unlinked: Vec<(String, String)>,
     /// Persons first seen in this run.
     pub created: Vec<String>,
     /// Persons with no records left.
@@ -778,9 +786,10 @@ impl Tx {
         Ok(n > 0)
     }
 
-    /// Stores a linkage run: the persons, every link (replacing the
-    /// previous run's), the history and new review items (a pair already in
-    /// the queue, whatever its status, is not queued again).
+    /// Stores a linkage run: new persons, retirements, the links that
+    /// changed (a link's `since` is when it last changed), ended links, the
+    /// history and new review items (a pair already in the queue, whatever
+    /// its status, is not queued again).
     pub async fn save_linkage(&mut self, l: &Linkage) -> Result<(), Error> {
         let at = now();
         for chunk in l.created.chunks(BATCH) {
@@ -801,16 +810,22 @@ impl Tx {
                 sqlx::query("UPDATE persons SET retired_at = $1 WHERE id = $2").bind(&at).bind(id).execute(&mut **t).await.map(|_| ())
             })?;
         }
-        dispatch_tx!(&mut self.inner, t => sqlx::query("DELETE FROM person_links").execute(&mut **t).await.map(|_| ()))?;
+        for (s, r) in &l.unlinked {
+            dispatch_tx!(&mut self.inner, t => {
+                sqlx::query("DELETE FROM person_links WHERE source_id = $1 AND record_id = $2")
+                    .bind(s).bind(r).execute(&mut **t).await.map(|_| ())
+            })?;
+        }
         for chunk in l.links.chunks(BATCH) {
             let sql = format!(
-                "INSERT INTO person_links (source_id, record_id, person_id, method, since) VALUES {}",
-                self.tuples(chunk.len(), 3, ",'automatic',CURRENT_TIMESTAMP")
+                "INSERT INTO person_links (source_id, record_id, person_id, since, method) VALUES {}
+                 ON CONFLICT (source_id, record_id) DO UPDATE SET person_id = excluded.person_id, since = excluded.since",
+                self.tuples(chunk.len(), 4, ",'automatic'")
             );
             dispatch_tx!(&mut self.inner, t => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
                 for (s, r, p) in chunk {
-                    q = q.bind(s).bind(r).bind(p);
+                    q = q.bind(s).bind(r).bind(p).bind(&at);
                 }
                 q.execute(&mut **t).await.map(|_| ())
             })?;

@@ -104,13 +104,13 @@ pub fn run(a: RunArgs) -> Result<()> {
         // Previous links by record index; records no longer current get keys
         // past the end, so their persons retire unless others take them.
         let mut previous: HashMap<u32, String> = HashMap::new();
-        let mut gone = u32::MAX;
+        let mut gone: Vec<Key> = Vec::new();
         for (s, r, p) in store.person_links().await? {
-            match index.get(&(s, r)) {
+            match index.get(&(s.clone(), r.clone())) {
                 Some(&i) => previous.insert(i, p),
                 None => {
-                    gone -= 1;
-                    previous.insert(gone, p)
+                    gone.push((s, r));
+                    previous.insert(u32::MAX - gone.len() as u32, p)
                 }
             };
         }
@@ -119,12 +119,15 @@ pub fn run(a: RunArgs) -> Result<()> {
             next += 1;
             format!("P{next:09}")
         });
+        // Only links that are new or changed are written.
         let mut linkage = Linkage {
             links: parsed
                 .iter()
                 .enumerate()
+                .filter(|(i, _)| previous.get(&(*i as u32)) != assignment.links.get(&(*i as u32)))
                 .map(|(i, ((s, r), _))| (s.clone(), r.clone(), assignment.links[&(i as u32)].clone()))
                 .collect(),
+            unlinked: gone,
             ..Linkage::default()
         };
         for e in &assignment.events {

@@ -80,6 +80,13 @@ async fn ids_are_stable_and_steward_decisions_win_on_every_run() {
         }
         ok(tmp.path(), &["link", "run", "--database", db]);
         let first = links(&t.store).await;
+        let methods = t.store.link_methods().await.unwrap();
+        assert_eq!(
+            methods,
+            [("automatic".to_string(), first.len() as i64)],
+            "{}",
+            t.name
+        );
         let seq = t.store.changes(0).await.unwrap().last().unwrap().0;
 
         // A new partner's extract: persons whose records did not change keep their ids.
