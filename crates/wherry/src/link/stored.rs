@@ -106,10 +106,11 @@ pub fn run(a: RunArgs) -> Result<()> {
         let mut previous: HashMap<u32, String> = HashMap::new();
         let mut gone: Vec<Key> = Vec::new();
         for (s, r, p) in store.person_links().await? {
-            match index.get(&(s.clone(), r.clone())) {
+            let key = (s, r);
+            match index.get(&key) {
                 Some(&i) => previous.insert(i, p),
                 None => {
-                    gone.push((s, r));
+                    gone.push(key);
                     previous.insert(u32::MAX - gone.len() as u32, p)
                 }
             };
