@@ -63,21 +63,37 @@ pub fn run(a: RunArgs) -> Result<()> {
         if rows.is_empty() {
             bail!("the store holds no records: ingest partner extracts first (wherry ingest)");
         }
-        // Canonical columns present in any record, in canonical order.
-        let mut parsed: Vec<(Key, BTreeMap<String, String>)> = Vec::with_capacity(rows.len());
+        // Values in canonical order, moved (not copied) into the engine's
+        // records; columns no record has are left out.
+        let all: &[&str] = &Field::NAMES[2..];
+        let mut present = vec![false; all.len()];
+        let mut keys: Vec<Key> = Vec::with_capacity(rows.len());
+        let mut values: Vec<Vec<Option<String>>> = Vec::with_capacity(rows.len());
         for (s, r, f) in rows {
-            let fields: BTreeMap<String, String> = serde_json::from_str(&f)?;
-            parsed.push(((s, r), fields));
+            let mut fields: BTreeMap<String, String> = serde_json::from_str(&f)?;
+            let v: Vec<Option<String>> = all
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let x = fields.remove(*c);
+                    present[i] |= x.is_some();
+                    x
+                })
+                .collect();
+            keys.push((s, r));
+            values.push(v);
         }
-        let columns: Vec<String> = Field::NAMES[2..]
+        let columns: Vec<String> =
+            all.iter().zip(&present).filter(|(_, p)| **p).map(|(c, _)| c.to_string()).collect();
+        let index: HashMap<Key, u32> = keys.iter().enumerate().map(|(i, k)| (k.clone(), i as u32)).collect();
+        let records: Vec<RawRecord> = keys
             .iter()
-            .filter(|c| parsed.iter().any(|(_, f)| f.contains_key(**c)))
-            .map(|c| c.to_string())
-            .collect();
-        let index: HashMap<Key, u32> = parsed.iter().enumerate().map(|(i, (k, _))| (k.clone(), i as u32)).collect();
-        let records: Vec<RawRecord> = parsed
-            .iter()
-            .map(|((s, r), f)| RawRecord { source: s.clone(), record_id: r.clone(), values: columns.iter().map(|c| f.get(c).cloned()).collect() })
+            .zip(values)
+            .map(|((s, r), v)| RawRecord {
+                source: s.clone(),
+                record_id: r.clone(),
+                values: v.into_iter().zip(&present).filter(|(_, p)| **p).map(|(x, _)| x).collect(),
+            })
             .collect();
         let model = a.model.as_deref().map(super::load_model).transpose()?;
         let present: Vec<&str> = columns.iter().map(String::as_str).collect();
@@ -122,11 +138,11 @@ pub fn run(a: RunArgs) -> Result<()> {
         });
         // Only links that are new or changed are written.
         let mut linkage = Linkage {
-            links: parsed
+            links: keys
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| previous.get(&(*i as u32)) != assignment.links.get(&(*i as u32)))
-                .map(|(i, ((s, r), _))| (s.clone(), r.clone(), assignment.links[&(i as u32)].clone()))
+                .map(|(i, (s, r))| (s.clone(), r.clone(), assignment.links[&(i as u32)].clone()))
                 .collect(),
             unlinked: gone,
             ..Linkage::default()
@@ -160,7 +176,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         let count = |k: &str| linkage.history.iter().filter(|h| h.0 == k).count();
         println!(
             "Linked {} records into {} persons: {} created, {} merged, {} split, {} retired; {} pairs for review",
-            parsed.len(),
+            keys.len(),
             assignment.persons.len(),
             count("created"),
             count("merged"),
