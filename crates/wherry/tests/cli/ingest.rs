@@ -17,6 +17,22 @@ fn manifest(name: &str) -> String {
         .to_string()
 }
 
+/// `wherry ingest` of `extract` under manifest `source` into the store at `url`.
+fn load(dir: &Path, source: &str, extract: &str, url: &str) -> std::process::Output {
+    wherry(
+        dir,
+        &[
+            "ingest",
+            "--source",
+            source,
+            extract,
+            "--database",
+            url,
+            "--json",
+        ],
+    )
+}
+
 /// Whether the ingest process is visibly writing: for SQLite its write-ahead
 /// log has grown past 4 MiB; for PostgreSQL it is copying or inserting
 /// record versions.
@@ -96,18 +112,7 @@ async fn a_killed_ingest_leaves_nothing_and_a_rerun_equals_a_clean_run() {
             "{}: a killed ingest left {after_kill:?}",
             t.name
         );
-        let o = wherry(
-            tmp.path(),
-            &[
-                "ingest",
-                "--source",
-                &gp,
-                &extract,
-                "--database",
-                &t.url,
-                "--json",
-            ],
-        );
+        let o = load(tmp.path(), &gp, &extract, &t.url);
         assert!(o.status.success(), "{}: {}", t.name, stderr(&o));
         let rerun = t.store.counts().await.unwrap();
         let rerun_records = t.store.records("gp_registrations").await.unwrap();
@@ -121,17 +126,7 @@ async fn a_killed_ingest_leaves_nothing_and_a_rerun_equals_a_clean_run() {
             .unwrap();
         let init = wherry(tmp.path(), &["init", "--database", &clean.url]);
         assert!(init.status.success());
-        let o = wherry(
-            tmp.path(),
-            &[
-                "ingest",
-                "--source",
-                &gp,
-                &extract,
-                "--database",
-                &clean.url,
-            ],
-        );
+        let o = load(tmp.path(), &gp, &extract, &clean.url);
         assert!(o.status.success(), "{}", stderr(&o));
         assert_eq!(rerun, clean.store.counts().await.unwrap(), "{}", clean.name);
         assert_eq!(
