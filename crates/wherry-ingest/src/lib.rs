@@ -179,7 +179,9 @@ pub async fn ingest(
     .await?;
     if tx.seen_file(&m.source.id, &sha).await? {
         report.already_loaded = true;
+        // Nothing is written; the counts still add up to the rows read.
         report.counts.unchanged = data.valid.len() as i64;
+        report.counts.quarantined = data.quarantined.len() as i64;
         return Ok(report);
     }
     let kind = match m.source.extract {
@@ -284,11 +286,25 @@ fn read_events(path: &Path, today: Date) -> Result<(Vec<Event>, Vec<Quarantined>
     }
     let (mut good, mut bad) = (Vec::new(), Vec::new());
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| Error::Malformed {
-            file: file.clone(),
-            line: 0,
-            reason: e.to_string(),
-        })?;
+        // A row the CSV reader cannot take is quarantined, as in extracts.
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line()) as i64;
+                let raw = e
+                    .position()
+                    .and_then(|p| text.get(p.byte() as usize..))
+                    .and_then(|t| t.lines().next())
+                    .unwrap_or("");
+                bad.push(Quarantined {
+                    line,
+                    field: None,
+                    reason: format!("malformed_csv: {e}"),
+                    raw: raw.to_string(),
+                });
+                continue;
+            }
+        };
         let line = rec.position().map_or(0, |p| p.line()) as i64;
         let raw =
             serde_json::to_string(&rec.iter().collect::<Vec<_>>()).expect("strings serialise");

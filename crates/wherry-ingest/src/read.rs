@@ -66,10 +66,7 @@ pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, Error> {
             });
         }
     }
-    let text = String::from_utf8(bytes).map_err(|_| Error::Encoding {
-        file: file.clone(),
-        line: 0,
-    })?;
+    let text = String::from_utf8(bytes).expect("every line was checked to be UTF-8");
     if text.trim().is_empty() {
         return Err(Error::Empty { file });
     }

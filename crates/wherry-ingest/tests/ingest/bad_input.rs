@@ -63,3 +63,56 @@ async fn bad_files_are_refused_and_the_store_is_untouched() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn bad_event_rows_are_quarantined_with_their_line_and_the_rest_stored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tmp.path().join("libraries_events.csv");
+    std::fs::write(
+        &events,
+        "source,record_id,date,service,contact_type,practitioner\n\
+         libraries,2900000001,2026-01-05,library,visit,Ann Smith\n\
+         libraries,2900000001,2026-02-31,library,visit,Ann Smith\n\
+         libraries,2900000001,2026-03-01,library\n\
+         libraries,2900000001,2099-01-01,library,visit,Ann Smith\n",
+    )
+    .unwrap();
+    for t in stores().await {
+        t.store.migrate().await.unwrap();
+        let r = wherry_ingest::ingest(
+            &t.store,
+            &manifest("libraries"),
+            &county().join("extracts/libraries.csv"),
+            Some(&events),
+            "test",
+            today(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (r.events, r.events_quarantined),
+            (1, 3),
+            "{}: {r:?}",
+            t.name
+        );
+        let q: Vec<(String, i64, String)> = t
+            .store
+            .quarantined("libraries")
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|(f, ..)| f == "libraries_events.csv")
+            .map(|(f, line, _, reason)| (f, line, reason.split(':').next().unwrap().to_string()))
+            .collect();
+        let expected = [
+            (3, "impossible_date"),
+            (4, "missing_column"),
+            (5, "future_date"),
+        ];
+        assert_eq!(q.len(), 3, "{}: {q:?}", t.name);
+        for ((_, line, reason), (l, want)) in q.iter().zip(expected) {
+            assert_eq!((*line, reason.as_str()), (l, want), "{}", t.name);
+        }
+        t.finish().await;
+    }
+}

@@ -45,6 +45,13 @@ async fn unchanged_rows_make_no_versions_and_one_changed_row_makes_one() {
         // The same file again: a no-op.
         let again = load(&t.store, "libraries", &file).await.unwrap();
         assert!(again.already_loaded, "{}", t.name);
+        let c = again.counts;
+        assert_eq!(
+            c.rows,
+            c.stored + c.unchanged + c.updated + c.quarantined,
+            "{}: {c:?}",
+            t.name
+        );
         assert_eq!(
             t.store.counts().await.unwrap(),
             before,
