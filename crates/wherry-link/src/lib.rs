@@ -39,6 +39,7 @@ pub mod explain;
 pub mod model;
 pub mod persons;
 pub mod realtime;
+pub mod relink;
 pub mod score;
 pub mod settings;
 
