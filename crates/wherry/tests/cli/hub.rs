@@ -256,3 +256,28 @@ async fn ids_are_stable_and_steward_decisions_win_on_every_run() {
         t.finish().await;
     }
 }
+
+#[test]
+fn source_check_names_the_line_and_key_of_every_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(manifest("libraries")).unwrap();
+    let bad = good.replace("given_name = \"first_name\"", "given_nam = \"first_name\"");
+    std::fs::write(tmp.path().join("bad.toml"), &bad).unwrap();
+    let line = bad
+        .lines()
+        .position(|l| l.starts_with("given_nam "))
+        .unwrap()
+        + 1;
+    let out = ok(tmp.path(), &["source", "check", &manifest("libraries")]);
+    assert!(out.contains(": ok ("), "{out}");
+    let o = wherry(tmp.path(), &["source", "check", "bad.toml"]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!(
+            "bad.toml: line {line}, columns.given_nam: unknown canonical field"
+        )),
+        "{e}"
+    );
+    assert!(e.contains("1 of 1 manifests have problems"), "{e}");
+}

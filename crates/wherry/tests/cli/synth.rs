@@ -208,13 +208,31 @@ fn demo_generates_a_county_and_can_run_again() {
 #[test]
 fn every_subcommand_has_help_with_an_example() {
     let tmp = tempfile::tempdir().unwrap();
-    for sub in ["synth", "demo"] {
-        let o = wherry(tmp.path(), &[sub, "--help"]);
-        assert!(o.status.success());
+    let subcommands: [&[&str]; 11] = [
+        &["synth"],
+        &["demo"],
+        &["link"],
+        &["link", "evaluate"],
+        &["link", "explain"],
+        &["link", "run"],
+        &["link", "changes"],
+        &["init"],
+        &["source", "check"],
+        &["ingest"],
+        &["review"],
+    ];
+    for sub in subcommands {
+        let args: Vec<&str> = sub.iter().copied().chain(["--help"]).collect();
+        let o = wherry(tmp.path(), &args);
+        assert!(o.status.success(), "{sub:?}");
+        let text = stdout(&o);
         assert!(
-            stdout(&o).contains("Example:"),
-            "{sub} --help: {}",
-            stdout(&o)
+            text.contains("Example"),
+            "{sub:?} --help has no example: {text}"
+        );
+        assert!(
+            text.lines().next().is_some_and(|l| l.len() > 10),
+            "{sub:?} --help says what it does: {text}"
         );
     }
 }
