@@ -484,6 +484,15 @@ fn read_jsonl(m: &Manifest, text: &str, today: Date) -> Read {
     out
 }
 
+/// One record pushed by a partner system (rather than sent in a file): a
+/// JSON document in the source's layout (a FHIR Patient for `fhir-patient`
+/// sources, an object keyed by the manifest's column names for the others),
+/// validated and normalised as a row of an extract would be. The error is
+/// what quarantine would hold: the field at fault and the reason.
+pub fn pushed_row(m: &Manifest, body: &str, today: Date) -> Result<Row, Quarantined> {
+    jsonl_row(m, 1, body, today)
+}
+
 /// One JSON line: a FHIR Patient, or an object whose keys the manifest maps.
 fn jsonl_row(m: &Manifest, line_no: u64, line: &str, today: Date) -> Result<Row, Quarantined> {
     let v: Value =

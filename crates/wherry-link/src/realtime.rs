@@ -11,6 +11,7 @@ use crate::Error;
 use crate::blocking::{RuleParts, record_key, rule_parts};
 use crate::compare::{Comparison, level_of, pattern};
 use crate::dataset::{Dataset, RawRecord};
+use crate::explain::{Explanation, explain};
 use crate::model::{Model, probability};
 use crate::score::{pattern_weight, tf_adjustment};
 
@@ -184,6 +185,29 @@ impl RealtimeIndex {
             c.clear(r);
         }
         true
+    }
+
+    /// The trained model the index scores with.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Why `record` (not indexed) matches the indexed record
+    /// (`source`, `record_id`): every comparison's level and weight. `None`
+    /// when that record is not indexed.
+    pub fn explain(
+        &mut self,
+        record: &RawRecord,
+        source: &str,
+        record_id: &str,
+    ) -> Option<Explanation> {
+        let r = *self
+            .by_id
+            .get(&(source.to_string(), record_id.to_string()))?;
+        let q = self.append(record);
+        let e = explain(&self.model, &self.ds, q, r);
+        self.unappend();
+        Some(e)
     }
 
     /// The best `limit` candidates for `record`, strongest first (ties by

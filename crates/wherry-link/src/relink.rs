@@ -76,6 +76,9 @@ pub struct Outcome {
     pub events: Vec<PersonEvent>,
     /// Uncertain pairs.
     pub review: Vec<ReviewPair>,
+    /// The model the run scored with (trained, or the one given), for the
+    /// real-time matcher to use until the next run.
+    pub model: Model,
 }
 
 /// Relinks `input` (see the module docs).
@@ -207,6 +210,7 @@ pub fn relink(input: Input, options: &Options) -> Result<Outcome, Error> {
         unlinked,
         events: assignment.events,
         review,
+        model: result.model,
     })
 }
 

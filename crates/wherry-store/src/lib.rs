@@ -274,6 +274,14 @@ impl Store {
         Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?)
     }
 
+    /// The newest linkage run's model (JSON), if a run has been made.
+    pub async fn latest_model(&self) -> Result<Option<String>, Error> {
+        let sql = "SELECT model FROM models ORDER BY id DESC LIMIT 1";
+        let row: Option<(String,)> =
+            dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_optional(p).await)?;
+        Ok(row.map(|r| r.0))
+    }
+
     /// How links were made: (method, count), by method.
     pub async fn link_methods(&self) -> Result<Vec<(String, i64)>, Error> {
         let sql = "SELECT method, COUNT(*) FROM person_links GROUP BY method ORDER BY method";
@@ -502,8 +510,8 @@ pub type ReviewItem = (i64, String, String, String, String, f64, String, String)
 /// The outcome of a linkage run, to store in one transaction.
 #[derive(Debug, Clone, Default)]
 pub struct Linkage {
-    /// Links that are new or changed: (source, record id, person id).
-    pub links: Vec<(String, String, String)>,
+    /// Links that are new or changed.
+    pub links: Vec<Link>,
     /// Records whose link ends (no longer current): (source, record id).
     pub unlinked: Vec<(String, String)>,
     /// Persons first seen in this run.
@@ -514,6 +522,22 @@ pub struct Linkage {
     pub history: Vec<(String, String, String, String)>,
     /// New review items: (left source, left id, right source, right id, probability, explanation).
     pub review: Vec<(String, String, String, String, f64, String)>,
+}
+
+/// A record's link to a person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    /// The record's source.
+    pub source: String,
+    /// The record's id within its source.
+    pub record_id: String,
+    /// The person.
+    pub person: String,
+    /// `automatic` or `steward`.
+    pub method: String,
+    /// The match probability that made it, where one did (a record joining
+    /// an existing person in real time).
+    pub probability: Option<f64>,
 }
 
 /// One new record version to store.
@@ -818,14 +842,15 @@ impl Tx {
         }
         for chunk in l.links.chunks(BATCH) {
             let sql = format!(
-                "INSERT INTO person_links (source_id, record_id, person_id, since, method) VALUES {}
-                 ON CONFLICT (source_id, record_id) DO UPDATE SET person_id = excluded.person_id, since = excluded.since",
-                self.tuples(chunk.len(), 4, ",'automatic'")
+                "INSERT INTO person_links (source_id, record_id, person_id, since, method, probability) VALUES {}
+                 ON CONFLICT (source_id, record_id) DO UPDATE SET person_id = excluded.person_id, since = excluded.since,
+                 method = excluded.method, probability = excluded.probability",
+                self.tuples(chunk.len(), 6, "")
             );
             dispatch_tx!(&mut self.inner, t => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                for (s, r, p) in chunk {
-                    q = q.bind(s).bind(r).bind(p).bind(&at);
+                for l in chunk {
+                    q = q.bind(&l.source).bind(&l.record_id).bind(&l.person).bind(&at).bind(&l.method).bind(l.probability);
                 }
                 q.execute(&mut **t).await.map(|_| ())
             })?;
@@ -855,6 +880,85 @@ impl Tx {
             })?;
         }
         Ok(())
+    }
+
+    /// Keeps a linkage run's model (JSON) for the real-time matcher.
+    pub async fn save_model(&mut self, model: &str) -> Result<(), Error> {
+        let at = now();
+        dispatch_tx!(&mut self.inner, t => {
+            sqlx::query("INSERT INTO models (created_at, model) VALUES ($1, $2)").bind(&at).bind(model).execute(&mut **t).await.map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Whether a source is registered.
+    pub async fn source_exists(&mut self, source: &str) -> Result<bool, Error> {
+        let sql = "SELECT COUNT(*) FROM sources WHERE id = $1";
+        let (n,): (i64,) = dispatch_tx!(&mut self.inner, t => sqlx::query_as(sql).bind(source).fetch_one(&mut **t).await)?;
+        Ok(n > 0)
+    }
+
+    /// One record's state: (current version, row hash, withdrawn).
+    pub async fn record_state(
+        &mut self,
+        source: &str,
+        record_id: &str,
+    ) -> Result<Option<(i64, String, bool)>, Error> {
+        let sql = "SELECT current_version, row_hash, withdrawn FROM records WHERE source_id = $1 AND record_id = $2";
+        let row: Option<(i64, String, i64)> = dispatch_tx!(&mut self.inner, t => {
+            sqlx::query_as(sql).bind(source).bind(record_id).fetch_optional(&mut **t).await
+        })?;
+        Ok(row.map(|(v, h, w)| (v, h, w != 0)))
+    }
+
+    /// The person a record is linked to, if any.
+    pub async fn person_of(
+        &mut self,
+        source: &str,
+        record_id: &str,
+    ) -> Result<Option<String>, Error> {
+        let sql = "SELECT person_id FROM person_links WHERE source_id = $1 AND record_id = $2";
+        let row: Option<(String,)> = dispatch_tx!(&mut self.inner, t => {
+            sqlx::query_as(sql).bind(source).bind(record_id).fetch_optional(&mut **t).await
+        })?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Steward decisions about one record: (the other record's source and
+    /// id, whether they are the same person), oldest first.
+    pub async fn decisions_about(
+        &mut self,
+        source: &str,
+        record_id: &str,
+    ) -> Result<Vec<(String, String, bool)>, Error> {
+        let sql = "SELECT kind, source_l, record_l, source_r, record_r FROM steward_decisions
+                   WHERE (source_l = $1 AND record_l = $2) OR (source_r = $1 AND record_r = $2) ORDER BY id";
+        let rows: Vec<(String, String, String, String, String)> = dispatch_tx!(&mut self.inner, t => {
+            sqlx::query_as(sql).bind(source).bind(record_id).fetch_all(&mut **t).await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(kind, sl, rl, sr, rr)| {
+                let (s, r) = if sl == source && rl == record_id {
+                    (sr, rr)
+                } else {
+                    (sl, rl)
+                };
+                (s, r, kind == "must_link")
+            })
+            .collect())
+    }
+
+    /// The largest number in a person id given so far (`P000000123` → 123;
+    /// ids are zero-padded, so the text order is the number order).
+    pub async fn last_person_number(&mut self) -> Result<u64, Error> {
+        let row: (Option<String>,) = dispatch_tx!(&mut self.inner, t => {
+            sqlx::query_as("SELECT MAX(id) FROM persons").fetch_one(&mut **t).await
+        })?;
+        Ok(row
+            .0
+            .and_then(|p| p.trim_start_matches('P').parse().ok())
+            .unwrap_or(0))
     }
 
     /// Commits everything.

@@ -38,6 +38,11 @@ pub const SQLITE: &[Migration] = &[
             "../migrations/sqlite/20261122010000_bulk_tables_without_foreign_keys.sql"
         ),
     },
+    Migration {
+        version: 20261122020000,
+        name: "realtime",
+        sql: include_str!("../migrations/sqlite/20261122020000_realtime.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -53,6 +58,11 @@ pub const POSTGRES: &[Migration] = &[
         sql: include_str!(
             "../migrations/postgres/20261122010000_bulk_tables_without_foreign_keys.sql"
         ),
+    },
+    Migration {
+        version: 20261122020000,
+        name: "realtime",
+        sql: include_str!("../migrations/postgres/20261122020000_realtime.sql"),
     },
 ];
 

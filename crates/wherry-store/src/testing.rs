@@ -110,6 +110,16 @@ pub async fn stores() -> Vec<TestStore> {
 }
 
 impl TestStore {
+    /// Runs one statement of the test's own on the store (to break it on
+    /// purpose, say).
+    pub async fn execute(&self, sql: &'static str) {
+        match &self.store.pool {
+            crate::Pool::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+            crate::Pool::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        }
+        .unwrap();
+    }
+
     /// Closes the store and removes its database.
     pub async fn finish(self) {
         self.store.close().await;

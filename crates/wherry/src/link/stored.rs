@@ -3,12 +3,9 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Instant;
 
-use anyhow::{Result, bail};
-use wherry_link::persons::PersonEvent;
-use wherry_link::relink::{Decision, Input, Options, Outcome, relink};
-use wherry_store::Linkage;
+use anyhow::Result;
+use wherry_hub::{RunOptions, link_run};
 
 use crate::hub::{Database, runtime};
 
@@ -48,103 +45,21 @@ pub struct ChangesArgs {
 pub fn run(a: RunArgs) -> Result<()> {
     runtime().block_on(async {
         let store = a.database.open_initialised().await?;
-        let mut stages: Vec<(&str, Instant)> = vec![("read", Instant::now())];
-        let rows = store.current_records().await?;
-        if rows.is_empty() {
-            bail!("the store holds no records: ingest partner extracts first (wherry ingest)");
-        }
-        let mut input = Input { records: Vec::with_capacity(rows.len()), ..Input::default() };
-        for (s, r, fields) in rows {
-            input.records.push(((s, r), serde_json::from_str(&fields)?));
-        }
-        input.previous = store.person_links().await?.into_iter().map(|(s, r, p)| ((s, r), p)).collect();
-        input.decisions = store
-            .decisions()
-            .await?
-            .into_iter()
-            .map(|(kind, sl, rl, sr, rr)| Decision { same_person: kind == "must_link", left: (sl, rl), right: (sr, rr) })
-            .collect();
-        input.last_person_number = store
-            .person_ids()
-            .await?
-            .iter()
-            .filter_map(|p| p.trim_start_matches('P').parse::<u64>().ok())
-            .max()
-            .unwrap_or(0);
-        let model = a.model.as_deref().map(super::load_model).transpose()?;
-        stages.push(("relink", Instant::now()));
-        let options = Options { model, threshold: a.threshold, review: (a.review_low, a.review_high) };
-        let outcome = relink(input, &options)?;
-        stages.push(("save", Instant::now()));
-        let linkage = to_linkage(&outcome)?;
-        let mut tx = store.begin().await?;
-        tx.save_linkage(&linkage).await?;
-        tx.commit().await?;
-        stages.push(("end", Instant::now()));
-        let count = |k: &str| linkage.history.iter().filter(|h| h.0 == k).count();
+        let options = RunOptions {
+            model: a.model.as_deref().map(super::load_model).transpose()?,
+            threshold: a.threshold,
+            review: (a.review_low, a.review_high),
+        };
+        let r = link_run(&store, &options).await?;
         println!(
             "Linked {} records into {} persons: {} created, {} merged, {} split, {} retired; {} pairs for review",
-            outcome.records,
-            outcome.persons,
-            count("created"),
-            count("merged"),
-            count("split"),
-            count("retired"),
-            outcome.review.len()
+            r.records, r.persons, r.created, r.merged, r.split, r.retired, r.review
         );
-        let timings: Vec<String> =
-            stages.windows(2).map(|w| format!("{} {:.2}", w[0].0, w[1].1.duration_since(w[0].1).as_secs_f64())).collect();
+        let timings: Vec<String> = r.stages.iter().map(|(s, t)| format!("{s} {t:.2}")).collect();
         println!("Seconds by stage: {}", timings.join(", "));
         store.close().await;
         Ok(())
     })
-}
-
-/// The outcome as the store keeps it.
-fn to_linkage(o: &Outcome) -> Result<Linkage> {
-    let mut l = Linkage {
-        links: o
-            .links
-            .iter()
-            .map(|((s, r), p)| (s.clone(), r.clone(), p.clone()))
-            .collect(),
-        unlinked: o.unlinked.clone(),
-        review: o
-            .review
-            .iter()
-            .map(|p| {
-                (
-                    p.left.0.clone(),
-                    p.left.1.clone(),
-                    p.right.0.clone(),
-                    p.right.1.clone(),
-                    p.probability,
-                    p.explanation.clone(),
-                )
-            })
-            .collect(),
-        ..Linkage::default()
-    };
-    for e in &o.events {
-        let (kind, person, others) = match e {
-            PersonEvent::Created { person } => ("created", person, vec![]),
-            PersonEvent::Merged { person, absorbed } => ("merged", person, absorbed.clone()),
-            PersonEvent::Split { person, into } => ("split", person, into.clone()),
-            PersonEvent::Retired { person } => ("retired", person, vec![]),
-        };
-        match e {
-            PersonEvent::Created { person } => l.created.push(person.clone()),
-            PersonEvent::Retired { person } => l.retired.push(person.clone()),
-            _ => {}
-        }
-        l.history.push((
-            kind.into(),
-            person.clone(),
-            serde_json::to_string(&others)?,
-            serde_json::to_string(e)?,
-        ));
-    }
-    Ok(l)
 }
 
 /// Runs `wherry link changes`.

@@ -1,0 +1,84 @@
+//! Wherry's hub operations: the linkage engine over the store.
+//!
+//! - [`batch::link_run`]: link every current record under the steward's
+//!   decisions, map the clusters onto the previous person ids, store the
+//!   links, the link history, the review queue and the model, in one
+//!   transaction (what `wherry link run` does).
+//! - [`realtime::Matcher`]: place one pushed record (a partner system's
+//!   record, through the server) in one transaction: store its version,
+//!   match it against every current record with the last run's model, attach
+//!   it to a person or create one, and queue it for review if uncertain.
+//!
+//! The engine (`wherry-link`) knows nothing of the store and the store
+//! nothing of the engine; this crate is where they meet, so the CLI and the
+//! server stay thin.
+//!
+//! Invariant: a steward's decision wins here as in the engine: a record is
+//! never attached to a person holding a record it has a cannot-link with,
+//! and a must-link places it with the other record's person.
+
+pub mod batch;
+pub mod realtime;
+
+use std::collections::BTreeMap;
+
+use wherry_link::RawRecord;
+
+pub use batch::{RunOptions, RunReport, link_run};
+pub use realtime::{Matcher, Outcome, Placement};
+
+/// Why a hub operation failed (the store is unchanged).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The store said no.
+    #[error(transparent)]
+    Store(#[from] wherry_store::Error),
+    /// The engine said no.
+    #[error(transparent)]
+    Link(#[from] wherry_link::Error),
+    /// A stored value that is not what this version wrote.
+    #[error("the store holds {what} this version of Wherry cannot read: {why}")]
+    Corrupt {
+        /// What.
+        what: &'static str,
+        /// Why.
+        why: String,
+    },
+    /// Nothing to link.
+    #[error("the store holds no records: ingest partner extracts first (wherry ingest)")]
+    NoRecords,
+    /// No linkage run has stored a model yet.
+    #[error(
+        "no linkage run has been made: run `wherry link run` before matching records in real time"
+    )]
+    NoModel,
+    /// A record pushed for a source the store does not know.
+    #[error("unknown source {0:?}: register it by ingesting an extract with its manifest first")]
+    UnknownSource(String),
+    /// The linking task stopped.
+    #[error("the linking task stopped: {0}")]
+    Task(String),
+}
+
+/// The canonical fields a record may carry, in the order the engine sees
+/// them (the record id and source are the record's key, not values).
+pub fn canonical_columns() -> Vec<String> {
+    wherry_core::Field::NAMES[2..]
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
+}
+
+/// A record as the engine takes it: its canonical fields' values in
+/// [`canonical_columns`] order.
+pub fn raw_record(source: &str, record_id: &str, fields: &BTreeMap<String, String>) -> RawRecord {
+    RawRecord {
+        source: source.to_string(),
+        record_id: record_id.to_string(),
+        values: wherry_core::Field::NAMES[2..]
+            .iter()
+            .map(|c| fields.get(*c).cloned())
+            .collect(),
+    }
+}

@@ -1,0 +1,11 @@
+-- Each linkage run's model, so the real-time matcher scores pushed records
+-- with the weights the last run used.
+CREATE TABLE models (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    model TEXT NOT NULL              -- the trained model, JSON
+);
+
+-- A pushed record looks up the steward's decisions about it.
+CREATE INDEX steward_decisions_by_left ON steward_decisions (source_l, record_l);
+CREATE INDEX steward_decisions_by_right ON steward_decisions (source_r, record_r);
