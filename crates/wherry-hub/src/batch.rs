@@ -3,12 +3,11 @@
 //! the outcome (links, history, review queue, model) stored in one
 //! transaction.
 
-use std::collections::BTreeMap;
-use std::time::Instant;
+use std::sync::Arc;
 
-use wherry_link::Model;
 use wherry_link::persons::PersonEvent;
-use wherry_link::relink::{Decision, Input, Options, Outcome, relink};
+use wherry_link::relink::{Current, Decision, Input, Options, Outcome, relink_with};
+use wherry_link::{Model, Progress, Stage};
 use wherry_store::{Link, Linkage, Store};
 
 use crate::Error;
@@ -52,31 +51,34 @@ pub struct RunReport {
     pub retired: usize,
     /// Pairs put in the review queue (a pair already there is not queued again).
     pub review: usize,
-    /// Seconds spent reading the store, linking and saving.
-    pub stages: Vec<(&'static str, f64)>,
 }
 
-/// Links the store's current records (see the module docs).
-pub async fn link_run(store: &Store, options: &RunOptions) -> Result<RunReport, Error> {
-    let started = Instant::now();
+/// Links the store's current records (see the module docs); `progress`
+/// hears each stage, reading and saving included.
+pub async fn link_run(
+    store: &Store,
+    options: &RunOptions,
+    progress: Arc<dyn Progress + Send>,
+) -> Result<RunReport, Error> {
+    progress.start(Stage::Read, 0);
     let input = read_input(store).await?;
-    let read = started.elapsed().as_secs_f64();
     let relink_options = Options {
         model: options.model.clone(),
         threshold: options.threshold,
         review: options.review,
     };
-    let outcome = tokio::task::spawn_blocking(move || relink(input, &relink_options))
-        .await
-        .map_err(|e| Error::Task(e.to_string()))??;
-    let linked = started.elapsed().as_secs_f64();
+    let heard = progress.clone();
+    let outcome =
+        tokio::task::spawn_blocking(move || relink_with(input, &relink_options, heard.as_ref()))
+            .await
+            .map_err(|e| Error::Task(e.to_string()))??;
+    progress.start(Stage::Save, 0);
     let linkage = to_linkage(&outcome);
     let model = serde_json::to_string(&outcome.model).expect("models serialise");
     let mut tx = store.begin().await?;
     tx.save_linkage(&linkage).await?;
     tx.save_model(&model).await?;
     tx.commit().await?;
-    let saved = started.elapsed().as_secs_f64();
     let count = |k: &str| linkage.history.iter().filter(|h| h.0 == k).count();
     Ok(RunReport {
         records: outcome.records,
@@ -86,11 +88,6 @@ pub async fn link_run(store: &Store, options: &RunOptions) -> Result<RunReport, 
         split: count("split"),
         retired: count("retired"),
         review: outcome.review.len(),
-        stages: vec![
-            ("read", read),
-            ("link", linked - read),
-            ("save", saved - linked),
-        ],
     })
 }
 
@@ -102,19 +99,19 @@ async fn read_input(store: &Store) -> Result<Input, Error> {
         return Err(Error::NoRecords);
     }
     let mut input = Input {
-        records: Vec::with_capacity(rows.len()),
+        records: rows
+            .into_iter()
+            .map(|r| Current {
+                key: (r.source, r.record_id),
+                fields: r.fields,
+                person: r.person,
+            })
+            .collect(),
         ..Input::default()
     };
-    for (s, r, fields) in rows {
-        let fields: BTreeMap<String, String> =
-            serde_json::from_str(&fields).map_err(|e| Error::Corrupt {
-                what: "a record's fields",
-                why: e.to_string(),
-            })?;
-        input.records.push(((s, r), fields));
-    }
-    input.previous = store
-        .person_links()
+    // Links of records no longer current end.
+    input.gone = store
+        .stale_links()
         .await?
         .into_iter()
         .map(|(s, r, p)| ((s, r), p))

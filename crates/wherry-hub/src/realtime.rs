@@ -319,16 +319,9 @@ async fn build(store: &Store) -> Result<RealtimeIndex, Error> {
         return Err(Error::NoRecords);
     }
     let records = rows
-        .into_iter()
-        .map(|(s, r, fields)| {
-            let fields: BTreeMap<String, String> =
-                serde_json::from_str(&fields).map_err(|e| Error::Corrupt {
-                    what: "a record's fields",
-                    why: e.to_string(),
-                })?;
-            Ok(raw_record(&s, &r, &fields))
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
+        .iter()
+        .map(|r| raw_record(&r.source, &r.record_id, &r.fields))
+        .collect::<Vec<_>>();
     tokio::task::spawn_blocking(move || RealtimeIndex::build(model, &canonical_columns(), records))
         .await
         .map_err(|e| Error::Task(e.to_string()))?

@@ -57,7 +57,9 @@ async fn linked(store: &Store) {
             .await
             .unwrap();
     }
-    link_run(store, &RunOptions::default()).await.unwrap();
+    link_run(store, &RunOptions::default(), std::sync::Arc::new(()))
+        .await
+        .unwrap();
 }
 
 /// The county's GP records that ingest took, as FHIR Patient objects.

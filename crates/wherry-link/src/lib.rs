@@ -67,6 +67,14 @@ pub enum Stage {
     Score,
     /// Joining records into persons.
     Cluster,
+    /// Reading the records in (the caller's stage, for one display).
+    Read,
+    /// Mapping persons onto the previous run's ids ([`relink`]).
+    Persons,
+    /// Explaining the pairs for review ([`relink`]).
+    Review,
+    /// Writing the results out (the caller's stage).
+    Save,
 }
 
 /// Hears how a run is going: each stage as it starts, with its amount of

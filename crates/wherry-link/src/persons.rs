@@ -10,8 +10,10 @@
 //! previous persons is a merge; a previous person whose records went to
 //! several clusters is a split; a previous person with no cluster is retired.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::Hash;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasher, Hash};
+
+use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -51,41 +53,47 @@ pub struct Assignment<K> {
     /// Each cluster's person id, in cluster order.
     pub persons: Vec<String>,
     /// Record → person id.
-    pub links: HashMap<K, String>,
+    pub links: FxHashMap<K, String>,
     /// What happened, in a stable order.
     pub events: Vec<PersonEvent>,
 }
 
 /// Maps `clusters` (each a list of record keys) onto the `previous` record →
 /// person links; `new_id` hands out ids for new persons.
-pub fn assign<K: Hash + Eq + Clone>(
-    previous: &HashMap<K, String>,
+pub fn assign<K: Hash + Eq + Clone, S: BuildHasher>(
+    previous: &HashMap<K, String, S>,
     clusters: &[Vec<K>],
     mut new_id: impl FnMut() -> String,
 ) -> Assignment<K> {
-    // Previous persons as small integers, in id order (ties break by id).
-    let mut names: Vec<&String> = previous
-        .values()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    names.sort();
-    let number: HashMap<&String, u32> = names
+    // Previous persons as small integers, in id order.
+    let mut names: Vec<&String> = previous.values().collect();
+    names.sort_unstable();
+    names.dedup();
+    let number: FxHashMap<&String, u32> = names
         .iter()
         .enumerate()
         .map(|(i, n)| (*n, i as u32))
         .collect();
-    // Overlaps: (cluster, person) → records shared.
-    let mut overlap: HashMap<(u32, u32), u32> = HashMap::new();
+    // Overlaps: (cluster, person) → records shared, sorted by cluster then person.
+    let mut shared: Vec<(u32, u32)> = Vec::with_capacity(previous.len());
     for (c, records) in clusters.iter().enumerate() {
         for r in records {
             if let Some(p) = previous.get(r) {
-                *overlap.entry((c as u32, number[p])).or_default() += 1;
+                shared.push((c as u32, number[p]));
             }
         }
     }
-    let mut pairs: Vec<(u32, u32, u32)> = overlap.iter().map(|(&(c, p), &n)| (n, c, p)).collect();
-    pairs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    shared.sort_unstable();
+    let mut overlap: Vec<(u32, u32, u32)> = Vec::new(); // (cluster, person, n)
+    for &(c, p) in &shared {
+        match overlap.last_mut() {
+            Some(last) if last.0 == c && last.1 == p => last.2 += 1,
+            _ => overlap.push((c, p, 1)),
+        }
+    }
+    drop(shared);
+    let mut pairs: Vec<(u32, u32, u32)> = overlap.iter().map(|&(c, p, n)| (n, c, p)).collect();
+    pairs.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     let mut owner: Vec<Option<u32>> = vec![None; clusters.len()];
     let mut taken = vec![false; names.len()];
     for &(_, c, p) in &pairs {
@@ -106,36 +114,35 @@ pub fn assign<K: Hash + Eq + Clone>(
             }
         })
         .collect();
-    // Merges: clusters holding records of persons other than their own.
-    let mut by_cluster: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
-    let mut by_person: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
-    for &(c, p) in overlap.keys() {
-        by_cluster.entry(c).or_default().insert(p);
-        by_person.entry(p).or_default().insert(c);
-    }
-    for (c, ps) in &by_cluster {
-        let absorbed: Vec<String> = ps
+    // Merges: clusters holding records of persons other than their own
+    // (`overlap` is grouped by cluster, persons in order).
+    for group in overlap.chunk_by(|a, b| a.0 == b.0) {
+        let c = group[0].0;
+        let absorbed: Vec<String> = group
             .iter()
-            .filter(|p| owner[*c as usize] != Some(**p))
-            .map(|p| names[*p as usize].clone())
+            .filter(|x| owner[c as usize] != Some(x.1))
+            .map(|x| names[x.1 as usize].clone())
             .collect();
         if !absorbed.is_empty() {
             events.push(PersonEvent::Merged {
-                person: persons[*c as usize].clone(),
+                person: persons[c as usize].clone(),
                 absorbed,
             });
         }
     }
     // Splits: previous persons (who kept their id) whose records went to several clusters.
-    for (p, cs) in &by_person {
-        let into: BTreeSet<String> = cs
+    let mut by_person: Vec<(u32, u32)> = overlap.iter().map(|&(c, p, _)| (p, c)).collect();
+    by_person.sort_unstable();
+    for group in by_person.chunk_by(|a, b| a.0 == b.0) {
+        let p = group[0].0;
+        let into: BTreeSet<String> = group
             .iter()
-            .filter(|c| owner[**c as usize] != Some(*p))
-            .map(|c| persons[*c as usize].clone())
+            .filter(|x| owner[x.1 as usize] != Some(p))
+            .map(|x| persons[x.1 as usize].clone())
             .collect();
-        if taken[*p as usize] && !into.is_empty() {
+        if taken[p as usize] && !into.is_empty() {
             events.push(PersonEvent::Split {
-                person: names[*p as usize].clone(),
+                person: names[p as usize].clone(),
                 into: into.into_iter().collect(),
             });
         }
@@ -148,7 +155,7 @@ pub fn assign<K: Hash + Eq + Clone>(
             });
         }
     }
-    let mut links = HashMap::with_capacity(previous.len());
+    let mut links = FxHashMap::with_capacity_and_hasher(previous.len(), Default::default());
     for (c, records) in clusters.iter().enumerate() {
         for r in records {
             links.insert(r.clone(), persons[c].clone());

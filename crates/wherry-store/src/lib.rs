@@ -24,10 +24,10 @@ pub mod migrate;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -265,13 +265,78 @@ impl Store {
         )
     }
 
-    /// Every current (not withdrawn) record: (source, record id, canonical
-    /// fields JSON), by source and id.
-    pub async fn current_records(&self) -> Result<Vec<(String, String, String)>, Error> {
-        let sql = "SELECT v.source_id, v.record_id, v.fields FROM records r JOIN record_versions v
+    /// Every current (not withdrawn) record with its canonical fields and
+    /// the person it is linked to, in no particular order.
+    ///
+    /// On SQLite the rows come in JSON batches of 8,192 built by SQLite
+    /// itself: its driver hands rows over one at a time between threads,
+    /// which made reading a million records take 13 s instead of 4.
+    pub async fn current_records(&self) -> Result<Vec<CurrentRecord>, Error> {
+        const FROM: &str = "FROM records r JOIN record_versions v
                    ON v.source_id = r.source_id AND v.record_id = r.record_id AND v.version = r.current_version
-                   WHERE r.withdrawn = 0 ORDER BY v.source_id, v.record_id";
-        Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?)
+                   LEFT JOIN person_links l ON l.source_id = r.source_id AND l.record_id = r.record_id
+                   WHERE r.withdrawn = 0";
+        let bad = |e: serde_json::Error| Error::Corrupt {
+            table: "record_versions",
+            detail: format!("a record's fields: {e}"),
+        };
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                let sql = format!(
+                    "SELECT json_group_array(json_array(r.source_id, r.record_id, json(v.fields), l.person_id)) {FROM}
+                     GROUP BY r.rowid >> 13"
+                );
+                let batches: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(p)
+                    .await?;
+                // Parsed on every core.
+                let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let per = batches.len().div_ceil(threads).max(1);
+                let parsed: Vec<Result<Vec<CurrentRecord>, Error>> = std::thread::scope(|scope| {
+                    let handles: Vec<_> = batches
+                        .chunks(per)
+                        .map(|chunk| {
+                            scope.spawn(move || {
+                                let mut out = Vec::new();
+                                for (json,) in chunk {
+                                    // Each element is [source, record id, fields, person].
+                                    let rows: Vec<CurrentRecord> =
+                                        serde_json::from_str(json).map_err(bad)?;
+                                    out.extend(rows);
+                                }
+                                Ok(out)
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().expect("parsing does not panic"))
+                        .collect()
+                });
+                let mut out = Vec::new();
+                for part in parsed {
+                    out.extend(part?);
+                }
+                Ok(out)
+            }
+            Pool::Postgres(p) => {
+                let sql = format!("SELECT r.source_id, r.record_id, v.fields, l.person_id {FROM}");
+                let rows: Vec<(String, String, String, Option<String>)> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .fetch_all(p)
+                        .await?;
+                rows.into_iter()
+                    .map(|(source, record_id, fields, person)| {
+                        Ok(CurrentRecord {
+                            source,
+                            record_id,
+                            fields: serde_json::from_str(&fields).map_err(bad)?,
+                            person,
+                        })
+                    })
+                    .collect()
+            }
+        }
     }
 
     /// The newest linkage run's model (JSON), if a run has been made.
@@ -292,6 +357,20 @@ impl Store {
     pub async fn person_links(&self) -> Result<Vec<(String, String, String)>, Error> {
         let sql = "SELECT source_id, record_id, person_id FROM person_links ORDER BY source_id, record_id";
         Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?)
+    }
+
+    /// Links of records that are no longer current (withdrawn; records are
+    /// never deleted while linked): (source, record id, person id).
+    pub async fn stale_links(&self) -> Result<Vec<(String, String, String)>, Error> {
+        let sql = "SELECT l.source_id, l.record_id, l.person_id FROM records r
+                   JOIN person_links l ON l.source_id = r.source_id AND l.record_id = r.record_id
+                   WHERE r.withdrawn <> 0";
+        // Sorted here: ORDER BY leads SQLite to scan every link in key order
+        // rather than the few withdrawn records by their partial index.
+        let mut rows: Vec<(String, String, String)> =
+            dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?;
+        rows.sort_unstable();
+        Ok(rows)
     }
 
     /// Every person id ever given, retired ones included.
@@ -493,6 +572,69 @@ async fn copy_events(
     .await
 }
 
+/// PostgreSQL: new persons, links (through a temporary table and one
+/// upsert) and history by COPY.
+async fn copy_linkage(
+    t: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    l: &Linkage,
+    at: &str,
+) -> Result<(), Error> {
+    copy_lines(
+        t,
+        "COPY persons (id, created_at) FROM STDIN WITH (FORMAT csv)",
+        l.created.iter().map(|id| vec![id.as_str(), at]),
+    )
+    .await?;
+    sqlx::query(
+        "CREATE TEMP TABLE IF NOT EXISTS links_in (source_id TEXT, record_id TEXT, person_id TEXT, method TEXT, probability TEXT) ON COMMIT DROP",
+    )
+    .execute(&mut **t)
+    .await?;
+    let probabilities: Vec<String> = l
+        .links
+        .iter()
+        .map(|k| k.probability.map(|p| p.to_string()).unwrap_or_default())
+        .collect();
+    copy_lines(
+        t,
+        "COPY links_in FROM STDIN WITH (FORMAT csv)",
+        l.links.iter().zip(&probabilities).map(|(k, p)| {
+            vec![
+                k.source.as_str(),
+                k.record_id.as_str(),
+                k.person.as_str(),
+                k.method.as_str(),
+                p.as_str(),
+            ]
+        }),
+    )
+    .await?;
+    sqlx::query(
+        "INSERT INTO person_links (source_id, record_id, person_id, since, method, probability)
+         SELECT source_id, record_id, person_id, $1, method, NULLIF(probability, '')::DOUBLE PRECISION FROM links_in
+         ON CONFLICT (source_id, record_id) DO UPDATE SET person_id = excluded.person_id, since = excluded.since,
+         method = excluded.method, probability = excluded.probability",
+    )
+    .bind(at)
+    .execute(&mut **t)
+    .await?;
+    sqlx::query("TRUNCATE links_in").execute(&mut **t).await?;
+    copy_lines(
+        t,
+        "COPY link_history (kind, person_id, others, at, detail) FROM STDIN WITH (FORMAT csv)",
+        l.history.iter().map(|(kind, person, others, detail)| {
+            vec![
+                kind.as_str(),
+                person.as_str(),
+                others.as_str(),
+                at,
+                detail.as_str(),
+            ]
+        }),
+    )
+    .await
+}
+
 enum TxInner {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
@@ -538,6 +680,19 @@ pub struct Link {
     /// The match probability that made it, where one did (a record joining
     /// an existing person in real time).
     pub probability: Option<f64>,
+}
+
+/// A current record, as linkage reads it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CurrentRecord {
+    /// Its source.
+    pub source: String,
+    /// Its id within the source.
+    pub record_id: String,
+    /// Canonical field → value.
+    pub fields: BTreeMap<String, String>,
+    /// The person it is linked to, if any.
+    pub person: Option<String>,
 }
 
 /// One new record version to store.
@@ -816,18 +971,11 @@ impl Tx {
     /// its status, is not queued again).
     pub async fn save_linkage(&mut self, l: &Linkage) -> Result<(), Error> {
         let at = now();
-        for chunk in l.created.chunks(BATCH) {
-            let sql = format!(
-                "INSERT INTO persons (id, created_at) VALUES {}",
-                self.tuples(chunk.len(), 2, "")
-            );
-            dispatch_tx!(&mut self.inner, t => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                for id in chunk {
-                    q = q.bind(id).bind(&at);
-                }
-                q.execute(&mut **t).await.map(|_| ())
-            })?;
+        let many = l.links.len() + l.created.len() + l.history.len() > BATCH;
+        if let (TxInner::Postgres(t), true) = (&mut self.inner, many) {
+            copy_linkage(t, l, &at).await?;
+        } else {
+            self.insert_linkage(l, &at).await?;
         }
         for id in &l.retired {
             dispatch_tx!(&mut self.inner, t => {
@@ -840,6 +988,35 @@ impl Tx {
                     .bind(s).bind(r).execute(&mut **t).await.map(|_| ())
             })?;
         }
+        for (sl, rl, sr, rr, p, explanation) in &l.review {
+            dispatch_tx!(&mut self.inner, t => {
+                sqlx::query(
+                    "INSERT INTO review_queue (source_l, record_l, source_r, record_r, probability, explanation, status, created_at)
+                     SELECT $1, $2, $3, $4, $5, $6, 'open', $7
+                     WHERE NOT EXISTS (SELECT 1 FROM review_queue WHERE source_l = $1 AND record_l = $2 AND source_r = $3 AND record_r = $4)",
+                )
+                .bind(sl).bind(rl).bind(sr).bind(rr).bind(p).bind(explanation).bind(&at)
+                .execute(&mut **t).await.map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// New persons, links and history by multi-row inserts (SQLite).
+    async fn insert_linkage(&mut self, l: &Linkage, at: &str) -> Result<(), Error> {
+        for chunk in l.created.chunks(BATCH) {
+            let sql = format!(
+                "INSERT INTO persons (id, created_at) VALUES {}",
+                self.tuples(chunk.len(), 2, "")
+            );
+            dispatch_tx!(&mut self.inner, t => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for id in chunk {
+                    q = q.bind(id).bind(at);
+                }
+                q.execute(&mut **t).await.map(|_| ())
+            })?;
+        }
         for chunk in l.links.chunks(BATCH) {
             let sql = format!(
                 "INSERT INTO person_links (source_id, record_id, person_id, since, method, probability) VALUES {}
@@ -850,7 +1027,7 @@ impl Tx {
             dispatch_tx!(&mut self.inner, t => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
                 for l in chunk {
-                    q = q.bind(&l.source).bind(&l.record_id).bind(&l.person).bind(&at).bind(&l.method).bind(l.probability);
+                    q = q.bind(&l.source).bind(&l.record_id).bind(&l.person).bind(at).bind(&l.method).bind(l.probability);
                 }
                 q.execute(&mut **t).await.map(|_| ())
             })?;
@@ -863,20 +1040,9 @@ impl Tx {
             dispatch_tx!(&mut self.inner, t => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
                 for (kind, person, others, detail) in chunk {
-                    q = q.bind(kind).bind(person).bind(others).bind(&at).bind(detail);
+                    q = q.bind(kind).bind(person).bind(others).bind(at).bind(detail);
                 }
                 q.execute(&mut **t).await.map(|_| ())
-            })?;
-        }
-        for (sl, rl, sr, rr, p, explanation) in &l.review {
-            dispatch_tx!(&mut self.inner, t => {
-                sqlx::query(
-                    "INSERT INTO review_queue (source_l, record_l, source_r, record_r, probability, explanation, status, created_at)
-                     SELECT $1, $2, $3, $4, $5, $6, 'open', $7
-                     WHERE NOT EXISTS (SELECT 1 FROM review_queue WHERE source_l = $1 AND record_l = $2 AND source_r = $3 AND record_r = $4)",
-                )
-                .bind(sl).bind(rl).bind(sr).bind(rr).bind(p).bind(explanation).bind(&at)
-                .execute(&mut **t).await.map(|_| ())
             })?;
         }
         Ok(())

@@ -188,13 +188,13 @@ fn settings_for(args: &RunArgs) -> Result<Settings> {
 
 /// Progress on the terminal: one bar, reset at each stage, and the time
 /// each stage started (for the timings line).
-struct Bars {
+pub(crate) struct Bars {
     bar: ProgressBar,
     stages: std::sync::Mutex<Vec<(&'static str, Instant)>>,
 }
 
 impl Bars {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let bar = ProgressBar::new(0).with_style(
             ProgressStyle::with_template(
                 "{msg:>28} [{bar:36}] {human_pos}/{human_len} ({elapsed})",
@@ -219,7 +219,7 @@ impl Bars {
     }
 
     /// Seconds per stage, each until the next began (the last until now).
-    fn timings(&self) -> Vec<(&'static str, f64)> {
+    pub(crate) fn timings(&self) -> Vec<(&'static str, f64)> {
         let stages = self.stages.lock().expect("not poisoned");
         stages
             .iter()
@@ -241,6 +241,10 @@ impl wherry_link::Progress for Bars {
             Stage::Train => ("train", "training (u, EM per rule, prior)"),
             Stage::Score => ("score", "scoring pairs"),
             Stage::Cluster => ("cluster", "clustering"),
+            Stage::Read => ("read", "reading records"),
+            Stage::Persons => ("persons", "mapping onto person ids"),
+            Stage::Review => ("review", "explaining pairs for review"),
+            Stage::Save => ("save", "saving"),
         };
         self.begin(name, message, total);
     }

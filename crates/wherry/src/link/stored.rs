@@ -50,12 +50,14 @@ pub fn run(a: RunArgs) -> Result<()> {
             threshold: a.threshold,
             review: (a.review_low, a.review_high),
         };
-        let r = link_run(&store, &options).await?;
+        let bars = std::sync::Arc::new(super::Bars::new());
+        let r = link_run(&store, &options, bars.clone()).await?;
+        bars.bar.finish_and_clear();
         println!(
             "Linked {} records into {} persons: {} created, {} merged, {} split, {} retired; {} pairs for review",
             r.records, r.persons, r.created, r.merged, r.split, r.retired, r.review
         );
-        let timings: Vec<String> = r.stages.iter().map(|(s, t)| format!("{s} {t:.2}")).collect();
+        let timings: Vec<String> = bars.timings().iter().map(|(s, t)| format!("{s} {t:.2}")).collect();
         println!("Seconds by stage: {}", timings.join(", "));
         store.close().await;
         Ok(())
