@@ -19,8 +19,9 @@
 pub mod manifest;
 pub mod read;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -96,6 +97,9 @@ pub enum Error {
     /// The store said no.
     #[error(transparent)]
     Store(#[from] wherry_store::Error),
+    /// The reading task stopped (a bug: it should not panic).
+    #[error("reading the extract stopped: {0}")]
+    Stopped(String),
 }
 
 /// What an ingest did.
@@ -142,14 +146,31 @@ pub async fn ingest(
     by: &str,
     today: Date,
 ) -> Result<Report, Error> {
+    ingest_with(store, m, path, events, by, today, &|_, _| {}).await
+}
+
+/// [`ingest`], telling `progress` the bytes of the extract handled so far
+/// and in all.
+///
+/// The extract is read in chunks while earlier chunks are written, inside
+/// the one transaction: reading and validating on every core overlaps the
+/// database's writing, and only a few chunks are held at a time.
+pub async fn ingest_with(
+    store: &Store,
+    m: &Manifest,
+    path: &Path,
+    events: Option<&Path>,
+    by: &str,
+    today: Date,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Report, Error> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         file: file.clone(),
         source,
     })?;
-    let sha = sha256_hex(&bytes);
-    let text = read::text_of(path, bytes)?;
-    let data = read::read(m, path, &text, today)?;
+    let (sha, text) = read::hash_and_text(path, bytes)?;
+    let total = text.len() as u64;
     let event_rows = match events {
         Some(p) => Some(read_events(p, today)?),
         None => None,
@@ -160,14 +181,24 @@ pub async fn ingest(
     let mut report = Report {
         source: m.source.id.clone(),
         file: name.clone(),
-        counts: ExtractCounts {
-            rows: data.rows as i64,
-            ..ExtractCounts::default()
-        },
+        counts: ExtractCounts::default(),
         events: 0,
         events_quarantined: 0,
         already_loaded: false,
     };
+
+    // Chunks are read and validated on a blocking thread (and rayon's)
+    // while this task writes the ones before; two wait at most.
+    let (sender, mut chunks) = tokio::sync::mpsc::channel::<(read::Read, usize)>(2);
+    let reader = {
+        let (m, path, text) = (m.clone(), path.to_path_buf(), Arc::new(text));
+        tokio::task::spawn_blocking(move || {
+            read::read_chunks(&m, &path, &text, today, &mut |chunk, at| {
+                sender.blocking_send((chunk, at)).is_ok()
+            })
+        })
+    };
+
     let mut tx = store.begin().await?;
     let manifest_json = serde_json::to_string(m).expect("manifests serialise");
     tx.upsert_source(
@@ -177,55 +208,77 @@ pub async fn ingest(
         &manifest_json,
     )
     .await?;
-    if tx.seen_file(&m.source.id, &sha).await? {
-        report.already_loaded = true;
-        // Nothing is written; the counts still add up to the rows read.
-        report.counts.unchanged = data.valid.len() as i64;
-        report.counts.quarantined = data.quarantined.len() as i64;
-        return Ok(report);
-    }
+    let already_loaded = tx.seen_file(&m.source.id, &sha).await?;
     let kind = match m.source.extract {
         manifest::ExtractKind::Full => "full",
         manifest::ExtractKind::Delta => "delta",
     };
-    let extract = tx.new_extract(&m.source.id, &name, &sha, kind, by).await?;
-    let current = tx.current(&m.source.id).await?;
-    let mut quarantined = data.quarantined;
+    let (extract, current) = if already_loaded {
+        (0, HashMap::new())
+    } else {
+        let extract = tx.new_extract(&m.source.id, &name, &sha, kind, by).await?;
+        (extract, tx.current(&m.source.id).await?)
+    };
     let mut seen: HashSet<String> = HashSet::new();
-    let mut versions = Vec::new();
-    for row in data.valid {
-        if !seen.insert(row.record_id.clone()) {
-            quarantined.push(Quarantined {
-                line: row.line as i64,
-                field: Some("record_id".into()),
-                reason: "duplicate_record_id: this record id is earlier in the same file".into(),
-                raw: row.raw,
-            });
+    while let Some((chunk, at)) = chunks.recv().await {
+        progress(at as u64, total);
+        report.counts.rows += chunk.rows as i64;
+        if already_loaded {
+            // Nothing is written; the counts still add up to the rows read.
+            report.counts.unchanged += chunk.valid.len() as i64;
+            report.counts.quarantined += chunk.quarantined.len() as i64;
             continue;
         }
-        let (fields, attributes, hash) = (row.fields_json, row.attributes_json, row.hash);
-        let version = match current.get(&row.record_id) {
-            None => {
-                report.counts.stored += 1;
-                1
-            }
-            Some((_, h, false)) if *h == hash => {
-                report.counts.unchanged += 1;
+        let mut quarantined = chunk.quarantined;
+        let mut versions = Vec::with_capacity(chunk.valid.len());
+        for row in chunk.valid {
+            if !seen.insert(row.record_id.clone()) {
+                quarantined.push(Quarantined {
+                    line: row.line as i64,
+                    field: Some("record_id".into()),
+                    reason: "duplicate_record_id: this record id is earlier in the same file"
+                        .into(),
+                    raw: row.raw,
+                });
                 continue;
             }
-            Some((v, _, _)) => {
-                report.counts.updated += 1;
-                v + 1
-            }
-        };
-        versions.push(NewVersion {
-            record_id: row.record_id,
-            version,
-            row_hash: hash,
-            fields,
-            attributes,
-            raw: row.raw,
-        });
+            let version = match current.get(&row.record_id) {
+                None => {
+                    report.counts.stored += 1;
+                    1
+                }
+                Some((_, h, false)) if *h == row.hash => {
+                    report.counts.unchanged += 1;
+                    continue;
+                }
+                Some((v, _, _)) => {
+                    report.counts.updated += 1;
+                    v + 1
+                }
+            };
+            versions.push(NewVersion {
+                record_id: row.record_id,
+                version,
+                row_hash: row.hash,
+                fields: row.fields_json,
+                attributes: row.attributes_json,
+                raw: row.raw,
+            });
+        }
+        report.counts.quarantined += quarantined.len() as i64;
+        tx.write_versions(extract, &m.source.id, &versions).await?;
+        tx.quarantine(extract, &m.source.id, &name, &quarantined)
+            .await?;
+    }
+    // A fault of the whole file ends reading before any chunk: the
+    // transaction is dropped, and with it everything above.
+    reader.await.map_err(|e| Error::Stopped(e.to_string()))??;
+    if report.counts.rows == 0 {
+        return Err(Error::Empty { file });
+    }
+    if already_loaded {
+        report.already_loaded = true;
+        return Ok(report);
     }
     if m.source.extract == manifest::ExtractKind::Full {
         let gone: Vec<String> = current
@@ -236,10 +289,6 @@ pub async fn ingest(
         report.counts.withdrawn = gone.len() as i64;
         tx.withdraw(&m.source.id, &gone).await?;
     }
-    report.counts.quarantined = quarantined.len() as i64;
-    tx.write_versions(extract, &m.source.id, &versions).await?;
-    tx.quarantine(extract, &m.source.id, &name, &quarantined)
-        .await?;
     if let Some((events, bad, events_file)) = event_rows {
         report.events = events.len() as i64;
         report.events_quarantined = bad.len() as i64;

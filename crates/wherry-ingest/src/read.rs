@@ -48,29 +48,62 @@ pub struct Read {
     pub quarantined: Vec<Quarantined>,
 }
 
+/// The SHA-256 of `bytes` (hex) and [`text_of`] them, side by side on two
+/// threads.
+pub fn hash_and_text(path: &Path, bytes: Vec<u8>) -> Result<(String, String), Error> {
+    let (sha, checked) = std::thread::scope(|scope| {
+        let hash = scope.spawn(|| crate::sha256_hex(&bytes));
+        let checked = check_lines(path, &bytes);
+        (hash.join().expect("hashing does not panic"), checked)
+    });
+    checked?;
+    Ok((sha, into_text(path, bytes)?))
+}
+
 /// Checks the bytes are UTF-8 with no over-long line; returns the text.
 pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, Error> {
-    let file = path.display().to_string();
+    check_lines(path, &bytes)?;
+    into_text(path, bytes)
+}
+
+/// Every line is at most [`MAX_LINE`] bytes and the whole is UTF-8 (the
+/// first line that is not is named).
+fn check_lines(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let file = || path.display().to_string();
+    if let Err(e) = std::str::from_utf8(bytes) {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        return Err(Error::Encoding {
+            file: file(),
+            line: line as u64 + 1,
+        });
+    }
     for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
         if line.len() > MAX_LINE {
             return Err(Error::LineTooLong {
-                file,
+                file: file(),
                 line: i as u64 + 1,
                 bytes: line.len(),
             });
         }
-        if std::str::from_utf8(line).is_err() {
-            return Err(Error::Encoding {
-                file,
-                line: i as u64 + 1,
-            });
-        }
     }
-    let text = String::from_utf8(bytes).expect("every line was checked to be UTF-8");
+    Ok(())
+}
+
+/// Checked bytes as text, without a byte-order mark.
+fn into_text(path: &Path, bytes: Vec<u8>) -> Result<String, Error> {
+    let mut text = String::from_utf8(bytes).expect("checked to be UTF-8");
     if text.trim().is_empty() {
-        return Err(Error::Empty { file });
+        return Err(Error::Empty {
+            file: path.display().to_string(),
+        });
     }
-    Ok(text.trim_start_matches('\u{feff}').to_string())
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
 }
 
 fn bad(
@@ -248,11 +281,39 @@ fn validate(
     })
 }
 
-/// Reads an extract of `m`'s format.
+/// Rows handed over at a time by [`read_chunks`].
+pub const CHUNK: usize = 16_384;
+
+/// Reads an extract of `m`'s format whole.
 pub fn read(m: &Manifest, path: &Path, text: &str, today: Date) -> Result<Read, Error> {
+    let mut all = Read::default();
+    read_chunks(m, path, text, today, &mut |chunk, _| {
+        all.rows += chunk.rows;
+        all.valid.extend(chunk.valid);
+        all.quarantined.extend(chunk.quarantined);
+        true
+    })?;
+    Ok(all)
+}
+
+/// Reads an extract of `m`'s format in chunks of about [`CHUNK`] rows (each
+/// validated on every core), handing each to `sink` with the number of
+/// bytes of `text` read so far; stops when `sink` returns false. Faults of
+/// the whole file (an unreadable header, missing columns) are returned
+/// before any chunk is handed over.
+pub fn read_chunks(
+    m: &Manifest,
+    path: &Path,
+    text: &str,
+    today: Date,
+    sink: &mut dyn FnMut(Read, usize) -> bool,
+) -> Result<(), Error> {
     match m.source.format {
-        Format::Csv => read_csv(m, path, text, today),
-        Format::Jsonl | Format::FhirPatient => Ok(read_jsonl(m, text, today)),
+        Format::Csv => read_csv(m, path, text, today, sink),
+        Format::Jsonl | Format::FhirPatient => {
+            read_jsonl(m, text, today, sink);
+            Ok(())
+        }
     }
 }
 
@@ -278,7 +339,13 @@ pub fn csv_reader<'a>(
     Ok((rdr, header))
 }
 
-fn read_csv(m: &Manifest, path: &Path, text: &str, today: Date) -> Result<Read, Error> {
+fn read_csv(
+    m: &Manifest,
+    path: &Path,
+    text: &str,
+    today: Date,
+    sink: &mut dyn FnMut(Read, usize) -> bool,
+) -> Result<(), Error> {
     let file = path.display().to_string();
     let (mut rdr, header) = csv_reader(&file, text)?;
     let col = |name: &str| header.iter().position(|h| h == name);
@@ -316,7 +383,44 @@ fn read_csv(m: &Manifest, path: &Path, text: &str, today: Date) -> Result<Read, 
     let mut out = Read::default();
     let mut record = csv::StringRecord::new();
     let mut tokenised: Vec<(u64, csv::StringRecord)> = Vec::new();
+    let validate_record = |(line, record): &(u64, csv::StringRecord)| {
+        let values = fields
+            .iter()
+            .map(|(f, idx)| {
+                let parts: Vec<&str> = idx
+                    .iter()
+                    .map(|&i| record[i].trim())
+                    .filter(|v| !v.is_empty())
+                    .collect();
+                (f.clone(), parts.join(", "))
+            })
+            .collect();
+        let attributes = attrs
+            .iter()
+            .map(|(n, i)| (n.clone(), record[*i].to_string()))
+            .collect();
+        let raw_json =
+            serde_json::to_string(&record.iter().collect::<Vec<_>>()).expect("strings serialise");
+        validate(
+            m,
+            *line,
+            record[id_col].to_string(),
+            values,
+            attributes,
+            &raw_json,
+            today,
+        )
+    };
     loop {
+        if tokenised.len() >= CHUNK {
+            let chunk = std::mem::take(&mut tokenised);
+            let results: Vec<Result<Row, Quarantined>> =
+                chunk.par_iter().map(validate_record).collect();
+            let at = rdr.position().byte() as usize;
+            if !sink(take_results(&mut out, results), at) {
+                return Ok(());
+            }
+        }
         let before = rdr.position().line();
         match rdr.read_record(&mut record) {
             Ok(false) => break,
@@ -359,44 +463,23 @@ fn read_csv(m: &Manifest, path: &Path, text: &str, today: Date) -> Result<Read, 
         }
         tokenised.push((line, record.clone()));
     }
-    let results: Vec<Result<Row, Quarantined>> = tokenised
-        .par_iter()
-        .map(|(line, record)| {
-            let values = fields
-                .iter()
-                .map(|(f, idx)| {
-                    let parts: Vec<&str> = idx
-                        .iter()
-                        .map(|&i| record[i].trim())
-                        .filter(|v| !v.is_empty())
-                        .collect();
-                    (f.clone(), parts.join(", "))
-                })
-                .collect();
-            let attributes = attrs
-                .iter()
-                .map(|(n, i)| (n.clone(), record[*i].to_string()))
-                .collect();
-            let raw_json = serde_json::to_string(&record.iter().collect::<Vec<_>>())
-                .expect("strings serialise");
-            validate(
-                m,
-                *line,
-                record[id_col].to_string(),
-                values,
-                attributes,
-                &raw_json,
-                today,
-            )
-        })
-        .collect();
+    let results: Vec<Result<Row, Quarantined>> =
+        tokenised.par_iter().map(validate_record).collect();
+    sink(take_results(&mut out, results), text.len());
+    Ok(())
+}
+
+/// The rows and quarantined rows counted in `out` so far, with `results`,
+/// as one chunk (`out` starts again).
+fn take_results(out: &mut Read, results: Vec<Result<Row, Quarantined>>) -> Read {
+    let mut chunk = std::mem::take(out);
     for r in results {
         match r {
-            Ok(row) => out.valid.push(row),
-            Err(q) => out.quarantined.push(q),
+            Ok(row) => chunk.valid.push(row),
+            Err(q) => chunk.quarantined.push(q),
         }
     }
-    Ok(out)
+    chunk
 }
 
 /// Canonical values of a FHIR Patient resource.
@@ -460,28 +543,33 @@ fn fhir_values(v: &Value) -> (String, BTreeMap<String, String>) {
     (s(&v["id"]), out)
 }
 
-fn read_jsonl(m: &Manifest, text: &str, today: Date) -> Read {
-    let lines: Vec<(u64, &str)> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| (i as u64 + 1, l))
-        .collect();
-    let results: Vec<Result<Row, Quarantined>> = lines
-        .par_iter()
-        .map(|&(line_no, line)| jsonl_row(m, line_no, line, today))
-        .collect();
-    let mut out = Read {
-        rows: lines.len() as u64,
-        ..Read::default()
+fn read_jsonl(m: &Manifest, text: &str, today: Date, sink: &mut dyn FnMut(Read, usize) -> bool) {
+    let mut lines: Vec<(u64, &str)> = Vec::with_capacity(CHUNK);
+    let mut at = 0;
+    let mut send = |lines: &mut Vec<(u64, &str)>, at: usize| {
+        let results: Vec<Result<Row, Quarantined>> = lines
+            .par_iter()
+            .map(|&(line_no, line)| jsonl_row(m, line_no, line, today))
+            .collect();
+        let mut chunk = Read {
+            rows: lines.len() as u64,
+            ..Read::default()
+        };
+        lines.clear();
+        sink(take_results(&mut chunk, results), at)
     };
-    for r in results {
-        match r {
-            Ok(row) => out.valid.push(row),
-            Err(q) => out.quarantined.push(q),
+    for (i, line) in text.split('\n').enumerate() {
+        at += line.len() + 1;
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.trim().is_empty() {
+            continue;
+        }
+        lines.push((i as u64 + 1, line));
+        if lines.len() >= CHUNK && !send(&mut lines, at.min(text.len())) {
+            return;
         }
     }
-    out
+    send(&mut lines, text.len());
 }
 
 /// One record pushed by a partner system (rather than sent in a file): a

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use indicatif::ProgressBar;
+use indicatif::{ProgressBar, ProgressStyle};
 use wherry_core::Date;
 use wherry_store::Store;
 
@@ -163,12 +163,28 @@ pub fn ingest(a: IngestArgs) -> Result<()> {
     runtime().block_on(async {
         let store = a.database.open().await?;
         store.require_initialised().await?;
-        let spinner = ProgressBar::new_spinner();
-        spinner.set_message(format!("loading {} into {}", a.file.display(), manifest.source.id));
-        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        let bar = ProgressBar::new(0).with_style(
+            ProgressStyle::with_template("{msg} [{bar:36}] {bytes}/{total_bytes} ({elapsed}, {eta} left)")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(format!("loading into {}", manifest.source.id));
         let by = std::env::var("USER").unwrap_or_else(|_| "wherry".into());
-        let result = wherry_ingest::ingest(&store, &manifest, &a.file, a.events.as_deref(), &by, Date::today_utc()).await;
-        spinner.finish_and_clear();
+        let progress = |done: u64, total: u64| {
+            bar.set_length(total);
+            bar.set_position(done);
+        };
+        let result = wherry_ingest::ingest_with(
+            &store,
+            &manifest,
+            &a.file,
+            a.events.as_deref(),
+            &by,
+            Date::today_utc(),
+            &progress,
+        )
+        .await;
+        bar.finish_and_clear();
         store.close().await;
         let r = result?;
         if a.json {

@@ -10,6 +10,11 @@ mod synth;
 
 use std::process::ExitCode;
 
+/// mimalloc: rows are made on one thread and freed on another throughout
+/// ingest and linkage, which glibc's allocator does slowly.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// Wherry: one lawful view of each resident across a council and its partners.

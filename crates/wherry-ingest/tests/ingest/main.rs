@@ -4,5 +4,6 @@
 mod util;
 
 mod bad_input;
+mod chunks;
 mod county;
 mod versions;

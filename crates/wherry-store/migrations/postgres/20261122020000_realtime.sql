@@ -20,3 +20,17 @@ CREATE INDEX records_withdrawn ON records (source_id, record_id) WHERE withdrawn
 -- check on persons cost more than the COPY itself. The linkage transaction
 -- writes the persons before the links that name them.
 ALTER TABLE person_links DROP CONSTRAINT person_links_person_id_fkey;
+
+-- Keys compare byte by byte, as on SQLite and in Wherry's own sorting: the
+-- same order on both backends, and index maintenance without the locale's
+-- string comparison (most of a large ingest's index time).
+ALTER TABLE records ALTER COLUMN source_id TYPE TEXT COLLATE "C", ALTER COLUMN record_id TYPE TEXT COLLATE "C";
+ALTER TABLE record_versions ALTER COLUMN source_id TYPE TEXT COLLATE "C", ALTER COLUMN record_id TYPE TEXT COLLATE "C";
+ALTER TABLE person_links ALTER COLUMN source_id TYPE TEXT COLLATE "C", ALTER COLUMN record_id TYPE TEXT COLLATE "C",
+    ALTER COLUMN person_id TYPE TEXT COLLATE "C";
+ALTER TABLE persons ALTER COLUMN id TYPE TEXT COLLATE "C";
+ALTER TABLE contact_events ALTER COLUMN source_id TYPE TEXT COLLATE "C", ALTER COLUMN record_id TYPE TEXT COLLATE "C";
+ALTER TABLE review_queue ALTER COLUMN source_l TYPE TEXT COLLATE "C", ALTER COLUMN record_l TYPE TEXT COLLATE "C",
+    ALTER COLUMN source_r TYPE TEXT COLLATE "C", ALTER COLUMN record_r TYPE TEXT COLLATE "C";
+ALTER TABLE steward_decisions ALTER COLUMN source_l TYPE TEXT COLLATE "C", ALTER COLUMN record_l TYPE TEXT COLLATE "C",
+    ALTER COLUMN source_r TYPE TEXT COLLATE "C", ALTER COLUMN record_r TYPE TEXT COLLATE "C";
