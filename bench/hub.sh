@@ -7,11 +7,13 @@
 #      540,000, every partner ingested): a first run and two later runs, on
 #      SQLite and PostgreSQL, beside `wherry link` in memory on the same
 #      records, run in the same session.
-# Usage: bench/hub.sh [POSTGRES_ADMIN_URL]   (default postgres://postgres@127.0.0.1:5432/test)
+# Usage: bench/hub.sh [POSTGRES_ADMIN_URL [all|ingest|link]]
+#   (default postgres://postgres@127.0.0.1:5432/test, all)
 # Counties are kept under bench/out/ between runs; stores are made afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 admin="${1:-postgres://postgres@127.0.0.1:5432/test}"
+what="${2:-all}"
 pg="${admin%/*}/wherry_bench_hub"
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 cargo build --release --quiet
@@ -42,7 +44,7 @@ county 1800000 county18
 county 1000000 county10
 county 540000 county54 --canonical 5
 
-echo "== ingest: 1,021,306 CSV rows and 999,359 FHIR Patient lines =="
+[ "$what" = link ] || { echo "== ingest: 1,021,306 CSV rows and 999,359 FHIR Patient lines =="
 for url in "sqlite://$out/ingest.db" "$pg"; do
   for job in "district_council county18/extracts/district_council.csv 1021306" \
              "gp_registrations county10/extracts/gp_registrations.jsonl 999359"; do
@@ -51,9 +53,9 @@ for url in "sqlite://$out/ingest.db" "$pg"; do
     timed "ingest $1 (${url%%:*})" "$W" ingest --source "examples/sources/$1.toml" "$out/$2" --database "$url"
     printf '%44s %7.0f rows/s\n' "" "$(awk "BEGIN{print $3/$(cat "$out/last.txt")}")"
   done
-done
+done; }
 
-echo "== link run over 1,008,143 records, and in memory =="
+[ "$what" = ingest ] || { echo "== link run over 1,008,143 records, and in memory =="
 timed "link in memory" "$W" link --input "$out/county54/linkage/records.csv" --out "$out/linked"
 for url in "sqlite://$out/link.db" "$pg"; do
   fresh "$url"
@@ -65,6 +67,6 @@ for url in "sqlite://$out/link.db" "$pg"; do
   timed "link run, later (${url%%:*})" "$W" link run --database "$url"
   timed "link run, later (${url%%:*})" "$W" link run --database "$url"
 done
-timed "link in memory" "$W" link --input "$out/county54/linkage/records.csv" --out "$out/linked"
+timed "link in memory" "$W" link --input "$out/county54/linkage/records.csv" --out "$out/linked"; }
 psql -q "$admin" -c "DROP DATABASE IF EXISTS wherry_bench_hub" 2>&1 | grep -v NOTICE || true
 rm -f "$out"/*.db "$out"/*.db-wal "$out"/*.db-shm

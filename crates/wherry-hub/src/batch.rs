@@ -103,7 +103,7 @@ async fn read_input(store: &Store) -> Result<Input, Error> {
             .into_iter()
             .map(|r| Current {
                 key: (r.source, r.record_id),
-                fields: r.fields,
+                values: r.values,
                 person: r.person,
             })
             .collect(),

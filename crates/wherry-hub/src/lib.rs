@@ -76,9 +76,6 @@ pub fn raw_record(source: &str, record_id: &str, fields: &BTreeMap<String, Strin
     RawRecord {
         source: source.to_string(),
         record_id: record_id.to_string(),
-        values: wherry_core::Field::NAMES[2..]
-            .iter()
-            .map(|c| fields.get(*c).cloned())
-            .collect(),
+        values: wherry_link::relink::canonical_values(fields),
     }
 }

@@ -24,9 +24,9 @@ use std::collections::BTreeMap;
 
 use tokio::sync::Mutex;
 use wherry_ingest::read::Row;
-use wherry_link::Model;
 use wherry_link::persons::PersonEvent;
 use wherry_link::realtime::{Candidate, RealtimeIndex};
+use wherry_link::{Model, RawRecord};
 use wherry_store::{ExtractCounts, Link, Linkage, NewVersion, Store};
 
 use crate::batch::history_entry;
@@ -319,8 +319,12 @@ async fn build(store: &Store) -> Result<RealtimeIndex, Error> {
         return Err(Error::NoRecords);
     }
     let records = rows
-        .iter()
-        .map(|r| raw_record(&r.source, &r.record_id, &r.fields))
+        .into_iter()
+        .map(|r| RawRecord {
+            source: r.source,
+            record_id: r.record_id,
+            values: r.values,
+        })
         .collect::<Vec<_>>();
     tokio::task::spawn_blocking(move || RealtimeIndex::build(model, &canonical_columns(), records))
         .await

@@ -24,7 +24,7 @@ pub mod migrate;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -334,10 +334,12 @@ impl Store {
                         .await?;
                 rows.into_iter()
                     .map(|(source, record_id, fields, person)| {
+                        let mut de = serde_json::Deserializer::from_str(&fields);
+                        let values = canonical_values(&mut de).map_err(bad)?;
                         Ok(CurrentRecord {
                             source,
                             record_id,
-                            fields: serde_json::from_str(&fields).map_err(bad)?,
+                            values,
                             person,
                         })
                     })
@@ -517,6 +519,8 @@ async fn copy_lines<'a>(
 enum Cell<'a> {
     Text(&'a str),
     Int(i64),
+    Float(f64),
+    Null,
 }
 
 /// Streams rows into a binary COPY (no quoting to add or for the server to
@@ -544,6 +548,11 @@ async fn copy_binary<'a>(
                     buf.extend_from_slice(&8i32.to_be_bytes());
                     buf.extend_from_slice(&n.to_be_bytes());
                 }
+                Cell::Float(x) => {
+                    buf.extend_from_slice(&8i32.to_be_bytes());
+                    buf.extend_from_slice(&x.to_be_bytes());
+                }
+                Cell::Null => buf.extend_from_slice(&(-1i32).to_be_bytes()),
             }
         }
         if buf.len() >= 1 << 20 {
@@ -632,6 +641,28 @@ async fn copy_linkage(
         l.created.iter().map(|id| vec![id.as_str(), at]),
     )
     .await?;
+    // The first run: nothing to update, so straight in.
+    let (linked,): (bool,) = sqlx::query_as("SELECT EXISTS (SELECT 1 FROM person_links)")
+        .fetch_one(&mut **t)
+        .await?;
+    if !linked {
+        copy_binary(
+            t,
+            "COPY person_links (source_id, record_id, person_id, since, method, probability) FROM STDIN WITH (FORMAT binary)",
+            l.links.iter().map(|k| {
+                vec![
+                    Cell::Text(&k.source),
+                    Cell::Text(&k.record_id),
+                    Cell::Text(&k.person),
+                    Cell::Text(at),
+                    Cell::Text(&k.method),
+                    k.probability.map_or(Cell::Null, Cell::Float),
+                ]
+            }),
+        )
+        .await?;
+        return copy_history(t, l, at).await;
+    }
     sqlx::query(
         "CREATE TEMP TABLE IF NOT EXISTS links_in (source_id TEXT, record_id TEXT, person_id TEXT, method TEXT, probability TEXT) ON COMMIT DROP",
     )
@@ -666,6 +697,15 @@ async fn copy_linkage(
     .execute(&mut **t)
     .await?;
     sqlx::query("TRUNCATE links_in").execute(&mut **t).await?;
+    copy_history(t, l, at).await
+}
+
+/// PostgreSQL: a linkage's history by COPY.
+async fn copy_history(
+    t: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    l: &Linkage,
+    at: &str,
+) -> Result<(), Error> {
     copy_lines(
         t,
         "COPY link_history (kind, person_id, others, at, detail) FROM STDIN WITH (FORMAT csv)",
@@ -736,10 +776,43 @@ pub struct CurrentRecord {
     pub source: String,
     /// Its id within the source.
     pub record_id: String,
-    /// Canonical field → value.
-    pub fields: BTreeMap<String, String>,
+    /// Its canonical fields' values, in the order of
+    /// `wherry_core::Field::NAMES[2..]` (`None` where absent).
+    #[serde(deserialize_with = "canonical_values")]
+    pub values: Vec<Option<String>>,
     /// The person it is linked to, if any.
     pub person: Option<String>,
+}
+
+/// A record's canonical fields (a JSON object) as values in field order,
+/// without a string made for each field's name.
+fn canonical_values<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<Option<String>>, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Vec<Option<String>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of canonical fields")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let names = &wherry_core::Field::NAMES[2..];
+            let mut values = vec![None; names.len()];
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match names.iter().position(|n| *n == key) {
+                    Some(i) => values[i] = Some(map.next_value()?),
+                    None => {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(values)
+        }
+    }
+    d.deserialize_map(Visitor)
 }
 
 /// One new record version to store.
