@@ -433,7 +433,8 @@ impl Store {
     }
 
     /// Settles a review item: accepted becomes a must-link, rejected a
-    /// cannot-link; both take effect on every later run. False when there is
+    /// cannot-link; both take effect on every later run. The decision and
+    /// the item's status are written in one transaction. False when there is
     /// no open item with that id.
     pub async fn settle_review(
         &self,
@@ -442,22 +443,33 @@ impl Store {
         by: &str,
         reason: &str,
     ) -> Result<bool, Error> {
-        let items = self.review_items(Some("open")).await?;
-        let Some(item) = items.into_iter().find(|i| i.0 == id) else {
-            return Ok(false);
-        };
         let (kind, status) = if accept {
             ("must_link", "accepted")
         } else {
             ("cannot_link", "rejected")
         };
-        self.decide(kind, (&item.1, &item.2), (&item.3, &item.4), by, reason)
-            .await?;
         let at = now();
-        dispatch!(&self.pool, p => {
-            sqlx::query("UPDATE review_queue SET status = $1, decided_at = $2 WHERE id = $3")
-                .bind(status).bind(&at).bind(id).execute(p).await.map(|_| ())
+        let mut tx = self.begin().await?;
+        // Claiming the item first: of two stewards settling it at once, one wins.
+        let claimed: Option<(String, String, String, String)> = dispatch_tx!(&mut tx.inner, t => {
+            sqlx::query_as(
+                "UPDATE review_queue SET status = $1, decided_at = $2 WHERE id = $3 AND status = 'open'
+                 RETURNING source_l, record_l, source_r, record_r",
+            )
+            .bind(status).bind(&at).bind(id).fetch_optional(&mut **t).await
         })?;
+        let Some((sl, rl, sr, rr)) = claimed else {
+            return Ok(false);
+        };
+        dispatch_tx!(&mut tx.inner, t => {
+            sqlx::query(
+                "INSERT INTO steward_decisions (kind, source_l, record_l, source_r, record_r, decided_by, reason, at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(kind).bind(&sl).bind(&rl).bind(&sr).bind(&rr).bind(by).bind(reason).bind(&at)
+            .execute(&mut **t).await.map(|_| ())
+        })?;
+        tx.commit().await?;
         Ok(true)
     }
 
