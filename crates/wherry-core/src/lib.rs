@@ -7,6 +7,8 @@
 //! - [`Name`]: the original kept beside a normalised form; [`aliases`] knows
 //!   that Peggy is Margaret.
 //! - [`PersonRecord`] and [`Field`]: the canonical fields.
+//! - [`Purpose`], [`Role`] and [`Agreement`]: what data may be used for, by
+//!   whom, and what each purpose may see of a source.
 //!
 //! Invariant: this crate does no I/O (the one exception is
 //! [`Date::today_utc`], which reads the clock). Errors name the rule that
@@ -20,6 +22,7 @@
 //! assert!(Date::parse_birth_date("31/02/1948", today).is_err());
 //! ```
 
+pub mod access;
 pub mod aliases;
 pub mod date;
 pub mod error;
@@ -28,6 +31,7 @@ pub mod nhs;
 pub mod postcode;
 pub mod record;
 
+pub use access::{Agreement, Purpose, PurposeGrant, Role};
 pub use date::Date;
 pub use error::{DateRule, Error, NhsNumberRule, PostcodeRule};
 pub use name::Name;

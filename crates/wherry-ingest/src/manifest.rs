@@ -10,15 +10,7 @@ use serde::{Deserialize, Serialize};
 use wherry_core::{Date, Field};
 
 /// Purposes data may be used for.
-pub const PURPOSES: &[&str] = &[
-    "direct_care",
-    "safeguarding",
-    "fire_prevention",
-    "contact_centre",
-    "data_quality",
-    "planning",
-    "research",
-];
+pub const PURPOSES: &[&str] = wherry_core::Purpose::NAMES;
 
 /// UK GDPR Article 6(1) lawful bases.
 pub const LAWFUL_BASES: &[&str] = &[
@@ -161,39 +153,7 @@ pub enum AttributeType {
     Integer,
 }
 
-/// The data sharing agreement under which the source is shared.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Agreement {
-    /// UK GDPR Article 6(1) basis.
-    pub lawful_basis: String,
-    /// UK GDPR Article 9(2) condition, for special category data.
-    #[serde(default)]
-    pub special_category_condition: Option<String>,
-    /// Years records are kept after they were last received.
-    pub retention_years: u32,
-    /// The partner's contact for the agreement.
-    pub contact: String,
-    /// When the agreement is next reviewed (YYYY-MM-DD).
-    pub review_date: String,
-    /// Purpose → what it may see.
-    pub purposes: BTreeMap<String, PurposeGrant>,
-}
-
-/// What one purpose may see.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PurposeGrant {
-    /// Canonical fields.
-    #[serde(default)]
-    pub fields: Vec<String>,
-    /// Attributes.
-    #[serde(default)]
-    pub attributes: Vec<String>,
-    /// Whether contact events may be seen.
-    #[serde(default)]
-    pub events: bool,
-}
+pub use wherry_core::access::{Agreement, PurposeGrant};
 
 /// One problem in a manifest, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]

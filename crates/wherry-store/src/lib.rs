@@ -473,6 +473,55 @@ impl Store {
         Ok(true)
     }
 
+    /// Adds a user with a role and the SHA-256 of their API token. False
+    /// when a user of that name exists.
+    pub async fn add_user(
+        &self,
+        name: &str,
+        role: &str,
+        token_sha256: &str,
+    ) -> Result<bool, Error> {
+        let sql = "INSERT INTO users (name, role, token_sha256, created_at) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (name) DO NOTHING";
+        let at = now();
+        let done = dispatch!(&self.pool, p => {
+            sqlx::query(sql).bind(name).bind(role).bind(token_sha256).bind(&at).execute(p).await.map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
+    /// The enabled user holding the token with this SHA-256: (name, role).
+    pub async fn user_by_token(
+        &self,
+        token_sha256: &str,
+    ) -> Result<Option<(String, String)>, Error> {
+        let sql = "SELECT name, role FROM users WHERE token_sha256 = $1 AND disabled_at IS NULL";
+        Ok(
+            dispatch!(&self.pool, p => sqlx::query_as(sql).bind(token_sha256).fetch_optional(p).await)?,
+        )
+    }
+
+    /// Users: (name, role, created at), by name.
+    pub async fn users(&self) -> Result<Vec<(String, String, String)>, Error> {
+        let sql = "SELECT name, role, created_at FROM users ORDER BY name";
+        Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?)
+    }
+
+    /// The audit log after `seq`, oldest first.
+    pub async fn audit_log(&self, after: i64) -> Result<Vec<AuditEntry>, Error> {
+        let sql = "SELECT seq, at, user_name, role, purpose, action, person_id, sources, fields, request_id,
+                   break_glass, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq";
+        let rows: Vec<AuditRow> =
+            dispatch!(&self.pool, p => sqlx::query_as(sql).bind(after).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(AuditEntry::from).collect())
+    }
+
+    /// The audit log's head as last written: (seq, hash).
+    pub async fn audit_head(&self) -> Result<(i64, String), Error> {
+        let sql = "SELECT seq, hash FROM audit_head WHERE id = 1";
+        Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_one(p).await)?)
+    }
+
     /// Starts a transaction.
     pub async fn begin(&self) -> Result<Tx, Error> {
         let inner = match &self.pool {
@@ -779,6 +828,73 @@ pub struct Link {
     /// The match probability that made it, where one did (a record joining
     /// an existing person in real time).
     pub probability: Option<f64>,
+}
+
+type AuditRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+);
+
+/// One audit log entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Its place in the chain, from 1.
+    pub seq: i64,
+    /// When (UTC, ISO 8601).
+    pub at: String,
+    /// Who.
+    pub user_name: String,
+    /// In which role.
+    pub role: String,
+    /// For which purpose.
+    pub purpose: String,
+    /// What: `view`, `search`, `push`, `sar`, `erasure`…
+    pub action: String,
+    /// Whose record, if one person's.
+    pub person_id: Option<String>,
+    /// Sources disclosed, JSON array.
+    pub sources: String,
+    /// Fields disclosed, JSON array.
+    pub fields: String,
+    /// The request's id.
+    pub request_id: String,
+    /// The written reason, when access was by break-glass.
+    pub break_glass: Option<String>,
+    /// The previous entry's hash (empty for the first).
+    pub prev_hash: String,
+    /// This entry's hash.
+    pub hash: String,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> Self {
+        Self {
+            seq: r.0,
+            at: r.1,
+            user_name: r.2,
+            role: r.3,
+            purpose: r.4,
+            action: r.5,
+            person_id: r.6,
+            sources: r.7,
+            fields: r.8,
+            request_id: r.9,
+            break_glass: r.10,
+            prev_hash: r.11,
+            hash: r.12,
+        }
+    }
 }
 
 /// A current record, as linkage reads it.
@@ -1178,6 +1294,39 @@ impl Tx {
             })?;
         }
         Ok(())
+    }
+
+    /// Appends `entry` to the audit log: its `seq`, `at` and `prev_hash` are
+    /// set here from the chain's head, then `hash` computes its hash. The
+    /// head is claimed first, so appends are serialised on both backends.
+    pub async fn append_audit(
+        &mut self,
+        mut entry: AuditEntry,
+        hash: impl Fn(&AuditEntry) -> String,
+    ) -> Result<AuditEntry, Error> {
+        let (seq, prev): (i64, String) = dispatch_tx!(&mut self.inner, t => {
+            sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut **t).await
+        })?;
+        entry.seq = seq;
+        entry.at = now();
+        entry.prev_hash = prev;
+        entry.hash = hash(&entry);
+        let e = &entry;
+        dispatch_tx!(&mut self.inner, t => {
+            sqlx::query(
+                "INSERT INTO audit_log (seq, at, user_name, role, purpose, action, person_id, sources, fields, request_id,
+                 break_glass, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(e.seq).bind(&e.at).bind(&e.user_name).bind(&e.role).bind(&e.purpose).bind(&e.action)
+            .bind(&e.person_id).bind(&e.sources).bind(&e.fields).bind(&e.request_id).bind(&e.break_glass)
+            .bind(&e.prev_hash).bind(&e.hash)
+            .execute(&mut **t).await.map(|_| ())
+        })?;
+        dispatch_tx!(&mut self.inner, t => {
+            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&e.hash).execute(&mut **t).await.map(|_| ())
+        })?;
+        Ok(entry)
     }
 
     /// Keeps a linkage run's model (JSON) for the real-time matcher.

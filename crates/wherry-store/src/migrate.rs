@@ -43,6 +43,11 @@ pub const SQLITE: &[Migration] = &[
         name: "realtime",
         sql: include_str!("../migrations/sqlite/20261122020000_realtime.sql"),
     },
+    Migration {
+        version: 20261122030000,
+        name: "access",
+        sql: include_str!("../migrations/sqlite/20261122030000_access.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -63,6 +68,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 20261122020000,
         name: "realtime",
         sql: include_str!("../migrations/postgres/20261122020000_realtime.sql"),
+    },
+    Migration {
+        version: 20261122030000,
+        name: "access",
+        sql: include_str!("../migrations/postgres/20261122030000_access.sql"),
     },
 ];
 

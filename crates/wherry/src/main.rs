@@ -2,6 +2,7 @@
 //! services. Each subcommand parses its arguments, calls one library crate and
 //! renders the result; the work lives in the crates.
 
+mod access;
 mod demo;
 mod hub;
 mod link;
@@ -62,6 +63,14 @@ enum Command {
         after_help = "Examples:\n  wherry review list\n  wherry review show 12\n  wherry review reject 12 --reason \"different dates of birth, twins\""
     )]
     Review(review::Args),
+    /// Users and their API tokens.
+    #[command(
+        after_help = "Examples:\n  wherry user add alice --role caseworker\n  wherry user list"
+    )]
+    User(access::UserArgs),
+    /// The audit log of every disclosure.
+    #[command(after_help = "Example:\n  wherry audit verify")]
+    Audit(access::AuditArgs),
     /// Run the demonstration: generate a synthetic county into ./wherry-demo/
     /// and summarise it.
     #[command(
@@ -87,6 +96,8 @@ fn main() -> ExitCode {
         Command::Source(SourceCommand::Check(args)) => hub::check(args),
         Command::Ingest(args) => hub::ingest(args),
         Command::Review(args) => review::run(args),
+        Command::User(args) => access::user(args),
+        Command::Audit(args) => access::audit(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod access;
 mod hub;
 mod ingest;
 mod link;
