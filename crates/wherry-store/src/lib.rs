@@ -473,6 +473,26 @@ impl Store {
         Ok(true)
     }
 
+    /// A person's current records: (source, record id, canonical fields
+    /// JSON, attributes JSON), by source and id.
+    pub async fn person_records(
+        &self,
+        person: &str,
+    ) -> Result<Vec<(String, String, String, String)>, Error> {
+        let sql = "SELECT l.source_id, l.record_id, v.fields, v.attributes FROM person_links l
+                   JOIN records r ON r.source_id = l.source_id AND r.record_id = l.record_id
+                   JOIN record_versions v ON v.source_id = r.source_id AND v.record_id = r.record_id
+                        AND v.version = r.current_version
+                   WHERE l.person_id = $1 AND r.withdrawn = 0 ORDER BY l.source_id, l.record_id";
+        Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).bind(person).fetch_all(p).await)?)
+    }
+
+    /// Every registered source with its manifest (JSON), by id.
+    pub async fn source_manifests(&self) -> Result<Vec<(String, String)>, Error> {
+        let sql = "SELECT id, manifest FROM sources ORDER BY id";
+        Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?)
+    }
+
     /// Adds a user with a role and the SHA-256 of their API token. False
     /// when a user of that name exists.
     pub async fn add_user(

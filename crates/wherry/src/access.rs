@@ -96,10 +96,41 @@ pub fn audit(a: AuditArgs) -> Result<()> {
         store.close().await;
         match result {
             Ok(n) => {
-                println!("The audit log holds: {n} entries, every one chained to the one before.");
+                let noun = if n == 1 { "entry" } else { "entries" };
+                println!("The audit log holds {n} {noun}, every one chained to the one before.");
                 Ok(())
             }
             Err(broken) => bail!("{broken}"),
         }
+    })
+}
+
+/// Arguments of `wherry serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    #[command(flatten)]
+    database: Database,
+}
+
+/// Runs `wherry serve` until Ctrl-C.
+pub fn serve(a: ServeArgs) -> Result<()> {
+    runtime().block_on(async {
+        let store = a.database.open_initialised().await?;
+        let state = std::sync::Arc::new(wherry_server::AppState {
+            store: store.clone(),
+            policy: wherry_access::Policy::default(),
+        });
+        println!(
+            "Serving the Wherry API on http://{}/ (Ctrl-C stops it)",
+            a.listen
+        );
+        wherry_server::serve(&a.listen, state)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot serve on {}: {e}", a.listen))?;
+        store.close().await;
+        Ok(())
     })
 }

@@ -68,6 +68,12 @@ enum Command {
         after_help = "Examples:\n  wherry user add alice --role caseworker\n  wherry user list"
     )]
     User(access::UserArgs),
+    /// Serve the HTTP API: the resident view, by role, purpose and agreement,
+    /// every disclosure audited.
+    #[command(
+        after_help = "Example:\n  wherry serve --listen 127.0.0.1:8080\n  curl -H \"Authorization: Bearer $TOKEN\" -H \"Wherry-Purpose: contact_centre\" \\\n      http://127.0.0.1:8080/api/v1/residents/P000000001"
+    )]
+    Serve(access::ServeArgs),
     /// The audit log of every disclosure.
     #[command(after_help = "Example:\n  wherry audit verify")]
     Audit(access::AuditArgs),
@@ -98,6 +104,7 @@ fn main() -> ExitCode {
         Command::Review(args) => review::run(args),
         Command::User(args) => access::user(args),
         Command::Audit(args) => access::audit(args),
+        Command::Serve(args) => access::serve(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -83,7 +83,7 @@ async fn tokens_are_shown_once_and_the_audit_chain_names_tampering() {
 
         let o = wherry(tmp.path(), &["audit", "verify", "--database", db]);
         assert!(
-            o.status.success() && stdout(&o).contains("0 entries"),
+            o.status.success() && stdout(&o).contains("holds 0 entries"),
             "{}",
             stdout(&o)
         );
@@ -105,7 +105,7 @@ async fn tokens_are_shown_once_and_the_audit_chain_names_tampering() {
         }
         let o = wherry(tmp.path(), &["audit", "verify", "--database", db]);
         assert!(
-            o.status.success() && stdout(&o).contains("4 entries"),
+            o.status.success() && stdout(&o).contains("holds 4 entries"),
             "{}",
             stdout(&o)
         );

@@ -1,0 +1,264 @@
+//! Wherry's HTTP API (issue 5, in progress): the resident view, shown to
+//! each caller only as their role, their declared purpose and each source's
+//! data sharing agreement allow, with every disclosure in the audit log
+//! before the response leaves.
+//!
+//! Built so far: bearer-token identity, the `Wherry-Purpose` header checked
+//! against the role's purposes, `GET /api/v1/residents/{id}` (the person's
+//! linked records, each cut down to what its agreement grants the purpose,
+//! and the sources withheld named without their content), `/healthz`, JSON
+//! errors, request ids.
+//!
+//! Invariant: a response that discloses personal data is sent only after
+//! its audit entry is committed; a refused request discloses nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use wherry_access::Policy;
+use wherry_core::{Agreement, Purpose, Role};
+use wherry_store::{AuditEntry, Store};
+
+/// What every request handler shares.
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// Which purposes each role may use.
+    pub policy: Policy,
+}
+
+/// The API as a router over `state`.
+pub fn app(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/v1/residents/{id}", get(resident))
+        .with_state(state)
+}
+
+/// Serves `app` on `listen` until interrupted (Ctrl-C), finishing requests
+/// in flight.
+pub async fn serve(listen: &str, state: Arc<AppState>) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+/// A refused or failed request: a status and a JSON body that names the
+/// reason and never personal data.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn internal(what: &str, e: impl std::fmt::Display) -> Self {
+        // The log names the operation and the error kind only.
+        eprintln!("error: {what}: {e}");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the request could not be completed",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": self.code, "message": self.message});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// Who is asking, and why.
+struct Caller {
+    name: String,
+    role: Role,
+    purpose: Purpose,
+}
+
+/// The caller from `Authorization: Bearer …` and the purpose from
+/// `Wherry-Purpose`, which the role must be allowed to use.
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let unauthorised = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorised",
+            "send an API token as `Authorization: Bearer <token>`",
+        )
+    };
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(unauthorised)?;
+    let hash = wherry_access::token::token_hash(token.trim());
+    let (name, role) = state
+        .store
+        .user_by_token(&hash)
+        .await
+        .map_err(|e| ApiError::internal("reading users", e))?
+        .ok_or_else(unauthorised)?;
+    let role: Role = role
+        .parse()
+        .map_err(|e: String| ApiError::internal("a stored role", e))?;
+    let purpose = headers
+        .get("wherry-purpose")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "purpose_required",
+                format!(
+                    "name the purpose of this read in the Wherry-Purpose header: one of {}",
+                    Purpose::NAMES.join(", ")
+                ),
+            )
+        })?
+        .parse::<Purpose>()
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "unknown_purpose", e))?;
+    state
+        .policy
+        .check(role, purpose)
+        .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, "purpose_not_allowed", e.to_string()))?;
+    Ok(Caller {
+        name,
+        role,
+        purpose,
+    })
+}
+
+/// A new request id: 16 random bytes, hex.
+fn request_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        return "unavailable".into();
+    }
+    wherry_store::hex(&bytes)
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Each source's agreement, from the manifests the store holds.
+async fn agreements(store: &Store) -> Result<BTreeMap<String, Agreement>, ApiError> {
+    let mut out = BTreeMap::new();
+    for (id, manifest) in store
+        .source_manifests()
+        .await
+        .map_err(|e| ApiError::internal("reading sources", e))?
+    {
+        let v: Value = serde_json::from_str(&manifest)
+            .map_err(|e| ApiError::internal("a stored manifest", e))?;
+        let a: Agreement = serde_json::from_value(v["agreement"].clone())
+            .map_err(|e| ApiError::internal("a stored agreement", e))?;
+        out.insert(id, a);
+    }
+    Ok(out)
+}
+
+/// `GET /api/v1/residents/{id}`: the person's records, each cut down to
+/// what its source's agreement grants the caller's purpose.
+async fn resident(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = caller(&state, &headers).await?;
+    let request = request_id();
+    let rows = state
+        .store
+        .person_records(&id)
+        .await
+        .map_err(|e| ApiError::internal("reading a person's records", e))?;
+    if rows.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no resident has that id",
+        ));
+    }
+    let agreements = agreements(&state.store).await?;
+    let mut records = Vec::new();
+    let mut withheld = BTreeSet::new();
+    let mut sources = BTreeSet::new();
+    let mut disclosed = BTreeSet::new();
+    for (source, record_id, fields, attributes) in rows {
+        let view = agreements
+            .get(&source)
+            .map(|a| wherry_access::view(a, caller.purpose))
+            .unwrap_or_default();
+        if view.is_empty() {
+            withheld.insert(source);
+            continue;
+        }
+        let fields: BTreeMap<String, Value> =
+            serde_json::from_str(&fields).map_err(|e| ApiError::internal("a stored record", e))?;
+        let attributes: BTreeMap<String, Value> = serde_json::from_str(&attributes)
+            .map_err(|e| ApiError::internal("a stored record", e))?;
+        let fields = view.fields_of(&fields);
+        let attributes = view.attributes_of(&attributes);
+        disclosed.extend(fields.keys().cloned());
+        disclosed.extend(attributes.keys().map(|a| format!("attribute:{a}")));
+        sources.insert(source.clone());
+        records.push(json!({
+            "source": source,
+            "record_id": record_id,
+            "fields": fields,
+            "attributes": attributes,
+        }));
+    }
+    // The disclosure is recorded before anything leaves.
+    let entry = AuditEntry {
+        user_name: caller.name,
+        role: caller.role.to_string(),
+        purpose: caller.purpose.to_string(),
+        action: "view".into(),
+        person_id: Some(id.clone()),
+        sources: serde_json::to_string(&sources).expect("strings serialise"),
+        fields: serde_json::to_string(&disclosed).expect("strings serialise"),
+        request_id: request.clone(),
+        ..AuditEntry::default()
+    };
+    let mut tx = state
+        .store
+        .begin()
+        .await
+        .map_err(|e| ApiError::internal("auditing", e))?;
+    wherry_access::audit::append(&mut tx, entry)
+        .await
+        .map_err(|e| ApiError::internal("auditing", e))?;
+    tx.commit()
+        .await
+        .map_err(|e| ApiError::internal("auditing", e))?;
+    let body = json!({
+        "person": id,
+        "purpose": caller.purpose,
+        "records": records,
+        "withheld_sources": withheld,
+    });
+    let mut response = Json(body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&request) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    Ok(response)
+}

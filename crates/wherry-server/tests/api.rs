@@ -1,0 +1,248 @@
+//! The resident view through the router, in process, on SQLite and on
+//! PostgreSQL: no token is 401, a purpose the role lacks is 403 with no
+//! personal data, each purpose sees only what each source's agreement
+//! grants it (checked against the manifests field by field), withheld
+//! sources are named without content, and every successful read has
+//! exactly one audit entry.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+use wherry_access::Policy;
+use wherry_core::{Date, Purpose};
+use wherry_server::{AppState, app};
+use wherry_store::testing::stores;
+use wherry_store::{Link, Linkage, Store};
+
+const PERSON: &str = "P000000001";
+
+fn manifest(source: &str) -> wherry_ingest::Manifest {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/sources")
+        .join(format!("{source}.toml"));
+    wherry_ingest::load_manifest(&path).unwrap().0
+}
+
+/// One resident known to social care, the fire service and the police,
+/// linked as one person; users in three roles. Returns their tokens.
+async fn hub(store: &Store, dir: &Path) -> [(String, &'static str); 3] {
+    store.migrate().await.unwrap();
+    let files = [
+        (
+            "social_care",
+            "person_id,nhs_number,forename,middle_names,surname,date_of_birth,gender,address_line_1,address_line_2,town,postcode,uprn,telephone,email,lives_alone,limited_mobility,oxygen_therapy,smoker,care_package\nS1,9434765919,Margaret,Rose,Thrower,07/03/1948,Female,5 Abbey Place,,Norwich,NR3 8JY,100090162805,01603 000000,m@example.org,Y,Y,N,N,Y\n",
+        ),
+        (
+            "fire_rescue",
+            "person_ref,first_name,last_name,dob,sex,address,postcode,uprn,nhs_number,phone,smoker,oxygen_therapy,previous_fire\nF1,Peggy,Thrower,1948-03-07,F,\"5 Abbey Place, Norwich\",NR3 8JY,100090162805,9434765919,01603 000000,no,no,yes\n",
+        ),
+        (
+            "police_vulnerable",
+            "subject_id,surname,forename,dob,gender,address,postcode,vulnerability,recorded_on\nV1,Thrower,Margaret,07/03/1948,F,\"5 Abbey Place, Norwich\",NR3 8JY,financial_abuse,2026-01-05\n",
+        ),
+    ];
+    for (source, text) in files {
+        let path = dir.join(format!("{source}.csv"));
+        std::fs::write(&path, text).unwrap();
+        let today = Date::new(2026, 11, 22).unwrap();
+        let r = wherry_ingest::ingest(store, &manifest(source), &path, None, "test", today)
+            .await
+            .unwrap();
+        assert_eq!(r.counts.stored, 1, "{source}: {r:?}");
+    }
+    let link = |source: &str, id: &str| Link {
+        source: source.into(),
+        record_id: id.into(),
+        person: PERSON.into(),
+        method: "automatic".into(),
+        probability: None,
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.save_linkage(&Linkage {
+        created: vec![PERSON.into()],
+        links: vec![
+            link("social_care", "S1"),
+            link("fire_rescue", "F1"),
+            link("police_vulnerable", "V1"),
+        ],
+        ..Linkage::default()
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut tokens = Vec::new();
+    for (name, role) in [
+        ("ann", "advisor"),
+        ("fred", "fire_prevention"),
+        ("cath", "caseworker"),
+    ] {
+        let token = wherry_access::token::new_token().unwrap();
+        assert!(
+            store
+                .add_user(name, role, &wherry_access::token::token_hash(&token))
+                .await
+                .unwrap()
+        );
+        tokens.push((token, role));
+    }
+    tokens.try_into().unwrap()
+}
+
+async fn get(
+    state: &Arc<AppState>,
+    uri: &str,
+    token: Option<&str>,
+    purpose: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut req = Request::get(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if let Some(p) = purpose {
+        req = req.header("wherry-purpose", p);
+    }
+    let res = app(state.clone())
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
+#[tokio::test]
+async fn each_caller_sees_only_what_their_purpose_is_granted_and_every_read_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        let [(advisor, _), (fire, _), (caseworker, _)] = hub(&t.store, dir.path()).await;
+        let state = Arc::new(AppState {
+            store: t.store.clone(),
+            policy: Policy::default(),
+        });
+        let uri = format!("/api/v1/residents/{PERSON}");
+
+        let (status, body) = get(&state, &uri, None, Some("contact_centre")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{}: {body}", t.name);
+        let (status, _) = get(
+            &state,
+            &uri,
+            Some("wherry_not_a_token"),
+            Some("contact_centre"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, body) = get(&state, &uri, Some(&advisor), Some("safeguarding")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        let text = body.to_string();
+        for personal in ["Thrower", "Margaret", "NR3", "9434765919", "1948"] {
+            assert!(
+                !text.contains(personal),
+                "a refusal discloses nothing: {text}"
+            );
+        }
+        let (status, body) = get(&state, &uri, Some(&advisor), Some("marketing")).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("unknown_purpose"))
+        );
+        let (status, _) = get(&state, &uri, Some(&advisor), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, body) = get(
+            &state,
+            "/api/v1/residents/P999999999",
+            Some(&advisor),
+            Some("contact_centre"),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::NOT_FOUND, Some("not_found"))
+        );
+        assert!(
+            t.store.audit_log(0).await.unwrap().is_empty(),
+            "refusals disclose nothing"
+        );
+
+        // Every field shown is granted by that source's agreement for the
+        // purpose; sources granting the purpose nothing are withheld by name.
+        let mut reads = 0;
+        for (token, purpose) in [
+            (&fire, Purpose::FirePrevention),
+            (&advisor, Purpose::ContactCentre),
+            (&caseworker, Purpose::Safeguarding),
+        ] {
+            let (status, body) = get(&state, &uri, Some(token), Some(purpose.as_str())).await;
+            assert_eq!(status, StatusCode::OK, "{}: {body}", t.name);
+            reads += 1;
+            let mut shown = Vec::new();
+            for r in body["records"].as_array().unwrap() {
+                let source = r["source"].as_str().unwrap();
+                let grant = manifest(source)
+                    .agreement
+                    .grant(purpose)
+                    .cloned()
+                    .unwrap_or_default();
+                for (field, _) in r["fields"].as_object().unwrap() {
+                    assert!(
+                        grant.fields.contains(field),
+                        "{purpose}: {source}.{field} is not granted"
+                    );
+                }
+                for (a, _) in r["attributes"].as_object().unwrap() {
+                    assert!(
+                        grant.attributes.contains(a),
+                        "{purpose}: {source} attribute {a} is not granted"
+                    );
+                }
+                shown.push(source.to_string());
+            }
+            for w in body["withheld_sources"].as_array().unwrap() {
+                let source = w.as_str().unwrap();
+                assert!(
+                    manifest(source).agreement.grant(purpose).is_none(),
+                    "{purpose}: {source} withheld"
+                );
+                assert!(!shown.contains(&source.to_string()));
+            }
+            if purpose == Purpose::FirePrevention {
+                assert_eq!(
+                    body["withheld_sources"],
+                    serde_json::json!(["police_vulnerable"])
+                );
+                let fire_record = &body["records"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["source"] == "fire_rescue")
+                    .unwrap()["fields"];
+                assert!(
+                    fire_record.get("nhs_number").is_none(),
+                    "the fire agreement withholds the NHS number from fire prevention"
+                );
+                assert_eq!(fire_record["family_name"], "Thrower");
+            }
+            let log = t.store.audit_log(0).await.unwrap();
+            assert_eq!(
+                log.len(),
+                reads,
+                "{}: exactly one audit entry per read",
+                t.name
+            );
+            let last = log.last().unwrap();
+            assert_eq!(
+                (last.purpose.as_str(), last.person_id.as_deref()),
+                (purpose.as_str(), Some(PERSON))
+            );
+        }
+        assert_eq!(
+            wherry_access::audit::verify_store(&t.store).await.unwrap(),
+            Ok(3)
+        );
+        t.finish().await;
+    }
+}
