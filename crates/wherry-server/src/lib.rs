@@ -93,7 +93,12 @@ struct Caller {
     name: String,
     role: Role,
     purpose: Purpose,
+    /// The written reason, when the role's purposes were overridden.
+    break_glass: Option<String>,
 }
+
+/// Longest break-glass reason taken.
+const MAX_REASON: usize = 500;
 
 /// The caller from `Authorization: Bearer …` and the purpose from
 /// `Wherry-Purpose`, which the role must be allowed to use.
@@ -135,14 +140,44 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiErro
         })?
         .parse::<Purpose>()
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "unknown_purpose", e))?;
-    state
-        .policy
-        .check(role, purpose)
-        .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, "purpose_not_allowed", e.to_string()))?;
+    // Break-glass: a person (not a partner's system, not an analyst, who
+    // sees pseudonymised data only) may override the role's purposes with
+    // a written reason; the audit entry carries it, for review.
+    let reason = headers
+        .get("wherry-break-glass")
+        .map(|v| v.to_str().map(str::trim).unwrap_or(""));
+    let break_glass = match (state.policy.check(role, purpose), reason) {
+        (Ok(()), _) => None,
+        (Err(e), None) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "purpose_not_allowed",
+                e.to_string(),
+            ));
+        }
+        (Err(_), Some(_)) if matches!(role, Role::PartnerSystem | Role::Analyst) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "break_glass_not_allowed",
+                format!("the {role} role may not override its purposes"),
+            ));
+        }
+        (Err(_), Some(r)) if r.is_empty() || r.len() > MAX_REASON => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "break_glass_reason",
+                format!(
+                    "a break-glass override needs a written reason of 1 to {MAX_REASON} characters"
+                ),
+            ));
+        }
+        (Err(_), Some(r)) => Some(r.to_string()),
+    };
     Ok(Caller {
         name,
         role,
         purpose,
+        break_glass,
     })
 }
 
@@ -237,6 +272,7 @@ async fn resident(
         sources: serde_json::to_string(&sources).expect("strings serialise"),
         fields: serde_json::to_string(&disclosed).expect("strings serialise"),
         request_id: request.clone(),
+        break_glass: caller.break_glass.clone(),
         ..AuditEntry::default()
     };
     let mut tx = state
@@ -255,6 +291,7 @@ async fn resident(
         "purpose": caller.purpose,
         "records": records,
         "withheld_sources": withheld,
+        "break_glass": caller.break_glass.is_some(),
     });
     let mut response = Json(body).into_response();
     if let Ok(v) = HeaderValue::from_str(&request) {

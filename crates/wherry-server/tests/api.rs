@@ -30,7 +30,7 @@ fn manifest(source: &str) -> wherry_ingest::Manifest {
 
 /// One resident known to social care, the fire service and the police,
 /// linked as one person; users in three roles. Returns their tokens.
-async fn hub(store: &Store, dir: &Path) -> [(String, &'static str); 3] {
+async fn hub(store: &Store, dir: &Path) -> [(String, &'static str); 4] {
     store.migrate().await.unwrap();
     let files = [
         (
@@ -80,6 +80,7 @@ async fn hub(store: &Store, dir: &Path) -> [(String, &'static str); 3] {
         ("ann", "advisor"),
         ("fred", "fire_prevention"),
         ("cath", "caseworker"),
+        ("ada", "analyst"),
     ] {
         let token = wherry_access::token::new_token().unwrap();
         assert!(
@@ -106,10 +107,27 @@ async fn get(
     if let Some(p) = purpose {
         req = req.header("wherry-purpose", p);
     }
-    let res = app(state.clone())
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    send(state, req.body(Body::empty()).unwrap()).await
+}
+
+async fn get_with(
+    state: &Arc<AppState>,
+    uri: &str,
+    token: &str,
+    purpose: &str,
+    reason: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut req = Request::get(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("wherry-purpose", purpose);
+    if let Some(r) = reason {
+        req = req.header("wherry-break-glass", r);
+    }
+    send(state, req.body(Body::empty()).unwrap()).await
+}
+
+async fn send(state: &Arc<AppState>, req: Request<Body>) -> (StatusCode, Value) {
+    let res = app(state.clone()).oneshot(req).await.unwrap();
     let status = res.status();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
     (status, serde_json::from_slice(&bytes).unwrap())
@@ -119,7 +137,8 @@ async fn get(
 async fn each_caller_sees_only_what_their_purpose_is_granted_and_every_read_is_audited() {
     let dir = tempfile::tempdir().unwrap();
     for t in stores().await {
-        let [(advisor, _), (fire, _), (caseworker, _)] = hub(&t.store, dir.path()).await;
+        let [(advisor, _), (fire, _), (caseworker, _), (analyst, _)] =
+            hub(&t.store, dir.path()).await;
         let state = Arc::new(AppState {
             store: t.store.clone(),
             policy: Policy::default(),
@@ -242,6 +261,38 @@ async fn each_caller_sees_only_what_their_purpose_is_granted_and_every_read_is_a
         assert_eq!(
             wherry_access::audit::verify_store(&t.store).await.unwrap(),
             Ok(3)
+        );
+
+        // Break-glass: the advisor overrides with a written reason; the read
+        // is allowed and its audit entry carries the reason for review.
+        let reason = "caller reports a neighbour at risk";
+        let (status, body) = get_with(&state, &uri, &advisor, "safeguarding", Some(reason)).await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", t.name);
+        assert_eq!(body["break_glass"], true);
+        let last = t.store.audit_log(0).await.unwrap().pop().unwrap();
+        assert_eq!(last.break_glass.as_deref(), Some(reason));
+        let (status, body) = get_with(&state, &uri, &advisor, "safeguarding", Some("  ")).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("break_glass_reason"))
+        );
+        let (status, _) =
+            get_with(&state, &uri, &fire, "fire_prevention", Some("not needed")).await;
+        assert_eq!(status, StatusCode::OK);
+        let last = t.store.audit_log(0).await.unwrap().pop().unwrap();
+        assert_eq!(
+            last.break_glass, None,
+            "no override when the role has the purpose"
+        );
+        let (status, body) = get_with(&state, &uri, &analyst, "direct_care", Some("curious")).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::FORBIDDEN, Some("break_glass_not_allowed")),
+            "an analyst sees pseudonymised data only, override or not"
+        );
+        assert_eq!(
+            wherry_access::audit::verify_store(&t.store).await.unwrap(),
+            Ok(5)
         );
         t.finish().await;
     }
