@@ -18,11 +18,12 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use wherry_access::Policy;
 use wherry_core::{Agreement, Purpose, Role};
+use wherry_hub::Matcher;
 use wherry_store::{AuditEntry, Store};
 
 /// What every request handler shares.
@@ -31,6 +32,9 @@ pub struct AppState {
     pub store: Store,
     /// Which purposes each role may use.
     pub policy: Policy,
+    /// The real-time matcher for partner pushes (`None` until a linkage run
+    /// has stored a model).
+    pub matcher: Option<Matcher>,
 }
 
 /// The API as a router over `state`.
@@ -38,6 +42,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/residents/{id}", get(resident))
+        .route("/api/v1/sources/{source}/records", post(push))
         .with_state(state)
 }
 
@@ -211,6 +216,116 @@ async fn agreements(store: &Store) -> Result<BTreeMap<String, Agreement>, ApiErr
     Ok(out)
 }
 
+/// Appends one audit entry in a transaction of its own.
+async fn audit(store: &Store, entry: AuditEntry) -> Result<(), ApiError> {
+    let mut tx = store
+        .begin()
+        .await
+        .map_err(|e| ApiError::internal("auditing", e))?;
+    wherry_access::audit::append(&mut tx, entry)
+        .await
+        .map_err(|e| ApiError::internal("auditing", e))?;
+    tx.commit()
+        .await
+        .map_err(|e| ApiError::internal("auditing", e))
+}
+
+/// `POST /api/v1/sources/{source}/records`: a partner's system pushes one
+/// record in its source's layout; it is validated as an extract row would
+/// be, stored, matched in real time and placed with a person, whose id is
+/// the answer.
+async fn push(
+    State(state): State<Arc<AppState>>,
+    Path(source): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, ApiError> {
+    let caller = caller(&state, &headers).await?;
+    if caller.role != Role::PartnerSystem {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "push_not_allowed",
+            "only a partner_system user may push records",
+        ));
+    }
+    let request = request_id();
+    let Some(matcher) = &state.matcher else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_linked",
+            "no linkage run has been made yet: run `wherry link run`, then restart the server",
+        ));
+    };
+    let manifest = state
+        .store
+        .source_manifests()
+        .await
+        .map_err(|e| ApiError::internal("reading sources", e))?
+        .into_iter()
+        .find(|(id, _)| *id == source)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_source",
+                "no source has that id",
+            )
+        })?;
+    let manifest: wherry_ingest::Manifest = serde_json::from_str(&manifest.1)
+        .map_err(|e| ApiError::internal("a stored manifest", e))?;
+    let row = wherry_ingest::read::pushed_row(&manifest, &body, wherry_core::Date::today_utc())
+        .map_err(|q| {
+            // The reason's code and the field, never the value.
+            let code = q.reason.split(':').next().unwrap_or("invalid").to_string();
+            let field = q.field.unwrap_or_else(|| "the record".into());
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_record",
+                format!("{field}: {code}; nothing was stored"),
+            )
+        })?;
+    let placed = matcher
+        .place(&source, &row, &caller.name)
+        .await
+        .map_err(|e| ApiError::internal("placing a pushed record", e))?;
+    audit(
+        &state.store,
+        AuditEntry {
+            user_name: caller.name,
+            role: caller.role.to_string(),
+            purpose: caller.purpose.to_string(),
+            action: "push".into(),
+            person_id: Some(placed.person.clone()),
+            sources: serde_json::to_string(&[&source]).expect("strings serialise"),
+            fields: "[]".into(),
+            request_id: request.clone(),
+            break_glass: caller.break_glass,
+            ..AuditEntry::default()
+        },
+    )
+    .await?;
+    let outcome = match &placed.outcome {
+        wherry_hub::Outcome::Kept => "kept",
+        wherry_hub::Outcome::Joined { .. } => "joined",
+        wherry_hub::Outcome::Created => "created",
+    };
+    let body = json!({
+        "person": placed.person,
+        "outcome": outcome,
+        "version": placed.version,
+        "queued_for_review": placed.review.is_some(),
+    });
+    let status = if placed.outcome == wherry_hub::Outcome::Created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&request) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    Ok(response)
+}
+
 /// `GET /api/v1/residents/{id}`: the person's records, each cut down to
 /// what its source's agreement grants the caller's purpose.
 async fn resident(
@@ -275,17 +390,7 @@ async fn resident(
         break_glass: caller.break_glass.clone(),
         ..AuditEntry::default()
     };
-    let mut tx = state
-        .store
-        .begin()
-        .await
-        .map_err(|e| ApiError::internal("auditing", e))?;
-    wherry_access::audit::append(&mut tx, entry)
-        .await
-        .map_err(|e| ApiError::internal("auditing", e))?;
-    tx.commit()
-        .await
-        .map_err(|e| ApiError::internal("auditing", e))?;
+    audit(&state.store, entry).await?;
     let body = json!({
         "person": id,
         "purpose": caller.purpose,

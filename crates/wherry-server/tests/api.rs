@@ -142,6 +142,7 @@ async fn each_caller_sees_only_what_their_purpose_is_granted_and_every_read_is_a
         let state = Arc::new(AppState {
             store: t.store.clone(),
             policy: Policy::default(),
+            matcher: None,
         });
         let uri = format!("/api/v1/residents/{PERSON}");
 

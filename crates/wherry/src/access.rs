@@ -119,9 +119,17 @@ pub struct ServeArgs {
 pub fn serve(a: ServeArgs) -> Result<()> {
     runtime().block_on(async {
         let store = a.database.open_initialised().await?;
+        let matcher = match wherry_hub::Matcher::open(store.clone(), (0.5, 0.95)).await {
+            Ok(m) => Some(m),
+            Err(e) => {
+                println!("Partner push is off until the store is linked: {e}");
+                None
+            }
+        };
         let state = std::sync::Arc::new(wherry_server::AppState {
             store: store.clone(),
             policy: wherry_access::Policy::default(),
+            matcher,
         });
         println!(
             "Serving the Wherry API on http://{}/ (Ctrl-C stops it)",

@@ -1,0 +1,179 @@
+//! Partner push through the router, on SQLite and PostgreSQL: a record for
+//! an existing resident answers with that resident's person id; bad records
+//! are refused with the field and reason and nothing is stored.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use wherry_access::Policy;
+use wherry_core::Date;
+use wherry_hub::{Matcher, RunOptions, link_run};
+use wherry_server::{AppState, app};
+use wherry_store::Store;
+use wherry_store::testing::stores;
+
+const GP: &str = "gp_registrations";
+
+fn county() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-county");
+        let config = wherry_synth::Config {
+            residents: 1_500,
+            seed: 21,
+            ..Default::default()
+        };
+        wherry_synth::generate(&config, &dir, true, &mut |_, _| {}).unwrap();
+        dir
+    })
+}
+
+fn manifest(source: &str) -> wherry_ingest::Manifest {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/sources")
+        .join(format!("{source}.toml"));
+    wherry_ingest::load_manifest(&path).unwrap().0
+}
+
+/// The county's extracts ingested and linked; a partner system and an
+/// advisor; the first GP patient ingest took.
+async fn linked(store: &Store) -> (String, String, Value) {
+    store.migrate().await.unwrap();
+    let today = Date::new(2026, 11, 22).unwrap();
+    for (source, file) in [
+        ("social_care", "social_care.csv"),
+        (GP, "gp_registrations.jsonl"),
+        ("fire_rescue", "fire_rescue.csv"),
+    ] {
+        let path = county().join("extracts").join(file);
+        wherry_ingest::ingest(store, &manifest(source), &path, None, "test", today)
+            .await
+            .unwrap();
+    }
+    link_run(store, &RunOptions::default(), Arc::new(()))
+        .await
+        .unwrap();
+    let mut tokens = Vec::new();
+    for (name, role) in [("gp-system", "partner_system"), ("ann", "advisor")] {
+        let token = wherry_access::token::new_token().unwrap();
+        let hash = wherry_access::token::token_hash(&token);
+        assert!(store.add_user(name, role, &hash).await.unwrap());
+        tokens.push(token);
+    }
+    let m = manifest(GP);
+    let patient = std::fs::read_to_string(county().join("extracts/gp_registrations.jsonl"))
+        .unwrap()
+        .lines()
+        .find(|l| wherry_ingest::read::pushed_row(&m, l, today).is_ok())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .unwrap();
+    (tokens.remove(0), tokens.remove(0), patient)
+}
+
+async fn push(
+    state: &Arc<AppState>,
+    source: &str,
+    token: &str,
+    body: String,
+) -> (StatusCode, Value) {
+    let req = Request::post(format!("/api/v1/sources/{source}/records"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("wherry-purpose", "direct_care")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let res = app(state.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
+#[tokio::test]
+async fn a_pushed_record_of_a_resident_gets_their_person_id() {
+    for t in stores().await {
+        let (partner, advisor, patient) = linked(&t.store).await;
+        let original = patient["id"].as_str().unwrap().to_string();
+        let theirs = t
+            .store
+            .person_links()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|(s, r, _)| s == GP && *r == original)
+            .map(|l| l.2)
+            .expect("linked by the run");
+        let unlinked = Arc::new(AppState {
+            store: t.store.clone(),
+            policy: Policy::default(),
+            matcher: None,
+        });
+        let (status, body) = push(&unlinked, GP, &partner, patient.to_string()).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, Some("not_linked"))
+        );
+        let state = Arc::new(AppState {
+            store: t.store.clone(),
+            policy: Policy::default(),
+            matcher: Some(Matcher::open(t.store.clone(), (0.5, 0.95)).await.unwrap()),
+        });
+
+        let mut copy = patient.clone();
+        copy["id"] = json!("pushed-1");
+        let (status, body) = push(&state, GP, &partner, copy.to_string()).await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", t.name);
+        assert_eq!(body["person"], theirs.as_str(), "{}: {body}", t.name);
+        assert_eq!(body["outcome"], "joined");
+        let (_, again) = push(&state, GP, &partner, copy.to_string()).await;
+        assert_eq!(
+            (again["outcome"].as_str(), again["version"].as_i64()),
+            (Some("kept"), Some(1))
+        );
+        let log = t.store.audit_log(0).await.unwrap();
+        assert_eq!(log.len(), 2, "each push is audited");
+        assert_eq!(
+            (log[0].action.as_str(), log[0].person_id.as_deref()),
+            ("push", Some(theirs.as_str()))
+        );
+
+        // Refusals store nothing.
+        let before = t.store.counts().await.unwrap();
+        let mut bad = patient.clone();
+        bad["id"] = json!("pushed-2");
+        bad["identifier"][0]["value"] = json!("9434765918");
+        let (status, body) = push(&state, GP, &partner, bad.to_string()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("nhs_number: invalid_nhs_number"),
+            "{message}"
+        );
+        assert!(
+            !message.contains("9434765918"),
+            "the value is not echoed: {message}"
+        );
+        let (status, body) = push(&state, GP, &partner, "{\"resourceType\": ".into()).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_record"))
+        );
+        let (status, body) = push(&state, GP, &advisor, copy.to_string()).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::FORBIDDEN, Some("purpose_not_allowed"))
+        );
+        let (status, body) = push(&state, "no_such_source", &partner, copy.to_string()).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::NOT_FOUND, Some("unknown_source"))
+        );
+        assert_eq!(t.store.counts().await.unwrap(), before, "{}", t.name);
+        assert_eq!(t.store.audit_log(0).await.unwrap().len(), 2);
+        t.finish().await;
+    }
+}
