@@ -15,7 +15,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::rejection::StringRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -43,7 +44,21 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1/residents/{id}", get(resident))
         .route("/api/v1/sources/{source}/records", post(push))
+        .fallback(no_route)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
+}
+
+/// Largest request body taken (a pushed record is a few kilobytes).
+pub const MAX_BODY: usize = 1 << 20;
+
+/// Any path the API does not have.
+async fn no_route() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_route",
+        "the API has no such path",
+    )
 }
 
 /// Serves `app` on `listen` until interrupted (Ctrl-C), finishing requests
@@ -238,9 +253,21 @@ async fn push(
     State(state): State<Arc<AppState>>,
     Path(source): Path<String>,
     headers: HeaderMap,
-    body: String,
+    body: Result<String, StringRejection>,
 ) -> Result<Response, ApiError> {
     let caller = caller(&state, &headers).await?;
+    let body = body.map_err(|r| {
+        let status = r.status();
+        let (code, message) = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            (
+                "body_too_large",
+                format!("a request body may be at most {MAX_BODY} bytes"),
+            )
+        } else {
+            ("bad_body", "the body must be UTF-8 text".to_string())
+        };
+        ApiError::new(status, code, message)
+    })?;
     if caller.role != Role::PartnerSystem {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

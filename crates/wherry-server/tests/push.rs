@@ -172,6 +172,20 @@ async fn a_pushed_record_of_a_resident_gets_their_person_id() {
             (status, body["error"].as_str()),
             (StatusCode::NOT_FOUND, Some("unknown_source"))
         );
+        let huge = format!(
+            "{{\"resourceType\": \"Patient\", \"id\": \"{}\"}}",
+            "x".repeat(10 << 20)
+        );
+        let (status, body) = push(&state, GP, &partner, huge).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::PAYLOAD_TOO_LARGE, Some("body_too_large"))
+        );
+        let (status, body) = push(&state, "../residents", &partner, copy.to_string()).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::NOT_FOUND, Some("no_route"))
+        );
         assert_eq!(t.store.counts().await.unwrap(), before, "{}", t.name);
         assert_eq!(t.store.audit_log(0).await.unwrap().len(), 2);
         t.finish().await;
