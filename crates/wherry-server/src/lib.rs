@@ -15,8 +15,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use axum::extract::rejection::StringRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::rejection::{QueryRejection, StringRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -42,6 +42,7 @@ pub struct AppState {
 pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/api/v1/residents", get(search))
         .route("/api/v1/residents/{id}", get(resident))
         .route("/api/v1/sources/{source}/records", post(push))
         .fallback(no_route)
@@ -243,6 +244,140 @@ async fn audit(store: &Store, entry: AuditEntry) -> Result<(), ApiError> {
     tx.commit()
         .await
         .map_err(|e| ApiError::internal("auditing", e))
+}
+
+/// The search parameters (all optional; at least one needed).
+#[derive(Debug, serde::Deserialize)]
+struct SearchQuery {
+    name: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    dob: Option<String>,
+    postcode: Option<String>,
+    nhs_number: Option<String>,
+}
+
+/// Longest search value taken.
+const MAX_TERM: usize = 100;
+
+/// `GET /api/v1/residents?name=&dob=&postcode=&nhs_number=`: persons ranked
+/// by the real-time matcher's probability that they are the one described.
+/// The answer is person ids and scores; the search is audited with the
+/// parameters' names, not their values.
+async fn search(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    query: Result<Query<SearchQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let caller = caller(&state, &headers).await?;
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_search", m);
+    let Query(q) = query.map_err(|_| bad("the search parameters could not be read".into()))?;
+    let Some(matcher) = &state.matcher else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_linked",
+            "no linkage run has been made yet: run `wherry link run`, then restart the server",
+        ));
+    };
+    let mut fields = BTreeMap::new();
+    let terms = [
+        ("name", &q.name),
+        ("given_name", &q.given_name),
+        ("family_name", &q.family_name),
+        ("dob", &q.dob),
+        ("postcode", &q.postcode),
+        ("nhs_number", &q.nhs_number),
+    ];
+    for (key, value) in terms {
+        let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        if v.chars().count() > MAX_TERM {
+            return Err(bad(format!("{key} is longer than {MAX_TERM} characters")));
+        }
+        let invalid = |e: wherry_core::Error| bad(format!("{key}: {e}"));
+        match key {
+            "name" => {
+                let words: Vec<&str> = v.split_whitespace().collect();
+                if let [first, .., last] = words.as_slice() {
+                    fields
+                        .entry("given_name".into())
+                        .or_insert(first.to_string());
+                    fields
+                        .entry("family_name".into())
+                        .or_insert(last.to_string());
+                } else {
+                    fields.entry("family_name".into()).or_insert(v.to_string());
+                }
+            }
+            "dob" => {
+                let d = wherry_core::Date::parse(v).map_err(invalid)?;
+                fields.insert("dob".into(), d.to_string());
+            }
+            "postcode" => {
+                let p = wherry_core::Postcode::parse(v).map_err(invalid)?;
+                fields.insert("postcode".into(), p.as_str().to_string());
+            }
+            "nhs_number" => {
+                let n = wherry_core::NhsNumber::parse(v).map_err(invalid)?;
+                fields.insert("nhs_number".into(), n.to_string());
+            }
+            _ => {
+                fields.insert(key.to_string(), v.to_string());
+            }
+        }
+    }
+    if fields.is_empty() {
+        return Err(bad(
+            "give at least one of name, given_name, family_name, dob, postcode, nhs_number".into(),
+        ));
+    }
+    let request = request_id();
+    let found = matcher
+        .candidates(&fields, 50)
+        .await
+        .map_err(|e| ApiError::internal("searching", e))?;
+    // The best record of each person, strongest first.
+    let mut best: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    for (c, person) in found {
+        if let Some(p) = person {
+            let e = best.entry(p).or_insert((c.probability, c.weight));
+            if c.weight > e.1 {
+                *e = (c.probability, c.weight);
+            }
+        }
+    }
+    let mut ranked: Vec<(String, (f64, f64))> = best.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.1.total_cmp(&a.1.1).then_with(|| a.0.cmp(&b.0)));
+    ranked.truncate(20);
+    audit(
+        &state.store,
+        AuditEntry {
+            user_name: caller.name,
+            role: caller.role.to_string(),
+            purpose: caller.purpose.to_string(),
+            action: "search".into(),
+            person_id: None,
+            sources: "[]".into(),
+            fields: serde_json::to_string(&fields.keys().collect::<Vec<_>>())
+                .expect("strings serialise"),
+            request_id: request.clone(),
+            break_glass: caller.break_glass,
+            ..AuditEntry::default()
+        },
+    )
+    .await?;
+    let results: Vec<Value> = ranked
+        .into_iter()
+        .map(|(person, (probability, weight))| {
+            json!({"person": person, "probability": probability, "match_weight": weight})
+        })
+        .collect();
+    let mut response = Json(json!({"results": results})).into_response();
+    if let Ok(v) = HeaderValue::from_str(&request) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    Ok(response)
 }
 
 /// `POST /api/v1/sources/{source}/records`: a partner's system pushes one

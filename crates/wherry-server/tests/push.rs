@@ -75,6 +75,18 @@ async fn linked(store: &Store) -> (String, String, Value) {
     (tokens.remove(0), tokens.remove(0), patient)
 }
 
+async fn get(state: &Arc<AppState>, uri: &str, token: &str) -> (StatusCode, Value) {
+    let req = Request::get(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("wherry-purpose", "contact_centre")
+        .body(Body::empty())
+        .unwrap();
+    let res = app(state.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
 async fn push(
     state: &Arc<AppState>,
     source: &str,
@@ -188,6 +200,71 @@ async fn a_pushed_record_of_a_resident_gets_their_person_id() {
         );
         assert_eq!(t.store.counts().await.unwrap(), before, "{}", t.name);
         assert_eq!(t.store.audit_log(0).await.unwrap().len(), 2);
+
+        // Search: a misspelt family name with the date of birth finds them
+        // first; the search is audited without its values.
+        let given = patient["name"][0]["given"][0].as_str().unwrap();
+        let family = patient["name"][0]["family"].as_str().unwrap();
+        let mut misspelt: String = family.chars().take(family.chars().count() - 1).collect();
+        misspelt.push('e');
+        let dob = patient["birthDate"].as_str().unwrap();
+        let uri = format!("/api/v1/residents?name={given}%20{misspelt}&dob={dob}");
+        let (status, body) = get(&state, &uri, &advisor).await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", t.name);
+        assert_eq!(
+            body["results"][0]["person"],
+            theirs.as_str(),
+            "{}: {body}",
+            t.name
+        );
+        let scores: Vec<f64> = body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["match_weight"].as_f64().unwrap())
+            .collect();
+        assert!(
+            scores.windows(2).all(|w| w[0] >= w[1]),
+            "ranked: {scores:?}"
+        );
+        let last = t.store.audit_log(0).await.unwrap().pop().unwrap();
+        assert_eq!(
+            (last.action.as_str(), last.fields.as_str()),
+            ("search", r#"["dob","family_name","given_name"]"#)
+        );
+        for (uri, why) in [
+            ("/api/v1/residents".to_string(), "no parameters"),
+            (
+                "/api/v1/residents?dob=31/02/1950".to_string(),
+                "an impossible date",
+            ),
+            (
+                format!("/api/v1/residents?name={}", "a".repeat(10_000)),
+                "10,000 characters",
+            ),
+        ] {
+            let (status, body) = get(&state, &uri, &advisor).await;
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (StatusCode::BAD_REQUEST, Some("bad_search")),
+                "{why}: {body}"
+            );
+        }
+        for field in ["name", "family_name", "postcode", "nhs_number"] {
+            let uri =
+                format!("/api/v1/residents?{field}=Robert%27)%3B%20DROP%20TABLE%20persons%3B--");
+            let (status, body) = get(&state, &uri, &advisor).await;
+            assert!(
+                status == StatusCode::OK || status == StatusCode::BAD_REQUEST,
+                "{field}: {status} {body}"
+            );
+        }
+        assert_eq!(
+            t.store.counts().await.unwrap(),
+            before,
+            "nothing stored or harmed"
+        );
+        assert!(!t.store.person_ids().await.unwrap().is_empty());
         t.finish().await;
     }
 }
