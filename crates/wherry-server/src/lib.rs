@@ -202,6 +202,25 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiErro
     })
 }
 
+/// The real-time matcher, or 503 until a linkage run has stored a model.
+fn matcher(state: &AppState) -> Result<&Matcher, ApiError> {
+    state.matcher.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_linked",
+            "no linkage run has been made yet: run `wherry link run`, then restart the server",
+        )
+    })
+}
+
+/// `response` with the request's id in `x-request-id`.
+fn with_request_id(mut response: Response, request: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(request) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
+}
+
 /// A new request id: 16 random bytes, hex.
 fn request_id() -> String {
     let mut bytes = [0u8; 16];
@@ -272,13 +291,7 @@ async fn search(
     let caller = caller(&state, &headers).await?;
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_search", m);
     let Query(q) = query.map_err(|_| bad("the search parameters could not be read".into()))?;
-    let Some(matcher) = &state.matcher else {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_linked",
-            "no linkage run has been made yet: run `wherry link run`, then restart the server",
-        ));
-    };
+    let matcher = matcher(&state)?;
     let mut fields = BTreeMap::new();
     let terms = [
         ("name", &q.name),
@@ -373,11 +386,10 @@ async fn search(
             json!({"person": person, "probability": probability, "match_weight": weight})
         })
         .collect();
-    let mut response = Json(json!({"results": results})).into_response();
-    if let Ok(v) = HeaderValue::from_str(&request) {
-        response.headers_mut().insert("x-request-id", v);
-    }
-    Ok(response)
+    Ok(with_request_id(
+        Json(json!({"results": results})).into_response(),
+        &request,
+    ))
 }
 
 /// `POST /api/v1/sources/{source}/records`: a partner's system pushes one
@@ -411,13 +423,7 @@ async fn push(
         ));
     }
     let request = request_id();
-    let Some(matcher) = &state.matcher else {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_linked",
-            "no linkage run has been made yet: run `wherry link run`, then restart the server",
-        ));
-    };
+    let matcher = matcher(&state)?;
     let manifest = state
         .store
         .source_manifests()
@@ -481,11 +487,10 @@ async fn push(
     } else {
         StatusCode::OK
     };
-    let mut response = (status, Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&request) {
-        response.headers_mut().insert("x-request-id", v);
-    }
-    Ok(response)
+    Ok(with_request_id(
+        (status, Json(body)).into_response(),
+        &request,
+    ))
 }
 
 /// `GET /api/v1/residents/{id}`: the person's records, each cut down to
@@ -560,9 +565,5 @@ async fn resident(
         "withheld_sources": withheld,
         "break_glass": caller.break_glass.is_some(),
     });
-    let mut response = Json(body).into_response();
-    if let Ok(v) = HeaderValue::from_str(&request) {
-        response.headers_mut().insert("x-request-id", v);
-    }
-    Ok(response)
+    Ok(with_request_id(Json(body).into_response(), &request))
 }
