@@ -71,6 +71,9 @@ named_enum! {
         Planning = "planning",
         /// Approved research, on pseudonymised data.
         Research = "research",
+        /// Answering a resident's data protection rights: subject access,
+        /// erasure, retention.
+        SubjectRights = "subject_rights",
     }
 }
 
@@ -107,7 +110,7 @@ impl Role {
             Role::Steward => &[P::DataQuality],
             Role::Analyst => &[P::Planning, P::Research],
             Role::TecTeam => &[P::DirectCare],
-            Role::Admin => &[],
+            Role::Admin => &[P::SubjectRights],
             Role::PartnerSystem => &[P::DirectCare],
         }
     }

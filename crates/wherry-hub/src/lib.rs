@@ -19,6 +19,8 @@
 
 pub mod batch;
 pub mod realtime;
+pub mod rights;
+pub mod steward;
 
 use std::collections::BTreeMap;
 
@@ -56,6 +58,12 @@ pub enum Error {
     /// A record pushed for a source the store does not know.
     #[error("unknown source {0:?}: register it by ingesting an extract with its manifest first")]
     UnknownSource(String),
+    /// A steward named a record that is not linked to any person.
+    #[error("{0}/{1} is not a current, linked record")]
+    NotLinked(String, String),
+    /// The person named does not exist.
+    #[error("no resident has that id")]
+    NoSuchPerson,
     /// The linking task stopped.
     #[error("the linking task stopped: {0}")]
     Task(String),

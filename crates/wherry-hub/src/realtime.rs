@@ -84,6 +84,8 @@ pub struct Matcher {
     store: Store,
     index: Mutex<RealtimeIndex>,
     review: (f64, f64),
+    /// The store's generation the index was built at.
+    generation: std::sync::atomic::AtomicI64,
 }
 
 impl Matcher {
@@ -99,19 +101,46 @@ impl Matcher {
             )
             .into());
         }
+        let generation = store.generation().await?;
         let index = build(&store).await?;
         Ok(Self {
             store,
             index: Mutex::new(index),
             review,
+            generation: generation.into(),
         })
     }
 
     /// Re-reads the store's current records and newest model.
     pub async fn reload(&self) -> Result<(), Error> {
+        let generation = self.store.generation().await?;
         let fresh = build(&self.store).await?;
         *self.index.lock().await = fresh;
+        self.generation
+            .store(generation, std::sync::atomic::Ordering::Release);
         Ok(())
+    }
+
+    /// Reloads if the store has been changed by something other than this
+    /// matcher (an ingest, a linkage run, retention) since the index was
+    /// built; true when it did.
+    pub async fn refresh(&self) -> Result<bool, Error> {
+        let now = self.store.generation().await?;
+        if now == self.generation.load(std::sync::atomic::Ordering::Acquire) {
+            return Ok(false);
+        }
+        self.reload().await?;
+        Ok(true)
+    }
+
+    /// Drops erased records from the index (the store no longer has them).
+    pub async fn forget(&self, records: &BTreeMap<String, Vec<String>>) {
+        let mut index = self.index.lock().await;
+        for (source, ids) in records {
+            for id in ids {
+                index.remove(source, id);
+            }
+        }
     }
 
     /// Records indexed.

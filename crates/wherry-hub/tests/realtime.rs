@@ -163,7 +163,13 @@ async fn pushed_records_are_placed_in_one_transaction() {
 
         // A stranger gets a new person, recorded in the link history; a
         // second record of the stranger then joins that person.
-        let seq = store.changes(0).await.unwrap().last().unwrap().0;
+        let seq = store
+            .changes(0, usize::MAX)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .0;
         let stranger = patient(
             "pushed-new-1",
             "Zebedee",
@@ -173,7 +179,7 @@ async fn pushed_records_are_placed_in_one_transaction() {
         );
         let placed = matcher.place(gp, &row(&stranger), "test").await.unwrap();
         assert_eq!(placed.outcome, Outcome::Created, "{}", t.name);
-        let history = store.changes(seq).await.unwrap();
+        let history = store.changes(seq, usize::MAX).await.unwrap();
         assert_eq!(history.len(), 1);
         assert_eq!(
             (history[0].1.as_str(), &history[0].2),

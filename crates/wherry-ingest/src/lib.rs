@@ -217,6 +217,7 @@ pub async fn ingest_with(
         (0, HashMap::new())
     } else {
         let extract = tx.new_extract(&m.source.id, &name, &sha, kind, by).await?;
+        tx.bump_generation().await?;
         (extract, tx.current(&m.source.id).await?)
     };
     let mut seen: HashSet<String> = HashSet::new();

@@ -74,6 +74,18 @@ pub struct SourceInfo {
     /// The file holding contact events, if the partner sends them.
     #[serde(default)]
     pub events: Option<String>,
+    /// How far the source's values are trusted when sources disagree, 1 to
+    /// 100 (default 50): the resident view's golden record takes each field
+    /// from the most trusted source that holds it.
+    #[serde(default = "default_trust")]
+    pub trust: u8,
+}
+
+/// A source's trust when its manifest does not say.
+pub const DEFAULT_TRUST: u8 = 50;
+
+fn default_trust() -> u8 {
+    DEFAULT_TRUST
 }
 
 fn utf8() -> String {
@@ -309,6 +321,9 @@ impl Manifest {
                     "true_values and false_values are only for type = \"bool\"".into(),
                 );
             }
+        }
+        if !(1..=100).contains(&self.source.trust) {
+            problem("source", "trust", "must be from 1 to 100".into());
         }
         let ag = &self.agreement;
         if !LAWFUL_BASES.contains(&ag.lawful_basis.as_str()) {

@@ -69,6 +69,10 @@ macro_rules! dispatch_tx {
     };
 }
 
+mod people;
+
+pub use people::{LinkedRecord, PersonEvent, StoredVersion};
+
 /// The store.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -403,23 +407,23 @@ impl Store {
         by: &str,
         reason: &str,
     ) -> Result<(), Error> {
-        let sql = "INSERT INTO steward_decisions (kind, source_l, record_l, source_r, record_r, decided_by, reason, at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-        let at = now();
-        dispatch!(&self.pool, p => {
-            sqlx::query(sql).bind(kind).bind(left.0).bind(left.1).bind(right.0).bind(right.1).bind(by).bind(reason).bind(&at)
-                .execute(p).await.map(|_| ())
-        })?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.decide(kind, left, right, by, reason).await?;
+        tx.commit().await
     }
 
-    /// The link history after `since`: (seq, kind, person, others JSON, at, detail).
+    /// The link history after `since`, at most `limit` entries: (seq,
+    /// kind, person, others JSON, at, detail).
     pub async fn changes(
         &self,
         since: i64,
+        limit: usize,
     ) -> Result<Vec<(i64, String, String, String, String, String)>, Error> {
-        let sql = "SELECT seq, kind, person_id, others, at, detail FROM link_history WHERE seq > $1 ORDER BY seq";
-        Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).bind(since).fetch_all(p).await)?)
+        let sql = "SELECT seq, kind, person_id, others, at, detail FROM link_history WHERE seq > $1 ORDER BY seq LIMIT $2";
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        Ok(
+            dispatch!(&self.pool, p => sqlx::query_as(sql).bind(since).bind(limit).fetch_all(p).await)?,
+        )
     }
 
     /// Review items with `status` (or all): (id, left source, left id, right
@@ -443,32 +447,12 @@ impl Store {
         by: &str,
         reason: &str,
     ) -> Result<bool, Error> {
-        let (kind, status) = if accept {
-            ("must_link", "accepted")
-        } else {
-            ("cannot_link", "rejected")
-        };
-        let at = now();
+        let kind = if accept { "must_link" } else { "cannot_link" };
         let mut tx = self.begin().await?;
-        // Claiming the item first: of two stewards settling it at once, one wins.
-        let claimed: Option<(String, String, String, String)> = dispatch_tx!(&mut tx.inner, t => {
-            sqlx::query_as(
-                "UPDATE review_queue SET status = $1, decided_at = $2 WHERE id = $3 AND status = 'open'
-                 RETURNING source_l, record_l, source_r, record_r",
-            )
-            .bind(status).bind(&at).bind(id).fetch_optional(&mut **t).await
-        })?;
-        let Some((sl, rl, sr, rr)) = claimed else {
+        let Some((sl, rl, sr, rr)) = tx.claim_review(id, accept).await? else {
             return Ok(false);
         };
-        dispatch_tx!(&mut tx.inner, t => {
-            sqlx::query(
-                "INSERT INTO steward_decisions (kind, source_l, record_l, source_r, record_r, decided_by, reason, at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(kind).bind(&sl).bind(&rl).bind(&sr).bind(&rr).bind(by).bind(reason).bind(&at)
-            .execute(&mut **t).await.map(|_| ())
-        })?;
+        tx.decide(kind, (&sl, &rl), (&sr, &rr), by, reason).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -540,6 +524,14 @@ impl Store {
     pub async fn audit_head(&self) -> Result<(i64, String), Error> {
         let sql = "SELECT seq, hash FROM audit_head WHERE id = 1";
         Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_one(p).await)?)
+    }
+
+    /// How many times the store has been changed by something other than
+    /// the real-time matcher: an ingest, a linkage run, erasure, retention.
+    pub async fn generation(&self) -> Result<i64, Error> {
+        let sql = "SELECT n FROM hub_generation WHERE id = 1";
+        let row: (i64,) = dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_one(p).await)?;
+        Ok(row.0)
     }
 
     /// Starts a transaction.
@@ -1351,6 +1343,7 @@ impl Tx {
 
     /// Keeps a linkage run's model (JSON) for the real-time matcher.
     pub async fn save_model(&mut self, model: &str) -> Result<(), Error> {
+        self.bump_generation().await?;
         let at = now();
         dispatch_tx!(&mut self.inner, t => {
             sqlx::query("INSERT INTO models (created_at, model) VALUES ($1, $2)").bind(&at).bind(model).execute(&mut **t).await.map(|_| ())
@@ -1426,6 +1419,35 @@ impl Tx {
             .0
             .and_then(|p| p.trim_start_matches('P').parse().ok())
             .unwrap_or(0))
+    }
+
+    /// Marks the store as changed by something other than the real-time
+    /// matcher (see [`Store::generation`]).
+    pub async fn bump_generation(&mut self) -> Result<(), Error> {
+        dispatch_tx!(&mut self.inner, t => {
+            sqlx::query("UPDATE hub_generation SET n = n + 1 WHERE id = 1").execute(&mut **t).await.map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Claims an open review item, marking it `accepted` or `rejected`:
+    /// its pair (left source, left id, right source, right id), or `None`
+    /// when no open item has that id. Of two stewards settling one item at
+    /// once, one wins.
+    pub async fn claim_review(
+        &mut self,
+        id: i64,
+        accept: bool,
+    ) -> Result<Option<(String, String, String, String)>, Error> {
+        let status = if accept { "accepted" } else { "rejected" };
+        let at = now();
+        Ok(dispatch_tx!(&mut self.inner, t => {
+            sqlx::query_as(
+                "UPDATE review_queue SET status = $1, decided_at = $2 WHERE id = $3 AND status = 'open'
+                 RETURNING source_l, record_l, source_r, record_r",
+            )
+            .bind(status).bind(&at).bind(id).fetch_optional(&mut **t).await
+        })?)
     }
 
     /// Commits everything.

@@ -48,6 +48,11 @@ pub const SQLITE: &[Migration] = &[
         name: "access",
         sql: include_str!("../migrations/sqlite/20261122030000_access.sql"),
     },
+    Migration {
+        version: 20261122040000,
+        name: "generation",
+        sql: include_str!("../migrations/sqlite/20261122040000_generation.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -73,6 +78,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 20261122030000,
         name: "access",
         sql: include_str!("../migrations/postgres/20261122030000_access.sql"),
+    },
+    Migration {
+        version: 20261122040000,
+        name: "generation",
+        sql: include_str!("../migrations/postgres/20261122040000_generation.sql"),
     },
 ];
 

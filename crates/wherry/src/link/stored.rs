@@ -69,7 +69,7 @@ pub fn changes(a: ChangesArgs) -> Result<()> {
     runtime().block_on(async {
         let store = a.database.open_initialised().await?;
         let mut out = std::io::stdout().lock();
-        for (seq, kind, person, others, at, _detail) in store.changes(a.since).await? {
+        for (seq, kind, person, others, at, _detail) in store.changes(a.since, usize::MAX).await? {
             let line = if a.json {
                 let others: serde_json::Value = serde_json::from_str(&others)?;
                 serde_json::json!({"seq": seq, "kind": kind, "person": person, "others": others, "at": at}).to_string()

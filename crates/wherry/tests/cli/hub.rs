@@ -87,7 +87,14 @@ async fn ids_are_stable_and_steward_decisions_win_on_every_run() {
             "{}",
             t.name
         );
-        let seq = t.store.changes(0).await.unwrap().last().unwrap().0;
+        let seq = t
+            .store
+            .changes(0, usize::MAX)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .0;
 
         // A new partner's extract: persons whose records did not change keep their ids.
         ingest(tmp.path(), db, "libraries", "libraries.csv");
@@ -95,7 +102,7 @@ async fn ids_are_stable_and_steward_decisions_win_on_every_run() {
         let second = links(&t.store).await;
         let touched: Vec<String> = t
             .store
-            .changes(seq)
+            .changes(seq, usize::MAX)
             .await
             .unwrap()
             .into_iter()
@@ -163,11 +170,18 @@ async fn ids_are_stable_and_steward_decisions_win_on_every_run() {
             )
             .await
             .unwrap();
-        let seq = t.store.changes(0).await.unwrap().last().unwrap().0;
+        let seq = t
+            .store
+            .changes(0, usize::MAX)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .0;
         ok(tmp.path(), &["link", "run", "--database", db]);
         let kinds: Vec<String> = t
             .store
-            .changes(seq)
+            .changes(seq, usize::MAX)
             .await
             .unwrap()
             .into_iter()

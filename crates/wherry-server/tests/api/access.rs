@@ -1,5 +1,4 @@
-//! The resident view through the router, in process, on SQLite and on
-//! PostgreSQL: no token is 401, a purpose the role lacks is 403 with no
+//! Access to the resident view: no token is 401, a purpose the role lacks is 403 with no
 //! personal data, each purpose sees only what each source's agreement
 //! grants it (checked against the manifests field by field), withheld
 //! sources are named without content, and every successful read has
@@ -8,29 +7,22 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::{manifest, send};
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
 use serde_json::Value;
-use tower::ServiceExt;
 use wherry_access::Policy;
 use wherry_core::{Date, Purpose};
-use wherry_server::{AppState, app};
+use wherry_server::AppState;
 use wherry_store::testing::stores;
 use wherry_store::{Link, Linkage, Store};
 
-const PERSON: &str = "P000000001";
-
-fn manifest(source: &str) -> wherry_ingest::Manifest {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/sources")
-        .join(format!("{source}.toml"));
-    wherry_ingest::load_manifest(&path).unwrap().0
-}
+pub const PERSON: &str = "P000000001";
 
 /// One resident known to social care, the fire service and the police,
 /// linked as one person; users in three roles. Returns their tokens.
-async fn hub(store: &Store, dir: &Path) -> [(String, &'static str); 4] {
+pub async fn hub(store: &Store, dir: &Path) -> [(String, &'static str); 4] {
     store.migrate().await.unwrap();
     let files = [
         (
@@ -124,13 +116,6 @@ async fn get_with(
         req = req.header("wherry-break-glass", r);
     }
     send(state, req.body(Body::empty()).unwrap()).await
-}
-
-async fn send(state: &Arc<AppState>, req: Request<Body>) -> (StatusCode, Value) {
-    let res = app(state.clone()).oneshot(req).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap())
 }
 
 #[tokio::test]

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use crate::manifest;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -31,13 +33,6 @@ fn county() -> &'static Path {
         wherry_synth::generate(&config, &dir, true, &mut |_, _| {}).unwrap();
         dir
     })
-}
-
-fn manifest(source: &str) -> wherry_ingest::Manifest {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/sources")
-        .join(format!("{source}.toml"));
-    wherry_ingest::load_manifest(&path).unwrap().0
 }
 
 /// The county's extracts ingested and linked; a partner system and an

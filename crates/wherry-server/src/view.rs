@@ -1,0 +1,345 @@
+//! The resident view's rules, apart from HTTP: the golden record
+//! (survivorship with provenance), the timeline, the services involved and
+//! the suggested lead practitioner. Each works on what the caller's purpose
+//! may already see; none widens it.
+//!
+//! Survivorship: for each canonical field, the value comes from the record
+//! of the most trusted source that holds it (`trust` in the source's
+//! manifest, 1–100); between records of equal trust, the most recently
+//! updated wins; then the lower source and record id, so the choice is
+//! always the same. The provenance names that record, when it was updated,
+//! how many other records agree, and how many hold a different value.
+//!
+//! Involvement: a service is involved when it has had contact with the
+//! resident in the last [`INVOLVED_DAYS`] days. The suggested lead is the
+//! practitioner with the most contacts in the last [`LEAD_DAYS`] days among
+//! the involved services (then the most recent contact, then the name); when
+//! no one has had contact that recently, the practitioner of the most recent
+//! contact.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use wherry_core::Date;
+
+/// Days of contact that make a service "currently involved".
+pub const INVOLVED_DAYS: i64 = 365;
+/// Days of contact counted when suggesting a lead practitioner.
+pub const LEAD_DAYS: i64 = 90;
+
+/// One record as the caller may see it, with what survivorship needs.
+#[derive(Debug, Clone)]
+pub struct Visible {
+    /// Its source.
+    pub source: String,
+    /// Its id within the source.
+    pub record_id: String,
+    /// The source's trust, 1–100.
+    pub trust: u8,
+    /// When its current version was stored (ISO 8601; compared as text).
+    pub updated_at: String,
+    /// The fields the caller may see.
+    pub fields: BTreeMap<String, Value>,
+}
+
+/// One field of the golden record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Chosen {
+    /// The value.
+    pub value: Value,
+    /// Where it came from.
+    pub source: String,
+    /// Which record.
+    pub record_id: String,
+    /// That record's update time.
+    pub updated_at: String,
+    /// That source's trust.
+    pub trust: u8,
+    /// Other records holding the same value.
+    pub agreeing: usize,
+    /// Records holding a different value.
+    pub differing: usize,
+}
+
+/// The golden record over `records`: per field, the surviving value and its
+/// provenance (see the module docs).
+pub fn golden_record(records: &[Visible]) -> BTreeMap<String, Chosen> {
+    let mut order: Vec<&Visible> = records.iter().collect();
+    order.sort_by(|a, b| {
+        b.trust
+            .cmp(&a.trust)
+            .then_with(|| b.updated_at.cmp(&a.updated_at))
+            .then_with(|| a.source.cmp(&b.source))
+            .then_with(|| a.record_id.cmp(&b.record_id))
+    });
+    let mut out: BTreeMap<String, Chosen> = BTreeMap::new();
+    for r in &order {
+        for (field, value) in &r.fields {
+            if value.is_null() || value.as_str().is_some_and(str::is_empty) {
+                continue;
+            }
+            match out.get_mut(field) {
+                None => {
+                    out.insert(
+                        field.clone(),
+                        Chosen {
+                            value: value.clone(),
+                            source: r.source.clone(),
+                            record_id: r.record_id.clone(),
+                            updated_at: r.updated_at.clone(),
+                            trust: r.trust,
+                            agreeing: 0,
+                            differing: 0,
+                        },
+                    );
+                }
+                Some(c) if c.value == *value => c.agreeing += 1,
+                Some(c) => c.differing += 1,
+            }
+        }
+    }
+    out
+}
+
+/// One contact event, as the timeline shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    /// ISO date.
+    pub date: String,
+    /// The source that recorded it.
+    pub source: String,
+    /// The service.
+    pub service: String,
+    /// What kind of contact.
+    pub contact_type: String,
+    /// Who.
+    pub practitioner: String,
+}
+
+/// A service currently involved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Involved {
+    /// The service.
+    pub service: String,
+    /// The source recording it.
+    pub source: String,
+    /// Its most recent contact.
+    pub last_contact: String,
+    /// Its contacts in the last [`INVOLVED_DAYS`] days.
+    pub contacts: usize,
+    /// The practitioner of its most recent contact.
+    pub practitioner: String,
+}
+
+/// The suggested lead practitioner, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lead {
+    /// Who.
+    pub practitioner: String,
+    /// Their service.
+    pub service: String,
+    /// Why them.
+    pub reason: String,
+}
+
+/// The services with contact in the [`INVOLVED_DAYS`] up to `today`, most
+/// recent first, and the suggested lead (see the module docs). `timeline`
+/// is newest first.
+pub fn involvement(timeline: &[Contact], today: Date) -> (Vec<Involved>, Option<Lead>) {
+    let since = today.add_days(-INVOLVED_DAYS).to_string();
+    let lead_since = today.add_days(-LEAD_DAYS).to_string();
+    let mut services: BTreeMap<(&str, &str), Involved> = BTreeMap::new();
+    // (service, practitioner) → (contacts since lead_since, latest date)
+    let mut recent: BTreeMap<(&str, &str), (usize, &str)> = BTreeMap::new();
+    for c in timeline.iter().filter(|c| c.date >= since) {
+        let s = services
+            .entry((&c.service, &c.source))
+            .or_insert_with(|| Involved {
+                service: c.service.clone(),
+                source: c.source.clone(),
+                last_contact: c.date.clone(),
+                contacts: 0,
+                practitioner: c.practitioner.clone(),
+            });
+        s.contacts += 1;
+        if c.date > s.last_contact {
+            s.last_contact = c.date.clone();
+            s.practitioner = c.practitioner.clone();
+        }
+        if c.date >= lead_since && !c.practitioner.is_empty() {
+            let e = recent
+                .entry((&c.practitioner, &c.service))
+                .or_insert((0, &c.date));
+            e.0 += 1;
+            if c.date.as_str() > e.1 {
+                e.1 = &c.date;
+            }
+        }
+    }
+    let mut involved: Vec<Involved> = services.into_values().collect();
+    involved.sort_by(|a, b| {
+        b.last_contact
+            .cmp(&a.last_contact)
+            .then_with(|| a.service.cmp(&b.service))
+    });
+    let lead = recent
+        .into_iter()
+        .max_by(|a, b| {
+            a.1.0
+                .cmp(&b.1.0)
+                .then_with(|| a.1.1.cmp(b.1.1))
+                .then_with(|| b.0.cmp(&a.0))
+        })
+        .map(|((practitioner, service), (n, _))| Lead {
+            practitioner: practitioner.to_string(),
+            service: service.to_string(),
+            reason: format!("most contacts in the last {LEAD_DAYS} days ({n})"),
+        })
+        .or_else(|| {
+            involved
+                .iter()
+                .filter(|s| !s.practitioner.is_empty())
+                .max_by(|a, b| a.last_contact.cmp(&b.last_contact))
+                .map(|s| Lead {
+                    practitioner: s.practitioner.clone(),
+                    service: s.service.clone(),
+                    reason: format!("the most recent contact ({})", s.last_contact),
+                })
+        });
+    (involved, lead)
+}
+
+/// A record's fields as a pseudonymised-only role sees them: year of birth,
+/// sex and postcode district; nothing that names or contacts the person.
+pub fn pseudonymised(fields: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    if let Some(d) = fields.get("dob").and_then(Value::as_str) {
+        out.insert("birth_year".into(), Value::from(d.get(..4).unwrap_or("")));
+    }
+    if let Some(s) = fields.get("sex") {
+        out.insert("sex".into(), s.clone());
+    }
+    if let Some(p) = fields.get("postcode").and_then(Value::as_str) {
+        let district = p.split_whitespace().next().unwrap_or("");
+        out.insert("postcode_district".into(), Value::from(district));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(source: &str, trust: u8, at: &str, fields: Value) -> Visible {
+        Visible {
+            source: source.into(),
+            record_id: "1".into(),
+            trust,
+            updated_at: at.into(),
+            fields: serde_json::from_value(fields).unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_most_trusted_source_wins_then_the_most_recent() {
+        let records = [
+            record(
+                "council",
+                70,
+                "2026-11-01",
+                json!({"family_name": "SMYTH", "phone": "01603 1"}),
+            ),
+            record(
+                "gp",
+                90,
+                "2020-01-01",
+                json!({"family_name": "SMITH", "phone": ""}),
+            ),
+            record(
+                "fire",
+                70,
+                "2026-11-20",
+                json!({"phone": "01603 2", "family_name": "SMITH"}),
+            ),
+        ];
+        let g = golden_record(&records);
+        assert_eq!(g["family_name"].value, json!("SMITH"));
+        assert_eq!(g["family_name"].source, "gp");
+        assert_eq!(
+            (g["family_name"].agreeing, g["family_name"].differing),
+            (1, 1)
+        );
+        // The GP's empty phone is no value: the newer of the equal-trust two.
+        assert_eq!(g["phone"].value, json!("01603 2"));
+        assert_eq!(g["phone"].source, "fire");
+        assert_eq!(g["phone"].differing, 1);
+    }
+
+    #[test]
+    fn the_same_records_in_any_order_give_the_same_golden_record() {
+        let mut records = vec![
+            record("a", 50, "2026-01-01", json!({"email": "x@example.org"})),
+            record("b", 50, "2026-01-01", json!({"email": "y@example.org"})),
+        ];
+        let first = golden_record(&records);
+        records.reverse();
+        assert_eq!(golden_record(&records), first);
+        assert_eq!(first["email"].source, "a");
+    }
+
+    fn contact(date: &str, service: &str, who: &str) -> Contact {
+        Contact {
+            date: date.into(),
+            source: "s".into(),
+            service: service.into(),
+            contact_type: "visit".into(),
+            practitioner: who.into(),
+        }
+    }
+
+    #[test]
+    fn involved_services_are_those_seen_within_a_year_and_the_lead_is_the_busiest_lately() {
+        let today = Date::new(2026, 11, 22).unwrap();
+        let timeline = [
+            contact("2026-11-20", "Falls", "A. Nurse"),
+            contact("2026-11-01", "Adult social care", "B. Worker"),
+            contact("2026-10-15", "Adult social care", "B. Worker"),
+            contact("2026-01-10", "Housing", "C. Officer"),
+            contact("2024-05-01", "Fire prevention", "D. Officer"),
+        ];
+        let (involved, lead) = involvement(&timeline, today);
+        let names: Vec<&str> = involved.iter().map(|s| s.service.as_str()).collect();
+        assert_eq!(names, ["Falls", "Adult social care", "Housing"]);
+        assert_eq!(involved[1].contacts, 2);
+        let lead = lead.unwrap();
+        assert_eq!(
+            (lead.practitioner.as_str(), lead.service.as_str()),
+            ("B. Worker", "Adult social care")
+        );
+    }
+
+    #[test]
+    fn without_recent_contact_the_lead_is_the_latest_practitioner() {
+        let today = Date::new(2026, 11, 22).unwrap();
+        let timeline = [contact("2026-03-01", "Housing", "C. Officer")];
+        let (_, lead) = involvement(&timeline, today);
+        assert_eq!(lead.unwrap().practitioner, "C. Officer");
+        assert_eq!(involvement(&[], today), (vec![], None));
+    }
+
+    #[test]
+    fn pseudonymised_fields_hold_nothing_that_names_or_contacts() {
+        let f: BTreeMap<String, Value> = serde_json::from_value(json!({
+            "given_name": "ANN", "family_name": "SMITH", "dob": "1941-03-02", "sex": "F",
+            "postcode": "NR1 3QU", "nhs_number": "9434765919", "phone": "01603 1"
+        }))
+        .unwrap();
+        let p = pseudonymised(&f);
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            json!({"birth_year": "1941", "sex": "F", "postcode_district": "NR1"})
+        );
+    }
+}

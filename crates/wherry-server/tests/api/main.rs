@@ -1,0 +1,61 @@
+//! The API through the router, in process (`app(state).oneshot(request)`),
+//! on SQLite and on PostgreSQL.
+
+mod access;
+mod push;
+mod steward;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+use wherry_server::{AppState, app};
+
+/// A shipped example manifest.
+pub fn manifest(source: &str) -> wherry_ingest::Manifest {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/sources")
+        .join(format!("{source}.toml"));
+    wherry_ingest::load_manifest(&path).unwrap().0
+}
+
+/// Sends `req` and reads the JSON answer.
+pub async fn send(state: &Arc<AppState>, req: Request<Body>) -> (StatusCode, Value) {
+    let res = app(state.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        panic!(
+            "{status}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    (status, body)
+}
+
+/// `method uri` as `token` for `purpose`, with a JSON `body` if given.
+pub async fn call(
+    state: &Arc<AppState>,
+    method: &str,
+    uri: &str,
+    token: &str,
+    purpose: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("wherry-purpose", purpose);
+    let req = match body {
+        Some(b) => req
+            .header("content-type", "application/json")
+            .body(Body::from(b.to_string())),
+        None => req.body(Body::empty()),
+    };
+    send(state, req.unwrap()).await
+}
