@@ -143,6 +143,11 @@ impl Matcher {
         }
     }
 
+    /// The match probability at or above which the model links two records.
+    pub async fn threshold(&self) -> f64 {
+        self.index.lock().await.model().settings.threshold
+    }
+
     /// Records indexed.
     pub async fn len(&self) -> usize {
         self.index.lock().await.len()

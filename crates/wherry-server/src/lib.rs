@@ -22,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
+mod fhir;
 mod push;
 mod residents;
 mod rights;
@@ -62,6 +63,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/api/v1/links", post(steward::link))
         .route("/api/v1/unlinks", post(steward::unlink))
         .route("/api/v1/changes", get(steward::changes))
+        .route("/fhir/Patient/$match", post(fhir::patient_match))
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -283,6 +285,18 @@ async fn manifests(store: &Store) -> Result<BTreeMap<String, wherry_ingest::Mani
         out.insert(id, m);
     }
     Ok(out)
+}
+
+/// Appends audit entries in one transaction.
+async fn audit_all(store: &Store, entries: Vec<AuditEntry>) -> Result<(), ApiError> {
+    let failed = |e| ApiError::internal("auditing", e);
+    let mut tx = store.begin().await.map_err(failed)?;
+    for entry in entries {
+        wherry_access::audit::append(&mut tx, entry)
+            .await
+            .map_err(failed)?;
+    }
+    tx.commit().await.map_err(failed)
 }
 
 /// Appends one audit entry in a transaction of its own.

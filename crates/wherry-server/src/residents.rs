@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use wherry_store::AuditEntry;
 
 use crate::{
-    ApiError, AppState, audit, caller, manifests, matcher, request_id, view, with_request_id,
+    ApiError, AppState, Caller, audit, caller, manifests, matcher, request_id, view,
+    with_request_id,
 };
 
 /// The search parameters (all optional; at least one needed).
@@ -149,31 +150,36 @@ pub(crate) async fn search(
     ))
 }
 
-/// `GET /api/v1/residents/{id}`: the resident view. Each linked record is
-/// cut down to what its source's agreement grants the caller's purpose
-/// (sources granting nothing are named as withheld, without content); from
-/// what remains come the golden record, the timeline of contact events,
-/// the services involved and a suggested lead practitioner
-/// ([`crate::view`]). A pseudonymised-only role sees birth year, sex and
-/// postcode district, and no record ids or practitioners.
-pub(crate) async fn resident(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let caller = caller(&state, &headers).await?;
-    let request = request_id();
+/// What the caller may see of one person.
+pub(crate) struct Gathered {
+    /// The records shown, as JSON.
+    pub records: Vec<Value>,
+    /// The same, for survivorship.
+    pub visible: Vec<view::Visible>,
+    /// Sources whose agreement grants the purpose nothing.
+    pub withheld: BTreeSet<String>,
+    /// Sources shown.
+    pub sources: BTreeSet<String>,
+    /// Fields and attributes shown.
+    pub disclosed: BTreeSet<String>,
+    /// Sources whose events the purpose may see.
+    pub events_from: BTreeSet<String>,
+}
+
+/// The person's records cut down to what the caller may see, or `None`
+/// when the person has no current records.
+pub(crate) async fn gather(
+    state: &AppState,
+    id: &str,
+    caller: &Caller,
+) -> Result<Option<Gathered>, ApiError> {
     let rows = state
         .store
-        .linked_records(&id)
+        .linked_records(id)
         .await
         .map_err(|e| ApiError::internal("reading a person's records", e))?;
     if rows.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no resident has that id",
-        ));
+        return Ok(None);
     }
     let pseudonymised = caller.role.pseudonymised_only();
     let manifests = manifests(&state.store).await?;
@@ -231,6 +237,45 @@ pub(crate) async fn resident(
             fields,
         });
     }
+    Ok(Some(Gathered {
+        records,
+        visible,
+        withheld,
+        sources,
+        disclosed,
+        events_from,
+    }))
+}
+
+/// `GET /api/v1/residents/{id}`: the resident view. Each linked record is
+/// cut down to what its source's agreement grants the caller's purpose
+/// (sources granting nothing are named as withheld, without content); from
+/// what remains come the golden record, the timeline of contact events,
+/// the services involved and a suggested lead practitioner
+/// ([`crate::view`]). A pseudonymised-only role sees birth year, sex and
+/// postcode district, and no record ids or practitioners.
+pub(crate) async fn resident(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = caller(&state, &headers).await?;
+    let request = request_id();
+    let Gathered {
+        records,
+        visible,
+        withheld,
+        sources,
+        mut disclosed,
+        events_from,
+    } = gather(&state, &id, &caller).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no resident has that id",
+        )
+    })?;
+    let pseudonymised = caller.role.pseudonymised_only();
     let golden = view::golden_record(&visible);
     let mut timeline = Vec::new();
     if !events_from.is_empty() {

@@ -2,6 +2,7 @@
 //! on SQLite and on PostgreSQL.
 
 mod access;
+mod fhir;
 mod push;
 mod steward;
 

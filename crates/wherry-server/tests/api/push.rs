@@ -19,7 +19,7 @@ use wherry_server::{AppState, app};
 use wherry_store::Store;
 use wherry_store::testing::stores;
 
-const GP: &str = "gp_registrations";
+pub const GP: &str = "gp_registrations";
 
 fn county() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
@@ -37,7 +37,7 @@ fn county() -> &'static Path {
 
 /// The county's extracts ingested and linked; a partner system and an
 /// advisor; the first GP patient ingest took.
-async fn linked(store: &Store) -> (String, String, Value) {
+pub async fn linked(store: &Store) -> (String, String, Value) {
     store.migrate().await.unwrap();
     let today = Date::new(2026, 11, 22).unwrap();
     for (source, file) in [

@@ -1,0 +1,344 @@
+//! FHIR R4 `POST /fhir/Patient/$match`: a partner's system sends a UK Core
+//! `Patient` (bare, or as the `resource` parameter of a `Parameters`, with
+//! the optional `count` and `onlyCertainMatches`); the answer is a
+//! `searchset` Bundle of the residents it may be, strongest first, each
+//! with `search.score` (the real-time matcher's probability) and the
+//! match-grade extension:
+//!
+//! - `certain`: probability ≥ [`CERTAIN`];
+//! - `probable`: at or above the model's linking threshold;
+//! - `possible`: at or above [`POSSIBLE`] (lower is left out).
+//!
+//! Each resident is returned as a `Patient` whose id is the Wherry person id,
+//! built from the golden record as the caller's purpose may see it; each
+//! resident disclosed has its audit entry. Errors are `OperationOutcome`s.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::StringRejection;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use wherry_store::AuditEntry;
+
+use crate::residents::gather;
+use crate::{
+    ApiError, AppState, Caller, MAX_BODY, caller, matcher, request_id, view, with_request_id,
+};
+
+/// Probability from which a match is graded `certain`.
+pub const CERTAIN: f64 = 0.99;
+/// Probability below which a candidate is not returned.
+pub const POSSIBLE: f64 = 0.5;
+/// Residents returned unless `count` says otherwise.
+const DEFAULT_COUNT: usize = 10;
+const MATCH_GRADE: &str = "http://hl7.org/fhir/StructureDefinition/match-grade";
+const UK_CORE_PATIENT: &str = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient";
+const NHS_NUMBER: &str = "https://fhir.nhs.uk/Id/nhs-number";
+
+/// An error as a FHIR `OperationOutcome`.
+fn outcome(status: StatusCode, code: &str, diagnostics: impl Into<String>) -> Response {
+    let body = json!({
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics.into()}],
+    });
+    (status, Json(body)).into_response()
+}
+
+impl ApiError {
+    fn into_outcome(self) -> Response {
+        let code = match self.status {
+            StatusCode::UNAUTHORIZED => "login",
+            StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::SERVICE_UNAVAILABLE => "transient",
+            s if s.is_server_error() => "exception",
+            _ => "invalid",
+        };
+        outcome(
+            self.status,
+            code,
+            format!("{}: {}", self.code, self.message),
+        )
+    }
+}
+
+/// The manifest a matched `Patient` is read with: every canonical field,
+/// taken as the ingest takes a GP's FHIR extract.
+fn patient_manifest() -> wherry_ingest::Manifest {
+    let columns: BTreeMap<&str, &str> = wherry_core::Field::NAMES[2..]
+        .iter()
+        .map(|f| (*f, *f))
+        .collect();
+    serde_json::from_value(json!({
+        "source": {"id": "fhir_match", "partner": "-", "dataset": "-", "format": "fhir-patient", "extract": "delta"},
+        "columns": columns,
+        "agreement": {"lawful_basis": "public_task", "retention_years": 1, "contact": "-", "review_date": "2099-01-01", "purposes": {}},
+    }))
+    .expect("the match manifest is well formed")
+}
+
+/// `POST /fhir/Patient/$match`.
+pub(crate) async fn patient_match(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<String, StringRejection>,
+) -> Response {
+    match run(&state, &headers, body).await {
+        Ok(r) => r,
+        Err(e) => e,
+    }
+}
+
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<String, StringRejection>,
+) -> Result<Response, Response> {
+    let caller = caller(state, headers)
+        .await
+        .map_err(ApiError::into_outcome)?;
+    if caller.role.pseudonymised_only() {
+        return Err(outcome(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "matching by identifying details is not open to a pseudonymised-only role",
+        ));
+    }
+    let body = body.map_err(|r| {
+        let status = r.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            outcome(
+                status,
+                "too-costly",
+                format!("a request body may be at most {MAX_BODY} bytes"),
+            )
+        } else {
+            outcome(status, "structure", "the body must be UTF-8 JSON")
+        }
+    })?;
+    let invalid = |m: String| outcome(StatusCode::BAD_REQUEST, "invalid", m);
+    let input: Value =
+        serde_json::from_str(&body).map_err(|e| invalid(format!("malformed JSON: {e}")))?;
+    let (mut patient, count, only_certain) = match input["resourceType"].as_str() {
+        Some("Patient") => (input.clone(), DEFAULT_COUNT, false),
+        Some("Parameters") => parameters(&input).map_err(|m| invalid(m.into()))?,
+        _ => {
+            return Err(invalid(
+                "the body must be a Patient or a Parameters resource".into(),
+            ));
+        }
+    };
+    if patient["id"].as_str().is_none_or(str::is_empty) {
+        patient["id"] = Value::from("match");
+    }
+    let matcher = matcher(state).map_err(ApiError::into_outcome)?;
+    let row = wherry_ingest::read::pushed_row(
+        &patient_manifest(),
+        &patient.to_string(),
+        wherry_core::Date::today_utc(),
+    )
+    .map_err(|q| {
+        let code = q.reason.split(':').next().unwrap_or("invalid").to_string();
+        let field = q.field.unwrap_or_else(|| "the Patient".into());
+        outcome(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("{field}: {code}"),
+        )
+    })?;
+    if row.fields.is_empty() {
+        return Err(invalid("the Patient carries nothing to match on".into()));
+    }
+    let request = request_id();
+    let threshold = matcher.threshold().await;
+    let found = matcher
+        .candidates(&row.fields, 50)
+        .await
+        .map_err(|e| ApiError::internal("matching", e).into_outcome())?;
+    let mut best: BTreeMap<String, f64> = BTreeMap::new();
+    for (c, person) in found {
+        if let Some(p) = person {
+            let e = best.entry(p).or_insert(c.probability);
+            *e = e.max(c.probability);
+        }
+    }
+    let mut ranked: Vec<(String, f64)> = best
+        .into_iter()
+        .filter(|(_, p)| *p >= POSSIBLE && (!only_certain || *p >= CERTAIN))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    ranked.truncate(count);
+
+    let mut entries = Vec::new();
+    let mut audits = Vec::new();
+    for (person, probability) in ranked {
+        let Some(g) = gather(state, &person, &caller)
+            .await
+            .map_err(ApiError::into_outcome)?
+        else {
+            continue;
+        };
+        let golden = view::golden_record(&g.visible);
+        let grade = if probability >= CERTAIN {
+            "certain"
+        } else if probability >= threshold {
+            "probable"
+        } else {
+            "possible"
+        };
+        entries.push(json!({
+            "fullUrl": format!("urn:wherry:person:{person}"),
+            "resource": patient_of(&person, &golden),
+            "search": {
+                "mode": "match",
+                "score": probability,
+                "extension": [{"url": MATCH_GRADE, "valueCode": grade}],
+            },
+        }));
+        audits.push(entry(
+            &caller,
+            Some(person),
+            &g.sources,
+            golden.keys(),
+            &request,
+        ));
+    }
+    if audits.is_empty() {
+        let none = std::collections::BTreeSet::new();
+        audits.push(entry(&caller, None, &none, std::iter::empty(), &request));
+    }
+    crate::audit_all(&state.store, audits)
+        .await
+        .map_err(ApiError::into_outcome)?;
+    let bundle = json!({
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": entries.len(),
+        "entry": entries,
+    });
+    Ok(with_request_id(Json(bundle).into_response(), &request))
+}
+
+/// The Patient, `count` and `onlyCertainMatches` of a `$match` Parameters.
+fn parameters(input: &Value) -> Result<(Value, usize, bool), &'static str> {
+    let mut patient = None;
+    let mut count = DEFAULT_COUNT;
+    let mut only_certain = false;
+    for p in input["parameter"]
+        .as_array()
+        .ok_or("Parameters.parameter must be an array")?
+    {
+        match p["name"].as_str() {
+            Some("resource") => patient = Some(p["resource"].clone()),
+            Some("count") => {
+                count = p["valueInteger"]
+                    .as_u64()
+                    .filter(|c| (1..=100).contains(c))
+                    .ok_or("count must be a valueInteger from 1 to 100")?
+                    as usize;
+            }
+            Some("onlyCertainMatches") => {
+                only_certain = p["valueBoolean"]
+                    .as_bool()
+                    .ok_or("onlyCertainMatches must be a valueBoolean")?;
+            }
+            _ => {
+                return Err(
+                    "unknown parameter: $match takes resource, count and onlyCertainMatches",
+                );
+            }
+        }
+    }
+    let patient = patient.ok_or("the resource parameter (a Patient) is required")?;
+    if patient["resourceType"] != "Patient" {
+        return Err("the resource parameter must be a Patient");
+    }
+    Ok((patient, count, only_certain))
+}
+
+fn entry<'a>(
+    caller: &Caller,
+    person: Option<String>,
+    sources: &std::collections::BTreeSet<String>,
+    fields: impl Iterator<Item = &'a String>,
+    request: &str,
+) -> AuditEntry {
+    AuditEntry {
+        user_name: caller.name.clone(),
+        role: caller.role.to_string(),
+        purpose: caller.purpose.to_string(),
+        action: "fhir_match".into(),
+        person_id: person,
+        sources: serde_json::to_string(sources).expect("strings serialise"),
+        fields: serde_json::to_string(&fields.collect::<Vec<_>>()).expect("strings serialise"),
+        request_id: request.into(),
+        break_glass: caller.break_glass.clone(),
+        ..AuditEntry::default()
+    }
+}
+
+/// A UK Core Patient from a golden record (only the fields it holds).
+fn patient_of(person: &str, golden: &BTreeMap<String, view::Chosen>) -> Value {
+    let get = |f: &str| {
+        golden
+            .get(f)
+            .and_then(|c| c.value.as_str())
+            .map(str::to_string)
+    };
+    let mut p = json!({
+        "resourceType": "Patient",
+        "id": person,
+        "meta": {"profile": [UK_CORE_PATIENT]},
+    });
+    if let Some(n) = get("nhs_number") {
+        p["identifier"] = json!([{"system": NHS_NUMBER, "value": n.replace(' ', "")}]);
+    }
+    let mut given: Vec<String> = get("given_name").into_iter().collect();
+    given.extend(
+        get("middle_names")
+            .into_iter()
+            .flat_map(|m| m.split_whitespace().map(String::from).collect::<Vec<_>>()),
+    );
+    let family = get("family_name");
+    if family.is_some() || !given.is_empty() {
+        let mut name = json!({"use": "usual"});
+        if let Some(f) = family {
+            name["family"] = Value::from(f);
+        }
+        if !given.is_empty() {
+            name["given"] = json!(given);
+        }
+        p["name"] = json!([name]);
+    }
+    if let Some(s) = get("sex").and_then(|s| s.parse::<wherry_core::Sex>().ok()) {
+        p["gender"] = Value::from(s.code());
+    }
+    if let Some(d) = get("dob") {
+        p["birthDate"] = Value::from(d);
+    }
+    let (line, postcode) = (get("address"), get("postcode"));
+    if line.is_some() || postcode.is_some() {
+        let mut a = json!({"use": "home"});
+        if let Some(l) = line {
+            a["line"] = json!(l.split(", ").collect::<Vec<_>>());
+        }
+        if let Some(pc) = postcode {
+            a["postalCode"] = Value::from(pc);
+        }
+        p["address"] = json!([a]);
+    }
+    let mut telecom = Vec::new();
+    if let Some(v) = get("phone") {
+        telecom.push(json!({"system": "phone", "value": v}));
+    }
+    if let Some(v) = get("email") {
+        telecom.push(json!({"system": "email", "value": v}));
+    }
+    if !telecom.is_empty() {
+        p["telecom"] = Value::Array(telecom);
+    }
+    p
+}
