@@ -14,6 +14,7 @@
 //! agreement decides, per source, what that purpose sees.
 
 pub mod audit;
+pub mod oidc;
 pub mod token;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -22,7 +22,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
+pub mod config;
 mod fhir;
+pub mod limits;
+pub mod metrics;
 mod push;
 mod residents;
 mod rights;
@@ -41,9 +44,33 @@ pub struct AppState {
     pub store: Store,
     /// Which purposes each role may use.
     pub policy: Policy,
-    /// The real-time matcher for partner pushes (`None` until a linkage run
-    /// has stored a model).
+    /// The real-time matcher for search, partner pushes and `$match`
+    /// (`None` until a linkage run has stored a model).
     pub matcher: Option<Matcher>,
+    /// OpenID Connect token verification, when configured.
+    pub oidc: Option<wherry_access::oidc::Verifier>,
+    /// Per-caller rate limits.
+    pub limiter: limits::RateLimiter,
+    /// Request counts and latencies for `/metrics`.
+    pub metrics: metrics::Metrics,
+    /// Whether to log a JSON line per request on standard error.
+    pub log_requests: bool,
+}
+
+impl AppState {
+    /// The state over `store`, with the default policy, no OpenID Connect,
+    /// the default rate limits and no request log.
+    pub fn new(store: Store, matcher: Option<Matcher>) -> Self {
+        Self {
+            store,
+            policy: Policy::default(),
+            matcher,
+            oidc: None,
+            limiter: limits::RateLimiter::new(config::Limits::default()),
+            metrics: metrics::Metrics::default(),
+            log_requests: false,
+        }
+    }
 }
 
 /// The API as a router over `state`.
@@ -64,8 +91,13 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/api/v1/unlinks", post(steward::unlink))
         .route("/api/v1/changes", get(steward::changes))
         .route("/fhir/Patient/$match", post(fhir::patient_match))
+        .route("/metrics", get(metrics::metrics))
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::observe,
+        ))
         .with_state(state)
 }
 
@@ -81,13 +113,52 @@ pub(crate) async fn no_route() -> ApiError {
     )
 }
 
-/// Serves `app` on `listen` until interrupted (Ctrl-C), finishing requests
-/// in flight.
-pub async fn serve(listen: &str, state: Arc<AppState>) -> std::io::Result<()> {
+/// Serves `app` on `listen` until interrupted (Ctrl-C or SIGTERM),
+/// finishing requests in flight. Every `reload_seconds` the matcher looks
+/// for ingests and linkage runs made outside the server and re-reads its
+/// index when there are any.
+pub async fn serve(listen: &str, state: Arc<AppState>, reload_seconds: u64) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
+    serve_on(listener, state, reload_seconds).await
+}
+
+/// [`serve`] on a listener already bound (a test binds port 0).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    reload_seconds: u64,
+) -> std::io::Result<()> {
+    if state.matcher.is_some() && reload_seconds > 0 {
+        let watched = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(reload_seconds));
+            loop {
+                tick.tick().await;
+                if let Some(m) = &watched.matcher {
+                    match m.refresh().await {
+                        Ok(true) => eprintln!(
+                            "{}",
+                            json!({"at": wherry_store::now(), "level": "info", "event": "matcher_reloaded"})
+                        ),
+                        Ok(false) => {}
+                        Err(e) => eprintln!(
+                            "{}",
+                            json!({"at": wherry_store::now(), "level": "error", "event": "matcher_reload_failed", "error": e.to_string()})
+                        ),
+                    }
+                }
+            }
+        });
+    }
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("a SIGTERM handler");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
         })
         .await
 }
@@ -99,14 +170,21 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
+    fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -124,7 +202,13 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"error": self.code, "message": self.message});
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            response
+                .headers_mut()
+                .insert("retry-after", HeaderValue::from(s));
+        }
+        response
     }
 }
 
@@ -155,16 +239,33 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiErro
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(unauthorised)?;
-    let hash = wherry_access::token::token_hash(token.trim());
-    let (name, role) = state
-        .store
-        .user_by_token(&hash)
-        .await
-        .map_err(|e| ApiError::internal("reading users", e))?
-        .ok_or_else(unauthorised)?;
-    let role: Role = role
-        .parse()
-        .map_err(|e: String| ApiError::internal("a stored role", e))?;
+    let token = token.trim();
+    let (name, role) = match &state.oidc {
+        Some(v) if wherry_access::oidc::is_jwt(token) => v
+            .verify(token)
+            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", e.to_string()))?,
+        _ => {
+            let hash = wherry_access::token::token_hash(token);
+            let (name, role) = state
+                .store
+                .user_by_token(&hash)
+                .await
+                .map_err(|e| ApiError::internal("reading users", e))?
+                .ok_or_else(unauthorised)?;
+            let role: Role = role
+                .parse()
+                .map_err(|e: String| ApiError::internal("a stored role", e))?;
+            (name, role)
+        }
+    };
+    if let Err(wait) = state.limiter.take(&name) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many requests from this caller: try again in {wait} s"),
+        )
+        .retry_after(wait));
+    }
     let purpose = headers
         .get("wherry-purpose")
         .and_then(|v| v.to_str().ok())

@@ -108,36 +108,61 @@ pub fn audit(a: AuditArgs) -> Result<()> {
 /// Arguments of `wherry serve`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: String,
+    /// Address to listen on [default: $WHERRY_LISTEN, else the config
+    /// file's `listen`, else 127.0.0.1:8080].
+    #[arg(long)]
+    listen: Option<String>,
+    /// Configuration file (TOML; see docs/api.md) [default: $WHERRY_CONFIG].
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+    /// Log one JSON line per request on standard error (route templates,
+    /// statuses and timings; never personal data).
+    #[arg(long)]
+    log_requests: bool,
     #[command(flatten)]
     database: Database,
 }
 
-/// Runs `wherry serve` until Ctrl-C.
+/// Runs `wherry serve` until Ctrl-C or SIGTERM.
 pub fn serve(a: ServeArgs) -> Result<()> {
+    let config_path = a
+        .config
+        .clone()
+        .or_else(|| std::env::var_os("WHERRY_CONFIG").map(Into::into));
+    let config = match &config_path {
+        Some(p) => wherry_server::config::Config::load(p).map_err(anyhow::Error::msg)?,
+        None => wherry_server::config::Config::default(),
+    };
+    let listen = a
+        .listen
+        .clone()
+        .or_else(|| std::env::var("WHERRY_LISTEN").ok())
+        .or_else(|| config.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let database = a.database.or_url(config.database.clone());
     runtime().block_on(async {
-        let store = a.database.open_initialised().await?;
-        let matcher = match wherry_hub::Matcher::open(store.clone(), (0.5, 0.95)).await {
+        let store = database.open_initialised().await?;
+        let m = config.matcher;
+        let matcher = match wherry_hub::Matcher::open(store.clone(), (m.review_low, m.review_high))
+            .await
+        {
             Ok(m) => Some(m),
             Err(e) => {
-                println!("Partner push is off until the store is linked: {e}");
+                println!("Search, partner push and $match are off until the store is linked: {e}");
                 None
             }
         };
-        let state = std::sync::Arc::new(wherry_server::AppState {
-            store: store.clone(),
-            policy: wherry_access::Policy::default(),
-            matcher,
-        });
-        println!(
-            "Serving the Wherry API on http://{}/ (Ctrl-C stops it)",
-            a.listen
-        );
-        wherry_server::serve(&a.listen, state)
+        let mut state = wherry_server::AppState::new(store.clone(), matcher);
+        state.policy = config.policy().map_err(anyhow::Error::msg)?;
+        state.limiter = wherry_server::limits::RateLimiter::new(config.limits);
+        state.log_requests = a.log_requests;
+        if let Some(o) = config.oidc.clone() {
+            state.oidc = Some(wherry_access::oidc::Verifier::new(o)?);
+        }
+        println!("Serving the Wherry API on http://{listen}/ (Ctrl-C stops it)");
+        wherry_server::serve(&listen, std::sync::Arc::new(state), m.reload_seconds)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot serve on {}: {e}", a.listen))?;
+            .map_err(|e| anyhow::anyhow!("cannot serve on {listen}: {e}"))?;
         store.close().await;
         Ok(())
     })

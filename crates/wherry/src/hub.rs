@@ -19,6 +19,17 @@ pub struct Database {
 }
 
 impl Database {
+    /// This, or `url` when no `--database` flag was given and
+    /// `$WHERRY_DATABASE_URL` is unset.
+    pub fn or_url(self, url: Option<String>) -> Self {
+        if self.url.is_some() || std::env::var_os("WHERRY_DATABASE_URL").is_some() {
+            return self;
+        }
+        Self {
+            url: url.or(self.url),
+        }
+    }
+
     fn url(&self) -> String {
         self.url
             .clone()

@@ -12,7 +12,6 @@ use crate::{manifest, send};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::Value;
-use wherry_access::Policy;
 use wherry_core::{Date, Purpose};
 use wherry_server::AppState;
 use wherry_store::testing::stores;
@@ -124,11 +123,7 @@ async fn each_caller_sees_only_what_their_purpose_is_granted_and_every_read_is_a
     for t in stores().await {
         let [(advisor, _), (fire, _), (caseworker, _), (analyst, _)] =
             hub(&t.store, dir.path()).await;
-        let state = Arc::new(AppState {
-            store: t.store.clone(),
-            policy: Policy::default(),
-            matcher: None,
-        });
+        let state = Arc::new(AppState::new(t.store.clone(), None));
         let uri = format!("/api/v1/residents/{PERSON}");
 
         let (status, body) = get(&state, &uri, None, Some("contact_centre")).await;

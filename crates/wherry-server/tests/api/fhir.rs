@@ -9,7 +9,6 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
-use wherry_access::Policy;
 use wherry_hub::Matcher;
 use wherry_server::AppState;
 use wherry_store::testing::stores;
@@ -87,11 +86,10 @@ async fn a_uk_core_patient_from_fhir_resources_matches_its_resident_as_certain()
             .find(|(s, r, _)| s == GP && r == patient["id"].as_str().unwrap())
             .map(|l| l.2)
             .unwrap();
-        let state = Arc::new(AppState {
-            store: t.store.clone(),
-            policy: Policy::default(),
-            matcher: Some(Matcher::open(t.store.clone(), (0.5, 0.95)).await.unwrap()),
-        });
+        let state = Arc::new(AppState::new(
+            t.store.clone(),
+            Some(Matcher::open(t.store.clone(), (0.5, 0.95)).await.unwrap()),
+        ));
         let name = &patient["name"][0];
         let address = &patient["address"][0];
         let demographics = json!({

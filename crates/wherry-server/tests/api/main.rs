@@ -3,6 +3,7 @@
 
 mod access;
 mod fhir;
+mod identity;
 mod push;
 mod steward;
 

@@ -12,7 +12,6 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
-use wherry_access::Policy;
 use wherry_core::Date;
 use wherry_hub::{Matcher, RunOptions, link_run};
 use wherry_server::{AppState, app};
@@ -114,21 +113,16 @@ async fn a_pushed_record_of_a_resident_gets_their_person_id() {
             .find(|(s, r, _)| s == GP && *r == original)
             .map(|l| l.2)
             .expect("linked by the run");
-        let unlinked = Arc::new(AppState {
-            store: t.store.clone(),
-            policy: Policy::default(),
-            matcher: None,
-        });
+        let unlinked = Arc::new(AppState::new(t.store.clone(), None));
         let (status, body) = push(&unlinked, GP, &partner, patient.to_string()).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (StatusCode::SERVICE_UNAVAILABLE, Some("not_linked"))
         );
-        let state = Arc::new(AppState {
-            store: t.store.clone(),
-            policy: Policy::default(),
-            matcher: Some(Matcher::open(t.store.clone(), (0.5, 0.95)).await.unwrap()),
-        });
+        let state = Arc::new(AppState::new(
+            t.store.clone(),
+            Some(Matcher::open(t.store.clone(), (0.5, 0.95)).await.unwrap()),
+        ));
 
         let mut copy = patient.clone();
         copy["id"] = json!("pushed-1");

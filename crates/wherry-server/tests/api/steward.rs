@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use wherry_access::Policy;
 use wherry_core::{Date, Purpose};
 use wherry_server::AppState;
 use wherry_store::testing::stores;
@@ -73,11 +72,7 @@ async fn the_resident_view_has_a_golden_record_a_timeline_and_a_lead_within_the_
     for t in stores().await {
         let [_, (fire, _), (caseworker, _), (analyst, _)] = hub(&t.store, dir.path()).await;
         events(&t.store).await;
-        let state = Arc::new(AppState {
-            store: t.store.clone(),
-            policy: Policy::default(),
-            matcher: None,
-        });
+        let state = Arc::new(AppState::new(t.store.clone(), None));
         let uri = format!("/api/v1/residents/{PERSON}");
         for (token, purpose) in [
             (&fire, Purpose::FirePrevention),
@@ -196,11 +191,7 @@ async fn stewards_link_and_unlink_and_partner_systems_follow_the_changes() {
         let [(advisor, _), ..] = hub(&t.store, dir.path()).await;
         let steward = user(&t.store, "sam", "steward").await;
         let partner = user(&t.store, "gp-system", "partner_system").await;
-        let state = Arc::new(AppState {
-            store: t.store.clone(),
-            policy: Policy::default(),
-            matcher: None,
-        });
+        let state = Arc::new(AppState::new(t.store.clone(), None));
         let (_, before) = call(
             &state,
             "GET",
@@ -439,11 +430,7 @@ async fn subject_access_shows_everything_and_who_looked_and_erasure_leaves_a_tom
         let [(advisor, _), ..] = hub(&t.store, dir.path()).await;
         events(&t.store).await;
         let admin = user(&t.store, "dpo", "admin").await;
-        let state = Arc::new(AppState {
-            store: t.store.clone(),
-            policy: Policy::default(),
-            matcher: None,
-        });
+        let state = Arc::new(AppState::new(t.store.clone(), None));
         let uri = format!("/api/v1/residents/{PERSON}");
         let (status, _) = call(&state, "GET", &uri, &advisor, "contact_centre", None).await;
         assert_eq!(status, StatusCode::OK);

@@ -1,0 +1,177 @@
+//! The server's configuration: a TOML file (`wherry serve --config FILE`,
+//! or `$WHERRY_CONFIG`), every key optional. Flags beat the environment,
+//! which beats the file, which beats the defaults.
+//!
+//! ```toml
+//! listen = "127.0.0.1:8080"
+//! database = "postgres://wherry@db/wherry"
+//!
+//! [limits]                # per token (or OpenID Connect user)
+//! requests_per_second = 50
+//! burst = 100             # 0 turns the limit off
+//!
+//! [matcher]
+//! review_low = 0.5        # pushed pairs in [low, high) go to the review queue
+//! review_high = 0.95
+//! reload_seconds = 30     # how often to look for ingests and linkage runs
+//!
+//! [roles]                 # replaces a role's default purposes
+//! advisor = ["contact_centre"]
+//!
+//! [oidc]                  # a council's identity provider
+//! issuer = "https://login.example.gov.uk/"
+//! audience = "wherry"
+//! jwks_file = "/etc/wherry/jwks.json"
+//! role_claim = "roles"
+//! name_claim = "preferred_username"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use wherry_access::Policy;
+use wherry_core::{Purpose, Role};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: Option<String>,
+    /// Store URL.
+    pub database: Option<String>,
+    /// Per-caller rate limits.
+    #[serde(default)]
+    pub limits: Limits,
+    /// The real-time matcher.
+    #[serde(default)]
+    pub matcher: MatcherSettings,
+    /// Role → purposes, replacing the defaults for the roles named.
+    #[serde(default)]
+    pub roles: BTreeMap<String, Vec<String>>,
+    /// OpenID Connect.
+    pub oidc: Option<wherry_access::oidc::Settings>,
+}
+
+/// Per-caller rate limits: a token bucket per API token or OIDC user.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Sustained requests per second.
+    pub requests_per_second: f64,
+    /// Requests allowed at once above the sustained rate (0: no limit).
+    pub burst: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            requests_per_second: 50.0,
+            burst: 100,
+        }
+    }
+}
+
+/// The real-time matcher's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatcherSettings {
+    /// Lowest probability queued for review.
+    pub review_low: f64,
+    /// Probability from which a pair is not queued.
+    pub review_high: f64,
+    /// Seconds between checks for ingests and linkage runs made elsewhere.
+    pub reload_seconds: u64,
+}
+
+impl Default for MatcherSettings {
+    fn default() -> Self {
+        Self {
+            review_low: 0.5,
+            review_high: 0.95,
+            reload_seconds: 30,
+        }
+    }
+}
+
+impl Config {
+    /// Reads and checks a configuration file; the error names the file and
+    /// what is wrong.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Parses and checks configuration text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let c: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        c.policy()?;
+        if c.limits.requests_per_second.is_nan() || c.limits.requests_per_second <= 0.0 {
+            return Err("limits.requests_per_second must be above 0".into());
+        }
+        let m = c.matcher;
+        if !(0.0..=1.0).contains(&m.review_low)
+            || !(0.0..=1.0).contains(&m.review_high)
+            || m.review_low > m.review_high
+        {
+            return Err(
+                "matcher.review_low and review_high must be probabilities with low ≤ high".into(),
+            );
+        }
+        Ok(c)
+    }
+
+    /// The role → purposes policy: the defaults, with the roles named in
+    /// `[roles]` replaced.
+    pub fn policy(&self) -> Result<Policy, String> {
+        let mut policy = Policy::default();
+        for (role, purposes) in &self.roles {
+            let role: Role = role.parse().map_err(|e| format!("[roles] {role:?}: {e}"))?;
+            let purposes = purposes
+                .iter()
+                .map(|p| {
+                    p.parse::<Purpose>()
+                        .map_err(|e| format!("[roles] {role}: {p:?}: {e}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            policy.set(role, purposes);
+        }
+        Ok(policy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_optional_and_bad_values_are_named() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.limits, Limits::default());
+        let c = Config::parse(
+            "listen = \"0.0.0.0:9000\"\n[roles]\nadvisor = [\"contact_centre\", \"direct_care\"]\n",
+        )
+        .unwrap();
+        assert!(
+            c.policy()
+                .unwrap()
+                .check(Role::Advisor, Purpose::DirectCare)
+                .is_ok()
+        );
+        for (text, needle) in [
+            ("[roles]\nwizard = []", "wizard"),
+            ("[roles]\nadvisor = [\"gossip\"]", "gossip"),
+            ("[limits]\nrequests_per_second = 0", "requests_per_second"),
+            (
+                "[matcher]\nreview_low = 0.9\nreview_high = 0.5",
+                "review_low",
+            ),
+            ("listne = \"x\"", "listne"),
+        ] {
+            let e = Config::parse(text).unwrap_err();
+            assert!(e.contains(needle), "{text}: {e}");
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Prometheus metrics at `/metrics` and one structured log line per
+//! request, both from one middleware. Neither holds personal data: the
+//! route is the path's template (`/api/v1/residents/{id}`), never the path
+//! itself, and there are no query strings, headers or bodies.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::AppState;
+
+/// Upper bounds of the latency histogram's buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0,
+];
+
+#[derive(Debug, Default)]
+struct Series {
+    count: u64,
+    sum: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+/// Request counts and latencies by method, route and status.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+}
+
+impl Metrics {
+    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let mut all = self.series.lock().unwrap_or_else(|e| e.into_inner());
+        let s = all
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default();
+        s.count += 1;
+        s.sum += seconds;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let all = self.series.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = String::new();
+        out.push_str("# HELP wherry_http_requests_total HTTP requests answered.\n");
+        out.push_str("# TYPE wherry_http_requests_total counter\n");
+        for ((m, r, s), v) in all.iter() {
+            let _ = writeln!(
+                out,
+                "wherry_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\"}} {}",
+                v.count
+            );
+        }
+        out.push_str("# HELP wherry_http_request_duration_seconds Time to answer.\n");
+        out.push_str("# TYPE wherry_http_request_duration_seconds histogram\n");
+        for ((m, r, s), v) in all.iter() {
+            let labels = format!("method=\"{m}\",route=\"{r}\",status=\"{s}\"");
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "wherry_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}",
+                    v.buckets[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "wherry_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                v.count
+            );
+            let _ = writeln!(
+                out,
+                "wherry_http_request_duration_seconds_sum{{{labels}}} {}",
+                v.sum
+            );
+            let _ = writeln!(
+                out,
+                "wherry_http_request_duration_seconds_count{{{labels}}} {}",
+                v.count
+            );
+        }
+        out
+    }
+}
+
+/// Times each request, counts it, gives it a request id if its handler
+/// did not, and logs one JSON line (when logging is on).
+pub(crate) async fn observe(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let start = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let mut response = next.run(request).await;
+    let seconds = start.elapsed().as_secs_f64();
+    let status = response.status().as_u16();
+    state.metrics.observe(&method, &route, status, seconds);
+    if !response.headers().contains_key("x-request-id") {
+        if let Ok(v) = HeaderValue::from_str(&crate::request_id()) {
+            response.headers_mut().insert("x-request-id", v);
+        }
+    }
+    if state.log_requests {
+        let id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let line = serde_json::json!({
+            "at": wherry_store::now(),
+            "level": if status >= 500 { "error" } else { "info" },
+            "event": "request",
+            "request_id": id,
+            "method": method,
+            "route": route,
+            "status": status,
+            "ms": (seconds * 1000.0 * 1000.0).round() / 1000.0,
+        });
+        eprintln!("{line}");
+    }
+    response
+}
+
+/// `GET /metrics`.
+pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
