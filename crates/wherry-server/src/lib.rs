@@ -92,6 +92,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/api/v1/changes", get(steward::changes))
         .route("/fhir/Patient/$match", post(fhir::patient_match))
         .route("/metrics", get(metrics::metrics))
+        .route("/openapi.json", get(openapi))
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
@@ -367,6 +368,14 @@ fn request_id() -> String {
         return "unavailable".into();
     }
     wherry_store::hex(&bytes)
+}
+
+/// The OpenAPI 3.1 document of this API (`crates/wherry-server/openapi.json`;
+/// a test keeps it in step with the routes).
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+async fn openapi() -> Response {
+    ([("content-type", "application/json")], OPENAPI).into_response()
 }
 
 async fn healthz() -> Json<Value> {

@@ -2,7 +2,7 @@
 //! a virtual environment the test makes under the target directory): the
 //! resident comes back first, graded `certain`, in a searchset Bundle.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
@@ -14,28 +14,7 @@ use wherry_server::AppState;
 use wherry_store::testing::stores;
 
 use crate::push::{GP, linked};
-use crate::send;
-
-/// A Python with fhir.resources, made once.
-fn python() -> PathBuf {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fhir-venv");
-    let python = venv.join("bin/python");
-    let ready = venv.join("ready");
-    if !ready.exists() {
-        let run = |cmd: &mut Command| {
-            let out = cmd.output().expect("python3 runs");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-        run(Command::new(&python).args(["-m", "pip", "install", "-q", "fhir.resources==8.3.0"]));
-        std::fs::write(&ready, "").unwrap();
-    }
-    python
-}
+use crate::{python, send};
 
 /// The $match body fhir.resources builds from these demographics.
 fn match_request(demographics: &Value) -> String {

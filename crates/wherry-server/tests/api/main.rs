@@ -4,11 +4,14 @@
 mod access;
 mod fhir;
 mod identity;
+mod openapi;
 mod push;
 mod steward;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Arc;
+use std::sync::Mutex;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -60,4 +63,35 @@ pub async fn call(
         None => req.body(Body::empty()),
     };
     send(state, req.unwrap()).await
+}
+
+/// A Python with fhir.resources and openapi-spec-validator from PyPI, made
+/// once under the target directory.
+pub fn python() -> PathBuf {
+    static MADE: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = MADE.lock().unwrap_or_else(|e| e.into_inner());
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-venv");
+    let python = venv.join("bin/python");
+    let ready = venv.join("ready");
+    if !ready.exists() {
+        let run = |cmd: &mut Command| {
+            let out = cmd.output().expect("python3 runs");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+        run(Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "fhir.resources==8.3.0",
+            "openapi-spec-validator==0.7.2",
+        ]));
+        std::fs::write(&ready, "").unwrap();
+    }
+    python
 }
