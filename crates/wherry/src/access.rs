@@ -159,10 +159,17 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         if let Some(o) = config.oidc.clone() {
             state.oidc = Some(wherry_access::oidc::Verifier::new(o)?);
         }
-        println!("Serving the Wherry API on http://{listen}/ (Ctrl-C stops it)");
-        wherry_server::serve(&listen, std::sync::Arc::new(state), m.reload_seconds)
+        let listener = tokio::net::TcpListener::bind(&listen)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot serve on {listen}: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+        let at = listener.local_addr()?;
+        // Printed once listening, so a script can wait for this line.
+        println!("Serving the Wherry API on http://{at}/ (Ctrl-C stops it)");
+        use std::io::Write as _;
+        std::io::stdout().flush()?;
+        wherry_server::serve_on(listener, std::sync::Arc::new(state), m.reload_seconds)
+            .await
+            .map_err(|e| anyhow::anyhow!("serving on {at}: {e}"))?;
         store.close().await;
         Ok(())
     })

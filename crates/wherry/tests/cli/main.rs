@@ -6,4 +6,5 @@ mod access;
 mod hub;
 mod ingest;
 mod link;
+mod serve;
 mod synth;

@@ -1,0 +1,201 @@
+//! The access tests against a real `wherry serve` on SQLite and on
+//! PostgreSQL, over HTTP on loopback: no token is 401; a purpose the role
+//! lacks is 403 with no personal data; the fire prevention view never holds
+//! a field the fire agreement withholds (checked against the manifests,
+//! field by field); each successful read has exactly one audit entry; the
+//! server stops cleanly on SIGTERM and the audit log verifies.
+
+use std::path::Path;
+
+use serde_json::Value;
+use wherry_store::testing::stores;
+
+use crate::util::*;
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let o = wherry(dir, args);
+    assert!(o.status.success(), "wherry {args:?}: {}", stderr(&o));
+    stdout(&o)
+}
+
+fn manifest(source: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/sources")
+        .join(format!("{source}.toml"))
+}
+
+#[tokio::test]
+async fn a_real_server_enforces_roles_purposes_and_agreements_and_audits_each_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(
+        tmp.path(),
+        &[
+            "synth",
+            "--residents",
+            "3000",
+            "--seed",
+            "5",
+            "--out",
+            "county",
+        ],
+    );
+    for t in stores().await {
+        let db = t.url.as_str();
+        ok(tmp.path(), &["init", "--database", db]);
+        for (s, f) in [
+            ("social_care", "social_care.csv"),
+            ("fire_rescue", "fire_rescue.csv"),
+            ("district_council", "district_council.csv"),
+            ("police_vulnerable", "police_vulnerable.csv"),
+        ] {
+            let path = tmp.path().join("county/extracts").join(f);
+            ok(
+                tmp.path(),
+                &[
+                    "ingest",
+                    "--source",
+                    manifest(s).to_str().unwrap(),
+                    path.to_str().unwrap(),
+                    "--database",
+                    db,
+                ],
+            );
+        }
+        ok(tmp.path(), &["link", "run", "--database", db]);
+        let token = |name: &str, role: &str| {
+            ok(
+                tmp.path(),
+                &["user", "add", name, "--role", role, "--database", db],
+            )
+            .lines()
+            .last()
+            .unwrap()
+            .to_string()
+        };
+        let (advisor, fire) = (token("ann", "advisor"), token("fred", "fire_prevention"));
+        // Residents known to the fire service and to another source.
+        let mut persons: Vec<String> = Vec::new();
+        let links = t.store.person_links().await.unwrap();
+        for (s, _, p) in &links {
+            if s == "fire_rescue"
+                && links
+                    .iter()
+                    .any(|(s2, _, p2)| p2 == p && s2 != "fire_rescue")
+                && !persons.contains(p)
+            {
+                persons.push(p.clone());
+            }
+        }
+        persons.truncate(10);
+        assert!(persons.len() >= 5, "{}", t.name);
+
+        let server = Server::start(tmp.path(), &["--database", db]);
+        let get = |path: &str, token: Option<&str>, purpose: &str| {
+            let auth = token.map(|t| format!("Bearer {t}"));
+            let mut headers = vec![("Wherry-Purpose", purpose)];
+            if let Some(a) = &auth {
+                headers.push(("Authorization", a.as_str()));
+            }
+            let (status, body) = server.request("GET", path, &headers, "");
+            (
+                status,
+                serde_json::from_str::<Value>(&body).unwrap_or_else(|_| panic!("{status}: {body}")),
+            )
+        };
+        let first = format!("/api/v1/residents/{}", persons[0]);
+        assert_eq!(get(&first, None, "contact_centre").0, 401);
+        assert_eq!(get(&first, Some("wherry_forged"), "contact_centre").0, 401);
+        let (status, body) = get(&first, Some(&advisor), "safeguarding");
+        assert_eq!(status, 403, "{body}");
+        assert_eq!(
+            body.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["error", "message"],
+            "no personal data in a refusal"
+        );
+        assert_eq!(get(&first, Some(&advisor), "gossip").0, 400);
+        assert!(t.store.audit_log(0).await.unwrap().is_empty(), "{}", t.name);
+
+        let fire_grants: std::collections::BTreeMap<String, wherry_core::PurposeGrant> = [
+            "social_care",
+            "fire_rescue",
+            "district_council",
+            "police_vulnerable",
+        ]
+        .into_iter()
+        .map(|s| {
+            let m = wherry_ingest::load_manifest(&manifest(s)).unwrap().0;
+            (
+                s.to_string(),
+                m.agreement
+                    .grant(wherry_core::Purpose::FirePrevention)
+                    .cloned()
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+        let mut reads = 0;
+        for p in &persons {
+            let (status, body) = get(
+                &format!("/api/v1/residents/{p}"),
+                Some(&fire),
+                "fire_prevention",
+            );
+            assert_eq!(status, 200, "{}: {body}", t.name);
+            reads += 1;
+            for r in body["records"].as_array().unwrap() {
+                let grant = &fire_grants[r["source"].as_str().unwrap()];
+                for field in r["fields"].as_object().unwrap().keys() {
+                    assert!(
+                        grant.fields.contains(field),
+                        "fire sees {}.{field}",
+                        r["source"]
+                    );
+                }
+                for a in r["attributes"].as_object().unwrap().keys() {
+                    assert!(
+                        grant.attributes.contains(a),
+                        "fire sees {} attribute {a}",
+                        r["source"]
+                    );
+                }
+            }
+            for (field, chosen) in body["golden_record"].as_object().unwrap() {
+                assert!(
+                    fire_grants[chosen["source"].as_str().unwrap()]
+                        .fields
+                        .contains(field)
+                );
+            }
+            assert_eq!(
+                t.store.audit_log(0).await.unwrap().len(),
+                reads,
+                "one audit entry per read"
+            );
+        }
+        let (status, _) = get(&first, Some(&advisor), "contact_centre");
+        assert_eq!(status, 200);
+        assert_eq!(
+            get(
+                "/api/v1/residents/P999999999",
+                Some(&advisor),
+                "contact_centre"
+            )
+            .0,
+            404
+        );
+        assert_eq!(t.store.audit_log(0).await.unwrap().len(), reads + 1);
+        let (status, metrics) = server.request("GET", "/metrics", &[], "");
+        assert_eq!(status, 200);
+        assert!(
+            metrics.contains("route=\"/api/v1/residents/{id}\",status=\"200\"} 11"),
+            "{metrics}"
+        );
+        assert!(server.stop(), "{}: a clean stop on SIGTERM", t.name);
+        let out = ok(tmp.path(), &["audit", "verify", "--database", db]);
+        assert!(
+            out.contains(&format!("holds {} entries", reads + 1)),
+            "{out}"
+        );
+        t.finish().await;
+    }
+}
