@@ -79,6 +79,7 @@ pub async fn link_run(
     tx.save_linkage(&linkage).await?;
     tx.save_model(&model).await?;
     tx.commit().await?;
+    store.analyze().await?;
     let count = |k: &str| linkage.history.iter().filter(|h| h.0 == k).count();
     Ok(RunReport {
         records: outcome.records,

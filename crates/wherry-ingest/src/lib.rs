@@ -300,6 +300,7 @@ pub async fn ingest_with(
     let counts = report.counts;
     tx.finish_extract(extract, &counts).await?;
     tx.commit().await?;
+    store.analyze().await?;
     Ok(report)
 }
 

@@ -210,7 +210,7 @@ async fn run(
         let none = std::collections::BTreeSet::new();
         audits.push(entry(&caller, None, &none, std::iter::empty(), &request));
     }
-    crate::audit_all(&state.store, audits)
+    crate::audit_all(state, audits)
         .await
         .map_err(ApiError::into_outcome)?;
     let bundle = json!({

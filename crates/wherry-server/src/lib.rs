@@ -22,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
+mod cache;
 pub mod config;
 mod fhir;
 pub mod limits;
@@ -55,6 +56,9 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// Whether to log a JSON line per request on standard error.
     pub log_requests: bool,
+    auditor: cache::Auditor,
+    tokens: cache::Tokens,
+    manifests: cache::ManifestCache,
 }
 
 impl AppState {
@@ -69,6 +73,9 @@ impl AppState {
             limiter: limits::RateLimiter::new(config::Limits::default()),
             metrics: metrics::Metrics::default(),
             log_requests: false,
+            auditor: cache::Auditor::default(),
+            tokens: cache::Tokens::default(),
+            manifests: cache::ManifestCache::default(),
         }
     }
 }
@@ -247,16 +254,22 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiErro
             .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", e.to_string()))?,
         _ => {
             let hash = wherry_access::token::token_hash(token);
-            let (name, role) = state
-                .store
-                .user_by_token(&hash)
-                .await
-                .map_err(|e| ApiError::internal("reading users", e))?
-                .ok_or_else(unauthorised)?;
-            let role: Role = role
-                .parse()
-                .map_err(|e: String| ApiError::internal("a stored role", e))?;
-            (name, role)
+            match state.tokens.get(&hash) {
+                Some(known) => known,
+                None => {
+                    let (name, role) = state
+                        .store
+                        .user_by_token(&hash)
+                        .await
+                        .map_err(|e| ApiError::internal("reading users", e))?
+                        .ok_or_else(unauthorised)?;
+                    let role: Role = role
+                        .parse()
+                        .map_err(|e: String| ApiError::internal("a stored role", e))?;
+                    state.tokens.put(hash, name.clone(), role);
+                    (name, role)
+                }
+            }
         }
     };
     if let Err(wait) = state.limiter.take(&name) {
@@ -382,10 +395,15 @@ async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Each source's manifest (its agreement, trust, partner), from the store.
-async fn manifests(store: &Store) -> Result<BTreeMap<String, wherry_ingest::Manifest>, ApiError> {
+/// Each source's manifest (its agreement, trust, partner), from the store
+/// or, if read within a few seconds, from the cache.
+async fn manifests(state: &AppState) -> Result<cache::Manifests, ApiError> {
+    if let Some(m) = state.manifests.get() {
+        return Ok(m);
+    }
     let mut out = BTreeMap::new();
-    for (id, manifest) in store
+    for (id, manifest) in state
+        .store
         .source_manifests()
         .await
         .map_err(|e| ApiError::internal("reading sources", e))?
@@ -394,31 +412,21 @@ async fn manifests(store: &Store) -> Result<BTreeMap<String, wherry_ingest::Mani
             .map_err(|e| ApiError::internal("a stored manifest", e))?;
         out.insert(id, m);
     }
+    let out = Arc::new(out);
+    state.manifests.put(out.clone());
     Ok(out)
 }
 
-/// Appends audit entries in one transaction.
-async fn audit_all(store: &Store, entries: Vec<AuditEntry>) -> Result<(), ApiError> {
-    let failed = |e| ApiError::internal("auditing", e);
-    let mut tx = store.begin().await.map_err(failed)?;
-    for entry in entries {
-        wherry_access::audit::append(&mut tx, entry)
-            .await
-            .map_err(failed)?;
-    }
-    tx.commit().await.map_err(failed)
-}
-
-/// Appends one audit entry in a transaction of its own.
-async fn audit(store: &Store, entry: AuditEntry) -> Result<(), ApiError> {
-    let mut tx = store
-        .begin()
-        .await
-        .map_err(|e| ApiError::internal("auditing", e))?;
-    wherry_access::audit::append(&mut tx, entry)
-        .await
-        .map_err(|e| ApiError::internal("auditing", e))?;
-    tx.commit()
+/// Appends audit entries, committed together, before the caller answers.
+async fn audit_all(state: &AppState, entries: Vec<AuditEntry>) -> Result<(), ApiError> {
+    state
+        .auditor
+        .record(&state.store, entries)
         .await
         .map_err(|e| ApiError::internal("auditing", e))
+}
+
+/// Appends one audit entry, committed before the caller answers.
+async fn audit(state: &AppState, entry: AuditEntry) -> Result<(), ApiError> {
+    audit_all(state, vec![entry]).await
 }

@@ -77,7 +77,7 @@ pub(crate) async fn push(
         .await
         .map_err(|e| ApiError::internal("placing a pushed record", e))?;
     audit(
-        &state.store,
+        &state,
         AuditEntry {
             user_name: caller.name,
             role: caller.role.to_string(),

@@ -122,7 +122,7 @@ pub(crate) async fn search(
     ranked.sort_by(|a, b| b.1.1.total_cmp(&a.1.1).then_with(|| a.0.cmp(&b.0)));
     ranked.truncate(20);
     audit(
-        &state.store,
+        &state,
         AuditEntry {
             user_name: caller.name,
             role: caller.role.to_string(),
@@ -182,7 +182,7 @@ pub(crate) async fn gather(
         return Ok(None);
     }
     let pseudonymised = caller.role.pseudonymised_only();
-    let manifests = manifests(&state.store).await?;
+    let manifests = manifests(state).await?;
     let mut records = Vec::new();
     let mut visible = Vec::new();
     let mut withheld = BTreeSet::new();
@@ -318,7 +318,7 @@ pub(crate) async fn resident(
         break_glass: caller.break_glass.clone(),
         ..AuditEntry::default()
     };
-    audit(&state.store, entry).await?;
+    audit(&state, entry).await?;
     let body = json!({
         "person": id,
         "purpose": caller.purpose,

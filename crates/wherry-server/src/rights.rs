@@ -44,7 +44,7 @@ pub(crate) async fn subject_access(
     let seen = store.audit_about(&id).await.map_err(failed)?;
     let sources: std::collections::BTreeSet<&String> = versions.iter().map(|v| &v.source).collect();
     audit(
-        store,
+        &state,
         AuditEntry {
             user_name: caller.name.clone(),
             role: caller.role.to_string(),

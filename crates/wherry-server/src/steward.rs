@@ -78,7 +78,7 @@ pub(crate) async fn review_list(
         .review_items(status)
         .await
         .map_err(|e| ApiError::internal("reading the review queue", e))?;
-    audit(&state.store, entry(&caller, "review_list", None, &request)).await?;
+    audit(&state, entry(&caller, "review_list", None, &request)).await?;
     let items: Vec<Value> = items
         .into_iter()
         .map(|(id, sl, rl, sr, rr, probability, explanation, status)| {
@@ -154,7 +154,7 @@ pub(crate) async fn review_settle(
             )
         })?;
     audit(
-        &state.store,
+        &state,
         entry(
             &caller,
             if accept {
@@ -235,7 +235,7 @@ async fn manual(
     }
     .map_err(hub_error)?;
     audit(
-        &state.store,
+        &state,
         entry(
             &caller,
             if link { "link" } else { "unlink" },
@@ -303,7 +303,7 @@ pub(crate) async fn changes(
         .changes(q.since, limit)
         .await
         .map_err(|e| ApiError::internal("reading the change feed", e))?;
-    audit(&state.store, entry(&caller, "changes", None, &request)).await?;
+    audit(&state, entry(&caller, "changes", None, &request)).await?;
     let next = rows.last().map_or(q.since, |r| r.0);
     let changes: Vec<Value> = rows
         .into_iter()

@@ -534,6 +534,18 @@ impl Store {
         Ok(row.0)
     }
 
+    /// Refreshes the query planner's statistics after a bulk change (an
+    /// ingest, a linkage run), so lookups by person use their indexes
+    /// straight away rather than after the next autovacuum.
+    pub async fn analyze(&self) -> Result<(), Error> {
+        let sql = match self.backend() {
+            Backend::Sqlite => "PRAGMA optimize",
+            Backend::Postgres => "ANALYZE",
+        };
+        dispatch!(&self.pool, p => sqlx::query(sql).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
     /// Starts a transaction.
     pub async fn begin(&self) -> Result<Tx, Error> {
         let inner = match &self.pool {
