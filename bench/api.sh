@@ -6,14 +6,14 @@
 # server): resident views at random person ids, then searches by family name
 # and date of birth drawn from the social care extract.
 # Usage: bench/api.sh [POSTGRES_ADMIN_URL [SECONDS [CONNECTIONS]]]
-#   (default postgres://postgres@127.0.0.1:5432/test, 30 s, 32 connections)
+#   (default postgres://postgres@127.0.0.1:5432/test, 30 s, 12 connections)
 # The server and wrk share this machine's cores. Rate limits are off for the
 # run (one token carries the whole load; the limit is per caller).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 admin="${1:-postgres://postgres@127.0.0.1:5432/test}"
 secs="${2:-30}"
-conns="${3:-32}"
+conns="${3:-12}"
 pg="${admin%/*}/wherry_bench_api"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet

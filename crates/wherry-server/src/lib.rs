@@ -136,9 +136,22 @@ pub async fn serve_on(
     state: Arc<AppState>,
     reload_seconds: u64,
 ) -> std::io::Result<()> {
+    let mut background = Vec::new();
+    if state.store.backend() == wherry_store::Backend::Sqlite {
+        let store = state.store.clone();
+        background.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+            loop {
+                tick.tick().await;
+                if let Err(e) = store.checkpoint().await {
+                    eprintln!("{}", json!({"at": wherry_store::now(), "level": "error", "event": "checkpoint_failed", "error": e.to_string()}));
+                }
+            }
+        }));
+    }
     if state.matcher.is_some() && reload_seconds > 0 {
         let watched = state.clone();
-        tokio::spawn(async move {
+        background.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(reload_seconds));
             loop {
                 tick.tick().await;
@@ -156,9 +169,9 @@ pub async fn serve_on(
                     }
                 }
             }
-        });
+        }));
     }
-    axum::serve(listener, app(state))
+    let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(async {
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -168,7 +181,11 @@ pub async fn serve_on(
                 _ = term.recv() => {}
             }
         })
-        .await
+        .await;
+    for task in background {
+        task.abort();
+    }
+    served
 }
 
 /// A refused or failed request: a status and a JSON body that names the
