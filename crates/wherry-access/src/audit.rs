@@ -42,6 +42,15 @@ pub async fn append(tx: &mut Tx, entry: AuditEntry) -> Result<AuditEntry, wherry
     tx.append_audit(entry, hash_of).await
 }
 
+/// Appends `entries` in order (seq, time and hashes filled in) in `tx`,
+/// with three statements however many there are.
+pub async fn append_all(
+    tx: &mut Tx,
+    entries: Vec<AuditEntry>,
+) -> Result<Vec<AuditEntry>, wherry_store::Error> {
+    tx.append_audits(entries, hash_of).await
+}
+
 /// Checks `entries` (oldest first) against each other and the `head`
 /// (last seq and hash); returns how many entries hold.
 pub fn verify(entries: &[AuditEntry], head: (i64, &str)) -> Result<usize, Broken> {

@@ -2,7 +2,7 @@
 //! transactions verify; editing, inserting or deleting a row in the
 //! database, the newest included, makes verification fail and name it.
 
-use wherry_access::audit::{Broken, append, verify_store};
+use wherry_access::audit::{Broken, append, append_all, verify_store};
 use wherry_store::AuditEntry;
 use wherry_store::testing::stores;
 
@@ -31,6 +31,20 @@ async fn tampering_with_any_entry_is_found_and_named() {
             assert_eq!(e.seq, i as i64);
             tx.commit().await.unwrap();
         }
+        // Several at once (as the server's audit writer appends them) chain
+        // on from the single ones, and single ones chain on after them.
+        let mut tx = t.store.begin().await.unwrap();
+        let many = append_all(&mut tx, (7..=9).map(entry).collect())
+            .await
+            .unwrap();
+        assert_eq!(many.iter().map(|e| e.seq).collect::<Vec<_>>(), [7, 8, 9]);
+        assert_eq!(many[1].prev_hash, many[0].hash);
+        append(&mut tx, entry(10)).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(verify_store(&t.store).await.unwrap(), Ok(10), "{}", t.name);
+        t.execute("DELETE FROM audit_log WHERE seq > 6").await;
+        t.execute("UPDATE audit_head SET seq = 6, hash = (SELECT hash FROM audit_log WHERE seq = 6) WHERE id = 1")
+            .await;
         // An entry appended in a transaction that rolls back leaves no trace.
         let mut tx = t.store.begin().await.unwrap();
         append(&mut tx, entry(99)).await.unwrap();

@@ -35,12 +35,7 @@ pub async fn link(
     by: &str,
     reason: &str,
 ) -> Result<Effect, Error> {
-    let mut tx = store.begin().await?;
-    tx.decide("must_link", pair(left), pair(right), by, reason)
-        .await?;
-    let effect = merge(&mut tx, left, right).await?;
-    tx.commit().await?;
-    Ok(effect)
+    decide(store, true, left, right, by, reason).await
 }
 
 /// Marks `left` and `right` as different residents: if they share a
@@ -52,10 +47,19 @@ pub async fn unlink(
     by: &str,
     reason: &str,
 ) -> Result<Effect, Error> {
+    decide(store, false, left, right, by, reason).await
+}
+
+async fn decide(
+    store: &Store,
+    same: bool,
+    left: &RecordRef,
+    right: &RecordRef,
+    by: &str,
+    reason: &str,
+) -> Result<Effect, Error> {
     let mut tx = store.begin().await?;
-    tx.decide("cannot_link", pair(left), pair(right), by, reason)
-        .await?;
-    let effect = split(&mut tx, left, right).await?;
+    let effect = apply(&mut tx, same, left, right, by, reason).await?;
     tx.commit().await?;
     Ok(effect)
 }
@@ -73,17 +77,27 @@ pub async fn settle(
     let Some((sl, rl, sr, rr)) = tx.claim_review(id, accept).await? else {
         return Ok(None);
     };
-    let (left, right) = ((sl, rl), (sr, rr));
-    let kind = if accept { "must_link" } else { "cannot_link" };
-    tx.decide(kind, pair(&left), pair(&right), by, reason)
-        .await?;
-    let effect = if accept {
-        merge(&mut tx, &left, &right).await?
-    } else {
-        split(&mut tx, &left, &right).await?
-    };
+    let effect = apply(&mut tx, accept, &(sl, rl), &(sr, rr), by, reason).await?;
     tx.commit().await?;
     Ok(Some(effect))
+}
+
+/// Records the decision and moves the records to match it.
+async fn apply(
+    tx: &mut Tx,
+    same: bool,
+    left: &RecordRef,
+    right: &RecordRef,
+    by: &str,
+    reason: &str,
+) -> Result<Effect, Error> {
+    let kind = if same { "must_link" } else { "cannot_link" };
+    tx.decide(kind, pair(left), pair(right), by, reason).await?;
+    if same {
+        merge(tx, left, right).await
+    } else {
+        split(tx, left, right).await
+    }
 }
 
 fn pair(r: &RecordRef) -> (&str, &str) {

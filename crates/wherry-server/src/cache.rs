@@ -74,13 +74,13 @@ async fn write(store: Store, mut queue: mpsc::Receiver<Batch>) {
 
 async fn commit(store: &Store, batches: &[Batch]) -> Result<(), String> {
     let mut tx = store.begin().await.map_err(|e| e.to_string())?;
-    for (entries, _) in batches {
-        for e in entries {
-            wherry_access::audit::append(&mut tx, e.clone())
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-    }
+    let all = batches
+        .iter()
+        .flat_map(|(e, _)| e.iter().cloned())
+        .collect();
+    wherry_access::audit::append_all(&mut tx, all)
+        .await
+        .map_err(|e| e.to_string())?;
     tx.commit().await.map_err(|e| e.to_string())
 }
 

@@ -267,16 +267,9 @@ fn entry<'a>(
     request: &str,
 ) -> AuditEntry {
     AuditEntry {
-        user_name: caller.name.clone(),
-        role: caller.role.to_string(),
-        purpose: caller.purpose.to_string(),
-        action: "fhir_match".into(),
-        person_id: person,
         sources: serde_json::to_string(sources).expect("strings serialise"),
         fields: serde_json::to_string(&fields.collect::<Vec<_>>()).expect("strings serialise"),
-        request_id: request.into(),
-        break_glass: caller.break_glass.clone(),
-        ..AuditEntry::default()
+        ..caller.entry("fhir_match", person, request)
     }
 }
 

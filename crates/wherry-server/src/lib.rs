@@ -246,6 +246,26 @@ pub(crate) struct Caller {
     break_glass: Option<String>,
 }
 
+impl Caller {
+    /// An audit entry for this caller's request: who, role, purpose,
+    /// break-glass reason, `action`, `person`, the request id; no sources
+    /// or fields (set them where something is disclosed).
+    fn entry(&self, action: &str, person: Option<String>, request: &str) -> AuditEntry {
+        AuditEntry {
+            user_name: self.name.clone(),
+            role: self.role.to_string(),
+            purpose: self.purpose.to_string(),
+            action: action.into(),
+            person_id: person,
+            sources: "[]".into(),
+            fields: "[]".into(),
+            request_id: request.into(),
+            break_glass: self.break_glass.clone(),
+            ..AuditEntry::default()
+        }
+    }
+}
+
 /// Longest break-glass reason taken.
 const MAX_REASON: usize = 500;
 

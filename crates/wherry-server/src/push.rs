@@ -79,16 +79,8 @@ pub(crate) async fn push(
     audit(
         &state,
         AuditEntry {
-            user_name: caller.name,
-            role: caller.role.to_string(),
-            purpose: caller.purpose.to_string(),
-            action: "push".into(),
-            person_id: Some(placed.person.clone()),
             sources: serde_json::to_string(&[&source]).expect("strings serialise"),
-            fields: "[]".into(),
-            request_id: request.clone(),
-            break_glass: caller.break_glass,
-            ..AuditEntry::default()
+            ..caller.entry("push", Some(placed.person.clone()), &request)
         },
     )
     .await?;

@@ -124,17 +124,9 @@ pub(crate) async fn search(
     audit(
         &state,
         AuditEntry {
-            user_name: caller.name,
-            role: caller.role.to_string(),
-            purpose: caller.purpose.to_string(),
-            action: "search".into(),
-            person_id: None,
-            sources: "[]".into(),
             fields: serde_json::to_string(&fields.keys().collect::<Vec<_>>())
                 .expect("strings serialise"),
-            request_id: request.clone(),
-            break_glass: caller.break_glass,
-            ..AuditEntry::default()
+            ..caller.entry("search", None, &request)
         },
     )
     .await?;
@@ -307,16 +299,9 @@ pub(crate) async fn resident(
     let lead = if pseudonymised { None } else { lead };
     // The disclosure is recorded before anything leaves.
     let entry = AuditEntry {
-        user_name: caller.name,
-        role: caller.role.to_string(),
-        purpose: caller.purpose.to_string(),
-        action: "view".into(),
-        person_id: Some(id.clone()),
         sources: serde_json::to_string(&sources).expect("strings serialise"),
         fields: serde_json::to_string(&disclosed).expect("strings serialise"),
-        request_id: request.clone(),
-        break_glass: caller.break_glass.clone(),
-        ..AuditEntry::default()
+        ..caller.entry("view", Some(id.clone()), &request)
     };
     audit(&state, entry).await?;
     let body = json!({

@@ -46,16 +46,9 @@ pub(crate) async fn subject_access(
     audit(
         &state,
         AuditEntry {
-            user_name: caller.name.clone(),
-            role: caller.role.to_string(),
-            purpose: caller.purpose.to_string(),
-            action: "subject_access".into(),
-            person_id: Some(id.clone()),
             sources: serde_json::to_string(&sources).expect("strings serialise"),
             fields: r#"["*"]"#.into(),
-            request_id: request.clone(),
-            break_glass: caller.break_glass.clone(),
-            ..AuditEntry::default()
+            ..caller.entry("subject_access", Some(id.clone()), &request)
         },
     )
     .await?;

@@ -12,7 +12,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use wherry_core::Role;
-use wherry_store::AuditEntry;
 
 use crate::{ApiError, AppState, Caller, audit, caller, json_body, request_id, with_request_id};
 
@@ -27,22 +26,6 @@ pub(crate) fn require(caller: &Caller, roles: &[Role], what: &str) -> Result<(),
         "role_not_allowed",
         format!("{what} is for the {} role", names.join(" or ")),
     ))
-}
-
-/// An audit entry for a steward's or partner system's call.
-fn entry(caller: &Caller, action: &str, person: Option<String>, request: &str) -> AuditEntry {
-    AuditEntry {
-        user_name: caller.name.clone(),
-        role: caller.role.to_string(),
-        purpose: caller.purpose.to_string(),
-        action: action.into(),
-        person_id: person,
-        sources: "[]".into(),
-        fields: "[]".into(),
-        request_id: request.into(),
-        break_glass: caller.break_glass.clone(),
-        ..AuditEntry::default()
-    }
 }
 
 /// `?status=open|accepted|rejected|all`.
@@ -78,7 +61,7 @@ pub(crate) async fn review_list(
         .review_items(status)
         .await
         .map_err(|e| ApiError::internal("reading the review queue", e))?;
-    audit(&state, entry(&caller, "review_list", None, &request)).await?;
+    audit(&state, caller.entry("review_list", None, &request)).await?;
     let items: Vec<Value> = items
         .into_iter()
         .map(|(id, sl, rl, sr, rr, probability, explanation, status)| {
@@ -155,8 +138,7 @@ pub(crate) async fn review_settle(
         })?;
     audit(
         &state,
-        entry(
-            &caller,
+        caller.entry(
             if accept {
                 "review_accept"
             } else {
@@ -236,8 +218,7 @@ async fn manual(
     .map_err(hub_error)?;
     audit(
         &state,
-        entry(
-            &caller,
+        caller.entry(
             if link { "link" } else { "unlink" },
             Some(effect.person.clone()),
             &request,
@@ -303,7 +284,7 @@ pub(crate) async fn changes(
         .changes(q.since, limit)
         .await
         .map_err(|e| ApiError::internal("reading the change feed", e))?;
-    audit(&state, entry(&caller, "changes", None, &request)).await?;
+    audit(&state, caller.entry("changes", None, &request)).await?;
     let next = rows.last().map_or(q.since, |r| r.0);
     let changes: Vec<Value> = rows
         .into_iter()

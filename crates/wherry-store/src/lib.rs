@@ -1374,6 +1374,55 @@ impl Tx {
         Ok(entry)
     }
 
+    /// Appends several audit entries with three statements in all (the
+    /// head claimed once for all of them, one multi-row insert, the head's
+    /// hash written once); each holds the hash of the one before, as with
+    /// [`Tx::append_audit`].
+    pub async fn append_audits(
+        &mut self,
+        entries: Vec<AuditEntry>,
+        hash: impl Fn(&AuditEntry) -> String,
+    ) -> Result<Vec<AuditEntry>, Error> {
+        if entries.is_empty() {
+            return Ok(entries);
+        }
+        let n = entries.len() as i64;
+        let (last, mut prev): (i64, String) = dispatch_tx!(&mut self.inner, t => {
+            sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+                .bind(n).fetch_one(&mut **t).await
+        })?;
+        let at = now();
+        let mut out = Vec::with_capacity(entries.len());
+        for (i, mut e) in entries.into_iter().enumerate() {
+            e.seq = last - n + 1 + i as i64;
+            e.at = at.clone();
+            e.prev_hash = std::mem::take(&mut prev);
+            e.hash = hash(&e);
+            prev = e.hash.clone();
+            out.push(e);
+        }
+        for chunk in out.chunks(BATCH / 8) {
+            let sql = format!(
+                "INSERT INTO audit_log (seq, at, user_name, role, purpose, action, person_id, sources, fields, request_id,
+                 break_glass, prev_hash, hash) VALUES {}",
+                self.tuples(chunk.len(), 13, "")
+            );
+            dispatch_tx!(&mut self.inner, t => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for e in chunk {
+                    q = q.bind(e.seq).bind(&e.at).bind(&e.user_name).bind(&e.role).bind(&e.purpose).bind(&e.action)
+                        .bind(&e.person_id).bind(&e.sources).bind(&e.fields).bind(&e.request_id).bind(&e.break_glass)
+                        .bind(&e.prev_hash).bind(&e.hash);
+                }
+                q.execute(&mut **t).await.map(|_| ())
+            })?;
+        }
+        dispatch_tx!(&mut self.inner, t => {
+            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&prev).execute(&mut **t).await.map(|_| ())
+        })?;
+        Ok(out)
+    }
+
     /// Keeps a linkage run's model (JSON) for the real-time matcher.
     pub async fn save_model(&mut self, model: &str) -> Result<(), Error> {
         self.bump_generation().await?;

@@ -278,3 +278,44 @@ async fn each_caller_sees_only_what_their_purpose_is_granted_and_every_read_is_a
         t.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_reads_each_get_exactly_one_entry_in_one_unbroken_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        let [(advisor, _), (fire, _), ..] = hub(&t.store, dir.path()).await;
+        let state = Arc::new(AppState::new(t.store.clone(), None));
+        let mut reads = tokio::task::JoinSet::new();
+        for i in 0..40 {
+            let (state, token) = if i % 2 == 0 {
+                (state.clone(), advisor.clone())
+            } else {
+                (state.clone(), fire.clone())
+            };
+            reads.spawn(async move {
+                let purpose = if i % 2 == 0 {
+                    "contact_centre"
+                } else {
+                    "fire_prevention"
+                };
+                let uri = format!("/api/v1/residents/{PERSON}");
+                get(&state, &uri, Some(&token), Some(purpose)).await.0
+            });
+        }
+        while let Some(status) = reads.join_next().await {
+            assert_eq!(status.unwrap(), StatusCode::OK);
+        }
+        let log = t.store.audit_log(0).await.unwrap();
+        assert_eq!(log.len(), 40, "{}", t.name);
+        let purposes = log
+            .iter()
+            .filter(|e| e.purpose == "fire_prevention")
+            .count();
+        assert_eq!(purposes, 20);
+        assert_eq!(
+            wherry_access::audit::verify_store(&t.store).await.unwrap(),
+            Ok(40)
+        );
+        t.finish().await;
+    }
+}

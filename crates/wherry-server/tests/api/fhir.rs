@@ -6,15 +6,14 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 use wherry_hub::Matcher;
 use wherry_server::AppState;
 use wherry_store::testing::stores;
 
 use crate::push::{GP, linked};
-use crate::{python, send};
+use crate::{call_raw, python};
 
 /// The $match body fhir.resources builds from these demographics.
 fn match_request(demographics: &Value) -> String {
@@ -43,13 +42,16 @@ fn match_request(demographics: &Value) -> String {
 }
 
 async fn post(state: &Arc<AppState>, token: &str, body: String) -> (StatusCode, Value) {
-    let req = Request::post("/fhir/Patient/$match")
-        .header("authorization", format!("Bearer {token}"))
-        .header("wherry-purpose", "direct_care")
-        .header("content-type", "application/fhir+json")
-        .body(Body::from(body))
-        .unwrap();
-    send(state, req).await
+    let body = Some(("application/fhir+json", body));
+    call_raw(
+        state,
+        "POST",
+        "/fhir/Patient/$match",
+        token,
+        "direct_care",
+        body,
+    )
+    .await
 }
 
 #[tokio::test]

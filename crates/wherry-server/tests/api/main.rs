@@ -51,15 +51,26 @@ pub async fn call(
     purpose: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
+    let body = body.map(|b| ("application/json", b.to_string()));
+    call_raw(state, method, uri, token, purpose, body).await
+}
+
+/// `method uri` as `token` for `purpose`, with a body of a content type.
+pub async fn call_raw(
+    state: &Arc<AppState>,
+    method: &str,
+    uri: &str,
+    token: &str,
+    purpose: &str,
+    body: Option<(&str, String)>,
+) -> (StatusCode, Value) {
     let req = Request::builder()
         .method(method)
         .uri(uri)
         .header("authorization", format!("Bearer {token}"))
         .header("wherry-purpose", purpose);
     let req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(b.to_string())),
+        Some((kind, b)) => req.header("content-type", kind).body(Body::from(b)),
         None => req.body(Body::empty()),
     };
     send(state, req.unwrap()).await

@@ -5,16 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use crate::manifest;
+use crate::{call_raw, manifest};
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 use wherry_core::Date;
 use wherry_hub::{Matcher, RunOptions, link_run};
-use wherry_server::{AppState, app};
+use wherry_server::AppState;
 use wherry_store::Store;
 use wherry_store::testing::stores;
 
@@ -70,15 +67,7 @@ pub async fn linked(store: &Store) -> (String, String, Value) {
 }
 
 async fn get(state: &Arc<AppState>, uri: &str, token: &str) -> (StatusCode, Value) {
-    let req = Request::get(uri)
-        .header("authorization", format!("Bearer {token}"))
-        .header("wherry-purpose", "contact_centre")
-        .body(Body::empty())
-        .unwrap();
-    let res = app(state.clone()).oneshot(req).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap())
+    call_raw(state, "GET", uri, token, "contact_centre", None).await
 }
 
 async fn push(
@@ -87,16 +76,9 @@ async fn push(
     token: &str,
     body: String,
 ) -> (StatusCode, Value) {
-    let req = Request::post(format!("/api/v1/sources/{source}/records"))
-        .header("authorization", format!("Bearer {token}"))
-        .header("wherry-purpose", "direct_care")
-        .header("content-type", "application/json")
-        .body(Body::from(body))
-        .unwrap();
-    let res = app(state.clone()).oneshot(req).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap())
+    let uri = format!("/api/v1/sources/{source}/records");
+    let body = Some(("application/json", body));
+    call_raw(state, "POST", &uri, token, "direct_care", body).await
 }
 
 #[tokio::test]
