@@ -87,6 +87,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/api/v1/residents", get(residents::search))
         .route("/api/v1/residents/{id}", get(residents::resident))
         .route("/api/v1/sources/{source}/records", post(push::push))
+        .route("/api/v1/sources/{source}/events", post(push::push_event))
         .route(
             "/api/v1/residents/{id}/subject-access",
             get(rights::subject_access),
@@ -214,8 +215,12 @@ impl ApiError {
     }
 
     fn internal(what: &str, e: impl std::fmt::Display) -> Self {
-        // The log names the operation and the error kind only.
-        eprintln!("error: {what}: {e}");
+        // The log names the operation and the store's or engine's error,
+        // which name tables, rules and paths, never values.
+        eprintln!(
+            "{}",
+            json!({"at": wherry_store::now(), "level": "error", "event": "internal", "during": what, "error": e.to_string()})
+        );
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",

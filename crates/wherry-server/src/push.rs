@@ -105,3 +105,117 @@ pub(crate) async fn push(
         &request,
     ))
 }
+
+/// A contact event pushed by a partner's system.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PushedEvent {
+    record_id: String,
+    date: String,
+    service: String,
+    contact_type: String,
+    #[serde(default)]
+    practitioner: String,
+}
+
+/// Longest text taken in a pushed event's fields.
+const MAX_EVENT_TEXT: usize = 200;
+
+/// `POST /api/v1/sources/{source}/events`: a partner's system records one
+/// contact with one of its records (which must be current); the event joins
+/// the resident's timeline and the answer names the person.
+pub(crate) async fn push_event(
+    State(state): State<Arc<AppState>>,
+    Path(source): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<PushedEvent>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let caller = caller(&state, &headers).await?;
+    if caller.role != Role::PartnerSystem {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "push_not_allowed",
+            "only a partner_system user may push contact events",
+        ));
+    }
+    let e = crate::json_body(body)?;
+    let invalid = |field: &str, why: &str| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_event",
+            format!("{field}: {why}; nothing was stored"),
+        )
+    };
+    for (field, value, required) in [
+        ("record_id", &e.record_id, true),
+        ("service", &e.service, true),
+        ("contact_type", &e.contact_type, true),
+        ("practitioner", &e.practitioner, false),
+    ] {
+        if required && value.trim().is_empty() {
+            return Err(invalid(field, "missing"));
+        }
+        if value.chars().count() > MAX_EVENT_TEXT {
+            return Err(invalid(field, "longer than 200 characters"));
+        }
+    }
+    let today = wherry_core::Date::today_utc();
+    let date = match wherry_core::Date::parse(e.date.trim()) {
+        Ok(d) if d <= today => d,
+        Ok(_) => return Err(invalid("date", "future_date")),
+        Err(_) => return Err(invalid("date", "invalid_date")),
+    };
+    let request = request_id();
+    let failed = |e| ApiError::internal("storing a pushed event", e);
+    let mut tx = state.store.begin().await.map_err(failed)?;
+    if !tx.source_exists(&source).await.map_err(failed)? {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_source",
+            "no source has that id",
+        ));
+    }
+    let current = matches!(
+        tx.record_state(&source, &e.record_id)
+            .await
+            .map_err(failed)?,
+        Some((_, _, false))
+    );
+    let person = tx.person_of(&source, &e.record_id).await.map_err(failed)?;
+    let Some(person) = person.filter(|_| current) else {
+        return Err(invalid(
+            "record_id",
+            "not a current, linked record of this source",
+        ));
+    };
+    let event = wherry_store::Event {
+        record_id: e.record_id,
+        date: date.to_string(),
+        service: e.service.trim().to_string(),
+        contact_type: e.contact_type.trim().to_string(),
+        practitioner: e.practitioner.trim().to_string(),
+    };
+    let hash = wherry_access::token::token_hash(&format!("{event:?}"));
+    let extract = tx
+        .new_extract(&source, "push", &hash, "push", &caller.name)
+        .await
+        .map_err(failed)?;
+    tx.events(extract, &source, std::slice::from_ref(&event))
+        .await
+        .map_err(failed)?;
+    tx.commit().await.map_err(failed)?;
+    audit(
+        &state,
+        AuditEntry {
+            sources: serde_json::to_string(&[&source]).expect("strings serialise"),
+            ..caller.entry("push_event", Some(person.clone()), &request)
+        },
+    )
+    .await?;
+    let body =
+        serde_json::json!({"person": person, "record_id": event.record_id, "date": event.date});
+    Ok(with_request_id(
+        (StatusCode::CREATED, Json(body)).into_response(),
+        &request,
+    ))
+}

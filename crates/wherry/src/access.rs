@@ -47,6 +47,63 @@ enum AuditCommand {
     Verify,
 }
 
+/// Arguments of `wherry retention run`.
+#[derive(Debug, clap::Args)]
+pub struct RetentionArgs {
+    #[command(subcommand)]
+    command: RetentionCommand,
+    #[command(flatten)]
+    database: Database,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum RetentionCommand {
+    /// Remove the expired records now.
+    Run {
+        /// The day to count retention periods back from (YYYY-MM-DD)
+        /// [default: today].
+        #[arg(long)]
+        today: Option<String>,
+    },
+}
+
+/// Runs `wherry retention`.
+pub fn retention(a: RetentionArgs) -> Result<()> {
+    let RetentionCommand::Run { today } = a.command;
+    let today = match today {
+        Some(d) => wherry_core::Date::parse(&d).map_err(|e| anyhow::anyhow!("--today: {e}"))?,
+        None => wherry_core::Date::today_utc(),
+    };
+    runtime().block_on(async {
+        let store = a.database.open_initialised().await?;
+        let who = std::env::var("USER").unwrap_or_else(|_| "wherry".into());
+        let req = wherry_hub::rights::Requested {
+            by: format!("cli:{who}"),
+            role: "admin".into(),
+            purpose: "subject_rights".into(),
+            request_id: format!("retention-{today}"),
+        };
+        let removed = wherry_hub::rights::expire(&store, today, &req).await?;
+        store.close().await;
+        if removed.records.is_empty() {
+            println!("No record is past its agreement's retention period.");
+        }
+        for (source, ids) in &removed.records {
+            println!(
+                "{source}: {} records removed (tombstone in the audit log)",
+                ids.len()
+            );
+        }
+        if !removed.retired.is_empty() {
+            println!(
+                "{} persons retired, left with no records",
+                removed.retired.len()
+            );
+        }
+        Ok(())
+    })
+}
+
 /// Runs `wherry user`.
 pub fn user(a: UserArgs) -> Result<()> {
     runtime().block_on(async {

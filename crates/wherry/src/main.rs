@@ -77,6 +77,11 @@ enum Command {
     /// The audit log of every disclosure.
     #[command(after_help = "Example:\n  wherry audit verify")]
     Audit(access::AuditArgs),
+    /// Remove records past their data sharing agreement's retention period
+    /// (withdrawn by the partner, nothing newer than `retention_years`),
+    /// with a tombstone in the audit log for each source.
+    #[command(after_help = "Example:\n  wherry retention run")]
+    Retention(access::RetentionArgs),
     /// Run the demonstration: generate a synthetic county into ./wherry-demo/
     /// and summarise it.
     #[command(
@@ -105,6 +110,7 @@ fn main() -> ExitCode {
         Command::User(args) => access::user(args),
         Command::Audit(args) => access::audit(args),
         Command::Serve(args) => access::serve(args),
+        Command::Retention(args) => access::retention(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

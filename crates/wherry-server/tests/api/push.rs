@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use crate::{call_raw, manifest};
+use crate::{call, call_raw, manifest};
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -236,6 +236,105 @@ async fn a_pushed_record_of_a_resident_gets_their_person_id() {
             "nothing stored or harmed"
         );
         assert!(!t.store.person_ids().await.unwrap().is_empty());
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_pushed_contact_event_joins_its_residents_timeline() {
+    for t in stores().await {
+        let (partner, advisor, patient) = linked(&t.store).await;
+        let record = patient["id"].as_str().unwrap().to_string();
+        let theirs = t
+            .store
+            .person_links()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|(s, r, _)| s == GP && *r == record)
+            .map(|l| l.2)
+            .unwrap();
+        let state = Arc::new(AppState::new(t.store.clone(), None));
+        let uri = format!("/api/v1/sources/{GP}/events");
+        let event = |date: &str| json!({"record_id": record, "date": date, "service": "Falls clinic", "contact_type": "appointment", "practitioner": "Dr A. Patel"});
+        let before = t.store.person_events(&theirs).await.unwrap().len();
+        let (status, body) = call(
+            &state,
+            "POST",
+            &uri,
+            &partner,
+            "direct_care",
+            Some(event("2026-11-01")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{}: {body}", t.name);
+        assert_eq!(body["person"], theirs.as_str());
+        let events = t.store.person_events(&theirs).await.unwrap();
+        assert_eq!(events.len(), before + 1);
+        assert!(
+            events
+                .iter()
+                .any(|e| e.service == "Falls clinic" && e.date == "2026-11-01")
+        );
+
+        // Refused, and nothing stored: the wrong role, a future date, a record
+        // the source does not hold, a missing field, a wrong type, an unknown
+        // source.
+        let stored = t.store.person_events(&theirs).await.unwrap().len();
+        let mut missing = event("2026-11-01");
+        missing["service"] = json!("");
+        let mut wrong_type = event("2026-11-01");
+        wrong_type["date"] = json!(20261101);
+        let mut stranger = event("2026-11-01");
+        stranger["record_id"] = json!("no-such-record");
+        for (token, uri, body, status, code) in [
+            (
+                &advisor,
+                uri.clone(),
+                event("2026-11-01"),
+                StatusCode::FORBIDDEN,
+                "purpose_not_allowed",
+            ),
+            (
+                &partner,
+                uri.clone(),
+                event("2099-01-01"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_event",
+            ),
+            (
+                &partner,
+                uri.clone(),
+                stranger,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_event",
+            ),
+            (
+                &partner,
+                uri.clone(),
+                missing,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_event",
+            ),
+            (
+                &partner,
+                uri.clone(),
+                wrong_type,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+            ),
+            (
+                &partner,
+                "/api/v1/sources/nowhere/events".into(),
+                event("2026-11-01"),
+                StatusCode::NOT_FOUND,
+                "unknown_source",
+            ),
+        ] {
+            let (s, b) = call(&state, "POST", &uri, token, "direct_care", Some(body)).await;
+            assert_eq!((s, b["error"].as_str()), (status, Some(code)), "{b}");
+        }
+        assert_eq!(t.store.person_events(&theirs).await.unwrap().len(), stored);
         t.finish().await;
     }
 }

@@ -196,6 +196,29 @@ async fn a_real_server_enforces_roles_purposes_and_agreements_and_audits_each_re
             out.contains(&format!("holds {} entries", reads + 1)),
             "{out}"
         );
+
+        // Retention: nothing is withdrawn, so nothing is removed, however late.
+        let out = ok(
+            tmp.path(),
+            &[
+                "retention",
+                "run",
+                "--today",
+                "2099-01-01",
+                "--database",
+                db,
+            ],
+        );
+        assert!(out.contains("No record is past"), "{out}");
+        let o = wherry(
+            tmp.path(),
+            &["retention", "run", "--today", "someday", "--database", db],
+        );
+        assert!(
+            !o.status.success() && stderr(&o).contains("--today"),
+            "{}",
+            stderr(&o)
+        );
         t.finish().await;
     }
 }
