@@ -189,6 +189,6 @@ mod tests {
         );
         assert!(Role::Analyst.pseudonymised_only());
         assert!(!Role::Caseworker.pseudonymised_only());
-        assert!(Role::Admin.default_purposes().is_empty());
+        assert_eq!(Role::Admin.default_purposes(), [Purpose::SubjectRights]);
     }
 }
