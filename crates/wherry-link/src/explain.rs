@@ -102,10 +102,36 @@ impl Explanation {
                 steps.push((format!("term frequency of {}", t.column), t.tf_adjustment));
             }
         }
+        waterfall_svg(&steps, self.probability)
+    }
+
+    /// The steps of [`Explanation::text`] read back: (label, weight), the
+    /// prior first, and the probability; `None` if the text is not one.
+    pub fn steps_of_text(text: &str) -> Option<(Vec<(String, f64)>, f64)> {
+        let mut steps = Vec::new();
+        let mut probability = None;
+        for line in text.lines().skip(1) {
+            let (label, number) = line.trim_end().rsplit_once(' ')?;
+            let value: f64 = number.trim().parse().ok()?;
+            match label.trim() {
+                "total match weight" => {}
+                "match probability" => probability = Some(value),
+                l if l.starts_with("prior") => steps.push(("prior".to_string(), value)),
+                l => steps.push((l.to_string(), value)),
+            }
+        }
+        Some((steps, probability?))
+    }
+}
+
+/// A waterfall chart of match weights (`steps`: label and weight, the prior
+/// first), with the total and the probability in its title.
+pub fn waterfall_svg(steps: &[(String, f64)], probability: f64) -> String {
+    {
         let mut running = 0.0f64;
         let mut bars = Vec::new();
         let (mut lo, mut hi) = (0.0f64, 0.0f64);
-        for (label, w) in &steps {
+        for (label, w) in steps {
             let start = running;
             running += w;
             lo = lo.min(start.min(running));
@@ -120,8 +146,8 @@ impl Explanation {
         let mut s = format!(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" font-family=\"Arial, sans-serif\" font-size=\"12\" role=\"img\">\n<title>Match weight waterfall: total {:+.2} bits, probability {:.4}</title>\n",
             left + width + 80.0,
-            self.total_weight,
-            self.probability
+            running,
+            probability
         );
         s += &format!(
             "<line x1=\"{0:.1}\" y1=\"0\" x2=\"{0:.1}\" y2=\"{height}\" stroke=\"#505a5f\" stroke-dasharray=\"3,3\"/>\n",

@@ -31,6 +31,7 @@ mod push;
 mod residents;
 mod rights;
 mod steward;
+mod ui;
 pub mod view;
 
 use serde_json::{Value, json};
@@ -56,7 +57,11 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// Whether to log a JSON line per request on standard error.
     pub log_requests: bool,
+    /// Whether the UI's session cookie is marked `Secure` (set when the
+    /// server is reached over TLS, as in production behind a proxy).
+    pub secure_cookies: bool,
     auditor: cache::Auditor,
+    sessions: ui::Sessions,
     tokens: cache::Tokens,
     manifests: cache::ManifestCache,
 }
@@ -73,7 +78,9 @@ impl AppState {
             limiter: limits::RateLimiter::new(config::Limits::default()),
             metrics: metrics::Metrics::default(),
             log_requests: false,
+            secure_cookies: false,
             auditor: cache::Auditor::default(),
+            sessions: ui::Sessions::default(),
             tokens: cache::Tokens::default(),
             manifests: cache::ManifestCache::default(),
         }
@@ -100,9 +107,21 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/api/v1/changes", get(steward::changes))
         .route("/fhir/Patient/$match", post(fhir::patient_match))
         .route("/metrics", get(metrics::metrics))
+        .route("/", get(ui::home))
+        .route("/sign-in", get(ui::sign_in_form).post(ui::sign_in))
+        .route("/sign-out", post(ui::sign_out))
+        .route("/purpose", get(ui::purpose_form).post(ui::choose_purpose))
+        .route("/search", get(ui::search_form).post(ui::search))
+        .route("/residents/{id}", get(ui::resident))
+        .route("/review", get(ui::review))
+        .route("/review/{id}", get(ui::review_item).post(ui::review_decide))
+        .route("/audit", get(ui::audit_log))
+        .route("/audit/verify", post(ui::audit_verify))
+        .route("/assets/{name}", get(ui::asset))
         .route("/openapi.json", get(openapi))
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(ui::security_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::observe,
@@ -289,31 +308,7 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiErro
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(unauthorised)?;
-    let token = token.trim();
-    let (name, role) = match &state.oidc {
-        Some(v) if wherry_access::oidc::is_jwt(token) => v
-            .verify(token)
-            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", e.to_string()))?,
-        _ => {
-            let hash = wherry_access::token::token_hash(token);
-            match state.tokens.get(&hash) {
-                Some(known) => known,
-                None => {
-                    let (name, role) = state
-                        .store
-                        .user_by_token(&hash)
-                        .await
-                        .map_err(|e| ApiError::internal("reading users", e))?
-                        .ok_or_else(unauthorised)?;
-                    let role: Role = role
-                        .parse()
-                        .map_err(|e: String| ApiError::internal("a stored role", e))?;
-                    state.tokens.put(hash, name.clone(), role);
-                    (name, role)
-                }
-            }
-        }
-    };
+    let (name, role) = identify(state, token).await?;
     if let Err(wait) = state.limiter.take(&name) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -395,6 +390,44 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
             Err(ApiError::new(status, code, r.body_text()))
         }
     }
+}
+
+/// The user a bearer token names: an OpenID Connect JWT verified against
+/// the provider's keys, or a Wherry API token looked up by its hash.
+pub(crate) async fn identify(state: &AppState, token: &str) -> Result<(String, Role), ApiError> {
+    let unauthorised = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorised",
+            "send an API token as `Authorization: Bearer <token>`",
+        )
+    };
+    let token = token.trim();
+    let who = match &state.oidc {
+        Some(v) if wherry_access::oidc::is_jwt(token) => v
+            .verify(token)
+            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", e.to_string()))?,
+        _ => {
+            let hash = wherry_access::token::token_hash(token);
+            match state.tokens.get(&hash) {
+                Some(known) => known,
+                None => {
+                    let (name, role) = state
+                        .store
+                        .user_by_token(&hash)
+                        .await
+                        .map_err(|e| ApiError::internal("reading users", e))?
+                        .ok_or_else(unauthorised)?;
+                    let role: Role = role
+                        .parse()
+                        .map_err(|e: String| ApiError::internal("a stored role", e))?;
+                    state.tokens.put(hash, name.clone(), role);
+                    (name, role)
+                }
+            }
+        }
+    };
+    Ok(who)
 }
 
 /// The real-time matcher, or 503 until a linkage run has stored a model.

@@ -50,24 +50,54 @@ pub(crate) async fn search(
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_search", m);
     let Query(q) = query.map_err(|_| bad("the search parameters could not be read".into()))?;
     let matcher = matcher(&state)?;
-    let mut fields = BTreeMap::new();
     let terms = [
-        ("name", &q.name),
-        ("given_name", &q.given_name),
-        ("family_name", &q.family_name),
-        ("dob", &q.dob),
-        ("postcode", &q.postcode),
-        ("nhs_number", &q.nhs_number),
+        ("name", q.name.as_deref()),
+        ("given_name", q.given_name.as_deref()),
+        ("family_name", q.family_name.as_deref()),
+        ("dob", q.dob.as_deref()),
+        ("postcode", q.postcode.as_deref()),
+        ("nhs_number", q.nhs_number.as_deref()),
     ];
+    let fields = search_fields(&terms).map_err(|(_, m)| bad(m))?;
+    let request = request_id();
+    let ranked = rank(matcher, &fields, 20).await?;
+    audit(
+        &state,
+        AuditEntry {
+            fields: serde_json::to_string(&fields.keys().collect::<Vec<_>>())
+                .expect("strings serialise"),
+            ..caller.entry("search", None, &request)
+        },
+    )
+    .await?;
+    let results: Vec<Value> = ranked
+        .into_iter()
+        .map(|(person, probability, weight)| {
+            json!({"person": person, "probability": probability, "match_weight": weight})
+        })
+        .collect();
+    Ok(with_request_id(
+        Json(json!({"results": results})).into_response(),
+        &request,
+    ))
+}
+
+/// The canonical fields a search describes, from (parameter, value) pairs:
+/// `name` split into given and family name, dates, postcodes and NHS
+/// numbers checked as at ingest. The error names the parameter.
+pub(crate) fn search_fields(
+    terms: &[(&'static str, Option<&str>)],
+) -> Result<BTreeMap<String, String>, (&'static str, String)> {
+    let mut fields = BTreeMap::new();
     for (key, value) in terms {
-        let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+        let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
             continue;
         };
         if v.chars().count() > MAX_TERM {
-            return Err(bad(format!("{key} is longer than {MAX_TERM} characters")));
+            return Err((key, format!("{key} is longer than {MAX_TERM} characters")));
         }
-        let invalid = |e: wherry_core::Error| bad(format!("{key}: {e}"));
-        match key {
+        let invalid = |e: wherry_core::Error| (*key, format!("{key}: {e}"));
+        match *key {
             "name" => {
                 let words: Vec<&str> = v.split_whitespace().collect();
                 if let [first, .., last] = words.as_slice() {
@@ -99,16 +129,25 @@ pub(crate) async fn search(
         }
     }
     if fields.is_empty() {
-        return Err(bad(
+        return Err((
+            "name",
             "give at least one of name, given_name, family_name, dob, postcode, nhs_number".into(),
         ));
     }
-    let request = request_id();
+    Ok(fields)
+}
+
+/// Persons ranked by the best match weight of their records against
+/// `fields`, strongest first, at most `limit`: (person, probability, weight).
+pub(crate) async fn rank(
+    matcher: &wherry_hub::Matcher,
+    fields: &BTreeMap<String, String>,
+    limit: usize,
+) -> Result<Vec<(String, f64, f64)>, ApiError> {
     let found = matcher
-        .candidates(&fields, 50)
+        .candidates(fields, 50)
         .await
         .map_err(|e| ApiError::internal("searching", e))?;
-    // The best record of each person, strongest first.
     let mut best: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     for (c, person) in found {
         if let Some(p) = person {
@@ -118,28 +157,11 @@ pub(crate) async fn search(
             }
         }
     }
-    let mut ranked: Vec<(String, (f64, f64))> = best.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.1.total_cmp(&a.1.1).then_with(|| a.0.cmp(&b.0)));
-    ranked.truncate(20);
-    audit(
-        &state,
-        AuditEntry {
-            fields: serde_json::to_string(&fields.keys().collect::<Vec<_>>())
-                .expect("strings serialise"),
-            ..caller.entry("search", None, &request)
-        },
-    )
-    .await?;
-    let results: Vec<Value> = ranked
-        .into_iter()
-        .map(|(person, (probability, weight))| {
-            json!({"person": person, "probability": probability, "match_weight": weight})
-        })
-        .collect();
-    Ok(with_request_id(
-        Json(json!({"results": results})).into_response(),
-        &request,
-    ))
+    let mut ranked: Vec<(String, f64, f64)> =
+        best.into_iter().map(|(p, (pr, w))| (p, pr, w)).collect();
+    ranked.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    ranked.truncate(limit);
+    Ok(ranked)
 }
 
 /// What the caller may see of one person.
@@ -253,27 +275,59 @@ pub(crate) async fn resident(
 ) -> Result<Response, ApiError> {
     let caller = caller(&state, &headers).await?;
     let request = request_id();
-    let Gathered {
+    let body = resident_view(&state, &id, &caller, &request)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no resident has that id",
+            )
+        })?;
+    Ok(with_request_id(Json(body).into_response(), &request))
+}
+
+/// The resident view as the caller may see it (the API's JSON and the
+/// UI's page), audited (action `view`) before it is returned; `None` when
+/// no resident has that id.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct ResidentView {
+    pub person: String,
+    pub purpose: wherry_core::Purpose,
+    pub pseudonymised: bool,
+    pub golden_record: BTreeMap<String, view::Chosen>,
+    pub records: Vec<Value>,
+    pub timeline: Vec<view::Contact>,
+    pub involved_services: Vec<view::Involved>,
+    pub lead_practitioner: Option<view::Lead>,
+    pub withheld_sources: BTreeSet<String>,
+    pub break_glass: bool,
+}
+
+pub(crate) async fn resident_view(
+    state: &AppState,
+    id: &str,
+    caller: &Caller,
+    request: &str,
+) -> Result<Option<ResidentView>, ApiError> {
+    let Some(Gathered {
         records,
         visible,
         withheld,
         sources,
         mut disclosed,
         events_from,
-    } = gather(&state, &id, &caller).await?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no resident has that id",
-        )
-    })?;
+    }) = gather(state, id, caller).await?
+    else {
+        return Ok(None);
+    };
     let pseudonymised = caller.role.pseudonymised_only();
     let golden = view::golden_record(&visible);
     let mut timeline = Vec::new();
     if !events_from.is_empty() {
         for e in state
             .store
-            .person_events(&id)
+            .person_events(id)
             .await
             .map_err(|e| ApiError::internal("reading contact events", e))?
         {
@@ -301,20 +355,19 @@ pub(crate) async fn resident(
     let entry = AuditEntry {
         sources: serde_json::to_string(&sources).expect("strings serialise"),
         fields: serde_json::to_string(&disclosed).expect("strings serialise"),
-        ..caller.entry("view", Some(id.clone()), &request)
+        ..caller.entry("view", Some(id.to_string()), request)
     };
-    audit(&state, entry).await?;
-    let body = json!({
-        "person": id,
-        "purpose": caller.purpose,
-        "pseudonymised": pseudonymised,
-        "golden_record": golden,
-        "records": records,
-        "timeline": timeline,
-        "involved_services": involved,
-        "lead_practitioner": lead,
-        "withheld_sources": withheld,
-        "break_glass": caller.break_glass.is_some(),
-    });
-    Ok(with_request_id(Json(body).into_response(), &request))
+    audit(state, entry).await?;
+    Ok(Some(ResidentView {
+        person: id.to_string(),
+        purpose: caller.purpose,
+        pseudonymised,
+        golden_record: golden,
+        records,
+        timeline,
+        involved_services: involved,
+        lead_practitioner: lead,
+        withheld_sources: withheld,
+        break_glass: caller.break_glass.is_some(),
+    }))
 }

@@ -82,6 +82,21 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// One record's current fields and attributes (JSON), if it is held.
+    pub async fn current_record(
+        &self,
+        source: &str,
+        record_id: &str,
+    ) -> Result<Option<(String, String)>, Error> {
+        let sql = "SELECT v.fields, v.attributes FROM records r
+                   JOIN record_versions v ON v.source_id = r.source_id AND v.record_id = r.record_id
+                        AND v.version = r.current_version
+                   WHERE r.source_id = $1 AND r.record_id = $2";
+        Ok(dispatch!(&self.pool, p => {
+            sqlx::query_as(sql).bind(source).bind(record_id).fetch_optional(p).await
+        })?)
+    }
+
     /// A person's current (not withdrawn) records, by source and id.
     pub async fn linked_records(&self, person: &str) -> Result<Vec<LinkedRecord>, Error> {
         let sql = "SELECT l.source_id AS source, l.record_id, r.current_version AS version, v.fields, v.attributes,

@@ -7,6 +7,7 @@ mod identity;
 mod openapi;
 mod push;
 mod steward;
+mod ui;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

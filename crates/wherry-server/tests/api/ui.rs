@@ -1,0 +1,270 @@
+//! The web UI through the router: sessions, CSRF, the security headers,
+//! the GOV.UK error pattern for bad input, and the same access and audit
+//! rules as the API (the fire view holds no field the fire agreement
+//! withholds; each resident page is one audit entry).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use wherry_core::Purpose;
+use wherry_server::{AppState, app};
+use wherry_store::testing::stores;
+
+use crate::access::{PERSON, hub};
+use crate::manifest;
+
+struct Page {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    html: String,
+}
+
+async fn fetch(
+    state: &Arc<AppState>,
+    method: &str,
+    uri: &str,
+    cookie: Option<&str>,
+    form: Option<&[(&str, &str)]>,
+) -> Page {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(c) = cookie {
+        req = req.header("cookie", format!("wherry_session={c}"));
+    }
+    let req = match form {
+        Some(f) => {
+            let body: String = f
+                .iter()
+                .map(|(k, v)| format!("{k}={}", urlencode(v)))
+                .collect::<Vec<_>>()
+                .join("&");
+            req.header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+        }
+        None => req.body(Body::empty()),
+    };
+    let res = app(state.clone()).oneshot(req.unwrap()).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Page {
+        status,
+        headers,
+        html: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn cookie_of(p: &Page) -> String {
+    let c = p.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+        "{c}"
+    );
+    c.split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string()
+}
+
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    html[at..at + 64].to_string()
+}
+
+/// Signs in with `token`: (session cookie, CSRF token of the session).
+async fn sign_in(state: &Arc<AppState>, token: &str) -> (String, String) {
+    let form = fetch(state, "GET", "/sign-in", None, None).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let (pending, csrf) = (cookie_of(&form), csrf_of(&form.html));
+    let done = fetch(
+        state,
+        "POST",
+        "/sign-in",
+        Some(&pending),
+        Some(&[("csrf", &csrf), ("token", token)]),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let session = cookie_of(&done);
+    assert_ne!(session, pending, "a new session id on sign-in");
+    let page = fetch(state, "GET", "/search", Some(&session), None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    (session, csrf_of(&page.html))
+}
+
+#[tokio::test]
+async fn the_ui_applies_the_same_rules_and_refuses_bad_input_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        let [(advisor, _), (fire, _), ..] = hub(&t.store, dir.path()).await;
+        let state = Arc::new(AppState::new(t.store.clone(), None));
+
+        let home = fetch(&state, "GET", "/", None, None).await;
+        assert_eq!(home.status, StatusCode::SEE_OTHER);
+        let csp = home.headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
+        assert_eq!(home.headers["x-frame-options"], "DENY");
+
+        // A wrong token: the sign-in page again, with the GOV.UK error summary.
+        let form = fetch(&state, "GET", "/sign-in", None, None).await;
+        let (pending, csrf) = (cookie_of(&form), csrf_of(&form.html));
+        let wrong = fetch(
+            &state,
+            "POST",
+            "/sign-in",
+            Some(&pending),
+            Some(&[("csrf", &csrf), ("token", "wherry_nope")]),
+        )
+        .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            wrong.html.contains("govuk-error-summary") && wrong.html.contains("not valid"),
+            "{}",
+            wrong.html
+        );
+
+        let (session, csrf) = sign_in(&state, &advisor).await;
+        // A forged CSRF token: refused, nothing done.
+        let forged = fetch(
+            &state,
+            "POST",
+            "/search",
+            Some(&session),
+            Some(&[("csrf", &"0".repeat(64)), ("name", "Thrower")]),
+        )
+        .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert!(
+            forged.html.contains("This form could not be accepted"),
+            "{}",
+            forged.html
+        );
+        // A tampered session cookie: signed out, told why.
+        let tampered = fetch(
+            &state,
+            "GET",
+            "/search",
+            Some(&format!(
+                "{}{}",
+                &session[..63],
+                if session.ends_with('0') { '1' } else { '0' }
+            )),
+            None,
+        )
+        .await;
+        assert_eq!(tampered.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            tampered.html.contains("govuk-error-summary")
+                && tampered.html.contains("Sign in again")
+        );
+        // 10,000 characters: the error summary links to the field.
+        let long = "x".repeat(10_000);
+        let page = fetch(
+            &state,
+            "POST",
+            "/search",
+            Some(&session),
+            Some(&[("csrf", &csrf), ("name", &long)]),
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST);
+        assert!(
+            page.html.contains("href=\"#name\"")
+                && page.html.contains("longer than 100 characters"),
+            "{}",
+            page.html
+        );
+        assert!(
+            !page.html.contains(&"x".repeat(101)),
+            "the value is not echoed whole"
+        );
+        // No such resident.
+        let missing = fetch(&state, "GET", "/residents/P999999999", Some(&session), None).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert!(missing.html.contains("Resident not found"));
+        assert!(
+            t.store.audit_log(0).await.unwrap().is_empty(),
+            "{}: nothing disclosed so far",
+            t.name
+        );
+
+        // The advisor's view of the resident: one audit entry.
+        let view = fetch(
+            &state,
+            "GET",
+            &format!("/residents/{PERSON}"),
+            Some(&session),
+            None,
+        )
+        .await;
+        assert_eq!(view.status, StatusCode::OK, "{}", view.html);
+        assert!(view.html.contains("Thrower"));
+        assert_eq!(t.store.audit_log(0).await.unwrap().len(), 1);
+
+        // The fire prevention officer's view holds no field the fire
+        // agreement withholds, source by source.
+        let (fire_session, _) = sign_in(&state, &fire).await;
+        let view = fetch(
+            &state,
+            "GET",
+            &format!("/residents/{PERSON}"),
+            Some(&fire_session),
+            None,
+        )
+        .await;
+        assert_eq!(view.status, StatusCode::OK);
+        let mut shown = 0;
+        for block in view.html.split("data-source=\"").skip(1) {
+            let source = &block[..block.find('"').unwrap()];
+            let grant = manifest(source)
+                .agreement
+                .grant(Purpose::FirePrevention)
+                .cloned()
+                .unwrap_or_default();
+            let body = &block[..block.find("</dl>").unwrap()];
+            for field in body
+                .split("data-field=\"")
+                .skip(1)
+                .map(|f| &f[..f.find('"').unwrap()])
+            {
+                assert!(
+                    grant
+                        .fields
+                        .iter()
+                        .chain(&grant.attributes)
+                        .any(|g| g == field),
+                    "fire sees {source}.{field}"
+                );
+                shown += 1;
+            }
+        }
+        assert!(shown > 5, "the fire view shows fields: {shown}");
+        assert!(
+            view.html.contains("police_vulnerable"),
+            "the withheld source is named"
+        );
+        assert!(
+            !view.html.contains("financial_abuse"),
+            "the police record itself is not shown"
+        );
+        assert_eq!(t.store.audit_log(0).await.unwrap().len(), 2);
+        t.finish().await;
+    }
+}
