@@ -31,6 +31,24 @@ use wherry_store::AuditEntry;
 use crate::residents::{gather, rank, resident_view, search_fields};
 use crate::{AppState, Caller, audit, audit_all, request_id, view};
 
+/// The UI's pages (the JSON API's routes are in the crate root, and the
+/// OpenAPI document covers those only).
+pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/", get(home))
+        .route("/sign-in", get(sign_in_form).post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/purpose", get(purpose_form).post(choose_purpose))
+        .route("/search", get(search_form).post(search))
+        .route("/residents/{id}", get(resident))
+        .route("/review", get(review))
+        .route("/review/{id}", get(review_item).post(review_decide))
+        .route("/audit", get(audit_log))
+        .route("/audit/verify", post(audit_verify))
+        .route("/assets/{name}", get(asset))
+}
+
 /// How long a session lasts without use.
 pub const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
 /// Residents listed for a search.
