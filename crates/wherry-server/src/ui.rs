@@ -915,7 +915,11 @@ pub(crate) async fn review_item(
             (Err(_), _) => return sorry(&who),
             _ => vec![],
         };
-        sides.push(context! {source, record_id, fields});
+        let person = match state.store.begin().await {
+            Ok(mut tx) => tx.person_of(source, record_id).await.ok().flatten(),
+            Err(_) => None,
+        };
+        sides.push(context! {source, record_id, fields, person});
     }
     let request = request_id();
     let entry = AuditEntry {

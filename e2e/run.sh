@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Wherry's web UI end to end in headless Chromium: builds a small hub (a
+# synthetic county of 4,000 residents, every source ingested and linked, a
+# user per role), starts `wherry serve`, and runs ui.test.mjs (Playwright
+# driving Debian's chromium, axe-core checking WCAG 2.2 A and AA on every
+# page). Screenshots go to docs/ui/.
+# Usage: e2e/run.sh [PATH_TO_WHERRY]   (default: target/debug/wherry, built if missing)
+set -euo pipefail
+cd "$(dirname "$0")"
+root="$(cd .. && pwd)"
+W="${1:-$root/target/debug/wherry}"
+[ -x "$W" ] || (cd "$root" && cargo build --quiet --bin wherry)
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "e2e: Debian's chromium is needed (apt-get install chromium)" >&2; exit 1
+  fi
+fi
+[ -d node_modules/playwright-core ] && [ -d node_modules/axe-core ] || npm ci --no-audit --no-fund --silent
+work="$(mktemp -d)"
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+"$W" synth --residents 4000 --seed 3 --out "$work/county" >/dev/null
+db="sqlite://$work/hub.db"
+"$W" init --database "$db" >/dev/null
+for m in "$root"/examples/sources/*.toml; do
+  s="$(basename "$m" .toml)"
+  f="$work/county/extracts/$s.csv"; [ -f "$f" ] || f="$work/county/extracts/$s.jsonl"
+  "$W" ingest --source "$m" "$f" --events "$work/county/extracts/${s}_events.csv" --database "$db" >/dev/null
+done
+"$W" link run --database "$db" >/dev/null
+token() { "$W" user add "$1" --role "$2" --database "$db" | tail -1; }
+python3 - "$root/examples/sources" "$work/county/extracts/social_care.csv" "$work/fixture.json" \
+  "$(token ann advisor)" "$(token fred fire_prevention)" "$(token sam steward)" "$(token dpo admin)" <<'PY'
+import csv, json, pathlib, sys, tomllib
+sources, extract, out, *tokens = sys.argv[1:]
+grants = {}
+for m in pathlib.Path(sources).glob("*.toml"):
+    t = tomllib.loads(m.read_text())
+    g = t["agreement"]["purposes"].get("fire_prevention", {})
+    grants[t["source"]["id"]] = g.get("fields", []) + g.get("attributes", [])
+# A client of social care with a family name long enough to misspell.
+row = next(r for r in csv.DictReader(open(extract, encoding="utf-8"))
+           if len(r["surname"]) >= 6 and r["surname"].isalpha() and r["date_of_birth"] and r["forename"].isalpha())
+s = row["surname"]
+json.dump({
+    "tokens": dict(zip(["advisor", "fire", "steward", "admin"], tokens)),
+    "fire_grants": grants,
+    "resident": {"given": row["forename"], "family": s, "misspelt": s[0] + s[2] + s[1] + s[3:], "dob": row["date_of_birth"]},
+}, open(out, "w"))
+PY
+"$W" serve --listen 127.0.0.1:0 --database "$db" > "$work/serve.txt" &
+server=$!
+until grep -q "Serving the Wherry API" "$work/serve.txt"; do
+  kill -0 "$server" 2>/dev/null || { echo "e2e: wherry serve exited" >&2; exit 1; }
+  sleep 0.2
+done
+url="$(sed -n 's|.*\(http://[^/]*\)/.*|\1|p' "$work/serve.txt")"
+mkdir -p "$root/docs/ui"
+node ui.test.mjs "$url" "$work/fixture.json" "$root/docs/ui"

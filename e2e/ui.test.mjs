@@ -1,0 +1,164 @@
+// Wherry's web UI end to end, in Debian's headless Chromium driven by
+// playwright-core; axe-core checks every page against WCAG 2.2 A and AA.
+// Usage: node ui.test.mjs BASE_URL FIXTURE.json SCREENSHOT_DIR (see run.sh)
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const [base, fixturePath, shots] = process.argv.slice(2);
+const fixture = JSON.parse(readFileSync(fixturePath, "utf8"));
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"];
+
+let failures = 0;
+const check = (ok, what) => {
+  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
+  if (!ok) failures += 1;
+};
+
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+
+/** A browser context of its own (a person at their own desk). */
+async function person() {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  return context.newPage();
+}
+
+/** axe-core on the page as it is; any A or AA violation fails. */
+async function accessible(page, name) {
+  const violations = await page.evaluate(
+    async ([source, tags]) => {
+      // Evaluated through the DevTools protocol, not as a page script, so
+      // the page's Content-Security-Policy stays as strict as it is.
+      if (!window.axe) (0, eval)(source);
+      const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags } });
+      return r.violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+    },
+    [axeSource, WCAG],
+  );
+  check(violations.length === 0, `${name}: no WCAG 2.2 A/AA violations${violations.length ? " — " + violations.join("; ") : ""}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
+async function signIn(page, token) {
+  await page.goto(`${base}/sign-in`);
+  await page.fill("#token", token);
+  await page.click("form[action='/sign-in'] button[type=submit]");
+}
+
+// 1. An advisor signs in, picks contact_centre, searches by a misspelt
+//    family name and opens the resident's view.
+const advisor = await person();
+await advisor.goto(`${base}/sign-in`);
+await accessible(advisor, "sign-in");
+await shot(advisor, "sign-in");
+await advisor.fill("#token", "wherry_wrong");
+await advisor.click("form[action='/sign-in'] button[type=submit]");
+check((await advisor.locator(".govuk-error-summary").count()) === 1, "a wrong token shows the error summary");
+await accessible(advisor, "sign-in with an error");
+await signIn(advisor, fixture.tokens.advisor);
+await advisor.goto(`${base}/purpose`);
+await accessible(advisor, "purpose");
+await shot(advisor, "purpose");
+await advisor.check("input[value=contact_centre]");
+await advisor.click("form[action='/purpose'] button[type=submit]");
+check(advisor.url().endsWith("/search"), "the purpose leads to search");
+check((await advisor.textContent("#current-purpose")) === "contact_centre", "the purpose is shown on the page");
+const r = fixture.resident;
+await advisor.fill("#name", `${r.given} ${r.misspelt}`);
+await advisor.fill("#dob", r.dob);
+await advisor.click("form[action='/search'] button[type=submit]");
+check(!advisor.url().includes(r.misspelt) && !advisor.url().includes(r.given), "no personal data in the URL");
+const first = advisor.locator("table.govuk-table tbody tr").first().locator("a");
+const firstName = (await first.textContent()) ?? "";
+check(firstName.toUpperCase().includes(r.family.toUpperCase()), `the misspelt "${r.misspelt}" finds ${r.family} first (got "${firstName}")`);
+await accessible(advisor, "search results");
+await shot(advisor, "search-results");
+await first.click();
+const residentUrl = advisor.url();
+check(/\/residents\/P\d{9}$/.test(residentUrl), "the resident's page opens");
+check((await advisor.locator("#golden-record").count()) === 1, "the golden record is shown");
+await advisor.locator(".wherry-provenance summary").first().click();
+await accessible(advisor, "resident view (advisor)");
+await shot(advisor, "resident-advisor");
+const services = await advisor.locator("#service option").count();
+if (services > 1) {
+  await advisor.selectOption("#service", { index: 1 });
+  await advisor.click("form.wherry-filter button");
+  await accessible(advisor, "resident view, timeline filtered");
+}
+
+// 2. A fire prevention officer opens the same resident: no field the fire
+//    agreement withholds.
+const fire = await person();
+await signIn(fire, fixture.tokens.fire);
+await fire.goto(residentUrl);
+const shown = await fire.$$eval("dl.wherry-record", (lists) =>
+  lists.flatMap((dl) => [...dl.querySelectorAll("[data-field]")].map((d) => [dl.dataset.source, d.dataset.field])),
+);
+const leaks = shown.filter(([source, field]) => !(fixture.fire_grants[source] ?? []).includes(field));
+check(leaks.length === 0, `the fire officer sees only what the fire agreement grants (${shown.length} fields shown${leaks.length ? "; not granted: " + leaks.join(", ") : ""})`);
+await accessible(fire, "resident view (fire prevention)");
+await shot(fire, "resident-fire");
+
+// 3. A steward accepts a review item; the resident's record set changes.
+const steward = await person();
+await signIn(steward, fixture.tokens.steward);
+await steward.goto(`${base}/review`);
+await accessible(steward, "review queue");
+await shot(steward, "review-queue");
+// An item whose two records are still with two residents.
+const items = await steward.$$eval("table.govuk-table tbody tr a", (as) => as.map((a) => a.getAttribute("href")));
+let leftPerson, rightPerson;
+for (const href of items) {
+  await steward.goto(`${base}${href}`);
+  [leftPerson, rightPerson] = await steward.$$eval("a.wherry-person", (as) => as.map((a) => a.textContent));
+  if (leftPerson && rightPerson && leftPerson !== rightPerson) break;
+}
+check(leftPerson && rightPerson && leftPerson !== rightPerson, `an item's records are with two residents before (${leftPerson}, ${rightPerson})`);
+const itemUrl = steward.url();
+await accessible(steward, "review item");
+await shot(steward, "review-item");
+await steward.goto(`${base}/residents/${leftPerson}`);
+const before = await steward.locator("dl.wherry-record").count();
+await steward.goto(itemUrl);
+await steward.check("#decision");
+await steward.fill("#reason", "Same name, date of birth and address");
+await steward.click("form[action^='/review/'] button[type=submit]");
+await steward.goto(`${base}/residents/${leftPerson}`);
+const after = await steward.locator("dl.wherry-record").count();
+check(after > before, `accepting merges the records (${before} → ${after})`);
+
+// 4. An admin sees those accesses in the audit view.
+const admin = await person();
+await signIn(admin, fixture.tokens.admin);
+const residentId = residentUrl.split("/").pop();
+await admin.goto(`${base}/audit?resident=${residentId}`);
+const who = await admin.$$eval("#audit tbody tr", (rows) => rows.map((tr) => tr.children[2].textContent));
+check(who.some((w) => w.startsWith("ann")), "the audit view shows the advisor's access");
+check(who.some((w) => w.startsWith("fred")), "the audit view shows the fire officer's access");
+await admin.goto(`${base}/audit?user=sam`);
+const actions = await admin.$$eval("#audit tbody tr", (rows) => rows.map((tr) => tr.children[4].textContent));
+check(actions.includes("review_accept"), "the audit view shows the steward's decision");
+await admin.click("form[action='/audit/verify'] button");
+check(((await admin.textContent("#verified")) ?? "").includes("The chain holds"), "the chain verifies from the audit view");
+await accessible(admin, "audit log");
+await shot(admin, "audit");
+
+// Bad input: a 10,000-character search and an unknown resident.
+await advisor.goto(`${base}/search`);
+await advisor.fill("#name", "x".repeat(10000));
+await advisor.click("form[action='/search'] button[type=submit]");
+check((await advisor.locator(".govuk-error-summary a[href='#name']").count()) === 1, "a 10,000-character search gets the error summary");
+await accessible(advisor, "search with an error");
+await shot(advisor, "search-error");
+const missing = await advisor.goto(`${base}/residents/P999999999`);
+check(missing.status() === 404 && (await advisor.textContent("h1")) === "Resident not found", "an unknown resident is a clear 404 page");
+await accessible(advisor, "not found");
+
+await browser.close();
+console.log(failures ? `${failures} check(s) failed` : "all checks passed");
+process.exit(failures ? 1 : 0);
