@@ -1038,17 +1038,21 @@ async fn audit_page(
     f: AuditFilter,
     verified: Option<String>,
 ) -> Response {
-    let Ok(log) = state.store.audit_log(0).await else {
+    let t = |v: &str| v.trim().to_string();
+    let Ok(mut entries) = state
+        .store
+        .audit_search(
+            &t(&f.user),
+            &t(&f.resident),
+            &t(&f.purpose),
+            &t(&f.from),
+            &t(&f.to),
+            AUDIT_PAGE as i64 + 1,
+        )
+        .await
+    else {
         return sorry(who);
     };
-    let keep = |e: &&AuditEntry| {
-        (f.user.is_empty() || e.user_name.contains(f.user.trim()))
-            && (f.resident.is_empty() || e.person_id.as_deref() == Some(f.resident.trim()))
-            && (f.purpose.is_empty() || e.purpose == f.purpose.trim())
-            && (f.from.is_empty() || e.at.as_str() >= f.from.trim())
-            && (f.to.is_empty() || e.at.get(..10).unwrap_or("") <= f.to.trim())
-    };
-    let mut entries: Vec<&AuditEntry> = log.iter().rev().filter(keep).collect();
     let capped = entries.len() > AUDIT_PAGE;
     entries.truncate(AUDIT_PAGE);
     let filters: Vec<minijinja::Value> = [

@@ -179,6 +179,32 @@ impl Store {
         Ok(rows.into_iter().map(AuditEntry::from).collect())
     }
 
+    /// The newest `limit` audit entries, newest first, matching every filter
+    /// given: the user's name containing `user`, the resident, the purpose,
+    /// and the day (`from` and `to`, ISO dates, inclusive).
+    pub async fn audit_search(
+        &self,
+        user: &str,
+        person: &str,
+        purpose: &str,
+        from: &str,
+        to: &str,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, Error> {
+        let sql = "SELECT seq, at, user_name, role, purpose, action, person_id, sources, fields, request_id,
+                   break_glass, prev_hash, hash FROM audit_log
+                   WHERE ($1 = '' OR user_name LIKE '%' || $1 || '%')
+                     AND ($2 = '' OR person_id = $2)
+                     AND ($3 = '' OR purpose = $3)
+                     AND ($4 = '' OR at >= $4)
+                     AND ($5 = '' OR at < $5 || 'T99')
+                   ORDER BY seq DESC LIMIT $6";
+        let rows: Vec<AuditRow> = dispatch!(&self.pool, p => {
+            sqlx::query_as(sql).bind(user).bind(person).bind(purpose).bind(from).bind(to).bind(limit).fetch_all(p).await
+        })?;
+        Ok(rows.into_iter().map(AuditEntry::from).collect())
+    }
+
     /// Withdrawn records of `source` whose newest version and newest contact
     /// event are both older than `before` (ISO date or time): what the
     /// source's retention period has run out on.

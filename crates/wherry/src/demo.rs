@@ -1,12 +1,19 @@
-//! `wherry demo`: the whole hub on the embedded defaults. For now it
-//! generates the synthetic county; later stages (ingest, link, serve) join it
-//! as they are built.
+//! `wherry demo`: the whole hub on the embedded defaults. It generates the
+//! synthetic county, initialises a SQLite store in `./wherry-demo/`,
+//! ingests every partner's extract and contact events, links them, adds a
+//! user for each role, and serves the API and the web UI, printing the URL
+//! and each role's token.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use wherry_core::{Date, Role};
 use wherry_synth::Config;
+
+use crate::hub::runtime;
 
 /// Arguments of `wherry demo`.
 #[derive(Debug, clap::Args)]
@@ -20,7 +27,53 @@ pub struct Args {
     /// Where the demo lives.
     #[arg(long, value_name = "DIR", default_value = "wherry-demo")]
     pub dir: PathBuf,
+    /// Where to serve the API and the web UI.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Build the hub and print the tokens, but do not start the server.
+    #[arg(long)]
+    pub no_serve: bool,
 }
+
+/// The partners' manifests the demo county is sent under.
+const SOURCES: &[(&str, &str)] = &[
+    (
+        "social_care",
+        include_str!("../../../examples/sources/social_care.toml"),
+    ),
+    (
+        "gp_registrations",
+        include_str!("../../../examples/sources/gp_registrations.toml"),
+    ),
+    (
+        "fire_rescue",
+        include_str!("../../../examples/sources/fire_rescue.toml"),
+    ),
+    (
+        "district_council",
+        include_str!("../../../examples/sources/district_council.toml"),
+    ),
+    (
+        "police_vulnerable",
+        include_str!("../../../examples/sources/police_vulnerable.toml"),
+    ),
+    (
+        "libraries",
+        include_str!("../../../examples/sources/libraries.toml"),
+    ),
+];
+
+/// A demo user per role.
+const USERS: &[(&str, Role)] = &[
+    ("demo-advisor", Role::Advisor),
+    ("demo-caseworker", Role::Caseworker),
+    ("demo-fire", Role::FirePrevention),
+    ("demo-steward", Role::Steward),
+    ("demo-analyst", Role::Analyst),
+    ("demo-tec", Role::TecTeam),
+    ("demo-admin", Role::Admin),
+    ("demo-partner", Role::PartnerSystem),
+];
 
 /// Runs the demo.
 pub fn run(args: Args) -> Result<()> {
@@ -42,12 +95,86 @@ pub fn run(args: Args) -> Result<()> {
     println!();
     crate::synth::print_summary(&summary, &county, started.elapsed());
     println!();
-    println!("Try:");
-    println!("  head -3 {}/extracts/social_care.csv", county.display());
-    println!(
-        "  head -c 600 {}/extracts/gp_registrations.jsonl",
-        county.display()
-    );
-    println!("  wherry synth --help");
-    Ok(())
+
+    // A fresh store each time: the demo's users and audit log start clean.
+    let db = args.dir.join("hub.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let f = PathBuf::from(format!("{}{suffix}", db.display()));
+        if f.exists() {
+            std::fs::remove_file(&f).with_context(|| format!("removing {}", f.display()))?;
+        }
+    }
+    let sources = args.dir.join("sources");
+    std::fs::create_dir_all(&sources)?;
+    let url = format!("sqlite://{}", db.display());
+    runtime().block_on(async {
+        let store = wherry_store::Store::connect(&url).await?;
+        store.migrate().await?;
+        let today = Date::today_utc();
+        for (id, text) in SOURCES {
+            let manifest_path = sources.join(format!("{id}.toml"));
+            std::fs::write(&manifest_path, text)?;
+            let (manifest, _) = wherry_ingest::load_manifest(&manifest_path)?;
+            let extracts = county.join("extracts");
+            let mut file = extracts.join(format!("{id}.csv"));
+            if !file.exists() {
+                file = extracts.join(format!("{id}.jsonl"));
+            }
+            let events = extracts.join(format!("{id}_events.csv"));
+            let bar = ProgressBar::new(0).with_style(
+                ProgressStyle::with_template("{msg:<34} [{bar:30}] {bytes}/{total_bytes}")
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            );
+            bar.set_message(format!("ingesting {id}"));
+            let progress = |done: u64, total: u64| {
+                bar.set_length(total);
+                bar.set_position(done);
+            };
+            let r = wherry_ingest::ingest_with(&store, &manifest, &file, events.exists().then_some(events.as_path()), "demo", today, &progress)
+                .await?;
+            bar.finish_and_clear();
+            println!(
+                "Ingested {id}: {} records stored, {} quarantined, {} contact events",
+                r.counts.stored, r.counts.quarantined, r.events
+            );
+        }
+        let bars = Arc::new(crate::link::Bars::new());
+        let r = wherry_hub::link_run(&store, &wherry_hub::RunOptions::default(), bars.clone()).await?;
+        bars.bar.finish_and_clear();
+        println!(
+            "Linked {} records into {} persons; {} pairs for the steward's review",
+            r.records, r.persons, r.review
+        );
+        let mut tokens = Vec::new();
+        for (name, role) in USERS {
+            let token = wherry_access::token::new_token()?;
+            store
+                .add_user(name, role.as_str(), &wherry_access::token::token_hash(&token))
+                .await?;
+            tokens.push((*name, *role, token));
+        }
+        println!();
+        println!("Sign in with one of these tokens (one per role, made afresh each run):");
+        for (name, role, token) in &tokens {
+            println!("  {:<16} {:<15} {token}", role.as_str(), name);
+        }
+        println!();
+        if args.no_serve {
+            println!("Serve it with: wherry serve --database {url}");
+            store.close().await;
+            return Ok(());
+        }
+        let matcher = wherry_hub::Matcher::open(store.clone(), (0.5, 0.95)).await?;
+        let state = Arc::new(wherry_server::AppState::new(store.clone(), Some(matcher)));
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let at = listener.local_addr()?;
+        println!("Open http://{at}/ in a browser and sign in with a token above.");
+        println!("The API is at http://{at}/api/v1/ (see http://{at}/openapi.json). Ctrl-C stops the demo.");
+        wherry_server::serve_on(listener, state, 30).await?;
+        store.close().await;
+        Ok(())
+    })
 }

@@ -189,7 +189,7 @@ fn settings_for(args: &RunArgs) -> Result<Settings> {
 /// Progress on the terminal: one bar, reset at each stage, and the time
 /// each stage started (for the timings line).
 pub(crate) struct Bars {
-    bar: ProgressBar,
+    pub(crate) bar: ProgressBar,
     stages: std::sync::Mutex<Vec<(&'static str, Instant)>>,
 }
 

@@ -190,13 +190,22 @@ fn unknown_or_out_of_range_rates_are_refused() {
 fn demo_generates_a_county_and_can_run_again() {
     let tmp = tempfile::tempdir().unwrap();
     for _ in 0..2 {
-        let o = wherry(tmp.path(), &["demo", "--residents", "300"]);
+        let o = wherry(tmp.path(), &["demo", "--residents", "300", "--no-serve"]);
         assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
         assert!(
-            stdout(&o).contains("Wherry demo") && stdout(&o).contains("300 in"),
-            "{}",
-            stdout(&o)
+            out.contains("Wherry demo") && out.contains("300 in"),
+            "{out}"
         );
+        assert!(
+            out.contains("Ingested gp_registrations") && out.contains("Linked "),
+            "{out}"
+        );
+        let tokens: Vec<&str> = out
+            .lines()
+            .filter_map(|l| l.split_whitespace().find(|w| w.starts_with("wherry_")))
+            .collect();
+        assert_eq!(tokens.len(), 8, "a token per role: {out}");
     }
     assert!(
         tmp.path()
