@@ -191,16 +191,37 @@ impl Store {
         to: &str,
         limit: i64,
     ) -> Result<Vec<AuditEntry>, Error> {
-        let sql = "SELECT seq, at, user_name, role, purpose, action, person_id, sources, fields, request_id,
-                   break_glass, prev_hash, hash FROM audit_log
-                   WHERE ($1 = '' OR user_name LIKE '%' || $1 || '%')
-                     AND ($2 = '' OR person_id = $2)
-                     AND ($3 = '' OR purpose = $3)
-                     AND ($4 = '' OR at >= $4)
-                     AND ($5 = '' OR at < $5 || 'T99')
-                   ORDER BY seq DESC LIMIT $6";
+        // Only the filters given go into the statement, so a lookup by
+        // resident uses its index; the values are always bound.
+        let user_like = format!("%{user}%");
+        let to_end = format!("{to}T99");
+        let filters: [(&str, &str, &str); 5] = [
+            ("user_name LIKE ", user_like.as_str(), user),
+            ("person_id = ", person, person),
+            ("purpose = ", purpose, purpose),
+            ("at >= ", from, from),
+            ("at < ", to_end.as_str(), to),
+        ];
+        let mut sql = String::from(
+            "SELECT seq, at, user_name, role, purpose, action, person_id, sources, fields, request_id,
+             break_glass, prev_hash, hash FROM audit_log",
+        );
+        let mut values = Vec::new();
+        for (clause, value, given) in filters {
+            if given.is_empty() {
+                continue;
+            }
+            sql.push_str(if values.is_empty() { " WHERE " } else { " AND " });
+            values.push(value);
+            sql.push_str(&format!("{clause}${}", values.len()));
+        }
+        sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", values.len() + 1));
         let rows: Vec<AuditRow> = dispatch!(&self.pool, p => {
-            sqlx::query_as(sql).bind(user).bind(person).bind(purpose).bind(from).bind(to).bind(limit).fetch_all(p).await
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for v in &values {
+                q = q.bind(*v);
+            }
+            q.bind(limit).fetch_all(p).await
         })?;
         Ok(rows.into_iter().map(AuditEntry::from).collect())
     }
