@@ -211,7 +211,11 @@ impl Store {
             if given.is_empty() {
                 continue;
             }
-            sql.push_str(if values.is_empty() { " WHERE " } else { " AND " });
+            sql.push_str(if values.is_empty() {
+                " WHERE "
+            } else {
+                " AND "
+            });
             values.push(value);
             sql.push_str(&format!("{clause}${}", values.len()));
         }
