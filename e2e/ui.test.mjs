@@ -159,6 +159,15 @@ const missing = await advisor.goto(`${base}/residents/P999999999`);
 check(missing.status() === 404 && (await advisor.textContent("h1")) === "Resident not found", "an unknown resident is a clear 404 page");
 await accessible(advisor, "not found");
 
+// Without JavaScript: sign in, search, open the resident.
+const plain = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+await signIn(plain, fixture.tokens.advisor);
+await plain.fill("#name", `${r.given} ${r.misspelt}`);
+await plain.fill("#dob", r.dob);
+await plain.click("form[action='/search'] button[type=submit]");
+await plain.locator("table.govuk-table tbody tr a").first().click();
+check(/\/residents\/P\d{9}$/.test(plain.url()) && (await plain.locator("#golden-record").count()) === 1, "the pages work without JavaScript");
+
 await browser.close();
 console.log(failures ? `${failures} check(s) failed` : "all checks passed");
 process.exit(failures ? 1 : 0);

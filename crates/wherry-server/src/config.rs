@@ -5,6 +5,7 @@
 //! ```toml
 //! listen = "127.0.0.1:8080"
 //! database = "postgres://wherry@db/wherry"
+//! secure_cookies = true   # the UI's session cookie only over TLS
 //!
 //! [limits]                # per token (or OpenID Connect user)
 //! requests_per_second = 50
@@ -41,6 +42,10 @@ pub struct Config {
     pub listen: Option<String>,
     /// Store URL.
     pub database: Option<String>,
+    /// Mark the web UI's session cookie `Secure` (set when users reach the
+    /// server over TLS, as behind a council's reverse proxy).
+    #[serde(default)]
+    pub secure_cookies: bool,
     /// Per-caller rate limits.
     #[serde(default)]
     pub limits: Limits,

@@ -213,6 +213,7 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         state.policy = config.policy().map_err(anyhow::Error::msg)?;
         state.limiter = wherry_server::limits::RateLimiter::new(config.limits);
         state.log_requests = a.log_requests;
+        state.secure_cookies = config.secure_cookies;
         if let Some(o) = config.oidc.clone() {
             state.oidc = Some(wherry_access::oidc::Verifier::new(o)?);
         }

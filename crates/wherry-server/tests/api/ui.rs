@@ -268,3 +268,27 @@ async fn the_ui_applies_the_same_rules_and_refuses_bad_input_plainly() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn behind_tls_the_session_cookie_is_secure() {
+    let t = stores().await.into_iter().next().unwrap();
+    t.store.migrate().await.unwrap();
+    let mut state = AppState::new(t.store.clone(), None);
+    state.secure_cookies = true;
+    let state = Arc::new(state);
+    let page = fetch(&state, "GET", "/sign-in", None, None).await;
+    let cookie = page.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let plain = Arc::new(AppState::new(t.store.clone(), None));
+    let page = fetch(&plain, "GET", "/sign-in", None, None).await;
+    assert!(
+        !page.headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
+    t.finish().await;
+}
