@@ -265,6 +265,18 @@ fn with_purpose(state: &AppState, headers: &HeaderMap) -> Result<(Who, Caller), 
     }
 }
 
+/// The signed-in user of a form's request whose CSRF token is the
+/// session's, or the page to send instead.
+fn posted(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<Who, Response> {
+    let who = signed_in(state, headers)?;
+    check_csrf(&who, form)?;
+    Ok(who)
+}
+
 /// Refuses a form whose CSRF token is not the session's.
 fn check_csrf(who: &Who, form: &HashMap<String, String>) -> Result<(), Response> {
     if form.get("csrf").map(String::as_str) == Some(who.csrf.as_str()) {
@@ -386,13 +398,10 @@ pub(crate) async fn sign_out(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let who = match signed_in(&state, &headers) {
+    let who = match posted(&state, &headers, &form) {
         Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(r) = check_csrf(&who, &form) {
-        return r;
-    }
     state.sessions.remove(&who.session);
     let mut r = Redirect::to("/sign-in").into_response();
     r.headers_mut().insert(
@@ -449,13 +458,10 @@ pub(crate) async fn choose_purpose(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let who = match signed_in(&state, &headers) {
+    let who = match posted(&state, &headers, &form) {
         Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(r) = check_csrf(&who, &form) {
-        return r;
-    }
     let chosen = form.get("purpose").and_then(|p| p.parse::<Purpose>().ok());
     let Some(p) = chosen.filter(|p| state.policy.check(who.role, *p).is_ok()) else {
         return purpose_page(
@@ -964,10 +970,10 @@ pub(crate) async fn review_decide(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = require(&who, Role::Steward, "The review queue") {
+    if let Err(r) = check_csrf(&who, &form) {
         return r;
     }
-    if let Err(r) = check_csrf(&who, &form) {
+    if let Err(r) = require(&who, Role::Steward, "The review queue") {
         return r;
     }
     let accept = match form.get("decision").map(String::as_str) {
@@ -1100,14 +1106,11 @@ pub(crate) async fn audit_verify(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let who = match signed_in(&state, &headers) {
+    let who = match posted(&state, &headers, &form) {
         Ok(w) => w,
         Err(r) => return r,
     };
     if let Err(r) = require(&who, Role::Admin, "The audit log") {
-        return r;
-    }
-    if let Err(r) = check_csrf(&who, &form) {
         return r;
     }
     let message = match wherry_access::audit::verify_store(&state.store).await {
