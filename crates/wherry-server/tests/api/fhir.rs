@@ -12,7 +12,7 @@ use wherry_hub::Matcher;
 use wherry_server::AppState;
 use wherry_store::testing::stores;
 
-use crate::push::{GP, linked};
+use crate::push::{linked, person_of};
 use crate::{call_raw, python};
 
 /// The $match body fhir.resources builds from these demographics.
@@ -58,15 +58,7 @@ async fn post(state: &Arc<AppState>, token: &str, body: String) -> (StatusCode, 
 async fn a_uk_core_patient_from_fhir_resources_matches_its_resident_as_certain() {
     for t in stores().await {
         let (partner, _, patient) = linked(&t.store).await;
-        let theirs = t
-            .store
-            .person_links()
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|(s, r, _)| s == GP && r == patient["id"].as_str().unwrap())
-            .map(|l| l.2)
-            .unwrap();
+        let theirs = person_of(&t.store, &patient).await;
         let state = Arc::new(AppState::new(
             t.store.clone(),
             Some(Matcher::open(t.store.clone(), (0.5, 0.95)).await.unwrap()),

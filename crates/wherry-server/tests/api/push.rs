@@ -31,6 +31,16 @@ fn county() -> &'static Path {
     })
 }
 
+/// The person the linkage run put the GP patient record with.
+pub async fn person_of(store: &Store, patient: &Value) -> String {
+    let id = patient["id"].as_str().unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.person_of(GP, id)
+        .await
+        .unwrap()
+        .expect("linked by the run")
+}
+
 /// The county's extracts ingested and linked; a partner system and an
 /// advisor; the first GP patient ingest took.
 pub async fn linked(store: &Store) -> (String, String, Value) {
@@ -85,16 +95,7 @@ async fn push(
 async fn a_pushed_record_of_a_resident_gets_their_person_id() {
     for t in stores().await {
         let (partner, advisor, patient) = linked(&t.store).await;
-        let original = patient["id"].as_str().unwrap().to_string();
-        let theirs = t
-            .store
-            .person_links()
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|(s, r, _)| s == GP && *r == original)
-            .map(|l| l.2)
-            .expect("linked by the run");
+        let theirs = person_of(&t.store, &patient).await;
         let unlinked = Arc::new(AppState::new(t.store.clone(), None));
         let (status, body) = push(&unlinked, GP, &partner, patient.to_string()).await;
         assert_eq!(
@@ -245,15 +246,7 @@ async fn a_pushed_contact_event_joins_its_residents_timeline() {
     for t in stores().await {
         let (partner, advisor, patient) = linked(&t.store).await;
         let record = patient["id"].as_str().unwrap().to_string();
-        let theirs = t
-            .store
-            .person_links()
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|(s, r, _)| s == GP && *r == record)
-            .map(|l| l.2)
-            .unwrap();
+        let theirs = person_of(&t.store, &patient).await;
         let state = Arc::new(AppState::new(t.store.clone(), None));
         let uri = format!("/api/v1/sources/{GP}/events");
         let event = |date: &str| json!({"record_id": record, "date": date, "service": "Falls clinic", "contact_type": "appointment", "practitioner": "Dr A. Patel"});
