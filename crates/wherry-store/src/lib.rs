@@ -512,6 +512,17 @@ impl Store {
         )
     }
 
+    /// Disables an enabled user (their token stops working). False when no
+    /// enabled user has that name.
+    pub async fn disable_user(&self, name: &str) -> Result<bool, Error> {
+        let sql = "UPDATE users SET disabled_at = $1 WHERE name = $2 AND disabled_at IS NULL";
+        let at = now();
+        let done = dispatch!(&self.pool, p => {
+            sqlx::query(sql).bind(&at).bind(name).execute(p).await.map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
     /// Users: (name, role, created at), by name.
     pub async fn users(&self) -> Result<Vec<(String, String, String)>, Error> {
         let sql = "SELECT name, role, created_at FROM users ORDER BY name";

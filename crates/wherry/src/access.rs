@@ -29,6 +29,13 @@ enum UserCommand {
     },
     /// List users and their roles (never tokens).
     List,
+    /// Disable a user: their token stops working (a running server stops
+    /// accepting it within 10 seconds, the time it trusts a token it has
+    /// looked up). Their audit entries stay.
+    Disable {
+        /// The user's name.
+        name: String,
+    },
 }
 
 /// Arguments of `wherry audit`.
@@ -136,6 +143,12 @@ pub fn user(a: UserArgs) -> Result<()> {
                 for (name, role, created) in store.users().await? {
                     println!("{name}\t{role}\t{created}");
                 }
+            }
+            UserCommand::Disable { name } => {
+                if !store.disable_user(&name).await? {
+                    bail!("no enabled user is named {name:?}");
+                }
+                println!("Disabled {name}: their token no longer works.");
             }
         }
         store.close().await;

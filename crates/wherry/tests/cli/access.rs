@@ -46,6 +46,18 @@ async fn tokens_are_shown_once_and_the_audit_chain_names_tampering() {
         let o = wherry(tmp.path(), &["user", "list", "--database", db]);
         assert!(!stdout(&o).contains(&token), "never listed");
 
+        // Disabled: the token no longer names anyone; twice is an error.
+        let o = wherry(tmp.path(), &["user", "disable", "alice", "--database", db]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let hash = wherry_access::token::token_hash(&token);
+        assert_eq!(t.store.user_by_token(&hash).await.unwrap(), None);
+        let o = wherry(tmp.path(), &["user", "disable", "alice", "--database", db]);
+        assert!(
+            !o.status.success() && stderr(&o).contains("no enabled user"),
+            "{}",
+            stderr(&o)
+        );
+
         let o = wherry(
             tmp.path(),
             &[
