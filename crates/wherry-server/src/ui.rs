@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -265,6 +266,22 @@ fn with_purpose(state: &AppState, headers: &HeaderMap) -> Result<(Who, Caller), 
     }
 }
 
+/// A form's fields, or a plain error page when the body is not a form
+/// (wrong content type, too large, not URL-encoded): nothing is done.
+fn form_of(
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<HashMap<String, String>, Response> {
+    form.map(|Form(f)| f).map_err(|r| {
+        error_page(
+            r.status(),
+            None,
+            "This form could not be read",
+            "What was sent was not a form from this service, so nothing was done. Go back and try again.",
+            Some(("/", "Go to the start")),
+        )
+    })
+}
+
 /// The signed-in user of a form's request whose CSRF token is the
 /// session's, or the page to send instead.
 fn posted(
@@ -338,8 +355,12 @@ pub(crate) async fn sign_in_form(State(state): State<Arc<AppState>>) -> Response
 pub(crate) async fn sign_in(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
+    let form = match form_of(form) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let pending = cookie_of(&headers).and_then(|id| state.sessions.get(&id).map(|s| (id, s)));
     let Some((old, session)) = pending else {
         return sign_in_page(
@@ -396,8 +417,12 @@ pub(crate) async fn sign_in(
 pub(crate) async fn sign_out(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
+    let form = match form_of(form) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let who = match posted(&state, &headers, &form) {
         Ok(w) => w,
         Err(r) => return r,
@@ -456,8 +481,12 @@ pub(crate) async fn purpose_form(
 pub(crate) async fn choose_purpose(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
+    let form = match form_of(form) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let who = match posted(&state, &headers, &form) {
         Ok(w) => w,
         Err(r) => return r,
@@ -544,8 +573,12 @@ pub(crate) async fn search_form(
 pub(crate) async fn search(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
+    let form = match form_of(form) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let (who, caller) = match with_purpose(&state, &headers) {
         Ok(x) => x,
         Err(r) => return r,
@@ -964,8 +997,12 @@ pub(crate) async fn review_decide(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
+    let form = match form_of(form) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let (who, caller) = match with_purpose(&state, &headers) {
         Ok(x) => x,
         Err(r) => return r,
@@ -1104,8 +1141,12 @@ pub(crate) async fn audit_log(
 pub(crate) async fn audit_verify(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
+    let form = match form_of(form) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let who = match posted(&state, &headers, &form) {
         Ok(w) => w,
         Err(r) => return r,

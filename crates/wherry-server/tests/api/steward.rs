@@ -84,7 +84,9 @@ async fn the_resident_view_has_a_golden_record_a_timeline_and_a_lead_within_the_
             // Each golden value comes from a record shown, holding that
             // field, of the most trusted source that holds it.
             let records = body["records"].as_array().unwrap();
-            for (field, chosen) in body["golden_record"].as_object().unwrap() {
+            let golden = body["golden_record"].as_object().unwrap();
+            assert!(golden.len() >= 4, "{purpose}: a golden record: {body}");
+            for (field, chosen) in golden {
                 let source = chosen["source"].as_str().unwrap();
                 let grant = manifest(source).agreement.grant(purpose).cloned().unwrap();
                 assert!(

@@ -195,6 +195,20 @@ async fn the_ui_applies_the_same_rules_and_refuses_bad_input_plainly() {
             !page.html.contains(&"x".repeat(101)),
             "the value is not echoed whole"
         );
+        // A body that is not a form: a plain page, nothing done.
+        let req = Request::post("/search")
+            .header("cookie", format!("wherry_session={session}"))
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"name": "Thrower"}"#))
+            .unwrap();
+        let res = app(state.clone()).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let html = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
+            .unwrap();
+        assert!(
+            html.contains("This form could not be read") && html.contains("govuk-heading-l"),
+            "{html}"
+        );
         // No such resident.
         let missing = fetch(&state, "GET", "/residents/P999999999", Some(&session), None).await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
