@@ -34,7 +34,7 @@ pub fn hash_of(e: &AuditEntry) -> String {
         e.break_glass,
         e.prev_hash
     ]);
-    wherry_store::hex(&Sha256::digest(parts.to_string().as_bytes()))
+    wherry_core::clock::hex(&Sha256::digest(parts.to_string().as_bytes()))
 }
 
 /// Appends `entry` (its seq, time and hashes are filled in) in `tx`.
@@ -94,6 +94,6 @@ pub fn verify(entries: &[AuditEntry], head: (i64, &str)) -> Result<usize, Broken
 /// Verifies the whole audit log in `store`.
 pub async fn verify_store(store: &Store) -> Result<Result<usize, Broken>, wherry_store::Error> {
     let entries = store.audit_log(0).await?;
-    let (seq, hash) = store.audit_head().await?;
-    Ok(verify(&entries, (seq, &hash)))
+    let head = store.audit_head().await?;
+    Ok(verify(&entries, (head.seq, &head.hash)))
 }

@@ -1,38 +1,82 @@
-//! Wherry's access rules.
+//! Wherry's access rules: every disclosure of personal data is decided and
+//! audited here, whichever path asks (the HTTP API, the web UI, the
+//! command line, and the sensor and insight crates to come).
 //!
-//! - [`Policy`]: which purposes each role may use (the defaults of
-//!   [`Role::default_purposes`], configurable).
-//! - [`view`]: what a purpose may see of one source under its data sharing
-//!   agreement: the fields, attributes and events granted, nothing else.
-//! - [`token`]: API tokens, made from the operating system's randomness and
-//!   kept only as SHA-256 hashes.
-//! - [`audit`]: the hash-chained audit log: every disclosure appended before
-//!   it leaves, and a verification that names the first entry edited,
-//!   inserted or removed.
+//! - [`Caller`]: a user, their role, the purpose they declared (checked
+//!   against the role by [`Policy`]) and any break-glass reason; the gates
+//!   each kind of request passes ([`Caller::require`]).
+//! - [`Agreements`]: each source's data sharing agreement and trust, typed,
+//!   read from the store's register of sources.
+//! - [`view`]: what a purpose may see of one source: the fields,
+//!   attributes and events its agreement grants, nothing else.
+//! - [`Access`]: the disclosures, each audited before it returns: the
+//!   resident view ([`Access::resident`]), search results, the review
+//!   queue and pairs, the change feed, the subject access export; with
+//!   [`survivorship`] (golden record, timeline, involvement, lead,
+//!   pseudonymisation) and [`rights`] (erasure and retention).
+//! - [`audit`]: the hash-chained audit log and its [`writer::Writer`];
+//!   [`token`] and [`oidc`]: who a caller is.
 //!
-//! Invariant: no disclosure without a purpose the role may use; the
-//! agreement decides, per source, what that purpose sees.
+//! Invariant: no disclosure without a purpose the role may use (or a
+//! written break-glass reason); the agreement decides, per source, what
+//! that purpose sees; the audit entry is committed before the disclosure
+//! is returned.
+//!
+//! ```
+//! use wherry_access::{Caller, Policy};
+//! use wherry_core::{Purpose, Role};
+//! let policy = Policy::default();
+//! let ann = Caller::authorise(&policy, "ann", Role::Advisor, Purpose::ContactCentre, None).unwrap();
+//! assert!(ann.require(&[Role::Steward], "the review queue").is_err());
+//! assert!(Caller::authorise(&policy, "ann", Role::Advisor, Purpose::Safeguarding, None).is_err());
+//! ```
 
+pub mod agreements;
 pub mod audit;
+pub mod caller;
+pub mod disclose;
 pub mod oidc;
+pub mod rights;
+mod sar;
+pub mod survivorship;
 pub mod token;
+pub mod writer;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
+use wherry_core::clock::Clock;
 use wherry_core::{Agreement, Purpose, Role};
+use wherry_store::{AuditEntry, AuditFilter, Change, Store};
 
-/// Why access was refused (no personal data in it).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Denied {
-    /// The role may not use the purpose.
-    #[error("the {role} role may not use the purpose {purpose}")]
-    Purpose {
-        /// The role.
-        role: Role,
-        /// The purpose.
-        purpose: Purpose,
+pub use agreements::{Agreements, Terms};
+pub use caller::{Caller, Denied};
+pub use disclose::{Listed, Matched, ResidentView, ReviewPair};
+
+/// Why an access operation failed.
+#[derive(Debug, thiserror::Error)]
+// Exhaustive: the server maps each variant to a status by name.
+pub enum Error {
+    /// The caller may not do this.
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    /// What was named does not exist.
+    #[error("no {0} has that id")]
+    NotFound(&'static str),
+    /// The store said no.
+    #[error(transparent)]
+    Store(#[from] wherry_store::Error),
+    /// A stored value this version cannot read.
+    #[error("the store holds {what} this version of Wherry cannot read: {why}")]
+    Corrupt {
+        /// What.
+        what: &'static str,
+        /// Why.
+        why: String,
     },
+    /// The audit log could not be written: nothing was disclosed.
+    #[error("the audit log could not be written: {0}")]
+    Audit(String),
 }
 
 /// Which purposes each role may use.
@@ -125,6 +169,104 @@ pub fn view(agreement: &Agreement, purpose: Purpose) -> View {
     }
 }
 
+/// The disclosures over a store: the policy, the agreements (re-read every
+/// [`agreements::AGREEMENTS_TTL`]) and the audit writer.
+pub struct Access {
+    store: Store,
+    policy: Policy,
+    clock: Clock,
+    agreements: agreements::Cached,
+    writer: writer::Writer,
+}
+
+impl Access {
+    /// Disclosures from `store` under `policy`.
+    pub fn new(store: Store, policy: Policy) -> Self {
+        Self::with_clock(store, policy, Clock::system())
+    }
+
+    /// [`Access::new`] with a clock of the caller's (a test's manual clock).
+    pub fn with_clock(store: Store, policy: Policy, clock: Clock) -> Self {
+        Self {
+            store,
+            policy,
+            clock,
+            agreements: agreements::Cached::default(),
+            writer: writer::Writer::default(),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// `user` in `role` for `purpose` (see [`Caller::authorise`]).
+    pub fn caller(
+        &self,
+        user: impl Into<String>,
+        role: Role,
+        purpose: Purpose,
+        break_glass: Option<&str>,
+    ) -> Result<Caller, Denied> {
+        Caller::authorise(&self.policy, user, role, purpose, break_glass)
+    }
+
+    /// Every source's terms, as last read.
+    pub async fn agreements(&self) -> Result<Arc<Agreements>, Error> {
+        self.agreements.get(&self.store, &self.clock).await
+    }
+
+    /// Appends `entries` to the audit log; returns once committed.
+    pub async fn record(&self, entries: Vec<AuditEntry>) -> Result<(), Error> {
+        self.writer
+            .record(&self.store, entries)
+            .await
+            .map_err(Error::Audit)
+    }
+
+    /// The change feed after `since` (at most `limit` entries), for partner
+    /// systems and stewards; audited (`changes`).
+    pub async fn changes(
+        &self,
+        caller: &Caller,
+        since: i64,
+        limit: usize,
+        request: &str,
+    ) -> Result<Vec<Change>, Error> {
+        caller.require(&[Role::PartnerSystem, Role::Steward], "the change feed")?;
+        let rows = self.store.changes(since, limit).await?;
+        self.record(vec![caller.entry("changes", None, request)])
+            .await?;
+        Ok(rows)
+    }
+
+    /// The newest `limit` audit entries matching `filter`, for the admin.
+    pub async fn audit_search(
+        &self,
+        caller: &Caller,
+        filter: &AuditFilter,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, Error> {
+        caller.require(&[Role::Admin], "the audit log")?;
+        Ok(self.store.audit_search(filter, limit).await?)
+    }
+
+    /// Erases `person` (see [`rights::erase_person`]).
+    pub async fn erase(
+        &self,
+        caller: &Caller,
+        person: &str,
+        request: &str,
+    ) -> Result<rights::Removed, Error> {
+        rights::erase_person(&self.store, caller, person, request).await
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

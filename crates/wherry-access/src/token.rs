@@ -14,12 +14,12 @@ pub struct NoRandomness(String);
 pub fn new_token() -> Result<String, NoRandomness> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| NoRandomness(e.to_string()))?;
-    Ok(format!("wherry_{}", wherry_store::hex(&bytes)))
+    Ok(format!("wherry_{}", wherry_core::clock::hex(&bytes)))
 }
 
 /// What the store keeps of a token.
 pub fn token_hash(token: &str) -> String {
-    wherry_store::hex(&Sha256::digest(token.as_bytes()))
+    wherry_core::clock::hex(&Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]

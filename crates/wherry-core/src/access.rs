@@ -10,12 +10,12 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 macro_rules! named_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)* }) => {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal $(| $alias:literal)*,)* }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vdoc])* $variant,)*
+            $($(#[$vdoc])* $(#[serde(alias = $alias)])* $variant,)*
         }
 
         impl $name {
@@ -42,7 +42,7 @@ macro_rules! named_enum {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s {
-                    $($text => Ok($name::$variant),)*
+                    $($text $(| $alias)* => Ok($name::$variant),)*
                     _ => Err(format!(
                         "unknown {}; expected one of: {}",
                         stringify!($name).to_lowercase(),
@@ -65,8 +65,9 @@ named_enum! {
         FirePrevention = "fire_prevention",
         /// Answering a resident's call.
         ContactCentre = "contact_centre",
-        /// Keeping records right: linkage and the review queue.
-        DataQuality = "data_quality",
+        /// Keeping records right: linkage and the review queue
+        /// (`record_matching` is another name for it).
+        DataQuality = "data_quality" | "record_matching",
         /// Service planning, on pseudonymised data.
         Planning = "planning",
         /// Approved research, on pseudonymised data.

@@ -178,11 +178,7 @@ impl Date {
 
     /// Today's date in UTC, from the system clock.
     pub fn today_utc() -> Self {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        Self::from_days_since_epoch(secs.div_euclid(86_400))
+        Self::from_days_since_epoch(crate::clock::unix_seconds().div_euclid(86_400))
     }
 
     /// `DD/MM/YYYY`.

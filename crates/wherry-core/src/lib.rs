@@ -9,9 +9,12 @@
 //! - [`PersonRecord`] and [`Field`]: the canonical fields.
 //! - [`Purpose`], [`Role`] and [`Agreement`]: what data may be used for, by
 //!   whom, and what each purpose may see of a source.
+//! - [`PersonId`] and [`PersonChange`]: a resident's id in the hub, and the
+//!   change feed's entries (created, merged, split, retired).
+//! - [`clock`]: the time as the store and audit log keep it, and hex.
 //!
-//! Invariant: this crate does no I/O (the one exception is
-//! [`Date::today_utc`], which reads the clock). Errors name the rule that
+//! Invariant: this crate does no I/O (the one exception is the clock, read
+//! by [`clock::now`] and [`Date::today_utc`]). Errors name the rule that
 //! failed and never the value, which is personal data.
 //!
 //! ```
@@ -24,10 +27,12 @@
 
 pub mod access;
 pub mod aliases;
+pub mod clock;
 pub mod date;
 pub mod error;
 pub mod name;
 pub mod nhs;
+pub mod person;
 pub mod postcode;
 pub mod record;
 
@@ -36,5 +41,6 @@ pub use date::Date;
 pub use error::{DateRule, Error, NhsNumberRule, PostcodeRule};
 pub use name::Name;
 pub use nhs::NhsNumber;
+pub use person::{PersonChange, PersonId};
 pub use postcode::Postcode;
 pub use record::{Field, PersonRecord, Sex, is_valid_uprn};

@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use wherry_link::persons::PersonEvent;
+use wherry_core::PersonChange;
 use wherry_link::relink::{Current, Decision, Input, Options, Outcome, relink_with};
-use wherry_link::{Model, Progress, Stage};
-use wherry_store::{Link, Linkage, Store};
+use wherry_link::{Model, Progress, ReviewRange, Stage};
+use wherry_store::{DecisionKind, Link, LinkMethod, Linkage, NewReviewItem, RecordKey, Store};
 
 use crate::Error;
 
@@ -20,8 +20,8 @@ pub struct RunOptions {
     /// Match probability at or above which records join a person (default:
     /// the model's).
     pub threshold: Option<f64>,
-    /// Pairs with a probability in `[low, high)` go to the review queue.
-    pub review: (f64, f64),
+    /// Pairs with a probability in this range go to the review queue.
+    pub review: ReviewRange,
 }
 
 impl Default for RunOptions {
@@ -29,7 +29,7 @@ impl Default for RunOptions {
         Self {
             model: None,
             threshold: None,
-            review: (0.5, 0.95),
+            review: ReviewRange::default(),
         }
     }
 }
@@ -80,7 +80,7 @@ pub async fn link_run(
     tx.save_model(&model).await?;
     tx.commit().await?;
     store.analyze().await?;
-    let count = |k: &str| linkage.history.iter().filter(|h| h.0 == k).count();
+    let count = |k: &str| linkage.history.iter().filter(|h| h.kind() == k).count();
     Ok(RunReport {
         records: outcome.records,
         persons: outcome.persons,
@@ -115,20 +115,20 @@ async fn read_input(store: &Store) -> Result<Input, Error> {
         .stale_links()
         .await?
         .into_iter()
-        .map(|(s, r, p)| ((s, r), p))
+        .map(|l| (l.record.into_pair(), l.person))
         .collect();
     input.decisions = store
         .decisions()
         .await?
         .into_iter()
-        .map(|(kind, sl, rl, sr, rr)| Decision {
-            same_person: kind == "must_link",
-            left: (sl, rl),
-            right: (sr, rr),
+        .map(|d| Decision {
+            same_person: d.kind == DecisionKind::MustLink,
+            left: d.left.into_pair(),
+            right: d.right.into_pair(),
         })
         .collect();
     // A read-only transaction, rolled back when dropped.
-    input.last_person_number = store.begin().await?.last_person_number().await?;
+    input.last_person_number = store.begin().await?.last_person().await?.number();
     Ok(input)
 }
 
@@ -142,50 +142,31 @@ fn to_linkage(o: &Outcome) -> Linkage {
                 source: s.clone(),
                 record_id: r.clone(),
                 person: p.clone(),
-                method: "automatic".into(),
+                method: LinkMethod::Automatic,
                 probability: None,
             })
             .collect(),
-        unlinked: o.unlinked.clone(),
+        unlinked: o.unlinked.iter().cloned().map(RecordKey::from).collect(),
         review: o
             .review
             .iter()
-            .map(|p| {
-                (
-                    p.left.0.clone(),
-                    p.left.1.clone(),
-                    p.right.0.clone(),
-                    p.right.1.clone(),
-                    p.probability,
-                    p.explanation.clone(),
-                )
+            .map(|p| NewReviewItem {
+                left: RecordKey::from(p.left.clone()),
+                right: RecordKey::from(p.right.clone()),
+                probability: p.probability,
+                explanation: serde_json::to_string(&p.explanation)
+                    .expect("explanations serialise"),
             })
             .collect(),
         ..Linkage::default()
     };
     for e in &o.events {
-        l.history.push(history_entry(e));
         match e {
-            PersonEvent::Created { person } => l.created.push(person.clone()),
-            PersonEvent::Retired { person } => l.retired.push(person.clone()),
+            PersonChange::Created { person } => l.created.push(person.clone()),
+            PersonChange::Retired { person } => l.retired.push(person.clone()),
             _ => {}
         }
+        l.history.push(e.clone());
     }
     l
-}
-
-/// A person event as a link history entry: (kind, person, others JSON, detail JSON).
-pub(crate) fn history_entry(e: &PersonEvent) -> (String, String, String, String) {
-    let (kind, person, others) = match e {
-        PersonEvent::Created { person } => ("created", person, vec![]),
-        PersonEvent::Merged { person, absorbed } => ("merged", person, absorbed.clone()),
-        PersonEvent::Split { person, into } => ("split", person, into.clone()),
-        PersonEvent::Retired { person } => ("retired", person, vec![]),
-    };
-    (
-        kind.into(),
-        person.clone(),
-        serde_json::to_string(&others).expect("ids serialise"),
-        serde_json::to_string(e).expect("events serialise"),
-    )
 }

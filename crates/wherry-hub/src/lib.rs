@@ -18,8 +18,8 @@
 //! and a must-link places it with the other record's person.
 
 pub mod batch;
+pub mod events;
 pub mod realtime;
-pub mod rights;
 pub mod steward;
 
 use std::collections::BTreeMap;
@@ -27,15 +27,21 @@ use std::collections::BTreeMap;
 use wherry_link::RawRecord;
 
 pub use batch::{RunOptions, RunReport, link_run};
-pub use realtime::{Matcher, Outcome, Placement};
+pub use realtime::{Found, Matcher, Outcome, Placed, Pushed};
 
 /// Why a hub operation failed (the store is unchanged).
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
+// Exhaustive: the server maps each variant to a status by name.
 pub enum Error {
     /// The store said no.
     #[error(transparent)]
     Store(#[from] wherry_store::Error),
+    /// The caller may not do this.
+    #[error(transparent)]
+    Denied(#[from] wherry_access::Denied),
+    /// The access rules said no, or the audit log could not be written.
+    #[error(transparent)]
+    Access(#[from] wherry_access::Error),
     /// The engine said no.
     #[error(transparent)]
     Link(#[from] wherry_link::Error),
@@ -61,9 +67,9 @@ pub enum Error {
     /// A steward named a record that is not linked to any person.
     #[error("{0}/{1} is not a current, linked record")]
     NotLinked(String, String),
-    /// The person named does not exist.
-    #[error("no resident has that id")]
-    NoSuchPerson,
+    /// A steward named the same record twice.
+    #[error("left and right name the same record")]
+    SameRecord,
     /// The linking task stopped.
     #[error("the linking task stopped: {0}")]
     Task(String),

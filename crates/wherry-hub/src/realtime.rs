@@ -1,19 +1,12 @@
 //! The real-time record path: one pushed record placed in one transaction.
 //!
-//! [`Matcher::place`] stores the record's version (only if it changed),
-//! matches it against every current record with the last linkage run's
-//! model ([`wherry_link::realtime::RealtimeIndex`]), and then, in the same
-//! transaction:
-//!
-//! - a record already linked keeps its person (only a linkage run or a
-//!   steward moves a link); if it now matches another person's record in the
-//!   review range, that pair is queued;
-//! - a record with a steward's must-link joins the other record's person;
-//! - otherwise the best candidate whose person holds no record this one has
-//!   a cannot-link with decides: at or above the model's threshold the
-//!   record joins that person, below it a new person is created (recorded
-//!   in the link history), and a probability in the review range queues the
-//!   pair for a steward with its explanation.
+//! [`Matcher::place`] reads as its steps: store the version (only if it
+//! changed) → match against the index → load the steward's decisions →
+//! decide ([`wherry_link::place::decide`], the rule the batch relink's
+//! review range shares) → save → update the index. The index lock is held
+//! only for the in-memory steps, never across the database; placements
+//! take turns on a lock of their own, so the index and the store move
+//! together.
 //!
 //! The index follows the store only through this matcher: records loaded by
 //! `wherry ingest` or a linkage run made after [`Matcher::open`] are seen
@@ -21,29 +14,51 @@
 //! store inside the transaction, so they are never stale.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use tokio::sync::Mutex;
-use wherry_ingest::read::Row;
-use wherry_link::persons::PersonEvent;
-use wherry_link::realtime::{Candidate, RealtimeIndex};
-use wherry_link::{Model, RawRecord};
-use wherry_store::{ExtractCounts, Link, Linkage, NewVersion, Store};
+use wherry_core::PersonChange;
+use wherry_link::place::{self, Candidate, Placement, Steward};
+use wherry_link::realtime::RealtimeIndex;
+use wherry_link::{Model, RawRecord, ReviewRange};
+use wherry_store::{
+    DecisionKind, ExtractCounts, Link, LinkMethod, Linkage, NewReviewItem, NewVersion, RecordKey,
+    Store, Tx, Write,
+};
 
-use crate::batch::history_entry;
 use crate::{Error, canonical_columns, raw_record};
 
 /// Candidates looked at for each record.
 const CANDIDATES: usize = 10;
 
-/// What became of the record's version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Write {
-    /// A new record: version 1 stored.
-    Stored,
-    /// A changed record: a new version stored.
-    Updated,
-    /// The same as the current version: nothing stored.
-    Unchanged,
+/// A record a partner's system pushed, validated as an extract row is.
+#[derive(Debug, Clone, Copy)]
+pub struct Pushed<'a> {
+    /// The partner's record id.
+    pub record_id: &'a str,
+    /// Canonical field → normalised value.
+    pub fields: &'a BTreeMap<String, String>,
+    /// `fields` as JSON.
+    pub fields_json: &'a str,
+    /// Typed attributes as JSON.
+    pub attributes_json: &'a str,
+    /// The record as sent.
+    pub raw: &'a str,
+    /// The hash of its normalised content.
+    pub hash: &'a str,
+}
+
+/// An indexed record found for a search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// The record.
+    pub record: RecordKey,
+    /// Its person, if linked.
+    pub person: Option<String>,
+    /// Match probability.
+    pub probability: f64,
+    /// Match weight in bits (ranks where probabilities round to 1).
+    pub weight: f64,
 }
 
 /// How the record came to its person.
@@ -65,7 +80,7 @@ pub enum Outcome {
 
 /// Where a pushed record went.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Placement {
+pub struct Placed {
     /// The person it belongs to.
     pub person: String,
     /// How.
@@ -82,42 +97,43 @@ pub struct Placement {
 /// The real-time matcher over a store.
 pub struct Matcher {
     store: Store,
-    index: Mutex<RealtimeIndex>,
-    review: (f64, f64),
+    /// Held only for the in-memory steps (matching appends the query
+    /// record for a moment, so even a search takes it whole).
+    index: std::sync::Mutex<RealtimeIndex>,
+    /// Placements take turns, so the store and the index move together.
+    placing: Mutex<()>,
+    review: ReviewRange,
     /// The store's generation the index was built at.
-    generation: std::sync::atomic::AtomicI64,
+    generation: AtomicI64,
 }
 
 impl Matcher {
     /// Indexes the store's current records with its newest model. Pairs with
-    /// a probability in `review` (`[low, high)`) go to the review queue.
-    pub async fn open(store: Store, review: (f64, f64)) -> Result<Self, Error> {
-        if !(0.0..=1.0).contains(&review.0)
-            || !(0.0..=1.0).contains(&review.1)
-            || review.0 > review.1
-        {
-            return Err(wherry_link::Error::Settings(
-                "the review range must be probabilities with low ≤ high".into(),
-            )
-            .into());
-        }
+    /// a probability in `review` go to the review queue.
+    pub async fn open(store: Store, review: ReviewRange) -> Result<Self, Error> {
+        review.check()?;
         let generation = store.generation().await?;
         let index = build(&store).await?;
         Ok(Self {
             store,
-            index: Mutex::new(index),
+            index: std::sync::Mutex::new(index),
+            placing: Mutex::new(()),
             review,
             generation: generation.into(),
         })
     }
 
+    fn index(&self) -> std::sync::MutexGuard<'_, RealtimeIndex> {
+        self.index.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Re-reads the store's current records and newest model.
     pub async fn reload(&self) -> Result<(), Error> {
+        let _turn = self.placing.lock().await;
         let generation = self.store.generation().await?;
         let fresh = build(&self.store).await?;
-        *self.index.lock().await = fresh;
-        self.generation
-            .store(generation, std::sync::atomic::Ordering::Release);
+        *self.index() = fresh;
+        self.generation.store(generation, Ordering::Release);
         Ok(())
     }
 
@@ -126,7 +142,7 @@ impl Matcher {
     /// built; true when it did.
     pub async fn refresh(&self) -> Result<bool, Error> {
         let now = self.store.generation().await?;
-        if now == self.generation.load(std::sync::atomic::Ordering::Acquire) {
+        if now == self.generation.load(Ordering::Acquire) {
             return Ok(false);
         }
         self.reload().await?;
@@ -135,7 +151,8 @@ impl Matcher {
 
     /// Drops erased records from the index (the store no longer has them).
     pub async fn forget(&self, records: &BTreeMap<String, Vec<String>>) {
-        let mut index = self.index.lock().await;
+        let _turn = self.placing.lock().await;
+        let mut index = self.index();
         for (source, ids) in records {
             for id in ids {
                 index.remove(source, id);
@@ -144,18 +161,18 @@ impl Matcher {
     }
 
     /// The match probability at or above which the model links two records.
-    pub async fn threshold(&self) -> f64 {
-        self.index.lock().await.model().settings.threshold
+    pub fn threshold(&self) -> f64 {
+        self.index().model().settings.threshold
     }
 
     /// Records indexed.
-    pub async fn len(&self) -> usize {
-        self.index.lock().await.len()
+    pub fn len(&self) -> usize {
+        self.index().len()
     }
 
     /// Whether nothing is indexed.
-    pub async fn is_empty(&self) -> bool {
-        self.len().await == 0
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The best `limit` indexed records for these canonical fields, strongest
@@ -164,181 +181,203 @@ impl Matcher {
         &self,
         fields: &BTreeMap<String, String>,
         limit: usize,
-    ) -> Result<Vec<(Candidate, Option<String>)>, Error> {
+    ) -> Result<Vec<Found>, Error> {
         let record = raw_record("", "", fields);
-        let found = self.index.lock().await.best_matches(&record, limit);
-        let mut tx = self.store.begin().await?;
+        let found = self.index().best_matches(&record, limit);
         let mut out = Vec::with_capacity(found.len());
         for c in found {
-            let person = tx.person_of(&c.source, &c.record_id).await?;
-            out.push((c, person));
+            let record = RecordKey::new(c.source, c.record_id);
+            let person = self.store.person_of(&record).await?;
+            out.push(Found {
+                record,
+                person,
+                probability: c.probability,
+                weight: c.weight,
+            });
         }
         Ok(out)
     }
 
     /// Places one validated record of `source` (see the module docs), in one
     /// transaction; `by` is who pushed it.
-    pub async fn place(&self, source: &str, row: &Row, by: &str) -> Result<Placement, Error> {
-        // One placement at a time: the index and the store move together.
-        let mut index = self.index.lock().await;
-        let key = (source.to_string(), row.record_id.clone());
-        let record = raw_record(source, &row.record_id, &row.fields);
+    pub async fn place(&self, source: &str, row: Pushed<'_>, by: &str) -> Result<Placed, Error> {
+        let _turn = self.placing.lock().await;
+        let key = RecordKey::new(source, row.record_id);
+        let record = raw_record(source, row.record_id, row.fields);
         let mut tx = self.store.begin().await?;
-        if !tx.source_exists(source).await? {
-            return Err(Error::UnknownSource(source.to_string()));
-        }
-        let state = tx.record_state(source, &row.record_id).await?;
-        let (version, write) = match &state {
-            None => (1, Write::Stored),
-            Some((v, hash, false)) if *hash == row.hash => (*v, Write::Unchanged),
-            Some((v, _, _)) => (v + 1, Write::Updated),
-        };
-        if write != Write::Unchanged {
-            let extract = tx
-                .new_extract(source, "push", &row.hash, "push", by)
-                .await?;
-            tx.write_versions(
-                extract,
-                source,
-                &[NewVersion {
-                    record_id: row.record_id.clone(),
-                    version,
-                    row_hash: row.hash.clone(),
-                    fields: row.fields_json.clone(),
-                    attributes: row.attributes_json.clone(),
-                    raw: row.raw.clone(),
-                }],
-            )
-            .await?;
-            let counts = ExtractCounts {
-                rows: 1,
-                stored: i64::from(write == Write::Stored),
-                updated: i64::from(write == Write::Updated),
-                ..ExtractCounts::default()
-            };
-            tx.finish_extract(extract, &counts).await?;
-        }
-
-        let threshold = index.model().settings.threshold;
-        let candidates: Vec<Candidate> = index
-            .best_matches(&record, CANDIDATES + 1)
-            .into_iter()
-            .filter(|c| {
-                (c.source.as_str(), c.record_id.as_str()) != (source, row.record_id.as_str())
-            })
-            .take(CANDIDATES)
-            .collect();
-        let decisions = tx.decisions_about(source, &row.record_id).await?;
-        let mut barred: Vec<String> = Vec::new();
-        let mut must: Option<((String, String), String)> = None;
-        for (s, r, same) in decisions {
-            if let Some(p) = tx.person_of(&s, &r).await? {
-                if same {
-                    must = Some(((s, r), p));
-                } else {
-                    barred.push(p);
-                }
-            }
-        }
-        // The strongest candidate that may be this record's person.
-        let mut best: Option<(Candidate, String)> = None;
-        for c in candidates {
-            if let Some(p) = tx.person_of(&c.source, &c.record_id).await? {
-                if !barred.contains(&p) {
-                    best = Some((c, p));
-                    break;
-                }
-            }
-        }
-
-        let mut linkage = Linkage::default();
-        let link = |person: &str, method: &str, probability: Option<f64>| Link {
-            source: source.to_string(),
-            record_id: row.record_id.clone(),
-            person: person.to_string(),
-            method: method.into(),
-            probability,
-        };
-        let current = tx.person_of(source, &row.record_id).await?;
-        let (person, outcome) = match (current, must) {
-            (Some(p), _) => (p, Outcome::Kept),
-            (None, Some((with, p))) => {
-                linkage.links.push(link(&p, "steward", None));
-                (
-                    p,
-                    Outcome::Joined {
-                        probability: None,
-                        with,
-                    },
-                )
-            }
-            (None, None) => match &best {
-                Some((c, p)) if c.probability >= threshold => {
-                    linkage
-                        .links
-                        .push(link(p, "automatic", Some(c.probability)));
-                    let with = (c.source.clone(), c.record_id.clone());
-                    (
-                        p.clone(),
-                        Outcome::Joined {
-                            probability: Some(c.probability),
-                            with,
-                        },
-                    )
-                }
-                _ => {
-                    let p = format!("P{:09}", tx.last_person_number().await? + 1);
-                    linkage.created.push(p.clone());
-                    linkage
-                        .history
-                        .push(history_entry(&PersonEvent::Created { person: p.clone() }));
-                    linkage.links.push(link(&p, "automatic", None));
-                    (p, Outcome::Created)
-                }
-            },
-        };
-        // Uncertain: the best candidate in the review range, unless a
-        // steward's must-link placed the record or it was already linked
-        // with that candidate's person.
-        let mut review = None;
-        if let Some((c, p)) = &best {
-            let (low, high) = self.review;
-            let in_range = c.probability >= low && c.probability < high;
-            let settled = match &outcome {
-                Outcome::Kept => *p == person,
-                Outcome::Joined { probability, .. } => probability.is_none(),
-                Outcome::Created => false,
-            };
-            if in_range && !settled {
-                let explanation = index
-                    .explain(&record, &c.source, &c.record_id)
-                    .map(|e| e.text())
-                    .unwrap_or_default();
-                let other = (c.source.clone(), c.record_id.clone());
-                let (left, right) = if other < key {
-                    (other.clone(), key.clone())
-                } else {
-                    (key.clone(), other.clone())
-                };
-                linkage
-                    .review
-                    .push((left.0, left.1, right.0, right.1, c.probability, explanation));
-                review = Some((other, c.probability));
-            }
-        }
+        let (write, version) = store_version(&mut tx, source, &row, by).await?;
+        let (found, threshold) = self.best_matches(&record, &key);
+        let candidates = with_persons(&mut tx, found).await?;
+        let steward = steward_decisions(&mut tx, &key).await?;
+        let current = tx.person_of(&key).await?;
+        let decision = place::decide(
+            current.as_deref(),
+            &candidates,
+            &steward,
+            threshold,
+            self.review,
+        );
+        let (person, outcome, linkage) = self.save_plan(&mut tx, &key, &record, decision.clone()).await?;
         tx.save_linkage(&linkage).await?;
         tx.commit().await?;
         // The store has it: now the index.
-        index.remove(source, &row.record_id);
-        index.insert(record)?;
-        Ok(Placement {
+        {
+            let mut index = self.index();
+            index.remove(source, row.record_id);
+            index.insert(record)?;
+        }
+        Ok(Placed {
             person,
             outcome,
             version,
             write,
-            review,
+            review: decision.review,
         })
     }
+
+    /// The strongest indexed records for `record` other than itself, and
+    /// the model's threshold.
+    fn best_matches(&self, record: &RawRecord, key: &RecordKey) -> (Vec<(RecordKey, f64)>, f64) {
+        let mut index = self.index();
+        let found = index
+            .best_matches(record, CANDIDATES + 1)
+            .into_iter()
+            .map(|c| (RecordKey::new(c.source, c.record_id), c.probability))
+            .filter(|(k, _)| k != key)
+            .take(CANDIDATES)
+            .collect();
+        (found, index.model().settings.threshold)
+    }
+
+    /// What `decision` writes: the link, a person created, the review item.
+    async fn save_plan(
+        &self,
+        tx: &mut Tx,
+        key: &RecordKey,
+        record: &RawRecord,
+        decision: place::Decision,
+    ) -> Result<(String, Outcome, Linkage), Error> {
+        let mut linkage = Linkage::default();
+        let link = |person: &str, method, probability| Link {
+            source: key.source.clone(),
+            record_id: key.record_id.clone(),
+            person: person.to_string(),
+            method,
+            probability,
+        };
+        let (person, outcome) = match decision.placement {
+            Placement::Keep { person } => (person, Outcome::Kept),
+            Placement::Join {
+                person,
+                probability,
+                with,
+            } => {
+                let method = if probability.is_some() {
+                    LinkMethod::Automatic
+                } else {
+                    LinkMethod::Steward
+                };
+                linkage.links.push(link(&person, method, probability));
+                (person, Outcome::Joined { probability, with })
+            }
+            Placement::Create => {
+                let p = tx.last_person().await?.next().to_string();
+                linkage.created.push(p.clone());
+                linkage
+                    .history
+                    .push(PersonChange::Created { person: p.clone() });
+                linkage.links.push(link(&p, LinkMethod::Automatic, None));
+                (p, Outcome::Created)
+            }
+        };
+        if let Some((other, probability)) = &decision.review {
+            let explanation = self
+                .index()
+                .explain(record, &other.0, &other.1)
+                .map(|e| serde_json::to_string(&e).expect("explanations serialise"))
+                .unwrap_or_default();
+            let other = RecordKey::from(other.clone());
+            let (left, right) = if other < *key {
+                (other, key.clone())
+            } else {
+                (key.clone(), other)
+            };
+            linkage.review.push(NewReviewItem {
+                left,
+                right,
+                probability: *probability,
+                explanation,
+            });
+        }
+        Ok((person, outcome, linkage))
+    }
+}
+
+/// Step: stores the record's version if it changed (the one versioning
+/// rule, [`Write::of`]); what was written and the version it is at.
+async fn store_version(
+    tx: &mut Tx,
+    source: &str,
+    row: &Pushed<'_>,
+    by: &str,
+) -> Result<(Write, i64), Error> {
+    if !tx.source_exists(source).await? {
+        return Err(Error::UnknownSource(source.to_string()));
+    }
+    let state = tx.record_state(source, row.record_id).await?;
+    let (write, version) = Write::of(state.as_ref(), row.hash);
+    if write != Write::Unchanged {
+        let extract = tx.new_extract(source, "push", row.hash, "push", by).await?;
+        tx.write_versions(
+            extract,
+            source,
+            &[NewVersion {
+                record_id: row.record_id.to_string(),
+                version,
+                row_hash: row.hash.to_string(),
+                fields: row.fields_json.to_string(),
+                attributes: row.attributes_json.to_string(),
+                raw: row.raw.to_string(),
+            }],
+        )
+        .await?;
+        let counts = ExtractCounts {
+            rows: 1,
+            stored: i64::from(write == Write::Stored),
+            updated: i64::from(write == Write::Updated),
+            ..ExtractCounts::default()
+        };
+        tx.finish_extract(extract, &counts).await?;
+    }
+    Ok((write, version))
+}
+
+/// Step: each candidate's person, read inside the transaction.
+async fn with_persons(tx: &mut Tx, found: Vec<(RecordKey, f64)>) -> Result<Vec<Candidate>, Error> {
+    let mut out = Vec::with_capacity(found.len());
+    for (key, probability) in found {
+        let person = tx.person_of(&key).await?;
+        out.push(Candidate {
+            key: key.into_pair(),
+            person,
+            probability,
+        });
+    }
+    Ok(out)
+}
+
+/// Step: the steward's decisions about the record, resolved to persons.
+async fn steward_decisions(tx: &mut Tx, key: &RecordKey) -> Result<Steward, Error> {
+    let mut steward = Steward::default();
+    for d in tx.decisions_about(key).await? {
+        if let Some(p) = tx.person_of(&d.other).await? {
+            match d.kind {
+                DecisionKind::MustLink => steward.must = Some((d.other.into_pair(), p)),
+                DecisionKind::CannotLink => steward.barred.push(p),
+            }
+        }
+    }
+    Ok(steward)
 }
 
 /// The index over the store's current records and newest model.

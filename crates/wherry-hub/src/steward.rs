@@ -1,18 +1,17 @@
-//! A steward's hand on the links, taking effect at once: a manual link
-//! merges two records' persons, a manual unlink moves a record out to a
-//! person of its own, and settling a review item does one or the other.
-//! Each is one transaction that also records the decision (`must_link` or
+//! A steward's hand on the links, taking effect at once, whichever path
+//! asks (the API, the web UI, `wherry review`): a manual link merges two
+//! records' persons, a manual unlink moves a record out to a person of its
+//! own, and settling a review item does one or the other. Each is one
+//! transaction that also records the decision (`must_link` or
 //! `cannot_link`), so every later linkage run keeps it, and writes the
-//! change (merged, split, created, retired) to the change feed.
+//! change (merged, split, created, retired) to the change feed; then the
+//! audit entry names the person.
 
-use wherry_link::persons::PersonEvent;
-use wherry_store::{Link, Linkage, Store, Tx};
+use wherry_access::{Access, Caller};
+use wherry_core::{PersonChange, Role};
+use wherry_store::{DecisionKind, Link, LinkMethod, Linkage, RecordKey, Tx};
 
 use crate::Error;
-use crate::batch::history_entry;
-
-/// A record named by its source and id.
-pub type RecordRef = (String, String);
 
 /// What a steward's action did to the persons.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -29,56 +28,74 @@ pub struct Effect {
 /// Links `left` and `right` as the same resident: their persons merge
 /// (into `left`'s), and the decision stands for every later run.
 pub async fn link(
-    store: &Store,
-    left: &RecordRef,
-    right: &RecordRef,
-    by: &str,
+    access: &Access,
+    caller: &Caller,
+    pair: (&RecordKey, &RecordKey),
     reason: &str,
+    request: &str,
 ) -> Result<Effect, Error> {
-    decide(store, true, left, right, by, reason).await
+    decide(access, caller, true, pair, reason, request).await
 }
 
 /// Marks `left` and `right` as different residents: if they share a
 /// person, `right` moves to a new person of its own.
 pub async fn unlink(
-    store: &Store,
-    left: &RecordRef,
-    right: &RecordRef,
-    by: &str,
+    access: &Access,
+    caller: &Caller,
+    pair: (&RecordKey, &RecordKey),
     reason: &str,
+    request: &str,
 ) -> Result<Effect, Error> {
-    decide(store, false, left, right, by, reason).await
+    decide(access, caller, false, pair, reason, request).await
 }
 
 async fn decide(
-    store: &Store,
+    access: &Access,
+    caller: &Caller,
     same: bool,
-    left: &RecordRef,
-    right: &RecordRef,
-    by: &str,
+    (left, right): (&RecordKey, &RecordKey),
     reason: &str,
+    request: &str,
 ) -> Result<Effect, Error> {
-    let mut tx = store.begin().await?;
-    let effect = apply(&mut tx, same, left, right, by, reason).await?;
+    caller.require(&[Role::Steward], "linking records by hand")?;
+    if left == right {
+        return Err(Error::SameRecord);
+    }
+    let mut tx = access.store().begin().await?;
+    let effect = apply(&mut tx, same, left, right, &caller.user, reason).await?;
     tx.commit().await?;
+    let action = if same { "link" } else { "unlink" };
+    access
+        .record(vec![caller.entry(action, Some(&effect.person), request)])
+        .await?;
     Ok(effect)
 }
 
 /// Settles open review item `id`: accepted links its pair, rejected
 /// unlinks it. `None` when no open item has that id.
 pub async fn settle(
-    store: &Store,
+    access: &Access,
+    caller: &Caller,
     id: i64,
     accept: bool,
-    by: &str,
     reason: &str,
+    request: &str,
 ) -> Result<Option<Effect>, Error> {
-    let mut tx = store.begin().await?;
-    let Some((sl, rl, sr, rr)) = tx.claim_review(id, accept).await? else {
+    caller.require(&[Role::Steward], "settling review items")?;
+    let mut tx = access.store().begin().await?;
+    let Some(item) = tx.claim_review(id, accept).await? else {
         return Ok(None);
     };
-    let effect = apply(&mut tx, accept, &(sl, rl), &(sr, rr), by, reason).await?;
+    let effect = apply(&mut tx, accept, &item.left, &item.right, &caller.user, reason).await?;
     tx.commit().await?;
+    let action = if accept {
+        "review_accept"
+    } else {
+        "review_reject"
+    };
+    access
+        .record(vec![caller.entry(action, Some(&effect.person), request)])
+        .await?;
     Ok(Some(effect))
 }
 
@@ -86,13 +103,13 @@ pub async fn settle(
 async fn apply(
     tx: &mut Tx,
     same: bool,
-    left: &RecordRef,
-    right: &RecordRef,
+    left: &RecordKey,
+    right: &RecordKey,
     by: &str,
     reason: &str,
 ) -> Result<Effect, Error> {
-    let kind = if same { "must_link" } else { "cannot_link" };
-    tx.decide(kind, pair(left), pair(right), by, reason).await?;
+    tx.decide(DecisionKind::of(same), left, right, by, reason)
+        .await?;
     if same {
         merge(tx, left, right).await
     } else {
@@ -100,44 +117,44 @@ async fn apply(
     }
 }
 
-fn pair(r: &RecordRef) -> (&str, &str) {
-    (r.0.as_str(), r.1.as_str())
-}
-
-async fn person(tx: &mut Tx, r: &RecordRef) -> Result<String, Error> {
-    tx.person_of(&r.0, &r.1)
+async fn person(tx: &mut Tx, r: &RecordKey) -> Result<String, Error> {
+    tx.person_of(r)
         .await?
-        .ok_or_else(|| Error::NotLinked(r.0.clone(), r.1.clone()))
+        .ok_or_else(|| Error::NotLinked(r.source.clone(), r.record_id.clone()))
 }
 
-async fn merge(tx: &mut Tx, left: &RecordRef, right: &RecordRef) -> Result<Effect, Error> {
+fn unchanged(person: String) -> Effect {
+    Effect {
+        person,
+        absorbed: vec![],
+        created: None,
+    }
+}
+
+async fn merge(tx: &mut Tx, left: &RecordKey, right: &RecordKey) -> Result<Effect, Error> {
     let keep = person(tx, left).await?;
     let other = person(tx, right).await?;
     if keep == other {
-        return Ok(Effect {
-            person: keep,
-            absorbed: vec![],
-            created: None,
-        });
+        return Ok(unchanged(keep));
     }
     let mut linkage = Linkage::default();
-    for (source, record_id) in tx.records_of(&other).await? {
+    for k in tx.records_of(&other).await? {
         linkage.links.push(Link {
-            source,
-            record_id,
+            source: k.source,
+            record_id: k.record_id,
             person: keep.clone(),
-            method: "steward".into(),
+            method: LinkMethod::Steward,
             probability: None,
         });
     }
     linkage.retired.push(other.clone());
-    linkage.history.push(history_entry(&PersonEvent::Merged {
+    linkage.history.push(PersonChange::Merged {
         person: keep.clone(),
         absorbed: vec![other.clone()],
-    }));
-    linkage.history.push(history_entry(&PersonEvent::Retired {
+    });
+    linkage.history.push(PersonChange::Retired {
         person: other.clone(),
-    }));
+    });
     tx.save_linkage(&linkage).await?;
     Ok(Effect {
         person: keep,
@@ -146,34 +163,30 @@ async fn merge(tx: &mut Tx, left: &RecordRef, right: &RecordRef) -> Result<Effec
     })
 }
 
-async fn split(tx: &mut Tx, left: &RecordRef, right: &RecordRef) -> Result<Effect, Error> {
+async fn split(tx: &mut Tx, left: &RecordKey, right: &RecordKey) -> Result<Effect, Error> {
     let keep = person(tx, left).await?;
     let other = person(tx, right).await?;
     if keep != other {
-        return Ok(Effect {
-            person: keep,
-            absorbed: vec![],
-            created: None,
-        });
+        return Ok(unchanged(keep));
     }
-    let fresh = format!("P{:09}", tx.last_person_number().await? + 1);
+    let fresh = tx.last_person().await?.next().to_string();
     let linkage = Linkage {
         links: vec![Link {
-            source: right.0.clone(),
-            record_id: right.1.clone(),
+            source: right.source.clone(),
+            record_id: right.record_id.clone(),
             person: fresh.clone(),
-            method: "steward".into(),
+            method: LinkMethod::Steward,
             probability: None,
         }],
         created: vec![fresh.clone()],
         history: vec![
-            history_entry(&PersonEvent::Created {
+            PersonChange::Created {
                 person: fresh.clone(),
-            }),
-            history_entry(&PersonEvent::Split {
+            },
+            PersonChange::Split {
                 person: keep.clone(),
                 into: vec![fresh.clone()],
-            }),
+            },
         ],
         ..Linkage::default()
     };

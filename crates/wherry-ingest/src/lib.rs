@@ -16,6 +16,7 @@
 //! assert!(problems[0].to_string().contains("missing field"));
 //! ```
 
+pub mod event;
 pub mod manifest;
 pub mod read;
 
@@ -26,7 +27,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wherry_core::Date;
-use wherry_store::{Event, ExtractCounts, NewVersion, Quarantined, Store};
+use wherry_store::{Event, ExtractCounts, NewVersion, Quarantined, Store, Write};
 
 pub use manifest::Manifest;
 
@@ -121,7 +122,7 @@ pub struct Report {
 }
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    wherry_store::hex(&Sha256::digest(bytes))
+    wherry_core::clock::hex(&Sha256::digest(bytes))
 }
 
 /// Reads and checks a manifest file.
@@ -243,18 +244,18 @@ pub async fn ingest_with(
                 });
                 continue;
             }
-            let version = match current.get(&row.record_id) {
-                None => {
+            let version = match Write::of(current.get(&row.record_id), &row.hash) {
+                (Write::Stored, v) => {
                     report.counts.stored += 1;
-                    1
+                    v
                 }
-                Some((_, h, false)) if *h == row.hash => {
+                (Write::Unchanged, _) => {
                     report.counts.unchanged += 1;
                     continue;
                 }
-                Some((v, _, _)) => {
+                (Write::Updated, v) => {
                     report.counts.updated += 1;
-                    v + 1
+                    v
                 }
             };
             versions.push(NewVersion {
@@ -284,7 +285,7 @@ pub async fn ingest_with(
     if m.source.extract == manifest::ExtractKind::Full {
         let gone: Vec<String> = current
             .iter()
-            .filter(|(id, (_, _, withdrawn))| !withdrawn && !seen.contains(*id))
+            .filter(|(id, state)| !state.withdrawn && !seen.contains(*id))
             .map(|(id, _)| id.clone())
             .collect();
         report.counts.withdrawn = gone.len() as i64;
@@ -372,24 +373,19 @@ fn read_events(path: &Path, today: Date) -> Result<(Vec<Event>, Vec<Quarantined>
             });
             continue;
         }
-        match Date::parse(&rec[col["date"]]) {
-            Ok(d) if d <= today => good.push(Event {
-                record_id: rec[col["record_id"]].to_string(),
-                date: d.to_string(),
-                service: rec[col["service"]].to_string(),
-                contact_type: rec[col["contact_type"]].to_string(),
-                practitioner: rec[col["practitioner"]].to_string(),
-            }),
-            Ok(_) => bad.push(Quarantined {
+        let sent = event::SentEvent {
+            record_id: &rec[col["record_id"]],
+            date: &rec[col["date"]],
+            service: &rec[col["service"]],
+            contact_type: &rec[col["contact_type"]],
+            practitioner: &rec[col["practitioner"]],
+        };
+        match event::check(&sent, today) {
+            Ok(e) => good.push(e),
+            Err(p) => bad.push(Quarantined {
                 line,
-                field: Some("date".into()),
-                reason: "future_date: the date is in the future".into(),
-                raw,
-            }),
-            Err(e) => bad.push(Quarantined {
-                line,
-                field: Some("date".into()),
-                reason: format!("impossible_date: {e}"),
+                field: Some(p.field.into()),
+                reason: p.reason,
                 raw,
             }),
         }

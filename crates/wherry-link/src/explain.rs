@@ -2,7 +2,7 @@
 //! added, the prior, the total and the probability, as text and as an SVG
 //! waterfall chart; and a chart of the whole model's level weights.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::compare::Comparison;
 use crate::dataset::Dataset;
@@ -10,7 +10,7 @@ use crate::model::{Model, probability};
 use crate::score::tf_adjustment;
 
 /// One comparison's contribution to a pair's weight.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Term {
     /// The column.
     pub column: String,
@@ -23,7 +23,7 @@ pub struct Term {
 }
 
 /// Why a pair scored what it did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
     /// The prior, as a weight.
     pub prior_weight: f64,
@@ -93,8 +93,9 @@ impl Explanation {
         s
     }
 
-    /// A waterfall chart: each bar starts where the previous ended.
-    pub fn svg(&self) -> String {
+    /// The waterfall's steps: (label, weight), the prior first, then each
+    /// comparison and its term-frequency adjustment.
+    pub fn steps(&self) -> Vec<(String, f64)> {
         let mut steps: Vec<(String, f64)> = vec![("prior".into(), self.prior_weight)];
         for t in &self.terms {
             steps.push((t.label.clone(), t.weight));
@@ -102,11 +103,18 @@ impl Explanation {
                 steps.push((format!("term frequency of {}", t.column), t.tf_adjustment));
             }
         }
-        waterfall_svg(&steps, self.probability)
+        steps
+    }
+
+    /// A waterfall chart: each bar starts where the previous ended.
+    pub fn svg(&self) -> String {
+        waterfall_svg(&self.steps(), self.probability)
     }
 
     /// The steps of [`Explanation::text`] read back: (label, weight), the
     /// prior first, and the probability; `None` if the text is not one.
+    /// (Review items stored before explanations were kept as JSON hold
+    /// this text.)
     pub fn steps_of_text(text: &str) -> Option<(Vec<(String, f64)>, f64)> {
         let mut steps = Vec::new();
         let mut probability = None;

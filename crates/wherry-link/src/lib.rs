@@ -38,6 +38,7 @@ pub mod evaluate;
 pub mod explain;
 pub mod model;
 pub mod persons;
+pub mod place;
 pub mod realtime;
 pub mod relink;
 pub mod score;
@@ -49,6 +50,7 @@ pub use cluster::{Clustering, Constraints};
 pub use dataset::{Dataset, RawRecord};
 pub use error::Error;
 pub use model::Model;
+pub use place::ReviewRange;
 pub use score::ScoredPair;
 pub use settings::{BlockingRule, ComparisonKind, ComparisonSpec, LinkType, Settings};
 

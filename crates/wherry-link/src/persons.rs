@@ -15,37 +15,8 @@ use std::hash::{BuildHasher, Hash};
 
 use rustc_hash::FxHashMap;
 
-use serde::{Deserialize, Serialize};
 
-/// What happened to persons between two runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum PersonEvent {
-    /// A new person.
-    Created {
-        /// Their id.
-        person: String,
-    },
-    /// Records of `absorbed` persons now belong to `person`.
-    Merged {
-        /// The person who kept their id.
-        person: String,
-        /// Persons whose records joined them.
-        absorbed: Vec<String>,
-    },
-    /// Some of `person`'s records now belong to `into`.
-    Split {
-        /// The person who kept their id.
-        person: String,
-        /// The persons the other records went to.
-        into: Vec<String>,
-    },
-    /// A person with no records left.
-    Retired {
-        /// Their id.
-        person: String,
-    },
-}
+pub use wherry_core::PersonChange;
 
 /// The result of mapping clusters onto persons.
 #[derive(Debug, Clone)]
@@ -55,7 +26,7 @@ pub struct Assignment<K> {
     /// Record → person id.
     pub links: FxHashMap<K, String>,
     /// What happened, in a stable order.
-    pub events: Vec<PersonEvent>,
+    pub events: Vec<PersonChange>,
 }
 
 /// Maps `clusters` (each a list of record keys) onto the `previous` record →
@@ -109,7 +80,7 @@ pub fn assign<K: Hash + Eq + Clone, S: BuildHasher>(
             Some(p) => names[*p as usize].clone(),
             None => {
                 let id = new_id();
-                events.push(PersonEvent::Created { person: id.clone() });
+                events.push(PersonChange::Created { person: id.clone() });
                 id
             }
         })
@@ -124,7 +95,7 @@ pub fn assign<K: Hash + Eq + Clone, S: BuildHasher>(
             .map(|x| names[x.1 as usize].clone())
             .collect();
         if !absorbed.is_empty() {
-            events.push(PersonEvent::Merged {
+            events.push(PersonChange::Merged {
                 person: persons[c as usize].clone(),
                 absorbed,
             });
@@ -141,7 +112,7 @@ pub fn assign<K: Hash + Eq + Clone, S: BuildHasher>(
             .map(|x| persons[x.1 as usize].clone())
             .collect();
         if taken[p as usize] && !into.is_empty() {
-            events.push(PersonEvent::Split {
+            events.push(PersonChange::Split {
                 person: names[p as usize].clone(),
                 into: into.into_iter().collect(),
             });
@@ -150,7 +121,7 @@ pub fn assign<K: Hash + Eq + Clone, S: BuildHasher>(
     // Retirements: previous persons with no cluster of their own.
     for (p, name) in names.iter().enumerate() {
         if !taken[p] {
-            events.push(PersonEvent::Retired {
+            events.push(PersonChange::Retired {
                 person: (*name).clone(),
             });
         }
@@ -195,7 +166,7 @@ mod tests {
         assert_eq!(a.persons, ["P2", "P1", "P101"]);
         assert_eq!(
             a.events,
-            [PersonEvent::Created {
+            [PersonChange::Created {
                 person: "P101".into()
             }]
         );
@@ -210,11 +181,11 @@ mod tests {
         assert_eq!(
             a.events,
             [
-                PersonEvent::Merged {
+                PersonChange::Merged {
                     person: "P1".into(),
                     absorbed: vec!["P2".into()]
                 },
-                PersonEvent::Retired {
+                PersonChange::Retired {
                     person: "P2".into()
                 },
             ]
@@ -227,7 +198,7 @@ mod tests {
         let a = assign(&previous, &[vec!["a3"], vec!["a1", "a2"]], ids());
         assert_eq!(a.persons, ["P101", "P1"]);
         assert!(
-            a.events.contains(&PersonEvent::Split {
+            a.events.contains(&PersonChange::Split {
                 person: "P1".into(),
                 into: vec!["P101".into()]
             }),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::persons::{PersonEvent, assign};
+use crate::persons::{PersonChange, assign};
 use crate::settings::{LinkType, Settings};
 use crate::{Constraints, Error, Model, Progress, RawRecord, Stage, link_with};
 
@@ -67,8 +67,8 @@ pub struct Options {
     pub model: Option<Model>,
     /// Match probability at or above which records join a person.
     pub threshold: Option<f64>,
-    /// Pairs with a probability in `[low, high)` go to review.
-    pub review: (f64, f64),
+    /// Pairs with a probability in this range go to review.
+    pub review: crate::ReviewRange,
 }
 
 /// A pair for the steward.
@@ -80,8 +80,8 @@ pub struct ReviewPair {
     pub right: Key,
     /// Their match probability.
     pub probability: f64,
-    /// Why, as text (every comparison's level and weight).
-    pub explanation: String,
+    /// Why: every comparison's level and weight.
+    pub explanation: crate::explain::Explanation,
 }
 
 /// What changed.
@@ -96,7 +96,7 @@ pub struct Outcome {
     /// Records in the previous run that are no longer current.
     pub unlinked: Vec<Key>,
     /// Persons created, merged, split and retired.
-    pub events: Vec<PersonEvent>,
+    pub events: Vec<PersonChange>,
     /// Uncertain pairs.
     pub review: Vec<ReviewPair>,
     /// The model the run scored with (trained, or the one given), for the
@@ -115,12 +115,7 @@ pub fn relink_with(
     options: &Options,
     progress: &dyn Progress,
 ) -> Result<Outcome, Error> {
-    let (low, high) = options.review;
-    if !(0.0..=1.0).contains(&low) || !(0.0..=1.0).contains(&high) || low > high {
-        return Err(Error::Settings(
-            "the review range must be probabilities with low ≤ high".into(),
-        ));
-    }
+    options.review.check()?;
     if input.records.is_empty() {
         return Err(Error::NoRecords);
     }
@@ -204,7 +199,7 @@ pub fn relink_with(
     if let Some(t) = options.threshold {
         settings.threshold = t;
     }
-    settings.report_min_probability = settings.report_min_probability.min(low);
+    settings.report_min_probability = settings.report_min_probability.min(options.review.low);
     let mut constraints = Constraints::default();
     for d in &input.decisions {
         let (x, y) = (named[&d.left], named[&d.right]);
@@ -248,7 +243,7 @@ pub fn relink_with(
     let mut next = input.last_person_number;
     let assignment = assign(&previous, &clusters, || {
         next += 1;
-        format!("P{next:09}")
+        wherry_core::PersonId::new(next).to_string()
     });
     let count = ds.len();
     let links = (0..count as u32)
@@ -259,12 +254,12 @@ pub fn relink_with(
     let review = result
         .scored
         .iter()
-        .filter(|p| p.probability >= low && p.probability < high)
+        .filter(|p| options.review.contains(p.probability))
         .map(|p| ReviewPair {
             left: key(p.a),
             right: key(p.b),
             probability: p.probability,
-            explanation: crate::explain::explain(&result.model, ds, p.a, p.b).text(),
+            explanation: crate::explain::explain(&result.model, ds, p.a, p.b),
         })
         .collect();
     Ok(Outcome {
@@ -335,7 +330,7 @@ mod tests {
         Options {
             model: None,
             threshold: None,
-            review: (0.5, 0.95),
+            review: crate::ReviewRange::default(),
         }
     }
 
@@ -352,7 +347,7 @@ mod tests {
             first
                 .events
                 .iter()
-                .all(|e| matches!(e, PersonEvent::Created { .. }))
+                .all(|e| matches!(e, PersonChange::Created { .. }))
         );
         let again = after(input(), &first);
         let second = relink(again, &options()).unwrap();
@@ -388,7 +383,7 @@ mod tests {
         let split = second
             .events
             .iter()
-            .any(|e| matches!(e, PersonEvent::Split { .. }));
+            .any(|e| matches!(e, PersonChange::Split { .. }));
         assert!(
             split,
             "the cannot-link splits a0 from b0: {:?}",
@@ -406,7 +401,7 @@ mod tests {
             relink(
                 input(),
                 &Options {
-                    review: (0.9, 0.1),
+                    review: crate::ReviewRange { low: 0.9, high: 0.1 },
                     ..options()
                 }
             )

@@ -33,6 +33,7 @@ use std::path::Path;
 use serde::Deserialize;
 use wherry_access::Policy;
 use wherry_core::{Purpose, Role};
+use wherry_link::ReviewRange;
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -92,10 +93,21 @@ pub struct MatcherSettings {
 
 impl Default for MatcherSettings {
     fn default() -> Self {
+        let r = ReviewRange::default();
         Self {
-            review_low: 0.5,
-            review_high: 0.95,
+            review_low: r.low,
+            review_high: r.high,
             reload_seconds: 30,
+        }
+    }
+}
+
+impl MatcherSettings {
+    /// The review range these settings give.
+    pub fn review(&self) -> ReviewRange {
+        ReviewRange {
+            low: self.review_low,
+            high: self.review_high,
         }
     }
 }
@@ -116,11 +128,7 @@ impl Config {
         if c.limits.requests_per_second.is_nan() || c.limits.requests_per_second <= 0.0 {
             return Err("limits.requests_per_second must be above 0".into());
         }
-        let m = c.matcher;
-        if !(0.0..=1.0).contains(&m.review_low)
-            || !(0.0..=1.0).contains(&m.review_high)
-            || m.review_low > m.review_high
-        {
+        if c.matcher.review().check().is_err() {
             return Err(
                 "matcher.review_low and review_high must be probabilities with low ≤ high".into(),
             );

@@ -19,15 +19,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::StringRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use wherry_store::AuditEntry;
+use wherry_access::survivorship::Chosen;
 
-use crate::residents::gather;
-use crate::{
-    ApiError, AppState, Caller, MAX_BODY, caller, matcher, request_id, view, with_request_id,
-};
+use crate::{ApiCaller, ApiError, AppState, MAX_BODY};
 
 /// Probability from which a match is graded `certain`.
 pub const CERTAIN: f64 = 0.99;
@@ -48,8 +45,19 @@ fn outcome(status: StatusCode, code: &str, diagnostics: impl Into<String>) -> Re
     (status, Json(body)).into_response()
 }
 
+impl<E: Into<ApiError>> From<E> for Outcome {
+    fn from(e: E) -> Self {
+        Outcome(e.into().into_outcome())
+    }
+}
+
+/// A failed `$match`, answered as an `OperationOutcome`.
+struct Outcome(Response);
+
 impl ApiError {
     fn into_outcome(self) -> Response {
+        let status = self.status;
+        let internal = status.is_server_error();
         let code = match self.status {
             StatusCode::UNAUTHORIZED => "login",
             StatusCode::FORBIDDEN => "forbidden",
@@ -57,11 +65,15 @@ impl ApiError {
             s if s.is_server_error() => "exception",
             _ => "invalid",
         };
-        outcome(
-            self.status,
-            code,
-            format!("{}: {}", self.code, self.message),
-        )
+        let mut r = outcome(status, code, format!("{}: {}", self.code, self.message));
+        if internal {
+            // Keeps the cause for the request layer's log.
+            let logged = self.into_response();
+            if let Some(i) = logged.extensions().get::<crate::error::Internal>() {
+                r.extensions_mut().insert(i.clone());
+            }
+        }
+        r
     }
 }
 
@@ -83,33 +95,27 @@ fn patient_manifest() -> wherry_ingest::Manifest {
 /// `POST /fhir/Patient/$match`.
 pub(crate) async fn patient_match(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    caller: Result<ApiCaller, ApiError>,
     body: Result<String, StringRejection>,
 ) -> Response {
-    match run(&state, &headers, body).await {
+    match run(&state, caller, body).await {
         Ok(r) => r,
-        Err(e) => e,
+        Err(Outcome(r)) => r,
     }
 }
 
 async fn run(
     state: &AppState,
-    headers: &HeaderMap,
+    caller: Result<ApiCaller, ApiError>,
     body: Result<String, StringRejection>,
-) -> Result<Response, Response> {
-    let caller = caller(state, headers)
-        .await
-        .map_err(ApiError::into_outcome)?;
-    if caller.role.pseudonymised_only() {
-        return Err(outcome(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "matching by identifying details is not open to a pseudonymised-only role",
-        ));
-    }
+) -> Result<Response, Outcome> {
+    let ApiCaller { caller, request } = caller?;
+    caller
+        .require_identifying("matching by identifying details")
+        .map_err(ApiError::from)?;
     let body = body.map_err(|r| {
         let status = r.status();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
+        Outcome(if status == StatusCode::PAYLOAD_TOO_LARGE {
             outcome(
                 status,
                 "too-costly",
@@ -117,9 +123,9 @@ async fn run(
             )
         } else {
             outcome(status, "structure", "the body must be UTF-8 JSON")
-        }
+        })
     })?;
-    let invalid = |m: String| outcome(StatusCode::BAD_REQUEST, "invalid", m);
+    let invalid = |m: String| Outcome(outcome(StatusCode::BAD_REQUEST, "invalid", m));
     let input: Value =
         serde_json::from_str(&body).map_err(|e| invalid(format!("malformed JSON: {e}")))?;
     let (mut patient, count, only_certain) = match input["resourceType"].as_str() {
@@ -134,7 +140,7 @@ async fn run(
     if patient["id"].as_str().is_none_or(str::is_empty) {
         patient["id"] = Value::from("match");
     }
-    let matcher = matcher(state).map_err(ApiError::into_outcome)?;
+    let matcher = state.matcher()?;
     let row = wherry_ingest::read::pushed_row(
         &patient_manifest(),
         &patient.to_string(),
@@ -143,24 +149,20 @@ async fn run(
     .map_err(|q| {
         let code = q.reason.split(':').next().unwrap_or("invalid").to_string();
         let field = q.field.unwrap_or_else(|| "the Patient".into());
-        outcome(
+        Outcome(outcome(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
             format!("{field}: {code}"),
-        )
+        ))
     })?;
     if row.fields.is_empty() {
         return Err(invalid("the Patient carries nothing to match on".into()));
     }
-    let request = request_id();
-    let threshold = matcher.threshold().await;
-    let found = matcher
-        .candidates(&row.fields, 50)
-        .await
-        .map_err(|e| ApiError::internal("matching", e).into_outcome())?;
+    let threshold = matcher.threshold();
+    let found = matcher.candidates(&row.fields, 50).await?;
     let mut best: BTreeMap<String, f64> = BTreeMap::new();
-    for (c, person) in found {
-        if let Some(p) = person {
+    for c in found {
+        if let Some(p) = c.person {
             let e = best.entry(p).or_insert(c.probability);
             *e = e.max(c.probability);
         }
@@ -171,55 +173,38 @@ async fn run(
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     ranked.truncate(count);
-
-    let mut entries = Vec::new();
-    let mut audits = Vec::new();
-    for (person, probability) in ranked {
-        let Some(g) = gather(state, &person, &caller)
-            .await
-            .map_err(ApiError::into_outcome)?
-        else {
-            continue;
-        };
-        let golden = view::golden_record(&g.visible);
-        let grade = if probability >= CERTAIN {
-            "certain"
-        } else if probability >= threshold {
-            "probable"
-        } else {
-            "possible"
-        };
-        entries.push(json!({
-            "fullUrl": format!("urn:wherry:person:{person}"),
-            "resource": patient_of(&person, &golden),
-            "search": {
-                "mode": "match",
-                "score": probability,
-                "extension": [{"url": MATCH_GRADE, "valueCode": grade}],
-            },
-        }));
-        audits.push(entry(
-            &caller,
-            Some(person),
-            &g.sources,
-            golden.keys(),
-            &request,
-        ));
-    }
-    if audits.is_empty() {
-        let none = std::collections::BTreeSet::new();
-        audits.push(entry(&caller, None, &none, std::iter::empty(), &request));
-    }
-    crate::audit_all(state, audits)
-        .await
-        .map_err(ApiError::into_outcome)?;
+    let matched = state
+        .access
+        .matched(&caller, &ranked, "fhir_match", request.as_str())
+        .await?;
+    let entries: Vec<Value> = matched
+        .iter()
+        .map(|m| {
+            let grade = if m.probability >= CERTAIN {
+                "certain"
+            } else if m.probability >= threshold {
+                "probable"
+            } else {
+                "possible"
+            };
+            json!({
+                "fullUrl": format!("urn:wherry:person:{}", m.person),
+                "resource": patient_of(&m.person, &m.golden),
+                "search": {
+                    "mode": "match",
+                    "score": m.probability,
+                    "extension": [{"url": MATCH_GRADE, "valueCode": grade}],
+                },
+            })
+        })
+        .collect();
     let bundle = json!({
         "resourceType": "Bundle",
         "type": "searchset",
         "total": entries.len(),
         "entry": entries,
     });
-    Ok(with_request_id(Json(bundle).into_response(), &request))
+    Ok(Json(bundle).into_response())
 }
 
 /// The Patient, `count` and `onlyCertainMatches` of a `$match` Parameters.
@@ -259,22 +244,8 @@ fn parameters(input: &Value) -> Result<(Value, usize, bool), &'static str> {
     Ok((patient, count, only_certain))
 }
 
-fn entry<'a>(
-    caller: &Caller,
-    person: Option<String>,
-    sources: &std::collections::BTreeSet<String>,
-    fields: impl Iterator<Item = &'a String>,
-    request: &str,
-) -> AuditEntry {
-    AuditEntry {
-        sources: serde_json::to_string(sources).expect("strings serialise"),
-        fields: serde_json::to_string(&fields.collect::<Vec<_>>()).expect("strings serialise"),
-        ..caller.entry("fhir_match", person, request)
-    }
-}
-
 /// A UK Core Patient from a golden record (only the fields it holds).
-fn patient_of(person: &str, golden: &BTreeMap<String, view::Chosen>) -> Value {
+fn patient_of(person: &str, golden: &BTreeMap<String, Chosen>) -> Value {
     let get = |f: &str| {
         golden
             .get(f)

@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -92,8 +91,8 @@ impl Metrics {
     }
 }
 
-/// Times each request, counts it, gives it a request id if its handler
-/// did not, and logs one JSON line (when logging is on).
+/// Times each request, counts it, and logs one JSON line (when logging
+/// is on) with the request id the request layer gave it.
 pub(crate) async fn observe(
     State(state): State<Arc<AppState>>,
     request: Request,
@@ -106,15 +105,10 @@ pub(crate) async fn observe(
         .get::<MatchedPath>()
         .map_or("unmatched", |p| p.as_str())
         .to_string();
-    let mut response = next.run(request).await;
+    let response = next.run(request).await;
     let seconds = start.elapsed().as_secs_f64();
     let status = response.status().as_u16();
     state.metrics.observe(&method, &route, status, seconds);
-    if !response.headers().contains_key("x-request-id") {
-        if let Ok(v) = HeaderValue::from_str(&crate::request_id()) {
-            response.headers_mut().insert("x-request-id", v);
-        }
-    }
     if state.log_requests {
         let id = response
             .headers()
@@ -122,7 +116,7 @@ pub(crate) async fn observe(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         let line = serde_json::json!({
-            "at": wherry_store::now(),
+            "at": wherry_core::clock::now(),
             "level": if status >= 500 { "error" } else { "info" },
             "event": "request",
             "request_id": id,

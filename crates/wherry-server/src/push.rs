@@ -1,17 +1,36 @@
-//! Partner systems pushing records.
+//! Partner systems pushing records and contact events.
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::StringRejection;
+use axum::extract::rejection::{JsonRejection, StringRejection};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use wherry_core::Role;
 use wherry_store::AuditEntry;
 
-use crate::{ApiError, AppState, MAX_BODY, audit, caller, matcher, request_id, with_request_id};
+use crate::{ApiCaller, ApiError, AppState, MAX_BODY};
+
+/// The stored manifest of `source` (its column mapping), or 404.
+async fn manifest_of(state: &AppState, source: &str) -> Result<wherry_ingest::Manifest, ApiError> {
+    let row = state
+        .store()
+        .sources()
+        .await?
+        .into_iter()
+        .find(|r| r.id == source)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_source",
+                "no source has that id",
+            )
+        })?;
+    serde_json::from_str(&row.manifest)
+        .map_err(|e| ApiError::internal(format!("a stored manifest: {e}")))
+}
 
 /// `POST /api/v1/sources/{source}/records`: a partner's system pushes one
 /// record in its source's layout; it is validated as an extract row would
@@ -20,10 +39,9 @@ use crate::{ApiError, AppState, MAX_BODY, audit, caller, matcher, request_id, wi
 pub(crate) async fn push(
     State(state): State<Arc<AppState>>,
     Path(source): Path<String>,
-    headers: HeaderMap,
+    ApiCaller { caller, request }: ApiCaller,
     body: Result<String, StringRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&state, &headers).await?;
     let body = body.map_err(|r| {
         let status = r.status();
         let (code, message) = if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -36,31 +54,9 @@ pub(crate) async fn push(
         };
         ApiError::new(status, code, message)
     })?;
-    if caller.role != Role::PartnerSystem {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "push_not_allowed",
-            "only a partner_system user may push records",
-        ));
-    }
-    let request = request_id();
-    let matcher = matcher(&state)?;
-    let manifest = state
-        .store
-        .source_manifests()
-        .await
-        .map_err(|e| ApiError::internal("reading sources", e))?
-        .into_iter()
-        .find(|(id, _)| *id == source)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_source",
-                "no source has that id",
-            )
-        })?;
-    let manifest: wherry_ingest::Manifest = serde_json::from_str(&manifest.1)
-        .map_err(|e| ApiError::internal("a stored manifest", e))?;
+    caller.require(&[Role::PartnerSystem], "pushing records")?;
+    let matcher = state.matcher()?;
+    let manifest = manifest_of(&state, &source).await?;
     let row = wherry_ingest::read::pushed_row(&manifest, &body, wherry_core::Date::today_utc())
         .map_err(|q| {
             // The reason's code and the field, never the value.
@@ -72,18 +68,22 @@ pub(crate) async fn push(
                 format!("{field}: {code}; nothing was stored"),
             )
         })?;
-    let placed = matcher
-        .place(&source, &row, &caller.name)
-        .await
-        .map_err(|e| ApiError::internal("placing a pushed record", e))?;
-    audit(
-        &state,
-        AuditEntry {
+    let pushed = wherry_hub::Pushed {
+        record_id: &row.record_id,
+        fields: &row.fields,
+        fields_json: &row.fields_json,
+        attributes_json: &row.attributes_json,
+        raw: &row.raw,
+        hash: &row.hash,
+    };
+    let placed = matcher.place(&source, pushed, &caller.user).await?;
+    state
+        .access
+        .record(vec![AuditEntry {
             sources: serde_json::to_string(&[&source]).expect("strings serialise"),
-            ..caller.entry("push", Some(placed.person.clone()), &request)
-        },
-    )
-    .await?;
+            ..caller.entry("push", Some(&placed.person), request.as_str())
+        }])
+        .await?;
     let outcome = match &placed.outcome {
         wherry_hub::Outcome::Kept => "kept",
         wherry_hub::Outcome::Joined { .. } => "joined",
@@ -100,10 +100,7 @@ pub(crate) async fn push(
     } else {
         StatusCode::OK
     };
-    Ok(with_request_id(
-        (status, Json(body)).into_response(),
-        &request,
-    ))
+    Ok((status, Json(body)).into_response())
 }
 
 /// A contact event pushed by a partner's system.
@@ -118,26 +115,17 @@ pub(crate) struct PushedEvent {
     practitioner: String,
 }
 
-/// Longest text taken in a pushed event's fields.
-const MAX_EVENT_TEXT: usize = 200;
-
 /// `POST /api/v1/sources/{source}/events`: a partner's system records one
 /// contact with one of its records (which must be current); the event joins
-/// the resident's timeline and the answer names the person.
+/// the resident's timeline and the answer names the person. The event is
+/// checked by the same rule as an events file's rows.
 pub(crate) async fn push_event(
     State(state): State<Arc<AppState>>,
     Path(source): Path<String>,
-    headers: HeaderMap,
-    body: Result<Json<PushedEvent>, axum::extract::rejection::JsonRejection>,
+    ApiCaller { caller, request }: ApiCaller,
+    body: Result<Json<PushedEvent>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&state, &headers).await?;
-    if caller.role != Role::PartnerSystem {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "push_not_allowed",
-            "only a partner_system user may push contact events",
-        ));
-    }
+    caller.require(&[Role::PartnerSystem], "pushing contact events")?;
     let e = crate::json_body(body)?;
     let invalid = |field: &str, why: &str| {
         ApiError::new(
@@ -146,76 +134,27 @@ pub(crate) async fn push_event(
             format!("{field}: {why}; nothing was stored"),
         )
     };
-    for (field, value, required) in [
-        ("record_id", &e.record_id, true),
-        ("service", &e.service, true),
-        ("contact_type", &e.contact_type, true),
-        ("practitioner", &e.practitioner, false),
-    ] {
-        if required && value.trim().is_empty() {
-            return Err(invalid(field, "missing"));
-        }
-        if value.chars().count() > MAX_EVENT_TEXT {
-            return Err(invalid(field, "longer than 200 characters"));
-        }
-    }
-    let today = wherry_core::Date::today_utc();
-    let date = match wherry_core::Date::parse(e.date.trim()) {
-        Ok(d) if d <= today => d,
-        Ok(_) => return Err(invalid("date", "future_date")),
-        Err(_) => return Err(invalid("date", "invalid_date")),
+    let sent = wherry_ingest::event::SentEvent {
+        record_id: &e.record_id,
+        date: &e.date,
+        service: &e.service,
+        contact_type: &e.contact_type,
+        practitioner: &e.practitioner,
     };
-    let request = request_id();
-    let failed = |e| ApiError::internal("storing a pushed event", e);
-    let mut tx = state.store.begin().await.map_err(failed)?;
-    if !tx.source_exists(&source).await.map_err(failed)? {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_source",
-            "no source has that id",
-        ));
-    }
-    let current = matches!(
-        tx.record_state(&source, &e.record_id)
-            .await
-            .map_err(failed)?,
-        Some((_, _, false))
-    );
-    let person = tx.person_of(&source, &e.record_id).await.map_err(failed)?;
-    let Some(person) = person.filter(|_| current) else {
-        return Err(invalid(
-            "record_id",
-            "not a current, linked record of this source",
-        ));
-    };
-    let event = wherry_store::Event {
-        record_id: e.record_id,
-        date: date.to_string(),
-        service: e.service.trim().to_string(),
-        contact_type: e.contact_type.trim().to_string(),
-        practitioner: e.practitioner.trim().to_string(),
-    };
-    let hash = wherry_access::token::token_hash(&format!("{event:?}"));
-    let extract = tx
-        .new_extract(&source, "push", &hash, "push", &caller.name)
-        .await
-        .map_err(failed)?;
-    tx.events(extract, &source, std::slice::from_ref(&event))
-        .await
-        .map_err(failed)?;
-    tx.commit().await.map_err(failed)?;
-    audit(
-        &state,
-        AuditEntry {
+    let event = wherry_ingest::event::check(&sent, wherry_core::Date::today_utc()).map_err(|p| {
+        let code = p.reason.split(':').next().unwrap_or("invalid").to_string();
+        invalid(p.field, &code)
+    })?;
+    let person = wherry_hub::events::add(state.store(), &source, &caller.user, &event)
+        .await?
+        .ok_or_else(|| invalid("record_id", "not a current, linked record of this source"))?;
+    state
+        .access
+        .record(vec![AuditEntry {
             sources: serde_json::to_string(&[&source]).expect("strings serialise"),
-            ..caller.entry("push_event", Some(person.clone()), &request)
-        },
-    )
-    .await?;
-    let body =
-        serde_json::json!({"person": person, "record_id": event.record_id, "date": event.date});
-    Ok(with_request_id(
-        (StatusCode::CREATED, Json(body)).into_response(),
-        &request,
-    ))
+            ..caller.entry("push_event", Some(&person), request.as_str())
+        }])
+        .await?;
+    let body = json!({"person": person, "record_id": event.record_id, "date": event.date});
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }

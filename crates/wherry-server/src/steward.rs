@@ -1,32 +1,19 @@
-//! The data steward's endpoints (role `steward`, purpose `data_quality`):
-//! the review queue with explanations, accepting or rejecting an item, and
-//! linking or unlinking two records by hand; and the person change feed
-//! for partner systems. Every call is audited.
+//! The data steward's endpoints (role `steward`, purpose `data_quality`,
+//! also called `record_matching`): the review queue with explanations,
+//! accepting or rejecting an item, and linking or unlinking two records by
+//! hand; and the person change feed for partner systems. The rules and the
+//! audit are `wherry-access`'s and `wherry-hub`'s; this renders them.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
-use wherry_core::Role;
+use wherry_store::{RecordKey, ReviewStatus};
 
-use crate::{ApiError, AppState, Caller, audit, caller, json_body, request_id, with_request_id};
-
-/// Refuses a caller whose role is not one of `roles`.
-pub(crate) fn require(caller: &Caller, roles: &[Role], what: &str) -> Result<(), ApiError> {
-    if roles.contains(&caller.role) {
-        return Ok(());
-    }
-    let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        "role_not_allowed",
-        format!("{what} is for the {} role", names.join(" or ")),
-    ))
-}
+use crate::{ApiCaller, ApiError, AppState, json_body};
 
 /// `?status=open|accepted|rejected|all`.
 #[derive(Debug, serde::Deserialize)]
@@ -34,14 +21,20 @@ pub(crate) struct ReviewQuery {
     status: Option<String>,
 }
 
+/// An explanation as stored (JSON) shown as the table a person reads; an
+/// item stored before explanations were JSON holds that table already.
+pub(crate) fn explanation_text(stored: &str) -> String {
+    serde_json::from_str::<wherry_link::explain::Explanation>(stored)
+        .map(|e| e.text())
+        .unwrap_or_else(|_| stored.to_string())
+}
+
 /// `GET /api/v1/review?status=open`: review items with their explanations.
 pub(crate) async fn review_list(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    ApiCaller { caller, request }: ApiCaller,
     query: Result<Query<ReviewQuery>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let caller = caller(&state, &headers).await?;
-    require(&caller, &[Role::Steward], "the review queue")?;
+) -> Result<Json<Value>, ApiError> {
     let bad = || {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -52,33 +45,26 @@ pub(crate) async fn review_list(
     let Query(q) = query.map_err(|_| bad())?;
     let status = match q.status.as_deref().unwrap_or("open") {
         "all" => None,
-        s @ ("open" | "accepted" | "rejected") => Some(s),
-        _ => return Err(bad()),
+        s => Some(s.parse::<ReviewStatus>().map_err(|_| bad())?),
     };
-    let request = request_id();
     let items = state
-        .store
-        .review_items(status)
-        .await
-        .map_err(|e| ApiError::internal("reading the review queue", e))?;
-    audit(&state, caller.entry("review_list", None, &request)).await?;
+        .access
+        .review_list(&caller, status, request.as_str())
+        .await?;
     let items: Vec<Value> = items
         .into_iter()
-        .map(|(id, sl, rl, sr, rr, probability, explanation, status)| {
+        .map(|i| {
             json!({
-                "id": id,
-                "left": {"source": sl, "record_id": rl},
-                "right": {"source": sr, "record_id": rr},
-                "probability": probability,
-                "explanation": explanation,
-                "status": status,
+                "id": i.id,
+                "left": i.left,
+                "right": i.right,
+                "probability": i.probability,
+                "explanation": explanation_text(&i.explanation),
+                "status": i.status,
             })
         })
         .collect();
-    Ok(with_request_id(
-        Json(json!({"items": items})).into_response(),
-        &request,
-    ))
+    Ok(Json(json!({"items": items})))
 }
 
 /// A steward's reason.
@@ -90,7 +76,7 @@ pub(crate) struct Reason {
 }
 
 /// Longest reason taken.
-const MAX_REASON: usize = 500;
+pub(crate) const MAX_REASON: usize = 500;
 
 fn reason_of(reason: String) -> Result<String, ApiError> {
     if reason.chars().count() > MAX_REASON {
@@ -107,11 +93,9 @@ fn reason_of(reason: String) -> Result<String, ApiError> {
 pub(crate) async fn review_settle(
     State(state): State<Arc<AppState>>,
     Path((id, verb)): Path<(String, String)>,
-    headers: HeaderMap,
+    ApiCaller { caller, request }: ApiCaller,
     body: Result<Json<Reason>, JsonRejection>,
-) -> Result<Response, ApiError> {
-    let caller = caller(&state, &headers).await?;
-    require(&caller, &[Role::Steward], "settling review items")?;
+) -> Result<Json<wherry_hub::steward::Effect>, ApiError> {
     let accept = match verb.as_str() {
         "accept" => true,
         "reject" => false,
@@ -125,124 +109,64 @@ pub(crate) async fn review_settle(
         )
     })?;
     let reason = reason_of(json_body(body)?.reason)?;
-    let request = request_id();
-    let effect = wherry_hub::steward::settle(&state.store, id, accept, &caller.name, &reason)
-        .await
-        .map_err(hub_error)?
+    wherry_hub::steward::settle(&state.access, &caller, id, accept, &reason, request.as_str())
+        .await?
+        .map(Json)
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
                 "no open review item has that id",
             )
-        })?;
-    audit(
-        &state,
-        caller.entry(
-            if accept {
-                "review_accept"
-            } else {
-                "review_reject"
-            },
-            Some(effect.person.clone()),
-            &request,
-        ),
-    )
-    .await?;
-    Ok(with_request_id(Json(effect).into_response(), &request))
-}
-
-/// A record named in a request body.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RecordRef {
-    source: String,
-    record_id: String,
+        })
 }
 
 /// `{left, right, reason}`.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Pair {
-    left: RecordRef,
-    right: RecordRef,
+    left: RecordKey,
+    right: RecordKey,
     #[serde(default)]
     reason: String,
 }
 
-/// `POST /api/v1/links` and `POST /api/v1/unlinks`: a steward's manual
-/// link (the two records' persons merge) or unlink (the right record moves
-/// to a person of its own); each stands on every later linkage run.
+/// `POST /api/v1/links`: a steward's manual link (the two records' persons
+/// merge); it stands on every later linkage run.
 pub(crate) async fn link(
     state: State<Arc<AppState>>,
-    headers: HeaderMap,
+    caller: ApiCaller,
     body: Result<Json<Pair>, JsonRejection>,
-) -> Result<Response, ApiError> {
-    manual(state, headers, body, true).await
+) -> Result<Json<wherry_hub::steward::Effect>, ApiError> {
+    manual(state, caller, body, true).await
 }
 
-/// `POST /api/v1/unlinks`: see [`link`].
+/// `POST /api/v1/unlinks`: a steward's manual unlink (the right record
+/// moves to a person of its own); it stands on every later linkage run.
 pub(crate) async fn unlink(
     state: State<Arc<AppState>>,
-    headers: HeaderMap,
+    caller: ApiCaller,
     body: Result<Json<Pair>, JsonRejection>,
-) -> Result<Response, ApiError> {
-    manual(state, headers, body, false).await
+) -> Result<Json<wherry_hub::steward::Effect>, ApiError> {
+    manual(state, caller, body, false).await
 }
 
 async fn manual(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    ApiCaller { caller, request }: ApiCaller,
     body: Result<Json<Pair>, JsonRejection>,
     link: bool,
-) -> Result<Response, ApiError> {
-    let caller = caller(&state, &headers).await?;
-    require(&caller, &[Role::Steward], "linking records by hand")?;
+) -> Result<Json<wherry_hub::steward::Effect>, ApiError> {
     let pair = json_body(body)?;
     let reason = reason_of(pair.reason)?;
-    let left = (pair.left.source, pair.left.record_id);
-    let right = (pair.right.source, pair.right.record_id);
-    if left == right {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "same_record",
-            "left and right name the same record",
-        ));
-    }
-    let request = request_id();
+    let records = (&pair.left, &pair.right);
+    let r = request.as_str();
     let effect = if link {
-        wherry_hub::steward::link(&state.store, &left, &right, &caller.name, &reason).await
+        wherry_hub::steward::link(&state.access, &caller, records, &reason, r).await
     } else {
-        wherry_hub::steward::unlink(&state.store, &left, &right, &caller.name, &reason).await
-    }
-    .map_err(hub_error)?;
-    audit(
-        &state,
-        caller.entry(
-            if link { "link" } else { "unlink" },
-            Some(effect.person.clone()),
-            &request,
-        ),
-    )
-    .await?;
-    Ok(with_request_id(Json(effect).into_response(), &request))
-}
-
-/// A hub error as an API error: what the caller can fix is a 4xx.
-pub(crate) fn hub_error(e: wherry_hub::Error) -> ApiError {
-    match e {
-        wherry_hub::Error::NotLinked(..) => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "not_linked_record",
-            "a record named is not a current, linked record",
-        ),
-        wherry_hub::Error::NoSuchPerson => ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no resident has that id",
-        ),
-        e => ApiError::internal("a hub operation", e),
-    }
+        wherry_hub::steward::unlink(&state.access, &caller, records, &reason, r).await
+    }?;
+    Ok(Json(effect))
 }
 
 /// `?since=SEQ&limit=N`.
@@ -261,15 +185,9 @@ const MAX_CHANGES: usize = 1_000;
 /// next page starts after the last `seq`.
 pub(crate) async fn changes(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    ApiCaller { caller, request }: ApiCaller,
     query: Result<Query<ChangesQuery>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let caller = caller(&state, &headers).await?;
-    require(
-        &caller,
-        &[Role::PartnerSystem, Role::Steward],
-        "the change feed",
-    )?;
+) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -278,23 +196,10 @@ pub(crate) async fn changes(
         )
     })?;
     let limit = q.limit.unwrap_or(MAX_CHANGES).clamp(1, MAX_CHANGES);
-    let request = request_id();
     let rows = state
-        .store
-        .changes(q.since, limit)
-        .await
-        .map_err(|e| ApiError::internal("reading the change feed", e))?;
-    audit(&state, caller.entry("changes", None, &request)).await?;
-    let next = rows.last().map_or(q.since, |r| r.0);
-    let changes: Vec<Value> = rows
-        .into_iter()
-        .map(|(seq, kind, person, others, at, _)| {
-            let others: Value = serde_json::from_str(&others).unwrap_or(Value::Null);
-            json!({"seq": seq, "kind": kind, "person": person, "others": others, "at": at})
-        })
-        .collect();
-    Ok(with_request_id(
-        Json(json!({"changes": changes, "next_since": next})).into_response(),
-        &request,
-    ))
+        .access
+        .changes(&caller, q.since, limit, request.as_str())
+        .await?;
+    let next = rows.last().map_or(q.since, |r| r.seq);
+    Ok(Json(json!({"changes": rows, "next_since": next})))
 }

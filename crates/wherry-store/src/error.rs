@@ -2,7 +2,7 @@
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
+// Exhaustive: the server maps each variant to a status by name.
 pub enum Error {
     /// The database URL is not one Wherry knows.
     #[error(

@@ -20,7 +20,7 @@ pub struct Migration {
 impl Migration {
     /// SHA-256 of the SQL, hex.
     pub fn checksum(&self) -> String {
-        crate::hex(&Sha256::digest(self.sql.as_bytes()))
+        wherry_core::clock::hex(&Sha256::digest(self.sql.as_bytes()))
     }
 }
 

@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use wherry_core::{Date, Role};
 use wherry_synth::Config;
 
-use crate::hub::runtime;
+use crate::store::runtime;
 
 /// Arguments of `wherry demo`.
 #[derive(Debug, clap::Args)]
@@ -165,7 +165,7 @@ pub fn run(args: Args) -> Result<()> {
             store.close().await;
             return Ok(());
         }
-        let matcher = wherry_hub::Matcher::open(store.clone(), (0.5, 0.95)).await?;
+        let matcher = wherry_hub::Matcher::open(store.clone(), wherry_link::ReviewRange::default()).await?;
         let state = Arc::new(wherry_server::AppState::new(store.clone(), Some(matcher)));
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await

@@ -2,12 +2,15 @@
 //! services. Each subcommand parses its arguments, calls one library crate and
 //! renders the result; the work lives in the crates.
 
-mod access;
 mod demo;
-mod hub;
+mod ingest;
 mod link;
+mod resident;
 mod review;
+mod serve;
+mod store;
 mod synth;
+mod users;
 
 use std::process::ExitCode;
 
@@ -48,7 +51,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  wherry init\n  wherry init --database postgres://wherry@127.0.0.1:5432/wherry"
     )]
-    Init(hub::InitArgs),
+    Init(ingest::InitArgs),
     /// Partner source manifests.
     #[command(subcommand)]
     Source(SourceCommand),
@@ -57,31 +60,37 @@ enum Command {
     #[command(
         after_help = "Example:\n  wherry ingest --source examples/sources/social_care.toml data/county/extracts/social_care.csv \\\n      --events data/county/extracts/social_care_events.csv"
     )]
-    Ingest(hub::IngestArgs),
-    /// The steward's review queue: list, show, accept or reject uncertain pairs.
+    Ingest(ingest::IngestArgs),
+    /// The steward's review queue: list, show, accept or reject uncertain
+    /// pairs (as a named operator, for a declared purpose, audited).
     #[command(
-        after_help = "Examples:\n  wherry review list\n  wherry review show 12\n  wherry review reject 12 --reason \"different dates of birth, twins\""
+        after_help = "Examples:\n  wherry review list --purpose record_matching --operator sam\n  wherry review show 12 --purpose record_matching\n  wherry review reject 12 --purpose record_matching --reason \"different dates of birth, twins\""
     )]
     Review(review::Args),
+    /// One resident's view, as your role and purpose may see it (audited).
+    #[command(
+        after_help = "Example:\n  wherry resident show P000000002 --purpose direct_care --operator carol"
+    )]
+    Resident(resident::Args),
     /// Users and their API tokens.
     #[command(
         after_help = "Examples:\n  wherry user add alice --role caseworker\n  wherry user list"
     )]
-    User(access::UserArgs),
-    /// Serve the HTTP API: the resident view, by role, purpose and agreement,
-    /// every disclosure audited.
+    User(users::UserArgs),
+    /// Serve the HTTP API and the web UI: the resident view, by role,
+    /// purpose and agreement, every disclosure audited.
     #[command(
         after_help = "Example:\n  wherry serve --listen 127.0.0.1:8080\n  curl -H \"Authorization: Bearer $TOKEN\" -H \"Wherry-Purpose: contact_centre\" \\\n      http://127.0.0.1:8080/api/v1/residents/P000000001"
     )]
-    Serve(access::ServeArgs),
+    Serve(serve::ServeArgs),
     /// The audit log of every disclosure.
     #[command(after_help = "Example:\n  wherry audit verify")]
-    Audit(access::AuditArgs),
+    Audit(users::AuditArgs),
     /// Remove records past their data sharing agreement's retention period
     /// (withdrawn by the partner, nothing newer than `retention_years`),
     /// with a tombstone in the audit log for each source.
-    #[command(after_help = "Example:\n  wherry retention run")]
-    Retention(access::RetentionArgs),
+    #[command(after_help = "Example:\n  wherry retention run --purpose subject_rights --operator dpo")]
+    Retention(users::RetentionArgs),
     /// Run the demonstration: generate a synthetic county into ./wherry-demo/
     /// and summarise it.
     #[command(
@@ -94,7 +103,7 @@ enum Command {
 enum SourceCommand {
     /// Check manifests: report every problem with its line and key.
     #[command(after_help = "Example:\n  wherry source check examples/sources/*.toml")]
-    Check(hub::CheckArgs),
+    Check(ingest::CheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -103,14 +112,15 @@ fn main() -> ExitCode {
         Command::Synth(args) => synth::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Link(args) => link::run(args),
-        Command::Init(args) => hub::init(args),
-        Command::Source(SourceCommand::Check(args)) => hub::check(args),
-        Command::Ingest(args) => hub::ingest(args),
+        Command::Init(args) => ingest::init(args),
+        Command::Source(SourceCommand::Check(args)) => ingest::check(args),
+        Command::Ingest(args) => ingest::ingest(args),
         Command::Review(args) => review::run(args),
-        Command::User(args) => access::user(args),
-        Command::Audit(args) => access::audit(args),
-        Command::Serve(args) => access::serve(args),
-        Command::Retention(args) => access::retention(args),
+        Command::Resident(args) => resident::run(args),
+        Command::User(args) => users::user(args),
+        Command::Audit(args) => users::audit(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Retention(args) => users::retention(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

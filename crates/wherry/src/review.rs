@@ -1,9 +1,13 @@
-//! `wherry review`: the steward's queue of uncertain pairs.
+//! `wherry review`: the steward's queue of uncertain pairs. Every
+//! subcommand acts as a named operator for a declared purpose, through the
+//! same access rules and audit as the API; accepting or rejecting takes
+//! effect at once (`wherry_hub::steward::settle`, as in the API and UI).
 
 use anyhow::{Result, bail};
 use clap::Subcommand;
+use wherry_store::ReviewStatus;
 
-use crate::hub::{Database, runtime};
+use crate::store::{Database, Operator, request_id, runtime};
 
 /// Arguments of `wherry review`.
 #[derive(Debug, clap::Args)]
@@ -21,27 +25,38 @@ enum Command {
         /// Include settled items.
         #[arg(long)]
         all: bool,
+        #[command(flatten)]
+        operator: Operator,
     },
-    /// One item with its explanation.
+    /// One item: both records as your purpose may see them, and why the
+    /// matcher scored them as it did.
     Show {
         /// Item id.
         id: i64,
+        #[command(flatten)]
+        operator: Operator,
     },
-    /// The two records are the same person: a must-link on every later run.
+    /// The two records are the same person: their persons merge now, and a
+    /// must-link holds on every later run.
     Accept {
         /// Item id.
         id: i64,
         /// Why.
         #[arg(long, default_value = "")]
         reason: String,
+        #[command(flatten)]
+        operator: Operator,
     },
-    /// The two records are different people: a cannot-link on every later run.
+    /// The two records are different people: they are split now, and a
+    /// cannot-link holds on every later run.
     Reject {
         /// Item id.
         id: i64,
         /// Why.
         #[arg(long, default_value = "")]
         reason: String,
+        #[command(flatten)]
+        operator: Operator,
     },
 }
 
@@ -49,39 +64,114 @@ enum Command {
 pub fn run(a: Args) -> Result<()> {
     runtime().block_on(async {
         let store = a.database.open_initialised().await?;
-        let by = std::env::var("USER").unwrap_or_else(|_| "steward".into());
-        match a.command {
-            Command::List { all } => {
-                use std::io::Write;
-                let mut out = std::io::stdout().lock();
-                for (id, sl, rl, sr, rr, p, _, status) in store.review_items(if all { None } else { Some("open") }).await? {
-                    if writeln!(out, "{id}\t{status}\t{p:.3}\t{sl}/{rl}\t{sr}/{rr}").is_err() {
-                        break;
-                    }
+        let result = command(&store, a.command).await;
+        store.close().await;
+        result
+    })
+}
+
+async fn command(store: &wherry_store::Store, command: Command) -> Result<()> {
+    use std::io::Write;
+    let request = request_id();
+    match command {
+        Command::List { all, operator } => {
+            let (access, caller) = operator.caller(store, "wherry review list").await?;
+            let status = if all { None } else { Some(ReviewStatus::Open) };
+            let items = access.review_list(&caller, status, &request).await?;
+            let mut out = std::io::stdout().lock();
+            for i in items {
+                let line = format!(
+                    "{}\t{}\t{:.3}\t{}\t{}",
+                    i.id,
+                    i.status.as_str(),
+                    i.probability,
+                    i.left,
+                    i.right
+                );
+                // A reader that stops early (| head) is not an error.
+                if writeln!(out, "{line}").is_err() {
+                    break;
                 }
-            }
-            Command::Show { id } => {
-                let items = store.review_items(None).await?;
-                let Some((_, sl, rl, sr, rr, p, explanation, status)) = items.into_iter().find(|i| i.0 == id) else {
-                    bail!("no review item {id}");
-                };
-                println!("review item {id} ({status}): {sl}/{rl} and {sr}/{rr}, probability {p:.4}\n");
-                print!("{explanation}");
-            }
-            Command::Accept { id, reason } => {
-                if !store.settle_review(id, true, &by, &reason).await? {
-                    bail!("no open review item {id}");
-                }
-                println!("Item {id} accepted: the two records will be one person from the next `wherry link run`.");
-            }
-            Command::Reject { id, reason } => {
-                if !store.settle_review(id, false, &by, &reason).await? {
-                    bail!("no open review item {id}");
-                }
-                println!("Item {id} rejected: the two records will be kept apart on every later run.");
             }
         }
-        store.close().await;
-        Ok(())
-    })
+        Command::Show { id, operator } => {
+            let (access, caller) = operator.caller(store, "wherry review show").await?;
+            let Some(pair) = access.review_pair(&caller, id, &request).await? else {
+                bail!("no review item {id}");
+            };
+            let i = &pair.item;
+            println!(
+                "review item {id} ({}): {} and {}, probability {:.4}\n",
+                i.status.as_str(),
+                i.left,
+                i.right,
+                i.probability
+            );
+            for side in &pair.sides {
+                let person = side.person.as_deref().unwrap_or("not linked");
+                println!("{} (resident {person})", side.record);
+                for (field, value) in &side.fields {
+                    let value = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+                    println!("  {field:<14} {value}");
+                }
+                println!();
+            }
+            match serde_json::from_str::<wherry_link::explain::Explanation>(&i.explanation) {
+                Ok(e) => print!("{}", e.text()),
+                Err(_) => print!("{}", i.explanation),
+            }
+        }
+        Command::Accept {
+            id,
+            reason,
+            operator,
+        } => settle(store, &operator, id, true, &reason, &request).await?,
+        Command::Reject {
+            id,
+            reason,
+            operator,
+        } => settle(store, &operator, id, false, &reason, &request).await?,
+    }
+    Ok(())
+}
+
+async fn settle(
+    store: &wherry_store::Store,
+    operator: &Operator,
+    id: i64,
+    accept: bool,
+    reason: &str,
+    request: &str,
+) -> Result<()> {
+    let what = if accept {
+        "wherry review accept"
+    } else {
+        "wherry review reject"
+    };
+    let (access, caller) = operator.caller(store, what).await?;
+    let Some(effect) =
+        wherry_hub::steward::settle(&access, &caller, id, accept, reason, request).await?
+    else {
+        bail!("no open review item {id}");
+    };
+    if accept {
+        let merged = if effect.absorbed.is_empty() {
+            "they were already one resident".to_string()
+        } else {
+            format!("{} merged into it", effect.absorbed.join(", "))
+        };
+        println!(
+            "Item {id} accepted: both records are now resident {} ({merged}); every later run keeps them together.",
+            effect.person
+        );
+    } else {
+        let split = match &effect.created {
+            Some(p) => format!("the second record moved to new resident {p}"),
+            None => "they were already apart".to_string(),
+        };
+        println!(
+            "Item {id} rejected: {split}; every later run keeps them apart."
+        );
+    }
+    Ok(())
 }

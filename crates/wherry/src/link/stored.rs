@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use wherry_hub::{RunOptions, link_run};
 
-use crate::hub::{Database, runtime};
+use crate::store::{Database, runtime};
 
 /// Arguments of `wherry link run`.
 #[derive(Debug, clap::Args)]
@@ -48,7 +48,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         let options = RunOptions {
             model: a.model.as_deref().map(super::load_model).transpose()?,
             threshold: a.threshold,
-            review: (a.review_low, a.review_high),
+            review: wherry_link::ReviewRange::new(a.review_low, a.review_high)?,
         };
         let bars = std::sync::Arc::new(super::Bars::new());
         let r = link_run(&store, &options, bars.clone()).await?;
@@ -69,12 +69,12 @@ pub fn changes(a: ChangesArgs) -> Result<()> {
     runtime().block_on(async {
         let store = a.database.open_initialised().await?;
         let mut out = std::io::stdout().lock();
-        for (seq, kind, person, others, at, _detail) in store.changes(a.since, usize::MAX).await? {
+        for c in store.changes(a.since, usize::MAX).await? {
             let line = if a.json {
-                let others: serde_json::Value = serde_json::from_str(&others)?;
-                serde_json::json!({"seq": seq, "kind": kind, "person": person, "others": others, "at": at}).to_string()
+                serde_json::to_string(&c)?
             } else {
-                format!("{seq}\t{at}\t{kind}\t{person}\t{others}")
+                let others = serde_json::to_string(&c.others)?;
+                format!("{}\t{}\t{}\t{}\t{others}", c.seq, c.at, c.kind, c.person)
             };
             // A reader that stops early (| head) is not an error.
             if writeln!(out, "{line}").is_err() {

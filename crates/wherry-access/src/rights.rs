@@ -11,25 +11,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use wherry_core::Date;
-use wherry_link::persons::PersonEvent;
-use wherry_store::{AuditEntry, Linkage, Store, Tx};
+use wherry_core::{Date, PersonChange, Role};
+use wherry_store::{Linkage, Store, Tx};
 
-use crate::Error;
-use crate::batch::history_entry;
-
-/// Who asked for a removal (for the tombstone).
-#[derive(Debug, Clone)]
-pub struct Requested {
-    /// The user.
-    pub by: String,
-    /// Their role.
-    pub role: String,
-    /// The purpose.
-    pub purpose: String,
-    /// The request id.
-    pub request_id: String,
-}
+use crate::{Agreements, Caller, Error};
 
 /// What was removed: per source, the record ids (for the real-time index
 /// to forget), and the persons retired.
@@ -49,54 +34,61 @@ impl Removed {
 }
 
 /// Erases every record linked to `person`, retires the person and writes
-/// a tombstone: all in one transaction.
-pub async fn erase_person(store: &Store, person: &str, req: &Requested) -> Result<Removed, Error> {
+/// a tombstone: all in one transaction. For the admin role.
+pub async fn erase_person(
+    store: &Store,
+    caller: &Caller,
+    person: &str,
+    request: &str,
+) -> Result<Removed, Error> {
+    caller.require(&[Role::Admin], "erasure")?;
     if !store.person_exists(person).await? {
-        return Err(Error::NoSuchPerson);
+        return Err(Error::NotFound("resident"));
     }
     let mut tx = store.begin().await?;
     let mut removed = Removed::default();
-    for (source, id) in tx.records_of(person).await? {
-        removed.records.entry(source).or_default().push(id);
+    for k in tx.records_of(person).await? {
+        removed.records.entry(k.source).or_default().push(k.record_id);
     }
     erase(&mut tx, &mut removed).await?;
-    tombstone(&mut tx, "erasure", Some(person), &removed, req).await?;
+    tombstone(&mut tx, caller, "erasure", Some(person), &removed, request).await?;
     tx.commit().await?;
     Ok(removed)
 }
 
-/// Removes every record whose retention period has run out on `today`
-/// (see the module docs), one tombstone per source.
-pub async fn expire(store: &Store, today: Date, req: &Requested) -> Result<Removed, Error> {
-    let mut all = Removed::default();
-    let manifests = store.source_manifests().await?;
-    let mut tx = store.begin().await?;
-    for (source, manifest) in manifests {
-        let years: u32 = serde_json::from_str::<serde_json::Value>(&manifest)
-            .ok()
-            .and_then(|m| m["agreement"]["retention_years"].as_u64())
-            .and_then(|y| u32::try_from(y).ok())
-            .ok_or(Error::Corrupt {
-                what: "a manifest",
-                why: "no agreement.retention_years".into(),
-            })?;
-        let cutoff = Date::new(
-            today.year() - years as i32,
-            today.month(),
-            today.day().min(28),
-        )
-        .map_err(|e| Error::Corrupt {
+/// The first day a record may still be kept under `years` of retention on
+/// `today` (29 February counts back to the 28th).
+pub fn retention_cutoff(today: Date, years: u32) -> Result<Date, Error> {
+    Date::new(today.year() - years as i32, today.month(), today.day().min(28)).map_err(|e| {
+        Error::Corrupt {
             what: "a retention period",
             why: e.to_string(),
-        })?;
-        let ids = store.expired_records(&source, &cutoff.to_string()).await?;
+        }
+    })
+}
+
+/// Removes every record whose retention period has run out on `today`
+/// (see the module docs), one tombstone per source. For the admin role.
+pub async fn expire(
+    store: &Store,
+    caller: &Caller,
+    today: Date,
+    request: &str,
+) -> Result<Removed, Error> {
+    caller.require(&[Role::Admin], "retention")?;
+    let agreements = Agreements::load(store).await?;
+    let mut all = Removed::default();
+    let mut tx = store.begin().await?;
+    for (source, terms) in agreements.iter() {
+        let cutoff = retention_cutoff(today, terms.agreement.retention_years)?;
+        let ids = store.expired_records(source, &cutoff.to_string()).await?;
         if ids.is_empty() {
             continue;
         }
         let mut removed = Removed::default();
-        removed.records.insert(source, ids);
+        removed.records.insert(source.clone(), ids);
         erase(&mut tx, &mut removed).await?;
-        tombstone(&mut tx, "retention", None, &removed, req).await?;
+        tombstone(&mut tx, caller, "retention", None, &removed, request).await?;
         all.retired.extend(removed.retired);
         all.records.extend(removed.records);
     }
@@ -109,7 +101,8 @@ async fn erase(tx: &mut Tx, removed: &mut Removed) -> Result<(), Error> {
     let mut persons = BTreeSet::new();
     for (source, ids) in &removed.records {
         for id in ids {
-            if let Some(p) = tx.person_of(source, id).await? {
+            let key = wherry_store::RecordKey::new(source.as_str(), id.as_str());
+            if let Some(p) = tx.person_of(&key).await? {
                 persons.insert(p);
             }
         }
@@ -118,9 +111,7 @@ async fn erase(tx: &mut Tx, removed: &mut Removed) -> Result<(), Error> {
     let mut linkage = Linkage::default();
     for p in persons {
         if tx.records_of(&p).await?.is_empty() {
-            linkage
-                .history
-                .push(history_entry(&PersonEvent::Retired { person: p.clone() }));
+            linkage.history.push(PersonChange::Retired { person: p.clone() });
             linkage.retired.push(p);
         }
     }
@@ -131,24 +122,19 @@ async fn erase(tx: &mut Tx, removed: &mut Removed) -> Result<(), Error> {
 
 async fn tombstone(
     tx: &mut Tx,
+    caller: &Caller,
     action: &str,
     person: Option<&str>,
     removed: &Removed,
-    req: &Requested,
+    request: &str,
 ) -> Result<(), Error> {
     let sources: Vec<&String> = removed.records.keys().collect();
-    let entry = AuditEntry {
-        user_name: req.by.clone(),
-        role: req.role.clone(),
-        purpose: req.purpose.clone(),
-        action: action.into(),
-        person_id: person.map(str::to_string),
+    let entry = wherry_store::AuditEntry {
         sources: serde_json::to_string(&sources).expect("strings serialise"),
         fields: serde_json::to_string(&[format!("records_erased:{}", removed.count())])
             .expect("strings serialise"),
-        request_id: req.request_id.clone(),
-        ..AuditEntry::default()
+        ..caller.entry(action, person, request)
     };
-    wherry_access::audit::append(tx, entry).await?;
+    crate::audit::append(tx, entry).await?;
     Ok(())
 }

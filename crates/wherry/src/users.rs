@@ -1,10 +1,10 @@
-//! `wherry user` and `wherry audit`: who may use the hub, and the record of
-//! every disclosure.
+//! `wherry user`, `wherry audit` and `wherry retention`: who may use the
+//! hub, the record of every disclosure, and the agreements' retention.
 
 use anyhow::{Result, bail};
 use wherry_core::Role;
 
-use crate::hub::{Database, runtime};
+use crate::store::{Database, Operator, request_id, runtime};
 
 /// Arguments of `wherry user`.
 #[derive(Debug, clap::Args)]
@@ -61,6 +61,8 @@ pub struct RetentionArgs {
     command: RetentionCommand,
     #[command(flatten)]
     database: Database,
+    #[command(flatten)]
+    operator: Operator,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -83,15 +85,11 @@ pub fn retention(a: RetentionArgs) -> Result<()> {
     };
     runtime().block_on(async {
         let store = a.database.open_initialised().await?;
-        let who = std::env::var("USER").unwrap_or_else(|_| "wherry".into());
-        let req = wherry_hub::rights::Requested {
-            by: format!("cli:{who}"),
-            role: "admin".into(),
-            purpose: "subject_rights".into(),
-            request_id: format!("retention-{today}"),
-        };
-        let removed = wherry_hub::rights::expire(&store, today, &req).await?;
+        let (_, caller) = a.operator.caller(&store, "wherry retention run").await?;
+        let removed =
+            wherry_access::rights::expire(&store, &caller, today, &request_id()).await;
         store.close().await;
+        let removed = removed?;
         if removed.records.is_empty() {
             println!("No record is past its agreement's retention period.");
         }
@@ -140,8 +138,9 @@ pub fn user(a: UserArgs) -> Result<()> {
                 println!("{token}");
             }
             UserCommand::List => {
-                for (name, role, created) in store.users().await? {
-                    println!("{name}\t{role}\t{created}");
+                for u in store.users().await? {
+                    let state = if u.disabled { "disabled" } else { "enabled" };
+                    println!("{}\t{}\t{}\t{state}", u.name, u.role, u.created_at);
                 }
             }
             UserCommand::Disable { name } => {
@@ -175,73 +174,3 @@ pub fn audit(a: AuditArgs) -> Result<()> {
     })
 }
 
-/// Arguments of `wherry serve`.
-#[derive(Debug, clap::Args)]
-pub struct ServeArgs {
-    /// Address to listen on [default: $WHERRY_LISTEN, else the config
-    /// file's `listen`, else 127.0.0.1:8080].
-    #[arg(long)]
-    listen: Option<String>,
-    /// Configuration file (TOML; see docs/api.md) [default: $WHERRY_CONFIG].
-    #[arg(long, value_name = "FILE")]
-    config: Option<std::path::PathBuf>,
-    /// Log one JSON line per request on standard error (route templates,
-    /// statuses and timings; never personal data).
-    #[arg(long)]
-    log_requests: bool,
-    #[command(flatten)]
-    database: Database,
-}
-
-/// Runs `wherry serve` until Ctrl-C or SIGTERM.
-pub fn serve(a: ServeArgs) -> Result<()> {
-    let config_path = a
-        .config
-        .clone()
-        .or_else(|| std::env::var_os("WHERRY_CONFIG").map(Into::into));
-    let config = match &config_path {
-        Some(p) => wherry_server::config::Config::load(p).map_err(anyhow::Error::msg)?,
-        None => wherry_server::config::Config::default(),
-    };
-    let listen = a
-        .listen
-        .clone()
-        .or_else(|| std::env::var("WHERRY_LISTEN").ok())
-        .or_else(|| config.listen.clone())
-        .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let database = a.database.or_url(config.database.clone());
-    runtime().block_on(async {
-        let store = database.open_initialised().await?;
-        let m = config.matcher;
-        let matcher = match wherry_hub::Matcher::open(store.clone(), (m.review_low, m.review_high))
-            .await
-        {
-            Ok(m) => Some(m),
-            Err(e) => {
-                println!("Search, partner push and $match are off until the store is linked: {e}");
-                None
-            }
-        };
-        let mut state = wherry_server::AppState::new(store.clone(), matcher);
-        state.policy = config.policy().map_err(anyhow::Error::msg)?;
-        state.limiter = wherry_server::limits::RateLimiter::new(config.limits);
-        state.log_requests = a.log_requests;
-        state.secure_cookies = config.secure_cookies;
-        if let Some(o) = config.oidc.clone() {
-            state.oidc = Some(wherry_access::oidc::Verifier::new(o)?);
-        }
-        let listener = tokio::net::TcpListener::bind(&listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-        let at = listener.local_addr()?;
-        // Printed once listening, so a script can wait for this line.
-        println!("Serving the Wherry API on http://{at}/ (Ctrl-C stops it)");
-        use std::io::Write as _;
-        std::io::stdout().flush()?;
-        wherry_server::serve_on(listener, std::sync::Arc::new(state), m.reload_seconds)
-            .await
-            .map_err(|e| anyhow::anyhow!("serving on {at}: {e}"))?;
-        store.close().await;
-        Ok(())
-    })
-}

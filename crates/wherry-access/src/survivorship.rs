@@ -1,4 +1,4 @@
-//! The resident view's rules, apart from HTTP: the golden record
+//! The resident view's rules: the golden record
 //! (survivorship with provenance), the timeline, the services involved and
 //! the suggested lead practitioner. Each works on what the caller's purpose
 //! may already see; none widens it.

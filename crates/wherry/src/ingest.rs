@@ -3,79 +3,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
+
+use crate::store::{Database, redact, runtime};
 use indicatif::{ProgressBar, ProgressStyle};
 use wherry_core::Date;
-use wherry_store::Store;
-
-/// Where the store is: `--database`, else `WHERRY_DATABASE_URL`, else
-/// `sqlite://wherry.db`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Database {
-    /// Store URL: sqlite://FILE or postgres://USER@HOST:PORT/DB
-    /// [default: $WHERRY_DATABASE_URL, else sqlite://wherry.db]
-    #[arg(long = "database", value_name = "URL", global = true)]
-    url: Option<String>,
-}
-
-impl Database {
-    /// This, or `url` when no `--database` flag was given and
-    /// `$WHERRY_DATABASE_URL` is unset.
-    pub fn or_url(self, url: Option<String>) -> Self {
-        if self.url.is_some() || std::env::var_os("WHERRY_DATABASE_URL").is_some() {
-            return self;
-        }
-        Self {
-            url: url.or(self.url),
-        }
-    }
-
-    fn url(&self) -> String {
-        self.url
-            .clone()
-            .or_else(|| {
-                std::env::var("WHERRY_DATABASE_URL")
-                    .ok()
-                    .filter(|u| !u.is_empty())
-            })
-            .unwrap_or_else(|| "sqlite://wherry.db".into())
-    }
-
-    /// Opens the store, which must be initialised.
-    pub async fn open_initialised(&self) -> Result<Store> {
-        let store = self.open().await?;
-        store.require_initialised().await?;
-        Ok(store)
-    }
-
-    async fn open(&self) -> Result<Store> {
-        let url = self.url();
-        Store::connect(&url)
-            .await
-            .with_context(|| format!("cannot open the store at {}", redact(&url)))
-    }
-}
-
-/// A URL without any password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let cred = &url[s + 3..at];
-            match cred.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
-
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
 
 /// Arguments of `wherry init`.
 #[derive(Debug, clap::Args)]

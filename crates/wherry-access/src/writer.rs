@@ -1,0 +1,76 @@
+//! The audit writer: commits the entries of disclosures made together in
+//! one transaction (each caller still waits for its own entries to be
+//! committed before it answers), so a busy server appends with a few
+//! statements per batch rather than per request.
+
+use std::sync::OnceLock;
+
+use tokio::sync::{mpsc, oneshot};
+use wherry_store::{AuditEntry, Store};
+
+/// Most entries committed in one audit transaction.
+const MAX_BATCH: usize = 256;
+
+type Batch = (Vec<AuditEntry>, oneshot::Sender<Result<(), String>>);
+
+/// The audit writer (its task starts on first use, inside the caller's
+/// tokio runtime).
+#[derive(Default)]
+pub struct Writer {
+    queue: OnceLock<mpsc::Sender<Batch>>,
+}
+
+impl Writer {
+    /// Appends `entries` to the audit log; returns once they are committed.
+    pub async fn record(&self, store: &Store, entries: Vec<AuditEntry>) -> Result<(), String> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let queue = self.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(4096);
+            tokio::spawn(write(store.clone(), rx));
+            tx
+        });
+        let (done, wait) = oneshot::channel();
+        queue
+            .send((entries, done))
+            .await
+            .map_err(|_| "the audit writer has stopped".to_string())?;
+        wait.await
+            .map_err(|_| "the audit writer has stopped".to_string())?
+    }
+}
+
+/// The writer: takes whatever is queued (up to [`MAX_BATCH`] entries),
+/// appends it in one transaction, and tells each caller how it went.
+async fn write(store: Store, mut queue: mpsc::Receiver<Batch>) {
+    while let Some(first) = queue.recv().await {
+        let mut batches = vec![first];
+        let mut n = batches[0].0.len();
+        while n < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(b) => {
+                    n += b.0.len();
+                    batches.push(b);
+                }
+                Err(_) => break,
+            }
+        }
+        let result = commit(&store, &batches).await;
+        for (_, done) in batches {
+            let _ = done.send(result.clone());
+        }
+    }
+}
+
+async fn commit(store: &Store, batches: &[Batch]) -> Result<(), String> {
+    let mut tx = store.begin().await.map_err(|e| e.to_string())?;
+    let all = batches
+        .iter()
+        .flat_map(|(e, _)| e.iter().cloned())
+        .collect();
+    crate::audit::append_all(&mut tx, all)
+        .await
+        .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())
+}

@@ -1,0 +1,107 @@
+//! The admin's view of the audit log, newest first, with filters, and a
+//! check of its hash chain.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use minijinja::context;
+use wherry_core::Role;
+
+use super::render::{failed, page};
+use super::session::{Acting, Posted};
+use crate::AppState;
+
+/// Most audit entries listed on one page.
+const AUDIT_PAGE: usize = 500;
+
+/// `?user=&resident=&purpose=&from=&to=` on the audit page.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct AuditFilter {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    resident: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+async fn audit_page(
+    state: &AppState,
+    acting: &Acting,
+    f: AuditFilter,
+    verified: Option<String>,
+) -> Response {
+    let who = &acting.who;
+    let t = |v: &str| v.trim().to_string();
+    let filter = wherry_store::AuditFilter {
+        user: t(&f.user),
+        person: t(&f.resident),
+        purpose: t(&f.purpose),
+        from: t(&f.from),
+        to: t(&f.to),
+    };
+    let mut entries = match state
+        .access
+        .audit_search(&acting.caller, &filter, AUDIT_PAGE as i64 + 1)
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => return failed(who, e),
+    };
+    let capped = entries.len() > AUDIT_PAGE;
+    entries.truncate(AUDIT_PAGE);
+    let filters: Vec<minijinja::Value> = [
+        ("user", "User", &f.user),
+        ("resident", "Resident", &f.resident),
+        ("purpose", "Purpose", &f.purpose),
+        ("from", "From (YYYY-MM-DD)", &f.from),
+        ("to", "To (YYYY-MM-DD)", &f.to),
+    ]
+    .into_iter()
+    .map(|(name, label, value)| context! {name, label, value})
+    .collect();
+    page(
+        StatusCode::OK,
+        "audit.html",
+        context! {title => "Audit log", user => who.ctx(), csrf => who.csrf, entries, capped, filters, verified},
+    )
+}
+
+/// `GET /audit`: the admin's view of the audit log, newest first.
+pub(crate) async fn audit_log(
+    State(state): State<Arc<AppState>>,
+    acting: Acting,
+    filter: Result<Query<AuditFilter>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    audit_page(
+        &state,
+        &acting,
+        filter.map(|Query(f)| f).unwrap_or_default(),
+        None,
+    )
+    .await
+}
+
+/// `POST /audit/verify`: checks the hash chain.
+pub(crate) async fn audit_verify(State(state): State<Arc<AppState>>, posted: Posted) -> Response {
+    let (acting, _) = match posted.acting(&state).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if let Err(e) = acting.caller.require(&[Role::Admin], "the audit log") {
+        return failed(&acting.who, e);
+    }
+    let message = match wherry_access::audit::verify_store(state.store()).await {
+        Ok(Ok(n)) => format!("The chain holds: {n} entries, each linked to the one before."),
+        Ok(Err(broken)) => format!("The chain is broken: {broken}."),
+        Err(e) => return failed(&acting.who, e),
+    };
+    audit_page(&state, &acting, AuditFilter::default(), Some(message)).await
+}
+

@@ -1,0 +1,56 @@
+//! The web UI: server-rendered pages in the GOV.UK Design System's look
+//! (its CSS and JavaScript vendored under `assets/govuk`), over the same
+//! access and audit rules as the API: every page that shows personal data
+//! calls `wherry-access`, which writes its audit entry before it returns.
+//!
+//! Modules: [`session`] (sessions, the [`session::Who`], [`session::Acting`]
+//! and [`session::Posted`] extractors, CSRF), [`render`] (templates, error
+//! pages, labels), [`assets`] (vendored files, security headers), and a
+//! module per page group: [`sign_in`] (sign-in, sign-out, purpose),
+//! [`search`], [`resident`], [`review`] and [`audit`]. Every response has a
+//! strict Content-Security-Policy (no inline script or style). Search is a
+//! POST, so names and dates never appear in URLs or logs. Pages work
+//! without JavaScript.
+
+// The `Err` of the extractors is the page to send instead (a redirect or
+// an error page), returned once per request, not an error passed up.
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+
+pub(crate) mod assets;
+pub(crate) mod audit;
+pub(crate) mod render;
+pub(crate) mod resident;
+pub(crate) mod review;
+pub(crate) mod search;
+pub(crate) mod session;
+pub(crate) mod sign_in;
+
+pub(crate) use assets::security_headers;
+
+use crate::AppState;
+
+/// The UI's pages (the JSON API's routes are in the crate root, and the
+/// OpenAPI document covers those only).
+pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/", get(sign_in::home))
+        .route("/sign-in", get(sign_in::sign_in_form).post(sign_in::sign_in))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route(
+            "/purpose",
+            get(sign_in::purpose_form).post(sign_in::choose_purpose),
+        )
+        .route("/search", get(search::search_form).post(search::search))
+        .route("/residents/{id}", get(resident::resident))
+        .route("/review", get(review::review))
+        .route(
+            "/review/{id}",
+            get(review::review_item).post(review::review_decide),
+        )
+        .route("/audit", get(audit::audit_log))
+        .route("/audit/verify", post(audit::audit_verify))
+        .route("/assets/{name}", get(assets::asset))
+}

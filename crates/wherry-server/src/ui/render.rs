@@ -1,0 +1,154 @@
+//! Rendering: the templates (minijinja, GOV.UK Frontend markup), pages,
+//! error pages in the GOV.UK pattern, and the labels people read.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::{Environment, context};
+use serde_json::Value;
+use std::sync::OnceLock;
+use wherry_core::Purpose;
+
+use super::session::Who;
+use crate::ApiError;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout.html", include_str!("../../templates/layout.html")),
+    ("sign_in.html", include_str!("../../templates/sign_in.html")),
+    ("purpose.html", include_str!("../../templates/purpose.html")),
+    ("search.html", include_str!("../../templates/search.html")),
+    ("resident.html", include_str!("../../templates/resident.html")),
+    ("review.html", include_str!("../../templates/review.html")),
+    (
+        "review_item.html",
+        include_str!("../../templates/review_item.html"),
+    ),
+    ("audit.html", include_str!("../../templates/audit.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+];
+
+fn templates() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, text) in TEMPLATES {
+            env.add_template(name, text)
+                .unwrap_or_else(|e| panic!("template {name}: {e}"));
+        }
+        env
+    })
+}
+
+/// A page: the template rendered with `ctx`, with `status`.
+pub(crate) fn page(status: StatusCode, template: &str, ctx: minijinja::Value) -> Response {
+    match templates()
+        .get_template(template)
+        .and_then(|t| t.render(ctx))
+    {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            crate::request::log_error("template", "", &format!("{template}: {e}"));
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<!DOCTYPE html><html lang=\"en\"><title>Sorry</title><h1>Sorry, there is a problem with the service</h1></html>"),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// An error page in the GOV.UK pattern (a heading, what happened, where to
+/// go); never a stack trace, never personal data.
+pub(crate) fn error_page(
+    status: StatusCode,
+    who: Option<&Who>,
+    title: &str,
+    message: &str,
+    link: Option<(&str, &str)>,
+) -> Response {
+    let link = link.map(|(href, text)| context! {href, text});
+    let (user, csrf) = who.map_or((None, String::new()), |w| (Some(w.ctx()), w.csrf.clone()));
+    page(
+        status,
+        "error.html",
+        context! {title, message, link, user, csrf},
+    )
+}
+
+/// An access, hub or store error as a page: a refusal says what the page
+/// is for, a missing thing says so, anything else is "Sorry" (and its
+/// cause is logged, never shown).
+pub(crate) fn failed(who: &Who, e: impl Into<ApiError>) -> Response {
+    let e: ApiError = e.into();
+    match e.status() {
+        StatusCode::FORBIDDEN => error_page(
+            StatusCode::FORBIDDEN,
+            Some(who),
+            "You cannot use this page",
+            &format!("{}.", e.message),
+            Some(("/search", "Go to search")),
+        ),
+        StatusCode::NOT_FOUND => error_page(
+            StatusCode::NOT_FOUND,
+            Some(who),
+            "Page not found",
+            "There is nothing with that reference.",
+            Some(("/search", "Go to search")),
+        ),
+        _ => {
+            let mut r = sorry(who);
+            let logged = e.into_response();
+            if let Some(i) = logged.extensions().get::<crate::error::Internal>() {
+                r.extensions_mut().insert(i.clone());
+            }
+            r
+        }
+    }
+}
+
+/// "Sorry, there is a problem with the service."
+pub(crate) fn sorry(who: &Who) -> Response {
+    error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Some(who),
+        "Sorry, there is a problem with the service",
+        "Try again later. Nothing was shown or changed.",
+        None,
+    )
+}
+
+pub(crate) fn purpose_label(p: Purpose) -> &'static str {
+    match p {
+        Purpose::DirectCare => "Direct care of the person",
+        Purpose::Safeguarding => "Safeguarding a person at risk",
+        Purpose::FirePrevention => "Fire prevention (home fire safety)",
+        Purpose::ContactCentre => "Answering a resident's call",
+        Purpose::DataQuality => "Data quality (linkage and the review queue)",
+        Purpose::Planning => "Service planning (pseudonymised)",
+        Purpose::Research => "Approved research (pseudonymised)",
+        Purpose::SubjectRights => "A resident's data protection rights",
+    }
+}
+
+pub(crate) fn field_label(f: &str) -> String {
+    match f {
+        "nhs_number" => "NHS number".into(),
+        "dob" => "Date of birth".into(),
+        "uprn" => "UPRN".into(),
+        other => {
+            let t = other.replace('_', " ");
+            let mut c = t.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        }
+    }
+}
+
+pub(crate) fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+

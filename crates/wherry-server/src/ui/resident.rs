@@ -1,0 +1,139 @@
+//! The resident view in the browser: the golden record with provenance,
+//! services involved and the suggested lead, a filterable timeline, and
+//! each record as the purpose may see it; audited before it is sent.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use minijinja::context;
+use wherry_access::survivorship::Contact;
+
+use super::render::{error_page, failed, field_label, page, value_text};
+use super::session::Acting;
+use crate::AppState;
+
+/// `?service=&from=&to=` on the resident page.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct TimelineFilter {
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+/// `GET /residents/{id}`: the resident view, audited before it is sent.
+pub(crate) async fn resident(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Acting {
+        who,
+        caller,
+        request,
+    }: Acting,
+    filter: Result<Query<TimelineFilter>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let filter = filter.map(|Query(f)| f).unwrap_or_default();
+    let bad_date = |d: &str| !d.is_empty() && wherry_core::Date::parse(d).is_err();
+    let filter_error = (bad_date(&filter.from) || bad_date(&filter.to))
+        .then_some("Enter dates as YYYY-MM-DD, for example 2026-01-31");
+    let view = match state.access.resident(&caller, &id, request.as_str()).await {
+        Ok(Some(v)) => v,
+        Ok(None) => {
+            return error_page(
+                StatusCode::NOT_FOUND,
+                Some(&who),
+                "Resident not found",
+                "No resident has that reference. Search for them instead.",
+                Some(("/search", "Search for a resident")),
+            );
+        }
+        Err(e) => return failed(&who, e),
+    };
+    let text = |f: &str| {
+        view.golden_record
+            .get(f)
+            .map(|c| value_text(&c.value))
+            .unwrap_or_default()
+    };
+    let heading = match format!("{} {}", text("given_name"), text("family_name")).trim() {
+        "" => format!("Resident {id}"),
+        name => name.to_string(),
+    };
+    let golden: Vec<minijinja::Value> = wherry_core::Field::NAMES[2..]
+        .iter()
+        .filter_map(|f| view.golden_record.get(*f).map(|c| (f, c)))
+        .map(|(f, c)| {
+            context! {
+                field => *f,
+                label => field_label(f),
+                value => value_text(&c.value),
+                source => c.source,
+                record_id => c.record_id,
+                updated_at => c.updated_at.get(..10).unwrap_or(&c.updated_at),
+                trust => c.trust,
+                agreeing => c.agreeing,
+                differing => c.differing,
+            }
+        })
+        .collect();
+    let mut services: Vec<&str> = view.timeline.iter().map(|e| e.service.as_str()).collect();
+    services.sort_unstable();
+    services.dedup();
+    let timeline: Vec<&Contact> = view
+        .timeline
+        .iter()
+        .filter(|e| filter.service.is_empty() || e.service == filter.service)
+        .filter(|e| filter_error.is_some() || filter.from.is_empty() || e.date >= filter.from)
+        .filter(|e| filter_error.is_some() || filter.to.is_empty() || e.date <= filter.to)
+        .collect();
+    let records: Vec<minijinja::Value> = view
+        .records
+        .iter()
+        .map(|r| {
+            let fields: Vec<(String, String, String)> = r
+                .fields
+                .iter()
+                .chain(&r.attributes)
+                .map(|(k, v)| (k.clone(), field_label(k), value_text(v)))
+                .collect();
+            context! {source => r.source, record_id => r.record_id, fields}
+        })
+        .collect();
+    let status = if filter_error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let errors: Vec<minijinja::Value> = filter_error
+        .map(|m| context! {field => "from", message => m})
+        .into_iter()
+        .collect();
+    page(
+        status,
+        "resident.html",
+        context! {
+            title => heading.clone(),
+            heading,
+            person => id,
+            user => who.ctx(),
+            csrf => who.csrf,
+            purpose => caller.purpose.as_str(),
+            break_glass => view.break_glass,
+            withheld => view.withheld_sources,
+            golden,
+            involved => view.involved_services,
+            lead => view.lead_practitioner,
+            services,
+            filter => context!{service => filter.service, from => filter.from, to => filter.to},
+            filter_error,
+            errors,
+            timeline,
+            records,
+        },
+    )
+}
+

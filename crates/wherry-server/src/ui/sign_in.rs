@@ -1,0 +1,173 @@
+//! Signing in and out (with a Wherry token, checked as the API checks it)
+//! and choosing the purpose the session acts for.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use wherry_core::Purpose;
+
+use super::render::{page, purpose_label};
+use super::session::{
+    CLEAR_COOKIE, Posted, Session, Who, cookie_of, random_hex, read_form, set_cookie,
+};
+use crate::AppState;
+
+pub(crate) fn sign_in_page(state: &AppState, status: StatusCode, error: Option<&str>) -> Response {
+    // A fresh anonymous session carries the sign-in form's CSRF token.
+    let id = random_hex();
+    let csrf = random_hex();
+    state.sessions.put(
+        id.clone(),
+        Session {
+            user: None,
+            purpose: None,
+            csrf: csrf.clone(),
+            last: state.clock.now(),
+        },
+    );
+    let errors: Vec<minijinja::Value> = error
+        .map(|m| context! {field => "token", message => m})
+        .into_iter()
+        .collect();
+    let mut r = page(
+        status,
+        "sign_in.html",
+        context! {title => "Sign in", csrf, errors},
+    );
+    r.headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(state, &id));
+    r
+}
+
+/// `GET /`.
+pub(crate) async fn home(who: Result<Who, Response>) -> Response {
+    match who {
+        Ok(w) if w.purpose.is_none() => Redirect::to("/purpose").into_response(),
+        Ok(_) => Redirect::to("/search").into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `GET /sign-in`.
+pub(crate) async fn sign_in_form(State(state): State<Arc<AppState>>) -> Response {
+    sign_in_page(&state, StatusCode::OK, None)
+}
+
+/// `POST /sign-in`: the token is checked as the API checks it; the session
+/// gets a new id (no fixation).
+pub(crate) async fn sign_in(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+) -> Response {
+    let headers: HeaderMap = req.headers().clone();
+    let form = match read_form(req, &state).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let now = state.clock.now();
+    let pending = cookie_of(&headers).and_then(|id| state.sessions.get(&id, now).map(|s| (id, s)));
+    let Some((old, session)) = pending else {
+        return sign_in_page(
+            &state,
+            StatusCode::FORBIDDEN,
+            Some("Your sign-in form had expired. Enter your token again."),
+        );
+    };
+    if form.get("csrf") != Some(&session.csrf) {
+        return sign_in_page(
+            &state,
+            StatusCode::FORBIDDEN,
+            Some(
+                "The sign-in form was not sent from this browser session. Enter your token again.",
+            ),
+        );
+    }
+    let token = form.get("token").map(|t| t.trim()).unwrap_or("");
+    if token.is_empty() {
+        return sign_in_page(&state, StatusCode::BAD_REQUEST, Some("Enter your token"));
+    }
+    let Some((name, role)) = crate::identity::identify(&state, token).await.ok() else {
+        return sign_in_page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            Some("That token is not valid. Check it and try again, or ask your administrator."),
+        );
+    };
+    state.sessions.remove(&old);
+    let id = random_hex();
+    let purposes: Vec<Purpose> = state.access.policy().purposes(role).collect();
+    let purpose = (purposes.len() == 1).then(|| purposes[0]);
+    state.sessions.put(
+        id.clone(),
+        Session {
+            user: Some((name, role)),
+            purpose,
+            csrf: random_hex(),
+            last: now,
+        },
+    );
+    let mut r = Redirect::to(if purpose.is_some() {
+        "/search"
+    } else {
+        "/purpose"
+    })
+    .into_response();
+    r.headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(&state, &id));
+    r
+}
+
+/// `POST /sign-out`.
+pub(crate) async fn sign_out(State(state): State<Arc<AppState>>, posted: Posted) -> Response {
+    state.sessions.remove(&posted.who.session);
+    let mut r = Redirect::to("/sign-in").into_response();
+    r.headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_static(CLEAR_COOKIE));
+    r
+}
+
+fn purpose_page(state: &AppState, who: &Who, status: StatusCode, error: Option<&str>) -> Response {
+    let purposes: Vec<minijinja::Value> = state
+        .access
+        .policy()
+        .purposes(who.role)
+        .map(|p| context! {name => p.as_str(), label => purpose_label(p)})
+        .collect();
+    let errors: Vec<minijinja::Value> = error
+        .map(|m| context! {field => "purpose", message => m})
+        .into_iter()
+        .collect();
+    page(
+        status,
+        "purpose.html",
+        context! {title => "Choose your purpose", user => who.ctx(), csrf => who.csrf, purposes, errors},
+    )
+}
+
+/// `GET /purpose`.
+pub(crate) async fn purpose_form(State(state): State<Arc<AppState>>, who: Who) -> Response {
+    purpose_page(&state, &who, StatusCode::OK, None)
+}
+
+/// `POST /purpose`: kept for the session.
+pub(crate) async fn choose_purpose(State(state): State<Arc<AppState>>, posted: Posted) -> Response {
+    let Posted { who, form, .. } = posted;
+    let chosen = form.get("purpose").and_then(|p| p.parse::<Purpose>().ok());
+    let Some(p) = chosen.filter(|p| state.access.policy().check(who.role, *p).is_ok()) else {
+        return purpose_page(
+            &state,
+            &who,
+            StatusCode::BAD_REQUEST,
+            Some("Select one of the purposes your role may use"),
+        );
+    };
+    if let Some(mut s) = state.sessions.get(&who.session, state.clock.now()) {
+        s.purpose = Some(p);
+        state.sessions.put(who.session.clone(), s);
+    }
+    Redirect::to("/search").into_response()
+}
+

@@ -1,0 +1,88 @@
+//! Users: a name, a role, and the SHA-256 of their API token (the token
+//! itself is never stored). A disabled user is kept, for the audit log's
+//! sake, but their token stops working.
+
+use wherry_core::clock::now;
+
+use crate::{Error, Store};
+
+/// A user as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Their name (unique).
+    pub name: String,
+    /// Their role, as named in `wherry_core::Role`.
+    pub role: String,
+    /// When they were added.
+    pub created_at: String,
+    /// Whether they have been disabled.
+    pub disabled: bool,
+}
+
+type UserRow = (String, String, String, Option<String>);
+
+impl From<UserRow> for User {
+    fn from((name, role, created_at, disabled): UserRow) -> Self {
+        Self {
+            name,
+            role,
+            created_at,
+            disabled: disabled.is_some(),
+        }
+    }
+}
+
+impl Store {
+    /// Adds a user with a role and the SHA-256 of their API token. False
+    /// when a user of that name exists.
+    pub async fn add_user(
+        &self,
+        name: &str,
+        role: &str,
+        token_sha256: &str,
+    ) -> Result<bool, Error> {
+        let sql = "INSERT INTO users (name, role, token_sha256, created_at) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (name) DO NOTHING";
+        let at = now();
+        let done = dispatch!(&self.pool, p => {
+            sqlx::query(sql).bind(name).bind(role).bind(token_sha256).bind(&at).execute(p).await.map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
+    /// The enabled user holding the token with this SHA-256.
+    pub async fn user_by_token(&self, token_sha256: &str) -> Result<Option<User>, Error> {
+        let sql = "SELECT name, role, created_at, disabled_at FROM users
+                   WHERE token_sha256 = $1 AND disabled_at IS NULL";
+        let row: Option<UserRow> = dispatch!(&self.pool, p => {
+            sqlx::query_as(sql).bind(token_sha256).fetch_optional(p).await
+        })?;
+        Ok(row.map(User::from))
+    }
+
+    /// The user of this name, enabled or not.
+    pub async fn user(&self, name: &str) -> Result<Option<User>, Error> {
+        let sql = "SELECT name, role, created_at, disabled_at FROM users WHERE name = $1";
+        let row: Option<UserRow> =
+            dispatch!(&self.pool, p => sqlx::query_as(sql).bind(name).fetch_optional(p).await)?;
+        Ok(row.map(User::from))
+    }
+
+    /// Disables an enabled user (their token stops working). False when no
+    /// enabled user has that name.
+    pub async fn disable_user(&self, name: &str) -> Result<bool, Error> {
+        let sql = "UPDATE users SET disabled_at = $1 WHERE name = $2 AND disabled_at IS NULL";
+        let at = now();
+        let done = dispatch!(&self.pool, p => {
+            sqlx::query(sql).bind(&at).bind(name).execute(p).await.map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
+    /// Every user, by name.
+    pub async fn users(&self) -> Result<Vec<User>, Error> {
+        let sql = "SELECT name, role, created_at, disabled_at FROM users ORDER BY name";
+        let rows: Vec<UserRow> = dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(User::from).collect())
+    }
+}

@@ -1,0 +1,80 @@
+//! `wherry serve`: the HTTP API and the web UI, configured from flags, the
+//! environment and a TOML file.
+
+use anyhow::Result;
+
+use crate::store::{Database, runtime};
+
+/// Arguments of `wherry serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: $WHERRY_LISTEN, else the config
+    /// file's `listen`, else 127.0.0.1:8080].
+    #[arg(long)]
+    listen: Option<String>,
+    /// Configuration file (TOML; see docs/api.md) [default: $WHERRY_CONFIG].
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+    /// Log one JSON line per request on standard error (route templates,
+    /// statuses and timings; never personal data).
+    #[arg(long)]
+    log_requests: bool,
+    #[command(flatten)]
+    database: Database,
+}
+
+/// Runs `wherry serve` until Ctrl-C or SIGTERM.
+pub fn serve(a: ServeArgs) -> Result<()> {
+    let config_path = a
+        .config
+        .clone()
+        .or_else(|| std::env::var_os("WHERRY_CONFIG").map(Into::into));
+    let config = match &config_path {
+        Some(p) => wherry_server::config::Config::load(p).map_err(anyhow::Error::msg)?,
+        None => wherry_server::config::Config::default(),
+    };
+    let listen = a
+        .listen
+        .clone()
+        .or_else(|| std::env::var("WHERRY_LISTEN").ok())
+        .or_else(|| config.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let database = a.database.or_url(config.database.clone());
+    runtime().block_on(async {
+        let store = database.open_initialised().await?;
+        let m = config.matcher;
+        let matcher = match wherry_hub::Matcher::open(store.clone(), m.review()).await {
+            Ok(m) => Some(m),
+            Err(e) => {
+                println!("Search, partner push and $match are off until the store is linked: {e}");
+                None
+            }
+        };
+        let policy = config.policy().map_err(anyhow::Error::msg)?;
+        let mut state = wherry_server::AppState::with_policy(
+            store.clone(),
+            policy,
+            matcher,
+            wherry_core::clock::Clock::system(),
+        );
+        state.limiter = wherry_server::limits::RateLimiter::new(config.limits);
+        state.log_requests = a.log_requests;
+        state.secure_cookies = config.secure_cookies;
+        if let Some(o) = config.oidc.clone() {
+            state.oidc = Some(wherry_access::oidc::Verifier::new(o)?);
+        }
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+        let at = listener.local_addr()?;
+        // Printed once listening, so a script can wait for this line.
+        println!("Serving the Wherry API on http://{at}/ (Ctrl-C stops it)");
+        use std::io::Write as _;
+        std::io::stdout().flush()?;
+        wherry_server::serve_on(listener, std::sync::Arc::new(state), m.reload_seconds)
+            .await
+            .map_err(|e| anyhow::anyhow!("serving on {at}: {e}"))?;
+        store.close().await;
+        Ok(())
+    })
+}
