@@ -52,10 +52,11 @@ impl Agreements {
     pub fn from_sources(rows: &[SourceRow]) -> Result<Self, Error> {
         let mut by_source = BTreeMap::new();
         for r in rows {
-            let m: StoredManifest = serde_json::from_str(&r.manifest).map_err(|e| Error::Corrupt {
-                what: "a source's stored manifest",
-                why: format!("{}: {e}", r.id),
-            })?;
+            let m: StoredManifest =
+                serde_json::from_str(&r.manifest).map_err(|e| Error::Corrupt {
+                    what: "a source's stored manifest",
+                    why: format!("{}: {e}", r.id),
+                })?;
             by_source.insert(
                 r.id.clone(),
                 Terms {
@@ -96,7 +97,10 @@ impl Cached {
         let now = clock.now();
         {
             let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((_, a)) = held.as_ref().filter(|(at, _)| now.since(*at) < AGREEMENTS_TTL) {
+            if let Some((_, a)) = held
+                .as_ref()
+                .filter(|(at, _)| now.since(*at) < AGREEMENTS_TTL)
+            {
                 return Ok(a.clone());
             }
         }

@@ -148,15 +148,27 @@ mod tests {
                 purpose: Purpose::Safeguarding
             })
         );
-        let glass = Caller::authorise(&p, "ann", Role::Advisor, Purpose::Safeguarding, Some(" child at risk "))
-            .unwrap();
+        let glass = Caller::authorise(
+            &p,
+            "ann",
+            Role::Advisor,
+            Purpose::Safeguarding,
+            Some(" child at risk "),
+        )
+        .unwrap();
         assert_eq!(glass.break_glass.as_deref(), Some("child at risk"));
         assert_eq!(
             Caller::authorise(&p, "ann", Role::Advisor, Purpose::Safeguarding, Some("  ")),
             Err(Denied::BreakGlassReason)
         );
         assert_eq!(
-            Caller::authorise(&p, "sys", Role::PartnerSystem, Purpose::Safeguarding, Some("why")),
+            Caller::authorise(
+                &p,
+                "sys",
+                Role::PartnerSystem,
+                Purpose::Safeguarding,
+                Some("why")
+            ),
             Err(Denied::BreakGlassNotAllowed {
                 role: Role::PartnerSystem
             })
@@ -165,9 +177,21 @@ mod tests {
 
     #[test]
     fn gates_name_the_roles_a_request_is_for() {
-        let c = Caller::authorise(&Policy::default(), "a", Role::Analyst, Purpose::Planning, None).unwrap();
-        let e = c.require(&[Role::Steward, Role::Admin], "the review queue").unwrap_err();
-        assert_eq!(e.to_string(), "the review queue is for the steward or admin role");
+        let c = Caller::authorise(
+            &Policy::default(),
+            "a",
+            Role::Analyst,
+            Purpose::Planning,
+            None,
+        )
+        .unwrap();
+        let e = c
+            .require(&[Role::Steward, Role::Admin], "the review queue")
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the review queue is for the steward or admin role"
+        );
         assert!(c.require_identifying("search").is_err());
         assert!(c.require(&[Role::Analyst], "x").is_ok());
     }

@@ -241,8 +241,7 @@ impl Access {
         if !timeline.is_empty() {
             g.disclosed.insert("events".into());
         }
-        let (involved, lead) =
-            survivorship::involvement(&timeline, wherry_core::Date::today_utc());
+        let (involved, lead) = survivorship::involvement(&timeline, wherry_core::Date::today_utc());
         let lead = if pseudonymised { None } else { lead };
         // The disclosure is recorded before anything leaves.
         self.record(vec![AuditEntry {

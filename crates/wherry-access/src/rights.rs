@@ -48,7 +48,11 @@ pub async fn erase_person(
     let mut tx = store.begin().await?;
     let mut removed = Removed::default();
     for k in tx.records_of(person).await? {
-        removed.records.entry(k.source).or_default().push(k.record_id);
+        removed
+            .records
+            .entry(k.source)
+            .or_default()
+            .push(k.record_id);
     }
     erase(&mut tx, &mut removed).await?;
     tombstone(&mut tx, caller, "erasure", Some(person), &removed, request).await?;
@@ -59,11 +63,14 @@ pub async fn erase_person(
 /// The first day a record may still be kept under `years` of retention on
 /// `today` (29 February counts back to the 28th).
 pub fn retention_cutoff(today: Date, years: u32) -> Result<Date, Error> {
-    Date::new(today.year() - years as i32, today.month(), today.day().min(28)).map_err(|e| {
-        Error::Corrupt {
-            what: "a retention period",
-            why: e.to_string(),
-        }
+    Date::new(
+        today.year() - years as i32,
+        today.month(),
+        today.day().min(28),
+    )
+    .map_err(|e| Error::Corrupt {
+        what: "a retention period",
+        why: e.to_string(),
     })
 }
 
@@ -111,7 +118,9 @@ async fn erase(tx: &mut Tx, removed: &mut Removed) -> Result<(), Error> {
     let mut linkage = Linkage::default();
     for p in persons {
         if tx.records_of(&p).await?.is_empty() {
-            linkage.history.push(PersonChange::Retired { person: p.clone() });
+            linkage
+                .history
+                .push(PersonChange::Retired { person: p.clone() });
             linkage.retired.push(p);
         }
     }

@@ -149,7 +149,15 @@ mod tests {
     fn person_ids_are_p_and_nine_digits() {
         assert_eq!(PersonId::new(123).to_string(), "P000000123");
         assert_eq!("P000000123".parse::<PersonId>(), Ok(PersonId::new(123)));
-        for bad in ["", "P", "P12", "p000000123", "P0000001234", "P00000012x", "Q000000123"] {
+        for bad in [
+            "",
+            "P",
+            "P12",
+            "p000000123",
+            "P0000001234",
+            "P00000012x",
+            "Q000000123",
+        ] {
             assert_eq!(bad.parse::<PersonId>(), Err(NotAPersonId), "{bad:?}");
         }
         assert_eq!(PersonId::last_number(["P000000007", "P000000012", "x"]), 12);
@@ -166,7 +174,10 @@ mod tests {
             serde_json::to_string(&c).unwrap(),
             r#"{"kind":"merged","person":"P000000001","absorbed":["P000000002"]}"#
         );
-        assert_eq!((c.kind(), c.person(), c.others().len()), ("merged", "P000000001", 1));
+        assert_eq!(
+            (c.kind(), c.person(), c.others().len()),
+            ("merged", "P000000001", 1)
+        );
     }
 
     proptest! {

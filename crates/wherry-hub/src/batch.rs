@@ -154,8 +154,7 @@ fn to_linkage(o: &Outcome) -> Linkage {
                 left: RecordKey::from(p.left.clone()),
                 right: RecordKey::from(p.right.clone()),
                 probability: p.probability,
-                explanation: serde_json::to_string(&p.explanation)
-                    .expect("explanations serialise"),
+                explanation: serde_json::to_string(&p.explanation).expect("explanations serialise"),
             })
             .collect(),
         ..Linkage::default()

@@ -9,7 +9,12 @@ use crate::Error;
 /// Adds `event` (already checked by `wherry_ingest::event::check`) for a
 /// record of `source`; the record's person, or `None` (nothing stored)
 /// when the record is not current and linked.
-pub async fn add(store: &Store, source: &str, by: &str, event: &Event) -> Result<Option<String>, Error> {
+pub async fn add(
+    store: &Store,
+    source: &str,
+    by: &str,
+    event: &Event,
+) -> Result<Option<String>, Error> {
     let mut tx = store.begin().await?;
     if !tx.source_exists(source).await? {
         return Err(Error::UnknownSource(source.to_string()));

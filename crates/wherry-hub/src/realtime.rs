@@ -217,7 +217,9 @@ impl Matcher {
             threshold,
             self.review,
         );
-        let (person, outcome, linkage) = self.save_plan(&mut tx, &key, &record, decision.clone()).await?;
+        let (person, outcome, linkage) = self
+            .save_plan(&mut tx, &key, &record, decision.clone())
+            .await?;
         tx.save_linkage(&linkage).await?;
         tx.commit().await?;
         // The store has it: now the index.

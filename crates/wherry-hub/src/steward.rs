@@ -86,7 +86,15 @@ pub async fn settle(
     let Some(item) = tx.claim_review(id, accept).await? else {
         return Ok(None);
     };
-    let effect = apply(&mut tx, accept, &item.left, &item.right, &caller.user, reason).await?;
+    let effect = apply(
+        &mut tx,
+        accept,
+        &item.left,
+        &item.right,
+        &caller.user,
+        reason,
+    )
+    .await?;
     tx.commit().await?;
     let action = if accept {
         "review_accept"

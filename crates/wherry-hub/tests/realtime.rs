@@ -9,12 +9,12 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 use wherry_core::Date;
-use wherry_hub::realtime::Write;
-use wherry_hub::{Matcher, Outcome, RunOptions, link_run};
+use wherry_hub::{Matcher, Outcome, Placed, Pushed, RunOptions, link_run};
 use wherry_ingest::Manifest;
 use wherry_ingest::read::{Row, pushed_row};
-use wherry_store::Store;
+use wherry_link::ReviewRange;
 use wherry_store::testing::stores;
+use wherry_store::{DecisionKind, RecordKey, Store, Write};
 
 const SOURCES: [(&str, &str); 4] = [
     ("social_care", "social_care.csv"),
@@ -106,13 +106,36 @@ fn row(p: &Value) -> Row {
 }
 
 async fn person_of(store: &Store, source: &str, id: &str) -> Option<String> {
-    store
-        .person_links()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|(s, r, _)| s == source && r == id)
-        .map(|l| l.2)
+    store.person_of(&RecordKey::new(source, id)).await.unwrap()
+}
+
+/// Places the Patient `p` as a push of `source`.
+async fn place(m: &Matcher, source: &str, p: &Value) -> Result<Placed, wherry_hub::Error> {
+    let r = row(p);
+    let pushed = Pushed {
+        record_id: &r.record_id,
+        fields: &r.fields,
+        fields_json: &r.fields_json,
+        attributes_json: &r.attributes_json,
+        raw: &r.raw,
+        hash: &r.hash,
+    };
+    m.place(source, pushed, "test").await
+}
+
+/// Records a steward's decision about two records.
+async fn decide(store: &Store, kind: DecisionKind, left: (&str, &str), right: (&str, &str)) {
+    let mut tx = store.begin().await.unwrap();
+    tx.decide(
+        kind,
+        &RecordKey::new(left.0, left.1),
+        &RecordKey::new(right.0, right.1),
+        "steward",
+        "test",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
 }
 
 #[tokio::test]
@@ -121,8 +144,10 @@ async fn pushed_records_are_placed_in_one_transaction() {
     for t in stores().await {
         let store = &t.store;
         linked(store).await;
-        let matcher = Matcher::open(store.clone(), (0.5, 0.95)).await.unwrap();
-        let indexed = matcher.len().await;
+        let matcher = Matcher::open(store.clone(), ReviewRange::default())
+            .await
+            .unwrap();
+        let indexed = matcher.len();
         let before = store.counts().await.unwrap();
 
         // A second copy of a resident's GP record under a new id joins their person.
@@ -132,7 +157,7 @@ async fn pushed_records_are_placed_in_one_transaction() {
         let theirs = person_of(store, gp, id).await.expect("linked by the run");
         let mut copy = original.clone();
         copy["id"] = json!("pushed-copy-1");
-        let placed = matcher.place(gp, &row(&copy), "test").await.unwrap();
+        let placed = place(&matcher, gp, &copy).await.unwrap();
         assert_eq!(placed.person, theirs, "{}", t.name);
         assert!(
             matches!(&placed.outcome, Outcome::Joined { probability: Some(p), .. } if *p >= 0.95),
@@ -145,10 +170,10 @@ async fn pushed_records_are_placed_in_one_transaction() {
             person_of(store, gp, "pushed-copy-1").await,
             Some(theirs.clone())
         );
-        assert_eq!(matcher.len().await, indexed + 1, "the index holds it");
+        assert_eq!(matcher.len(), indexed + 1, "the index holds it");
 
         // Sending it again stores nothing.
-        let again = matcher.place(gp, &row(&copy), "test").await.unwrap();
+        let again = place(&matcher, gp, &copy).await.unwrap();
         assert_eq!(
             (again.write, &again.outcome),
             (Write::Unchanged, &Outcome::Kept)
@@ -156,7 +181,7 @@ async fn pushed_records_are_placed_in_one_transaction() {
         assert_eq!(store.versions(gp, "pushed-copy-1").await.unwrap().len(), 1);
         // Changing it makes one new version; the person stays.
         copy["birthDate"] = json!("1901-01-01");
-        let changed = matcher.place(gp, &row(&copy), "test").await.unwrap();
+        let changed = place(&matcher, gp, &copy).await.unwrap();
         assert_eq!((changed.write, changed.version), (Write::Updated, 2));
         assert_eq!(changed.person, theirs);
         assert_eq!(store.versions(gp, "pushed-copy-1").await.unwrap().len(), 2);
@@ -169,7 +194,7 @@ async fn pushed_records_are_placed_in_one_transaction() {
             .unwrap()
             .last()
             .unwrap()
-            .0;
+            .seq;
         let stranger = patient(
             "pushed-new-1",
             "Zebedee",
@@ -177,17 +202,17 @@ async fn pushed_records_are_placed_in_one_transaction() {
             "1944-02-29",
             "IP24 9ZZ",
         );
-        let placed = matcher.place(gp, &row(&stranger), "test").await.unwrap();
+        let placed = place(&matcher, gp, &stranger).await.unwrap();
         assert_eq!(placed.outcome, Outcome::Created, "{}", t.name);
         let history = store.changes(seq, usize::MAX).await.unwrap();
         assert_eq!(history.len(), 1);
         assert_eq!(
-            (history[0].1.as_str(), &history[0].2),
+            (history[0].kind.as_str(), &history[0].person),
             ("created", &placed.person)
         );
         let mut twin = stranger.clone();
         twin["id"] = json!("pushed-new-2");
-        let joined = matcher.place(gp, &row(&twin), "test").await.unwrap();
+        let joined = place(&matcher, gp, &twin).await.unwrap();
         assert_eq!(
             joined.person, placed.person,
             "{}: the index learnt the stranger",
@@ -211,7 +236,7 @@ async fn pushed_records_are_placed_in_one_transaction() {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 let best = matcher.candidates(&f, 1).await.unwrap();
-                if let Some((c, Some(_))) = best.first() {
+                if let Some(c) = best.first().filter(|c| c.person.is_some()) {
                     if c.probability >= 0.5 && c.probability < 0.95 {
                         queued = Some((fhir("pushed-uncertain", &f), c.probability));
                         break 'search;
@@ -220,52 +245,51 @@ async fn pushed_records_are_placed_in_one_transaction() {
             }
         }
         let (uncertain, probability) = queued.expect("some resident's variant is uncertain");
-        let placed = matcher.place(gp, &row(&uncertain), "test").await.unwrap();
+        let placed = place(&matcher, gp, &uncertain).await.unwrap();
         let (other, p) = placed.review.clone().expect("queued for review");
         assert!((p - probability).abs() < 1e-9);
-        let items = store.review_items(Some("open")).await.unwrap();
+        let items = store
+            .review_items(Some(wherry_store::ReviewStatus::Open))
+            .await
+            .unwrap();
         let item = items
             .iter()
             .find(|i| {
-                let keys = [(&i.1, &i.2), (&i.3, &i.4)];
-                keys.contains(&(&gp.to_string(), &"pushed-uncertain".to_string()))
-                    && keys.contains(&(&other.0, &other.1))
+                let keys = [&i.left, &i.right];
+                keys.contains(&&RecordKey::new(gp, "pushed-uncertain"))
+                    && keys.contains(&&RecordKey::from(other.clone()))
             })
             .expect("the pair is in the queue");
+        let explanation: wherry_link::explain::Explanation =
+            serde_json::from_str(&item.explanation).expect("the explanation is kept as JSON");
         assert!(
-            item.6.contains("family_name"),
+            explanation.terms.iter().any(|t| t.column == "family_name"),
             "with its explanation: {}",
-            item.6
+            item.explanation
         );
 
         // A steward's cannot-link keeps a perfect copy out of its original's
         // person; a must-link puts a stranger in with a resident.
         let id = patients[30]["id"].as_str().unwrap();
         let theirs = person_of(store, gp, id).await.unwrap();
-        store
-            .decide(
-                "cannot_link",
-                (gp, "pushed-barred"),
-                (gp, id),
-                "steward",
-                "different people",
-            )
-            .await
-            .unwrap();
+        decide(
+            store,
+            DecisionKind::CannotLink,
+            (gp, "pushed-barred"),
+            (gp, id),
+        )
+        .await;
         let mut barred = patients[30].clone();
         barred["id"] = json!("pushed-barred");
-        let placed = matcher.place(gp, &row(&barred), "test").await.unwrap();
+        let placed = place(&matcher, gp, &barred).await.unwrap();
         assert_ne!(placed.person, theirs, "{}: the cannot-link wins", t.name);
-        store
-            .decide(
-                "must_link",
-                (gp, id),
-                (gp, "pushed-vouched"),
-                "steward",
-                "same person",
-            )
-            .await
-            .unwrap();
+        decide(
+            store,
+            DecisionKind::MustLink,
+            (gp, id),
+            (gp, "pushed-vouched"),
+        )
+        .await;
         let vouched = patient(
             "pushed-vouched",
             "Ysolde",
@@ -273,7 +297,7 @@ async fn pushed_records_are_placed_in_one_transaction() {
             "1950-05-05",
             "PE30 9ZZ",
         );
-        let placed = matcher.place(gp, &row(&vouched), "test").await.unwrap();
+        let placed = place(&matcher, gp, &vouched).await.unwrap();
         assert_eq!(placed.person, theirs, "{}: the must-link wins", t.name);
         assert!(matches!(
             placed.outcome,
@@ -283,7 +307,11 @@ async fn pushed_records_are_placed_in_one_transaction() {
             }
         ));
         let methods = store.link_methods().await.unwrap();
-        assert!(methods.contains(&("steward".to_string(), 1)), "{methods:?}");
+        assert_eq!(
+            methods.get(&wherry_store::LinkMethod::Steward),
+            Some(&1),
+            "{methods:?}"
+        );
 
         // Every push above stored exactly its versions.
         let after = store.counts().await.unwrap();
@@ -291,8 +319,7 @@ async fn pushed_records_are_placed_in_one_transaction() {
         assert_eq!(after.records - before.records, 6, "{}", t.name);
 
         // A source the store does not know: an error, nothing stored.
-        let err = matcher
-            .place("no_such_source", &row(&stranger), "test")
+        let err = place(&matcher, "no_such_source", &stranger)
             .await
             .unwrap_err();
         assert!(err.to_string().contains("no_such_source"), "{err}");
@@ -307,7 +334,9 @@ async fn a_failure_part_way_leaves_the_store_and_the_index_as_before() {
     for t in stores().await {
         let store = &t.store;
         linked(store).await;
-        let matcher = Matcher::open(store.clone(), (0.5, 0.95)).await.unwrap();
+        let matcher = Matcher::open(store.clone(), ReviewRange::default())
+            .await
+            .unwrap();
         let before = store.counts().await.unwrap();
         let persons = store.person_ids().await.unwrap().len();
         // The link history cannot be written: a new person's creation fails
@@ -321,7 +350,7 @@ async fn a_failure_part_way_leaves_the_store_and_the_index_as_before() {
             "1939-09-09",
             "NR35 9ZZ",
         );
-        assert!(matcher.place(gp, &row(&stranger), "test").await.is_err());
+        assert!(place(&matcher, gp, &stranger).await.is_err());
         t.execute("ALTER TABLE link_history_away RENAME TO link_history")
             .await;
         assert_eq!(store.counts().await.unwrap(), before, "{}", t.name);
@@ -329,12 +358,12 @@ async fn a_failure_part_way_leaves_the_store_and_the_index_as_before() {
         let fields: BTreeMap<String, String> = row(&stranger).fields;
         let found = matcher.candidates(&fields, 5).await.unwrap();
         assert!(
-            found.iter().all(|(c, _)| c.record_id != "pushed-fail"),
+            found.iter().all(|c| c.record.record_id != "pushed-fail"),
             "{}: the index did not take it",
             t.name
         );
         // Once the store works again the same push succeeds.
-        let placed = matcher.place(gp, &row(&stranger), "test").await.unwrap();
+        let placed = place(&matcher, gp, &stranger).await.unwrap();
         assert_eq!(placed.outcome, Outcome::Created);
         t.finish().await;
     }

@@ -47,12 +47,20 @@ pub fn check(e: &SentEvent, today: Date) -> Result<Event, Problem> {
             return Err(problem(field, "missing: a value is required".into()));
         }
         if value.chars().count() > MAX_TEXT {
-            return Err(problem(field, format!("too_long: longer than {MAX_TEXT} characters")));
+            return Err(problem(
+                field,
+                format!("too_long: longer than {MAX_TEXT} characters"),
+            ));
         }
     }
     let date = match Date::parse(e.date.trim()) {
         Ok(d) if d <= today => d,
-        Ok(_) => return Err(problem("date", "future_date: the date is in the future".into())),
+        Ok(_) => {
+            return Err(problem(
+                "date",
+                "future_date: the date is in the future".into(),
+            ));
+        }
         Err(err) => return Err(problem("date", format!("impossible_date: {err}"))),
     };
     Ok(Event {
@@ -83,16 +91,31 @@ mod tests {
     fn events_are_checked_field_by_field() {
         let today = Date::new(2026, 12, 1).unwrap();
         let e = check(&sent("01/11/2026", " Falls "), today).unwrap();
-        assert_eq!((e.date.as_str(), e.service.as_str()), ("2026-11-01", "Falls"));
+        assert_eq!(
+            (e.date.as_str(), e.service.as_str()),
+            ("2026-11-01", "Falls")
+        );
         let p = check(&sent("2027-01-01", "Falls"), today).unwrap_err();
-        assert_eq!((p.field, p.reason.split(':').next()), ("date", Some("future_date")));
+        assert_eq!(
+            (p.field, p.reason.split(':').next()),
+            ("date", Some("future_date"))
+        );
         let p = check(&sent("31/02/2026", "Falls"), today).unwrap_err();
-        assert_eq!((p.field, p.reason.split(':').next()), ("date", Some("impossible_date")));
+        assert_eq!(
+            (p.field, p.reason.split(':').next()),
+            ("date", Some("impossible_date"))
+        );
         let p = check(&sent("2026-01-01", " "), today).unwrap_err();
-        assert_eq!((p.field, p.reason.split(':').next()), ("service", Some("missing")));
+        assert_eq!(
+            (p.field, p.reason.split(':').next()),
+            ("service", Some("missing"))
+        );
         let long = "x".repeat(MAX_TEXT + 1);
         let p = check(&sent("2026-01-01", &long), today).unwrap_err();
-        assert_eq!((p.field, p.reason.split(':').next()), ("service", Some("too_long")));
+        assert_eq!(
+            (p.field, p.reason.split(':').next()),
+            ("service", Some("too_long"))
+        );
     }
 
     proptest! {

@@ -15,7 +15,6 @@ use std::hash::{BuildHasher, Hash};
 
 use rustc_hash::FxHashMap;
 
-
 pub use wherry_core::PersonChange;
 
 /// The result of mapping clusters onto persons.

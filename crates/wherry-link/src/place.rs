@@ -200,7 +200,12 @@ mod tests {
                 None,
             ),
         );
-        check(None, &[cand("1", Some("P1"), 0.7)], Steward::default(), (Placement::Create, Some(0.7)));
+        check(
+            None,
+            &[cand("1", Some("P1"), 0.7)],
+            Steward::default(),
+            (Placement::Create, Some(0.7)),
+        );
         check(None, &[], Steward::default(), (Placement::Create, None));
     }
 
@@ -249,13 +254,23 @@ mod tests {
             Some("P5"),
             &[cand("1", Some("P5"), 0.7)],
             Steward::default(),
-            (Placement::Keep { person: "P5".into() }, None),
+            (
+                Placement::Keep {
+                    person: "P5".into(),
+                },
+                None,
+            ),
         );
         check(
             Some("P5"),
             &[cand("1", Some("P1"), 0.7)],
             Steward::default(),
-            (Placement::Keep { person: "P5".into() }, Some(0.7)),
+            (
+                Placement::Keep {
+                    person: "P5".into(),
+                },
+                Some(0.7),
+            ),
         );
     }
 

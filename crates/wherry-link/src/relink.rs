@@ -401,7 +401,10 @@ mod tests {
             relink(
                 input(),
                 &Options {
-                    review: crate::ReviewRange { low: 0.9, high: 0.1 },
+                    review: crate::ReviewRange {
+                        low: 0.9,
+                        high: 0.1
+                    },
                     ..options()
                 }
             )

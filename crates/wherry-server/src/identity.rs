@@ -60,7 +60,11 @@ fn unauthorised() -> ApiError {
 /// The user a bearer token names.
 pub(crate) async fn identify(state: &AppState, token: &str) -> Result<(String, Role), ApiError> {
     let token = token.trim();
-    if let Some(v) = state.oidc.as_ref().filter(|_| wherry_access::oidc::is_jwt(token)) {
+    if let Some(v) = state
+        .oidc
+        .as_ref()
+        .filter(|_| wherry_access::oidc::is_jwt(token))
+    {
         return v
             .verify(token)
             .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", e.to_string()));
@@ -151,9 +155,16 @@ mod tests {
         let tokens = Tokens::default();
         tokens.put("h".into(), "ann".into(), Role::Advisor, clock.now());
         clock.advance(TOKEN_TTL - Duration::from_millis(1));
-        assert_eq!(tokens.get("h", clock.now()), Some(("ann".into(), Role::Advisor)));
+        assert_eq!(
+            tokens.get("h", clock.now()),
+            Some(("ann".into(), Role::Advisor))
+        );
         clock.advance(Duration::from_millis(1));
-        assert_eq!(tokens.get("h", clock.now()), None, "looked up again after the TTL");
+        assert_eq!(
+            tokens.get("h", clock.now()),
+            None,
+            "looked up again after the TTL"
+        );
         assert_eq!(tokens.get("other", clock.now()), None);
     }
 }

@@ -83,7 +83,12 @@ impl AppState {
     }
 
     /// The state over `store` under `policy`, expiring by `clock`.
-    pub fn with_policy(store: Store, policy: Policy, matcher: Option<Matcher>, clock: Clock) -> Self {
+    pub fn with_policy(
+        store: Store,
+        policy: Policy,
+        matcher: Option<Matcher>,
+        clock: Clock,
+    ) -> Self {
         Self {
             access: Access::with_clock(store, policy, clock.clone()),
             matcher,

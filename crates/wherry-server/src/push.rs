@@ -141,10 +141,11 @@ pub(crate) async fn push_event(
         contact_type: &e.contact_type,
         practitioner: &e.practitioner,
     };
-    let event = wherry_ingest::event::check(&sent, wherry_core::Date::today_utc()).map_err(|p| {
-        let code = p.reason.split(':').next().unwrap_or("invalid").to_string();
-        invalid(p.field, &code)
-    })?;
+    let event =
+        wherry_ingest::event::check(&sent, wherry_core::Date::today_utc()).map_err(|p| {
+            let code = p.reason.split(':').next().unwrap_or("invalid").to_string();
+            invalid(p.field, &code)
+        })?;
     let person = wherry_hub::events::add(state.store(), &source, &caller.user, &event)
         .await?
         .ok_or_else(|| invalid("record_id", "not a current, linked record of this source"))?;

@@ -109,16 +109,23 @@ pub(crate) async fn review_settle(
         )
     })?;
     let reason = reason_of(json_body(body)?.reason)?;
-    wherry_hub::steward::settle(&state.access, &caller, id, accept, &reason, request.as_str())
-        .await?
-        .map(Json)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "no open review item has that id",
-            )
-        })
+    wherry_hub::steward::settle(
+        &state.access,
+        &caller,
+        id,
+        accept,
+        &reason,
+        request.as_str(),
+    )
+    .await?
+    .map(Json)
+    .ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no open review item has that id",
+        )
+    })
 }
 
 /// `{left, right, reason}`.

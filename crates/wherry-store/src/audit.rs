@@ -10,7 +10,8 @@ use wherry_core::clock::now;
 
 use crate::{BATCH, Error, Store, Tx};
 
-const COLUMNS: &str = "seq, at, user_name, role, purpose, action, person_id, sources, fields, request_id,
+const COLUMNS: &str =
+    "seq, at, user_name, role, purpose, action, person_id, sources, fields, request_id,
                    break_glass, prev_hash, hash";
 
 type AuditRow = (
@@ -258,5 +259,4 @@ impl Tx {
         })?;
         Ok(out)
     }
-
 }

@@ -91,4 +91,3 @@ pub(crate) async fn copy_binary<'a>(
     copy.finish().await?;
     Ok(())
 }
-

@@ -110,7 +110,10 @@ impl Tx {
     }
 
     /// Steward decisions about one record, oldest first.
-    pub async fn decisions_about(&mut self, record: &RecordKey) -> Result<Vec<DecisionAbout>, Error> {
+    pub async fn decisions_about(
+        &mut self,
+        record: &RecordKey,
+    ) -> Result<Vec<DecisionAbout>, Error> {
         let sql = "SELECT kind, source_l, record_l, source_r, record_r FROM steward_decisions
                    WHERE (source_l = $1 AND record_l = $2) OR (source_r = $1 AND record_r = $2) ORDER BY id";
         let rows: Vec<DecisionRow> = dispatch_tx!(&mut self.inner, t => {

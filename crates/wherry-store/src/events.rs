@@ -62,7 +62,6 @@ impl Store {
             })
             .collect())
     }
-
 }
 
 impl Tx {
@@ -91,7 +90,6 @@ impl Tx {
         }
         Ok(())
     }
-
 }
 
 /// PostgreSQL: contact events by COPY.
@@ -111,4 +109,3 @@ async fn copy_events(
     )
     .await
 }
-

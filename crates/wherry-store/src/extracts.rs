@@ -100,7 +100,6 @@ impl Tx {
         let (n,): (i64,) = dispatch_tx!(&mut self.inner, t => sqlx::query_as(sql).bind(source).bind(sha256).fetch_one(&mut **t).await)?;
         Ok(n > 0)
     }
-
 }
 
 /// One quarantined row.
@@ -132,4 +131,3 @@ pub struct ExtractCounts {
     /// Rows quarantined.
     pub quarantined: i64,
 }
-

@@ -342,7 +342,6 @@ impl Store {
     }
 }
 
-
 enum TxInner {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),

@@ -310,7 +310,6 @@ impl Tx {
         }
         Ok(())
     }
-
 }
 
 /// PostgreSQL: new persons, links (through a temporary table and one
@@ -395,16 +394,8 @@ async fn copy_history(
     copy_lines(
         t,
         "COPY link_history (kind, person_id, others, at, detail) FROM STDIN WITH (FORMAT csv)",
-        rows.iter().map(|h| {
-            vec![
-                h.kind,
-                h.person,
-                h.others.as_str(),
-                at,
-                h.detail.as_str(),
-            ]
-        }),
+        rows.iter()
+            .map(|h| vec![h.kind, h.person, h.others.as_str(), at, h.detail.as_str()]),
     )
     .await
 }
-

@@ -194,7 +194,6 @@ impl Store {
             }
         }
     }
-
 }
 
 impl Tx {
@@ -289,7 +288,6 @@ impl Tx {
         }
         Ok(())
     }
-
 }
 
 /// A current record, as linkage reads it.
@@ -399,7 +397,6 @@ async fn copy_versions(
     .await?;
     Ok(())
 }
-
 
 #[cfg(test)]
 mod tests {

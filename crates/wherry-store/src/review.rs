@@ -95,7 +95,10 @@ const SELECT: &str = "SELECT id, source_l, record_l, source_r, record_r, probabi
 
 impl Store {
     /// Review items with `status` (or all), by number.
-    pub async fn review_items(&self, status: Option<ReviewStatus>) -> Result<Vec<ReviewItem>, Error> {
+    pub async fn review_items(
+        &self,
+        status: Option<ReviewStatus>,
+    ) -> Result<Vec<ReviewItem>, Error> {
         let sql = format!("{SELECT} WHERE ($1 = '' OR status = $1) ORDER BY id");
         let status = status.map_or("", ReviewStatus::as_str);
         let rows: Vec<ItemRow> = dispatch!(&self.pool, p => {
@@ -117,7 +120,11 @@ impl Store {
 impl Tx {
     /// Queues new review items (a pair already queued, whatever its
     /// status, is not queued again).
-    pub(crate) async fn queue_review(&mut self, items: &[NewReviewItem], at: &str) -> Result<(), Error> {
+    pub(crate) async fn queue_review(
+        &mut self,
+        items: &[NewReviewItem],
+        at: &str,
+    ) -> Result<(), Error> {
         for i in items {
             dispatch_tx!(&mut self.inner, t => {
                 sqlx::query(
@@ -135,7 +142,11 @@ impl Tx {
 
     /// Claims an open review item, marking it accepted or rejected; `None`
     /// when no open item has that id.
-    pub async fn claim_review(&mut self, id: i64, accept: bool) -> Result<Option<ReviewItem>, Error> {
+    pub async fn claim_review(
+        &mut self,
+        id: i64,
+        accept: bool,
+    ) -> Result<Option<ReviewItem>, Error> {
         let status = if accept {
             ReviewStatus::Accepted
         } else {

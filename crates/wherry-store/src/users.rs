@@ -82,7 +82,8 @@ impl Store {
     /// Every user, by name.
     pub async fn users(&self) -> Result<Vec<User>, Error> {
         let sql = "SELECT name, role, created_at, disabled_at FROM users ORDER BY name";
-        let rows: Vec<UserRow> = dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?;
+        let rows: Vec<UserRow> =
+            dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?;
         Ok(rows.into_iter().map(User::from).collect())
     }
 }

@@ -89,7 +89,9 @@ enum Command {
     /// Remove records past their data sharing agreement's retention period
     /// (withdrawn by the partner, nothing newer than `retention_years`),
     /// with a tombstone in the audit log for each source.
-    #[command(after_help = "Example:\n  wherry retention run --purpose subject_rights --operator dpo")]
+    #[command(
+        after_help = "Example:\n  wherry retention run --purpose subject_rights --operator dpo"
+    )]
     Retention(users::RetentionArgs),
     /// Run the demonstration: generate a synthetic county into ./wherry-demo/
     /// and summarise it.

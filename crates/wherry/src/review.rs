@@ -111,7 +111,9 @@ async fn command(store: &wherry_store::Store, command: Command) -> Result<()> {
                 let person = side.person.as_deref().unwrap_or("not linked");
                 println!("{} (resident {person})", side.record);
                 for (field, value) in &side.fields {
-                    let value = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+                    let value = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_string);
                     println!("  {field:<14} {value}");
                 }
                 println!();
@@ -169,9 +171,7 @@ async fn settle(
             Some(p) => format!("the second record moved to new resident {p}"),
             None => "they were already apart".to_string(),
         };
-        println!(
-            "Item {id} rejected: {split}; every later run keeps them apart."
-        );
+        println!("Item {id} rejected: {split}; every later run keeps them apart.");
     }
     Ok(())
 }

@@ -101,7 +101,9 @@ impl Operator {
                 "{what} discloses personal data: name its purpose with --purpose (for example --purpose record_matching); it is checked against your role and recorded in the audit log"
             );
         };
-        let purpose: Purpose = purpose.parse().map_err(|e: String| anyhow!("--purpose: {e}"))?;
+        let purpose: Purpose = purpose
+            .parse()
+            .map_err(|e: String| anyhow!("--purpose: {e}"))?;
         let name = self
             .operator
             .clone()

@@ -86,8 +86,7 @@ pub fn retention(a: RetentionArgs) -> Result<()> {
     runtime().block_on(async {
         let store = a.database.open_initialised().await?;
         let (_, caller) = a.operator.caller(&store, "wherry retention run").await?;
-        let removed =
-            wherry_access::rights::expire(&store, &caller, today, &request_id()).await;
+        let removed = wherry_access::rights::expire(&store, &caller, today, &request_id()).await;
         store.close().await;
         let removed = removed?;
         if removed.records.is_empty() {
@@ -173,4 +172,3 @@ pub fn audit(a: AuditArgs) -> Result<()> {
         }
     })
 }
-

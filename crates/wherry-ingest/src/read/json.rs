@@ -72,7 +72,12 @@ fn fhir_values(v: &Value) -> (String, BTreeMap<String, String>) {
     (s(&v["id"]), out)
 }
 
-pub(super) fn read_jsonl(m: &Manifest, text: &str, today: Date, sink: &mut dyn FnMut(Read, usize) -> bool) {
+pub(super) fn read_jsonl(
+    m: &Manifest,
+    text: &str,
+    today: Date,
+    sink: &mut dyn FnMut(Read, usize) -> bool,
+) {
     let mut lines: Vec<(u64, &str)> = Vec::with_capacity(CHUNK);
     let mut at = 0;
     let mut send = |lines: &mut Vec<(u64, &str)>, at: usize| {
@@ -160,4 +165,3 @@ fn jsonl_row(m: &Manifest, line_no: u64, line: &str, today: Date) -> Result<Row,
         .collect();
     validate(m, line_no, record_id, values, attributes, line, today)
 }
-

@@ -101,8 +101,14 @@ async fn bad_event_rows_are_quarantined_with_their_line_and_the_rest_stored() {
             .await
             .unwrap()
             .into_iter()
-            .filter(|(f, ..)| f == "libraries_events.csv")
-            .map(|(f, line, _, reason)| (f, line, reason.split(':').next().unwrap().to_string()))
+            .filter(|q| q.file == "libraries_events.csv")
+            .map(|q| {
+                (
+                    q.file,
+                    q.line,
+                    q.reason.split(':').next().unwrap().to_string(),
+                )
+            })
             .collect();
         let expected = [
             (3, "impossible_date"),

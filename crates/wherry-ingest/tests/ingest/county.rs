@@ -55,11 +55,11 @@ async fn every_row_is_stored_or_quarantined_and_exactly_the_planted_rows_are_qua
                 .await
                 .unwrap()
                 .into_iter()
-                .filter(|(f, ..)| f == file)
-                .map(|(_, line, _, reason)| {
+                .filter(|q| q.file == file)
+                .map(|q| {
                     (
-                        (source.to_string(), line),
-                        reason.split(':').next().unwrap().to_string(),
+                        (source.to_string(), q.line),
+                        q.reason.split(':').next().unwrap().to_string(),
                     )
                 })
                 .collect();

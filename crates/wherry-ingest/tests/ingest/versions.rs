@@ -103,15 +103,13 @@ async fn unchanged_rows_make_no_versions_and_one_changed_row_makes_one() {
         let versions = t.store.versions("libraries", &id).await.unwrap();
         assert_eq!(versions.len(), 2, "{}", t.name);
         assert!(
-            versions[1].1.contains("NR99 9ZZ"),
+            versions[1].fields.contains("NR99 9ZZ"),
             "{}: {versions:?}",
             t.name
         );
         let records = t.store.records("libraries").await.unwrap();
         assert!(
-            records
-                .iter()
-                .any(|(r, _, withdrawn)| *r == gone && *withdrawn),
+            records.iter().any(|r| r.record_id == gone && r.withdrawn),
             "{}: withdrawn, kept",
             t.name
         );

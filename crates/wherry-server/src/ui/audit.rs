@@ -104,4 +104,3 @@ pub(crate) async fn audit_verify(State(state): State<Arc<AppState>>, posted: Pos
     };
     audit_page(&state, &acting, AuditFilter::default(), Some(message)).await
 }
-

@@ -37,7 +37,10 @@ pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/", get(sign_in::home))
-        .route("/sign-in", get(sign_in::sign_in_form).post(sign_in::sign_in))
+        .route(
+            "/sign-in",
+            get(sign_in::sign_in_form).post(sign_in::sign_in),
+        )
         .route("/sign-out", post(sign_in::sign_out))
         .route(
             "/purpose",

@@ -16,7 +16,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("sign_in.html", include_str!("../../templates/sign_in.html")),
     ("purpose.html", include_str!("../../templates/purpose.html")),
     ("search.html", include_str!("../../templates/search.html")),
-    ("resident.html", include_str!("../../templates/resident.html")),
+    (
+        "resident.html",
+        include_str!("../../templates/resident.html"),
+    ),
     ("review.html", include_str!("../../templates/review.html")),
     (
         "review_item.html",
@@ -151,4 +154,3 @@ pub(crate) fn value_text(v: &Value) -> String {
         other => other.to_string(),
     }
 }
-

@@ -136,4 +136,3 @@ pub(crate) async fn resident(
         },
     )
 }
-

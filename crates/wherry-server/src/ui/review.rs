@@ -137,7 +137,14 @@ pub(crate) async fn review_decide(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Response {
-    let (Acting { who, caller, request }, form) = match posted.acting(&state).await {
+    let (
+        Acting {
+            who,
+            caller,
+            request,
+        },
+        form,
+    ) = match posted.acting(&state).await {
         Ok(x) => x,
         Err(r) => return r,
     };

@@ -76,7 +76,14 @@ pub(crate) async fn search_form(acting: Acting) -> Response {
 /// `POST /search`: ranked residents, each named as the caller's purpose
 /// allows; the search and each resident listed are audited.
 pub(crate) async fn search(State(state): State<Arc<AppState>>, posted: Posted) -> Response {
-    let (Acting { who, caller, request }, form) = match posted.acting(&state).await {
+    let (
+        Acting {
+            who,
+            caller,
+            request,
+        },
+        form,
+    ) = match posted.acting(&state).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -159,5 +166,3 @@ fn label_of(field: &str) -> &'static str {
         .find(|(n, ..)| *n == field)
         .map_or("Search", |(_, l, ..)| l)
 }
-
-

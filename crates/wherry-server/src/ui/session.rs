@@ -103,7 +103,8 @@ pub(crate) fn set_cookie(state: &AppState, id: &str) -> HeaderValue {
 }
 
 /// The cookie that ends a session in the browser.
-pub(crate) const CLEAR_COOKIE: &str = "wherry_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
+pub(crate) const CLEAR_COOKIE: &str =
+    "wherry_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
 
 /// The signed-in user of a request.
 #[derive(Debug, Clone)]
@@ -215,7 +216,10 @@ pub(crate) struct Posted {
 
 impl Posted {
     /// The user acting for their chosen purpose, or where to send them.
-    pub async fn acting(mut self, state: &Arc<AppState>) -> Result<(Acting, HashMap<String, String>), Response> {
+    pub async fn acting(
+        mut self,
+        state: &Arc<AppState>,
+    ) -> Result<(Acting, HashMap<String, String>), Response> {
         let acting = Acting::of(self.who, &mut self.parts, state).await?;
         Ok((acting, self.form))
     }
@@ -223,7 +227,10 @@ impl Posted {
 
 /// A form's fields, or a plain error page when the body is not a form
 /// (wrong content type, too large, not URL-encoded): nothing is done.
-pub(crate) async fn read_form(req: Request, state: &Arc<AppState>) -> Result<HashMap<String, String>, Response> {
+pub(crate) async fn read_form(
+    req: Request,
+    state: &Arc<AppState>,
+) -> Result<HashMap<String, String>, Response> {
     Form::<HashMap<String, String>>::from_request(req, state)
         .await
         .map(|Form(f)| f)
@@ -277,11 +284,20 @@ mod tests {
         sessions.put("a".into(), s.clone());
         sessions.put("b".into(), s);
         clock.advance(SESSION_IDLE);
-        assert!(sessions.get("a", clock.now()).is_some(), "used at 30 minutes: still live");
+        assert!(
+            sessions.get("a", clock.now()).is_some(),
+            "used at 30 minutes: still live"
+        );
         clock.advance(SESSION_IDLE);
-        assert!(sessions.get("a", clock.now()).is_some(), "its use just now kept it alive");
+        assert!(
+            sessions.get("a", clock.now()).is_some(),
+            "its use just now kept it alive"
+        );
         clock.advance(SESSION_IDLE + Duration::from_secs(1));
-        assert!(sessions.get("a", clock.now()).is_none(), "30 minutes and a second unused");
+        assert!(
+            sessions.get("a", clock.now()).is_none(),
+            "30 minutes and a second unused"
+        );
         assert!(sessions.get("b", clock.now()).is_none());
     }
 }

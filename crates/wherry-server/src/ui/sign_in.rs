@@ -58,10 +58,7 @@ pub(crate) async fn sign_in_form(State(state): State<Arc<AppState>>) -> Response
 
 /// `POST /sign-in`: the token is checked as the API checks it; the session
 /// gets a new id (no fixation).
-pub(crate) async fn sign_in(
-    State(state): State<Arc<AppState>>,
-    req: Request,
-) -> Response {
+pub(crate) async fn sign_in(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let headers: HeaderMap = req.headers().clone();
     let form = match read_form(req, &state).await {
         Ok(f) => f,
@@ -170,4 +167,3 @@ pub(crate) async fn choose_purpose(State(state): State<Arc<AppState>>, posted: P
     }
     Redirect::to("/search").into_response()
 }
-

@@ -50,7 +50,7 @@ pub async fn hub(store: &Store, dir: &Path) -> [(String, &'static str); 4] {
         source: source.into(),
         record_id: id.into(),
         person: PERSON.into(),
-        method: "automatic".into(),
+        method: wherry_store::LinkMethod::Automatic,
         probability: None,
     };
     let mut tx = store.begin().await.unwrap();

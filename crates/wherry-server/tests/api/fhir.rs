@@ -61,7 +61,11 @@ async fn a_uk_core_patient_from_fhir_resources_matches_its_resident_as_certain()
         let theirs = person_of(&t.store, &patient).await;
         let state = Arc::new(AppState::new(
             t.store.clone(),
-            Some(Matcher::open(t.store.clone(), (0.5, 0.95)).await.unwrap()),
+            Some(
+                Matcher::open(t.store.clone(), wherry_link::ReviewRange::default())
+                    .await
+                    .unwrap(),
+            ),
         ));
         let name = &patient["name"][0];
         let address = &patient["address"][0];

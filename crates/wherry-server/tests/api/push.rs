@@ -34,8 +34,8 @@ fn county() -> &'static Path {
 /// The person the linkage run put the GP patient record with.
 pub async fn person_of(store: &Store, patient: &Value) -> String {
     let id = patient["id"].as_str().unwrap();
-    let mut tx = store.begin().await.unwrap();
-    tx.person_of(GP, id)
+    store
+        .person_of(&wherry_store::RecordKey::new(GP, id))
         .await
         .unwrap()
         .expect("linked by the run")
@@ -104,7 +104,11 @@ async fn a_pushed_record_of_a_resident_gets_their_person_id() {
         );
         let state = Arc::new(AppState::new(
             t.store.clone(),
-            Some(Matcher::open(t.store.clone(), (0.5, 0.95)).await.unwrap()),
+            Some(
+                Matcher::open(t.store.clone(), wherry_link::ReviewRange::default())
+                    .await
+                    .unwrap(),
+            ),
         ));
 
         let mut copy = patient.clone();

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use wherry_core::{Date, Purpose};
 use wherry_server::AppState;
 use wherry_store::testing::stores;
-use wherry_store::{Event, Linkage, Store};
+use wherry_store::{DecisionKind, Event, Linkage, NewReviewItem, RecordKey, Store};
 
 use crate::access::{PERSON, hub};
 use crate::{call, manifest};
@@ -231,19 +231,21 @@ async fn stewards_link_and_unlink_and_partner_systems_follow_the_changes() {
         assert_eq!(status, StatusCode::OK, "{}: {body}", t.name);
         let fresh = body["created"].as_str().unwrap().to_string();
         assert_eq!(body["person"], PERSON);
-        let mut tx = t.store.begin().await.unwrap();
+        let (f1, s1) = (
+            RecordKey::new("fire_rescue", "F1"),
+            RecordKey::new("social_care", "S1"),
+        );
         assert_eq!(
-            tx.person_of("fire_rescue", "F1").await.unwrap().as_deref(),
+            t.store.person_of(&f1).await.unwrap().as_deref(),
             Some(fresh.as_str())
         );
         assert_eq!(
-            tx.person_of("social_care", "S1").await.unwrap().as_deref(),
+            t.store.person_of(&s1).await.unwrap().as_deref(),
             Some(PERSON)
         );
-        drop(tx);
         let decisions = t.store.decisions().await.unwrap();
         assert!(
-            decisions.iter().any(|d| d.0 == "cannot_link"),
+            decisions.iter().any(|d| d.kind == DecisionKind::CannotLink),
             "{decisions:?}"
         );
 
@@ -352,14 +354,12 @@ async fn stewards_link_and_unlink_and_partner_systems_follow_the_changes() {
         // links the pair at once.
         let mut tx = t.store.begin().await.unwrap();
         tx.save_linkage(&Linkage {
-            review: vec![(
-                "fire_rescue".into(),
-                "F1".into(),
-                "police_vulnerable".into(),
-                "V1".into(),
-                0.7,
-                "family_name: exact".into(),
-            )],
+            review: vec![NewReviewItem {
+                left: RecordKey::new("fire_rescue", "F1"),
+                right: RecordKey::new("police_vulnerable", "V1"),
+                probability: 0.7,
+                explanation: "family_name: exact".into(),
+            }],
             ..Linkage::default()
         })
         .await
@@ -532,21 +532,23 @@ async fn retention_removes_only_withdrawn_records_past_their_agreements_period()
     let dir = tempfile::tempdir().unwrap();
     for t in stores().await {
         hub(&t.store, dir.path()).await;
-        let req = wherry_hub::rights::Requested {
-            by: "retention".into(),
-            role: "admin".into(),
-            purpose: "subject_rights".into(),
-            request_id: "r1".into(),
-        };
+        let req = wherry_access::Caller::authorise(
+            &wherry_access::Policy::default(),
+            "retention",
+            wherry_core::Role::Admin,
+            wherry_core::Purpose::SubjectRights,
+            None,
+        )
+        .unwrap();
         let later = Date::today_utc().add_days(365 * 7);
-        let none = wherry_hub::rights::expire(&t.store, later, &req)
+        let none = wherry_access::rights::expire(&t.store, &req, later, "r1")
             .await
             .unwrap();
         assert_eq!(none.count(), 0, "records partners still send are kept");
         t.execute("UPDATE records SET withdrawn = 1 WHERE record_id IN ('V1', 'S1')")
             .await;
         // Seven years on: past the police's six, within social care's eight.
-        let gone = wherry_hub::rights::expire(&t.store, later, &req)
+        let gone = wherry_access::rights::expire(&t.store, &req, later, "r1")
             .await
             .unwrap();
         assert_eq!(

@@ -37,7 +37,11 @@ async fn tokens_are_shown_once_and_the_audit_chain_names_tampering() {
             .user_by_token(&wherry_access::token::token_hash(&token))
             .await
             .unwrap();
-        assert_eq!(user, Some(("alice".to_string(), "caseworker".to_string())));
+        let user = user.expect("the token finds its user");
+        assert_eq!(
+            (user.name.as_str(), user.role.as_str()),
+            ("alice", "caseworker")
+        );
         assert_eq!(
             t.store.user_by_token(&token).await.unwrap(),
             None,

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use wherry_store::testing::stores;
+use wherry_store::{DecisionKind, RecordKey};
 
 use crate::util::*;
 
@@ -53,7 +54,7 @@ async fn links(store: &wherry_store::Store) -> Links {
         .await
         .unwrap()
         .into_iter()
-        .map(|(s, r, p)| ((s, r), p))
+        .map(|l| (l.record.into_pair(), l.person))
         .collect()
 }
 
@@ -83,7 +84,7 @@ async fn ids_are_stable_and_steward_decisions_win_on_every_run() {
         let methods = t.store.link_methods().await.unwrap();
         assert_eq!(
             methods,
-            [("automatic".to_string(), first.len() as i64)],
+            [(wherry_store::LinkMethod::Automatic, first.len() as i64)].into(),
             "{}",
             t.name
         );
@@ -94,7 +95,7 @@ async fn ids_are_stable_and_steward_decisions_win_on_every_run() {
             .unwrap()
             .last()
             .unwrap()
-            .0;
+            .seq;
 
         // A new partner's extract: persons whose records did not change keep their ids.
         ingest(tmp.path(), db, "libraries", "libraries.csv");
@@ -106,11 +107,8 @@ async fn ids_are_stable_and_steward_decisions_win_on_every_run() {
             .await
             .unwrap()
             .into_iter()
-            .filter(|c| c.1 != "created")
-            .flat_map(|c| {
-                let others: Vec<String> = serde_json::from_str(&c.3).unwrap();
-                std::iter::once(c.2).chain(others)
-            })
+            .filter(|c| c.kind != "created")
+            .flat_map(|c| std::iter::once(c.person).chain(c.others))
             .collect();
         let mut kept = 0;
         for (record, person) in &first {
@@ -150,26 +148,27 @@ async fn ids_are_stable_and_steward_decisions_win_on_every_run() {
         let (split_a, split_b) = (multi[0][0].clone(), multi[0][1].clone());
         let (merge_a, merge_b) = (multi[1][0].clone(), multi[2][0].clone());
         let pair = |r: &(String, String)| (r.0.clone(), r.1.clone());
-        t.store
-            .decide(
-                "cannot_link",
-                (&split_a.0, &split_a.1),
-                (&split_b.0, &split_b.1),
-                "test",
-                "twins",
-            )
-            .await
-            .unwrap();
-        t.store
-            .decide(
-                "must_link",
-                (&merge_a.0, &merge_a.1),
-                (&merge_b.0, &merge_b.1),
-                "test",
-                "same person",
-            )
-            .await
-            .unwrap();
+        let key = |r: &(String, String)| RecordKey::from(r.clone());
+        let mut tx = t.store.begin().await.unwrap();
+        tx.decide(
+            DecisionKind::CannotLink,
+            &key(&split_a),
+            &key(&split_b),
+            "test",
+            "twins",
+        )
+        .await
+        .unwrap();
+        tx.decide(
+            DecisionKind::MustLink,
+            &key(&merge_a),
+            &key(&merge_b),
+            "test",
+            "same person",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
         let seq = t
             .store
             .changes(0, usize::MAX)
@@ -177,7 +176,7 @@ async fn ids_are_stable_and_steward_decisions_win_on_every_run() {
             .unwrap()
             .last()
             .unwrap()
-            .0;
+            .seq;
         ok(tmp.path(), &["link", "run", "--database", db]);
         let kinds: Vec<String> = t
             .store
@@ -185,7 +184,7 @@ async fn ids_are_stable_and_steward_decisions_win_on_every_run() {
             .await
             .unwrap()
             .into_iter()
-            .map(|c| c.1)
+            .map(|c| c.kind)
             .collect();
         assert!(
             kinds.contains(&"merged".to_string()),
@@ -214,43 +213,7 @@ async fn ids_are_stable_and_steward_decisions_win_on_every_run() {
             ok(tmp.path(), &["link", "run", "--database", db]);
         }
 
-        // The review queue: accepting an item joins its pair on the next run.
-        let list = ok(tmp.path(), &["review", "list", "--database", db]);
-        let first_item: Vec<&str> = list
-            .lines()
-            .next()
-            .expect("uncertain pairs are queued")
-            .split('\t')
-            .collect();
-        let id = first_item[0];
-        let shown = ok(tmp.path(), &["review", "show", id, "--database", db]);
-        assert!(shown.contains("total match weight"), "{shown}");
-        ok(
-            tmp.path(),
-            &[
-                "review",
-                "accept",
-                id,
-                "--reason",
-                "checked with the resident",
-                "--database",
-                db,
-            ],
-        );
-        ok(tmp.path(), &["link", "run", "--database", db]);
-        let split = |s: &str| {
-            let (a, b) = s.split_once('/').unwrap();
-            (a.to_string(), b.to_string())
-        };
-        let now = links(&t.store).await;
-        assert_eq!(
-            now[&split(first_item[3])],
-            now[&split(first_item[4])],
-            "{}: accepted pair joined",
-            t.name
-        );
-        let again = wherry(tmp.path(), &["review", "accept", id, "--database", db]);
-        assert!(!again.status.success() && stderr(&again).contains("no open review item"));
+        review_takes_effect_at_once(tmp.path(), &t).await;
         let feed = ok(
             tmp.path(),
             &[
@@ -294,4 +257,199 @@ fn source_check_names_the_line_and_key_of_every_problem() {
         "{e}"
     );
     assert!(e.contains("1 of 1 manifests have problems"), "{e}");
+}
+
+/// The review queue through the binary: every subcommand needs a purpose
+/// and leaves an audit entry; accepting an item merges its pair at once (a
+/// resident view straight after shows both records with one person), and
+/// rejecting one splits it now and on every later run.
+async fn review_takes_effect_at_once(dir: &std::path::Path, t: &wherry_store::testing::TestStore) {
+    let db = t.url.as_str();
+    let _ = ok(
+        dir,
+        &["user", "add", "sam", "--role", "steward", "--database", db],
+    );
+    let _ = ok(
+        dir,
+        &[
+            "user",
+            "add",
+            "carol",
+            "--role",
+            "caseworker",
+            "--database",
+            db,
+        ],
+    );
+    let as_sam = [
+        "--operator",
+        "sam",
+        "--purpose",
+        "record_matching",
+        "--database",
+        db,
+    ];
+    let refused = wherry(
+        dir,
+        &["review", "show", "1", "--operator", "sam", "--database", db],
+    );
+    assert!(
+        !refused.status.success(),
+        "{}: no purpose, no disclosure",
+        t.name
+    );
+    assert!(
+        stderr(&refused).contains("--purpose"),
+        "{}",
+        stderr(&refused)
+    );
+    let advisor = wherry(
+        dir,
+        &[
+            "review",
+            "list",
+            "--operator",
+            "carol",
+            "--purpose",
+            "direct_care",
+            "--database",
+            db,
+        ],
+    );
+    assert!(
+        !advisor.status.success() && stderr(&advisor).contains("steward"),
+        "{}",
+        stderr(&advisor)
+    );
+
+    let list = ok(dir, &[&["review", "list"][..], &as_sam].concat());
+    // Two open items whose records are with different persons now.
+    let before = links(&t.store).await;
+    let items: Vec<Vec<String>> = list
+        .lines()
+        .map(|l| l.split('\t').map(str::to_string).collect::<Vec<_>>())
+        .filter(|i| before.get(&split(&i[3])) != before.get(&split(&i[4])))
+        .take(2)
+        .collect();
+    assert_eq!(
+        items.len(),
+        2,
+        "{}: uncertain pairs apart are queued: {list}",
+        t.name
+    );
+
+    let audited = t.store.audit_log(0).await.unwrap().len();
+    let shown = ok(
+        dir,
+        &[&["review", "show", &items[0][0]][..], &as_sam].concat(),
+    );
+    assert!(shown.contains("total match weight"), "{shown}");
+    let log = t.store.audit_log(0).await.unwrap();
+    let views: Vec<_> = log[audited..]
+        .iter()
+        .filter(|e| e.action == "review_view")
+        .collect();
+    assert_eq!(views.len(), 2, "{}: one entry per record shown", t.name);
+    assert!(
+        views
+            .iter()
+            .all(|e| e.user_name == "sam" && e.purpose == "data_quality" && e.person_id.is_some())
+    );
+
+    // Accept: one person straight away, no link run between.
+    let accepted = ok(
+        dir,
+        &[
+            &[
+                "review",
+                "accept",
+                &items[0][0],
+                "--reason",
+                "checked with the resident",
+            ][..],
+            &as_sam,
+        ]
+        .concat(),
+    );
+    let now = links(&t.store).await;
+    let person = &now[&split(&items[0][3])];
+    assert_eq!(person, &now[&split(&items[0][4])], "{}: {accepted}", t.name);
+    let view = ok(
+        dir,
+        &[
+            "resident",
+            "show",
+            person,
+            "--operator",
+            "carol",
+            "--purpose",
+            "direct_care",
+            "--database",
+            db,
+        ],
+    );
+    let view: serde_json::Value = serde_json::from_str(&view).unwrap();
+    let shown: Vec<(String, String)> = view["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["source"].as_str().unwrap().to_string(),
+                r["record_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for side in [&items[0][3], &items[0][4]] {
+        let (s, r) = split(side);
+        let granted = wherry_ingest::load_manifest(std::path::Path::new(&manifest(&s)))
+            .unwrap()
+            .0
+            .agreement
+            .grant(wherry_core::Purpose::DirectCare)
+            .is_some();
+        assert_eq!(
+            shown.contains(&(s.clone(), r)),
+            granted,
+            "{}: {side} in the view: {shown:?}",
+            t.name
+        );
+    }
+    assert!(!shown.is_empty(), "{}: the view shows records", t.name);
+    let again = wherry(
+        dir,
+        &[&["review", "accept", &items[0][0]][..], &as_sam].concat(),
+    );
+    assert!(!again.status.success() && stderr(&again).contains("no open review item"));
+
+    // Reject: kept apart now and on every later run.
+    let _ = ok(
+        dir,
+        &[
+            &["review", "reject", &items[1][0], "--reason", "twins"][..],
+            &as_sam,
+        ]
+        .concat(),
+    );
+    for _ in 0..2 {
+        let now = links(&t.store).await;
+        assert_ne!(
+            now[&split(&items[1][3])],
+            now[&split(&items[1][4])],
+            "{}: rejected pair apart",
+            t.name
+        );
+        assert_eq!(
+            now[&split(&items[0][3])],
+            now[&split(&items[0][4])],
+            "{}: accepted pair together",
+            t.name
+        );
+        ok(dir, &["link", "run", "--database", db]);
+    }
+}
+
+fn split(s: &str) -> (String, String) {
+    let (a, b) = s.split_once('/').unwrap();
+    (a.to_string(), b.to_string())
 }

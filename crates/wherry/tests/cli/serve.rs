@@ -76,11 +76,12 @@ async fn a_real_server_enforces_roles_purposes_and_agreements_and_audits_each_re
         // Residents known to the fire service and to another source.
         let mut persons: Vec<String> = Vec::new();
         let links = t.store.person_links().await.unwrap();
-        for (s, _, p) in &links {
+        for l in &links {
+            let (s, p) = (&l.record.source, &l.person);
             if s == "fire_rescue"
                 && links
                     .iter()
-                    .any(|(s2, _, p2)| p2 == p && s2 != "fire_rescue")
+                    .any(|o| &o.person == p && o.record.source != "fire_rescue")
                 && !persons.contains(p)
             {
                 persons.push(p.clone());
