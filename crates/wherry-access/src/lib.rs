@@ -247,7 +247,7 @@ impl Access {
     }
 
     /// The newest `limit` audit entries matching `filter`, for the admin.
-    pub async fn audit_search(
+    pub async fn audit_entries(
         &self,
         caller: &Caller,
         filter: &AuditFilter,

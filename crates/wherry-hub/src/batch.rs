@@ -13,7 +13,7 @@ use wherry_store::{DecisionKind, Link, LinkMethod, Linkage, NewReviewItem, Recor
 use crate::Error;
 
 /// How to run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Score with this model instead of training one.
     pub model: Option<Model>,
@@ -24,15 +24,6 @@ pub struct RunOptions {
     pub review: ReviewRange,
 }
 
-impl Default for RunOptions {
-    fn default() -> Self {
-        Self {
-            model: None,
-            threshold: None,
-            review: ReviewRange::default(),
-        }
-    }
-}
 
 /// What a run did.
 #[derive(Debug, Clone, PartialEq)]

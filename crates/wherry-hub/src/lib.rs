@@ -8,6 +8,9 @@
 //!   record, through the server) in one transaction: store its version,
 //!   match it against every current record with the last run's model, attach
 //!   it to a person or create one, and queue it for review if uncertain.
+//! - [`steward`]: a steward's link, unlink or review decision, applied at
+//!   once, whichever path asks (API, web UI, `wherry review`).
+//! - [`events::add`]: a contact event a partner's system pushes.
 //!
 //! The engine (`wherry-link`) knows nothing of the store and the store
 //! nothing of the engine; this crate is where they meet, so the CLI and the
@@ -16,6 +19,13 @@
 //! Invariant: a steward's decision wins here as in the engine: a record is
 //! never attached to a person holding a record it has a cannot-link with,
 //! and a must-link places it with the other record's person.
+//!
+//! ```
+//! use wherry_hub::RunOptions;
+//! // A batch run queues the same review range as the real-time matcher.
+//! let options = RunOptions::default();
+//! assert!(options.review.contains(0.7) && !options.review.contains(0.99));
+//! ```
 
 pub mod batch;
 pub mod events;

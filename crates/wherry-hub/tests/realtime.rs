@@ -368,3 +368,67 @@ async fn a_failure_part_way_leaves_the_store_and_the_index_as_before() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_linkage_run_that_fails_half_way_leaves_the_store_unchanged() {
+    for t in stores().await {
+        let store = &t.store;
+        linked(store).await;
+        let links = store.person_links().await.unwrap();
+        let persons = store.person_ids().await.unwrap().len();
+        let changes = store.changes(0, usize::MAX).await.unwrap().len();
+        let generation = store.generation().await.unwrap();
+        // A new partner's records, so the run has links to write; then the
+        // change feed's table goes away under it: links are written, then
+        // the history fails.
+        let path = county().join("extracts/police_vulnerable.csv");
+        wherry_ingest::ingest(
+            store,
+            &manifest("police_vulnerable"),
+            &path,
+            None,
+            "test",
+            today(),
+        )
+        .await
+        .unwrap();
+        let generation = generation.max(store.generation().await.unwrap());
+        t.execute("ALTER TABLE link_history RENAME TO link_history_away")
+            .await;
+        let err = link_run(store, &RunOptions::default(), std::sync::Arc::new(()))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("link_history"),
+            "{}: {err}",
+            t.name
+        );
+        t.execute("ALTER TABLE link_history_away RENAME TO link_history")
+            .await;
+        assert_eq!(
+            store.person_links().await.unwrap(),
+            links,
+            "{}: links as before",
+            t.name
+        );
+        assert_eq!(
+            store.person_ids().await.unwrap().len(),
+            persons,
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            store.changes(0, usize::MAX).await.unwrap().len(),
+            changes,
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            store.generation().await.unwrap(),
+            generation,
+            "{}: no model saved",
+            t.name
+        );
+        t.finish().await;
+    }
+}

@@ -15,12 +15,18 @@
 //! leaves the store as it was. Invariant: applied migrations are never edited
 //! (checksums are kept and checked).
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), wherry_store::Error> {
-//! let store = wherry_store::Store::connect("sqlite://wherry.db").await?;
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let dir = std::env::temp_dir().join(format!("wherry-store-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let url = format!("sqlite://{}", dir.join("wherry.db").display());
+//! let store = wherry_store::Store::connect(&url).await?;
 //! store.migrate().await?;
-//! println!("{:?}", store.counts().await?);
-//! # Ok(()) }
+//! assert_eq!(store.counts().await?.records, 0);
+//! assert!(store.review_items(None).await?.is_empty());
+//! store.close().await;
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), wherry_store::Error>(()) }).unwrap();
 //! ```
 
 mod copy;

@@ -98,7 +98,7 @@ impl Operator {
     pub async fn caller(&self, store: &Store, what: &str) -> Result<(Access, Caller)> {
         let Some(purpose) = &self.purpose else {
             bail!(
-                "{what} discloses personal data: name its purpose with --purpose (for example --purpose record_matching); it is checked against your role and recorded in the audit log"
+                "{what} discloses personal data: name its purpose with --purpose PURPOSE (one your role may use); it is checked and recorded in the audit log"
             );
         };
         let purpose: Purpose = purpose

@@ -48,7 +48,7 @@ async fn audit_page(
     };
     let mut entries = match state
         .access
-        .audit_search(&acting.caller, &filter, AUDIT_PAGE as i64 + 1)
+        .audit_entries(&acting.caller, &filter, AUDIT_PAGE as i64 + 1)
         .await
     {
         Ok(e) => e,

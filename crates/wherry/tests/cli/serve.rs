@@ -199,6 +199,10 @@ async fn a_real_server_enforces_roles_purposes_and_agreements_and_audits_each_re
         );
 
         // Retention: nothing is withdrawn, so nothing is removed, however late.
+        ok(
+            tmp.path(),
+            &["user", "add", "dpo", "--role", "admin", "--database", db],
+        );
         let out = ok(
             tmp.path(),
             &[
@@ -206,6 +210,10 @@ async fn a_real_server_enforces_roles_purposes_and_agreements_and_audits_each_re
                 "run",
                 "--today",
                 "2099-01-01",
+                "--operator",
+                "dpo",
+                "--purpose",
+                "subject_rights",
                 "--database",
                 db,
             ],
