@@ -24,7 +24,6 @@ pub struct RunOptions {
     pub review: ReviewRange,
 }
 
-
 /// What a run did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunReport {

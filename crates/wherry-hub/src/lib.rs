@@ -30,6 +30,7 @@
 pub mod batch;
 pub mod events;
 pub mod realtime;
+pub mod search;
 pub mod steward;
 
 use std::collections::BTreeMap;

@@ -13,7 +13,7 @@ use minijinja::context;
 use super::render::{error_page, failed, page};
 use super::session::{Acting, Posted, Who};
 use crate::AppState;
-use crate::residents::{rank, search_fields};
+use wherry_hub::search::{fields as search_fields, rank};
 
 /// Residents listed for a search.
 const RESULTS: usize = 10;
