@@ -379,8 +379,8 @@ async fn a_linkage_run_that_fails_half_way_leaves_the_store_unchanged() {
         let changes = store.changes(0, usize::MAX).await.unwrap().len();
         let generation = store.generation().await.unwrap();
         // A new partner's records, so the run has links to write; then the
-        // change feed's table goes away under it: links are written, then
-        // the history fails.
+        // models table goes away under it: the links are written, then
+        // saving the model fails.
         let path = county().join("extracts/police_vulnerable.csv");
         wherry_ingest::ingest(
             store,

@@ -61,8 +61,6 @@ pub struct RetentionArgs {
     command: RetentionCommand,
     #[command(flatten)]
     database: Database,
-    #[command(flatten)]
-    operator: Operator,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -73,19 +71,21 @@ enum RetentionCommand {
         /// [default: today].
         #[arg(long)]
         today: Option<String>,
+        #[command(flatten)]
+        operator: Operator,
     },
 }
 
 /// Runs `wherry retention`.
 pub fn retention(a: RetentionArgs) -> Result<()> {
-    let RetentionCommand::Run { today } = a.command;
+    let RetentionCommand::Run { today, operator } = a.command;
     let today = match today {
         Some(d) => wherry_core::Date::parse(&d).map_err(|e| anyhow::anyhow!("--today: {e}"))?,
         None => wherry_core::Date::today_utc(),
     };
     runtime().block_on(async {
         let store = a.database.open_initialised().await?;
-        let (_, caller) = a.operator.caller(&store, "wherry retention run").await?;
+        let (_, caller) = operator.caller(&store, "wherry retention run").await?;
         let removed = wherry_access::rights::expire(&store, &caller, today, &request_id()).await;
         store.close().await;
         let removed = removed?;
