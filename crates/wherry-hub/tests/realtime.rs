@@ -368,3 +368,66 @@ async fn a_failure_part_way_leaves_the_store_and_the_index_as_before() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_linkage_run_that_fails_half_way_leaves_the_store_unchanged() {
+    for t in stores().await {
+        let store = &t.store;
+        linked(store).await;
+        // A new partner's records, so the run has links to write.
+        let path = county().join("extracts/police_vulnerable.csv");
+        let police = manifest("police_vulnerable");
+        wherry_ingest::ingest(store, &police, &path, None, "test", today())
+            .await
+            .unwrap();
+        let links = store.person_links().await.unwrap();
+        let persons = store.person_ids().await.unwrap().len();
+        let changes = store.changes(0, usize::MAX).await.unwrap().len();
+        let generation = store.generation().await.unwrap();
+        // Saving the model, the run's last write, is refused: the links,
+        // persons and history written before it must go too.
+        if t.name == "sqlite" {
+            t.execute(
+                "CREATE TRIGGER refuse_models BEFORE INSERT ON models \
+                 BEGIN SELECT RAISE(ABORT, 'models refused'); END",
+            )
+            .await;
+        } else {
+            t.execute(
+                "CREATE FUNCTION refuse_models() RETURNS trigger LANGUAGE plpgsql \
+                 AS $$ BEGIN RAISE EXCEPTION 'models refused'; END $$",
+            )
+            .await;
+            t.execute(
+                "CREATE TRIGGER refuse_models BEFORE INSERT ON models \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_models()",
+            )
+            .await;
+        }
+        let err = link_run(store, &RunOptions::default(), std::sync::Arc::new(()))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("models refused"),
+            "{}: {err}",
+            t.name
+        );
+        let now = store.person_links().await.unwrap();
+        assert!(
+            !now.iter().any(|l| l.record.source == "police_vulnerable"),
+            "{}: the new partner's links were rolled back",
+            t.name
+        );
+        assert_eq!(now, links, "{}: links as before", t.name);
+        assert_eq!(
+            store.person_ids().await.unwrap().len(),
+            persons,
+            "{}",
+            t.name
+        );
+        let after = store.changes(0, usize::MAX).await.unwrap().len();
+        assert_eq!(after, changes, "{}: no change feed entries", t.name);
+        assert_eq!(store.generation().await.unwrap(), generation, "{}", t.name);
+        t.finish().await;
+    }
+}

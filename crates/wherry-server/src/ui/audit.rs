@@ -5,11 +5,10 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use minijinja::context;
 use wherry_core::Role;
 
-use super::render::{failed, page};
+use super::render::{OrPage, Page, page};
 use super::session::{Acting, Posted};
 use crate::AppState;
 
@@ -36,7 +35,7 @@ async fn audit_page(
     acting: &Acting,
     f: AuditFilter,
     verified: Option<String>,
-) -> Response {
+) -> Page {
     let who = &acting.who;
     let t = |v: &str| v.trim().to_string();
     let filter = wherry_store::AuditFilter {
@@ -46,14 +45,11 @@ async fn audit_page(
         from: t(&f.from),
         to: t(&f.to),
     };
-    let mut entries = match state
+    let mut entries = state
         .access
         .audit_entries(&acting.caller, &filter, AUDIT_PAGE as i64 + 1)
         .await
-    {
-        Ok(e) => e,
-        Err(e) => return failed(who, e),
-    };
+        .or_page(who)?;
     let capped = entries.len() > AUDIT_PAGE;
     entries.truncate(AUDIT_PAGE);
     let filters: Vec<minijinja::Value> = [
@@ -66,11 +62,11 @@ async fn audit_page(
     .into_iter()
     .map(|(name, label, value)| context! {name, label, value})
     .collect();
-    page(
+    Ok(page(
         StatusCode::OK,
         "audit.html",
         context! {title => "Audit log", user => who.ctx(), csrf => who.csrf, entries, capped, filters, verified},
-    )
+    ))
 }
 
 /// `GET /audit`: the admin's view of the audit log, newest first.
@@ -78,7 +74,7 @@ pub(crate) async fn audit_log(
     State(state): State<Arc<AppState>>,
     acting: Acting,
     filter: Result<Query<AuditFilter>, axum::extract::rejection::QueryRejection>,
-) -> Response {
+) -> Page {
     audit_page(
         &state,
         &acting,
@@ -89,18 +85,18 @@ pub(crate) async fn audit_log(
 }
 
 /// `POST /audit/verify`: checks the hash chain.
-pub(crate) async fn audit_verify(State(state): State<Arc<AppState>>, posted: Posted) -> Response {
-    let (acting, _) = match posted.acting(&state).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if let Err(e) = acting.caller.require(&[Role::Admin], "the audit log") {
-        return failed(&acting.who, e);
-    }
-    let message = match wherry_access::audit::verify_store(state.store()).await {
-        Ok(Ok(n)) => format!("The chain holds: {n} entries, each linked to the one before."),
-        Ok(Err(broken)) => format!("The chain is broken: {broken}."),
-        Err(e) => return failed(&acting.who, e),
+pub(crate) async fn audit_verify(State(state): State<Arc<AppState>>, posted: Posted) -> Page {
+    let (acting, _) = posted.acting(&state).await?;
+    acting
+        .caller
+        .require(&[Role::Admin], "the audit log")
+        .or_page(&acting.who)?;
+    let message = match wherry_access::audit::verify_store(state.store())
+        .await
+        .or_page(&acting.who)?
+    {
+        Ok(n) => format!("The chain holds: {n} entries, each linked to the one before."),
+        Err(broken) => format!("The chain is broken: {broken}."),
     };
     audit_page(&state, &acting, AuditFilter::default(), Some(message)).await
 }

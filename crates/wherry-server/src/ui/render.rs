@@ -77,6 +77,22 @@ pub(crate) fn error_page(
     )
 }
 
+/// A page, or the page to send instead (a refusal, "not found", "sorry").
+pub(crate) type Page = Result<Response, Response>;
+
+/// `?` on an access, hub or store result in a page handler: the error
+/// becomes its page ([`failed`]).
+pub(crate) trait OrPage<T> {
+    /// The value, or the error's page for `who`.
+    fn or_page(self, who: &Who) -> Result<T, Response>;
+}
+
+impl<T, E: Into<ApiError>> OrPage<T> for Result<T, E> {
+    fn or_page(self, who: &Who) -> Result<T, Response> {
+        self.map_err(|e| failed(who, e))
+    }
+}
+
 /// An access, hub or store error as a page: a refusal says what the page
 /// is for, a missing thing says so, anything else is "Sorry" (and its
 /// cause is logged, never shown).

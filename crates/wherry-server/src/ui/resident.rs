@@ -6,11 +6,10 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use minijinja::context;
 use wherry_access::survivorship::Contact;
 
-use super::render::{error_page, failed, field_label, page, value_text};
+use super::render::{OrPage, Page, error_page, field_label, page, value_text};
 use super::session::Acting;
 use crate::AppState;
 
@@ -35,24 +34,25 @@ pub(crate) async fn resident(
         request,
     }: Acting,
     filter: Result<Query<TimelineFilter>, axum::extract::rejection::QueryRejection>,
-) -> Response {
+) -> Page {
     let filter = filter.map(|Query(f)| f).unwrap_or_default();
     let bad_date = |d: &str| !d.is_empty() && wherry_core::Date::parse(d).is_err();
     let filter_error = (bad_date(&filter.from) || bad_date(&filter.to))
         .then_some("Enter dates as YYYY-MM-DD, for example 2026-01-31");
-    let view = match state.access.resident(&caller, &id, request.as_str()).await {
-        Ok(Some(v)) => v,
-        Ok(None) => {
-            return error_page(
+    let view = state
+        .access
+        .resident(&caller, &id, request.as_str())
+        .await
+        .or_page(&who)?
+        .ok_or_else(|| {
+            error_page(
                 StatusCode::NOT_FOUND,
                 Some(&who),
                 "Resident not found",
                 "No resident has that reference. Search for them instead.",
                 Some(("/search", "Search for a resident")),
-            );
-        }
-        Err(e) => return failed(&who, e),
-    };
+            )
+        })?;
     let text = |f: &str| {
         view.golden_record
             .get(f)
@@ -112,7 +112,7 @@ pub(crate) async fn resident(
         .map(|m| context! {field => "from", message => m})
         .into_iter()
         .collect();
-    page(
+    Ok(page(
         status,
         "resident.html",
         context! {
@@ -134,5 +134,5 @@ pub(crate) async fn resident(
             timeline,
             records,
         },
-    )
+    ))
 }

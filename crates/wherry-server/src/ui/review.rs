@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use minijinja::context;
 use wherry_store::ReviewStatus;
 
-use super::render::{error_page, failed, field_label, page, value_text};
+use super::render::{OrPage, Page, error_page, field_label, page, value_text};
 use super::session::{Acting, Posted};
 use crate::AppState;
 
@@ -23,15 +23,12 @@ pub(crate) async fn review(
         caller,
         request,
     }: Acting,
-) -> Response {
-    let items = match state
+) -> Page {
+    let items = state
         .access
         .review_list(&caller, Some(ReviewStatus::Open), request.as_str())
         .await
-    {
-        Ok(i) => i,
-        Err(e) => return failed(&who, e),
-    };
+        .or_page(&who)?;
     let items: Vec<minijinja::Value> = items
         .into_iter()
         .map(|i| {
@@ -43,11 +40,11 @@ pub(crate) async fn review(
             }
         })
         .collect();
-    page(
+    Ok(page(
         StatusCode::OK,
         "review.html",
         context! {title => "Review queue", user => who.ctx(), csrf => who.csrf, items},
-    )
+    ))
 }
 
 /// The waterfall's steps and chart for a stored explanation (JSON, or the
@@ -76,7 +73,7 @@ pub(crate) async fn review_item(
         caller,
         request,
     }: Acting,
-) -> Response {
+) -> Page {
     let not_found = || {
         error_page(
             StatusCode::NOT_FOUND,
@@ -86,18 +83,13 @@ pub(crate) async fn review_item(
             Some(("/review", "Go to the review queue")),
         )
     };
-    let Ok(id) = id.parse::<i64>() else {
-        return not_found();
-    };
-    let pair = match state
+    let id = id.parse::<i64>().map_err(|_| not_found())?;
+    let pair = state
         .access
         .review_pair(&caller, id, request.as_str())
         .await
-    {
-        Ok(Some(p)) => p,
-        Ok(None) => return not_found(),
-        Err(e) => return failed(&who, e),
-    };
+        .or_page(&who)?
+        .ok_or_else(not_found)?;
     let sides: Vec<minijinja::Value> = pair
         .sides
         .iter()
@@ -119,7 +111,7 @@ pub(crate) async fn review_item(
         .map(|(l, w)| (l, format!("{w:+.2}")))
         .collect();
     let status = pair.item.status;
-    page(
+    Ok(page(
         StatusCode::OK,
         "review_item.html",
         context! {
@@ -128,7 +120,7 @@ pub(crate) async fn review_item(
             probability => format!("{:.3}", pair.item.probability),
             open => status == ReviewStatus::Open, status => status.as_str(),
         },
-    )
+    ))
 }
 
 /// `POST /review/{id}`: accept or reject, with a reason.
@@ -136,7 +128,7 @@ pub(crate) async fn review_decide(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     posted: Posted,
-) -> Response {
+) -> Page {
     let (
         Acting {
             who,
@@ -144,21 +136,18 @@ pub(crate) async fn review_decide(
             request,
         },
         form,
-    ) = match posted.acting(&state).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    ) = posted.acting(&state).await?;
     let accept = match form.get("decision").map(String::as_str) {
         Some("accept") => true,
         Some("reject") => false,
         _ => {
-            return error_page(
+            return Err(error_page(
                 StatusCode::BAD_REQUEST,
                 Some(&who),
                 "Choose a decision",
                 "Select whether the records are the same resident or different residents, then record your decision.",
                 Some((&format!("/review/{id}"), "Go back to the item")),
-            );
+            ));
         }
     };
     let reason: String = form
@@ -166,19 +155,20 @@ pub(crate) async fn review_decide(
         .map(|r| r.chars().take(crate::steward::MAX_REASON).collect())
         .unwrap_or_default();
     let Ok(n) = id.parse::<i64>() else {
-        return Redirect::to("/review").into_response();
+        return Ok(Redirect::to("/review").into_response());
     };
-    match wherry_hub::steward::settle(&state.access, &caller, n, accept, &reason, request.as_str())
-        .await
-    {
-        Ok(Some(_)) => Redirect::to("/review").into_response(),
-        Ok(None) => error_page(
+    let settled =
+        wherry_hub::steward::settle(&state.access, &caller, n, accept, &reason, request.as_str())
+            .await
+            .or_page(&who)?;
+    match settled {
+        Some(_) => Ok(Redirect::to("/review").into_response()),
+        None => Err(error_page(
             StatusCode::NOT_FOUND,
             Some(&who),
             "This item is already settled",
             "Another steward may have decided it. Nothing was changed.",
             Some(("/review", "Go to the review queue")),
-        ),
-        Err(e) => failed(&who, e),
+        )),
     }
 }

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::context;
 
-use super::render::{error_page, failed, page};
+use super::render::{OrPage, Page, error_page, page};
 use super::session::{Acting, Posted, Who};
 use crate::AppState;
 use wherry_hub::search::{fields as search_fields, rank};
@@ -75,7 +75,7 @@ pub(crate) async fn search_form(acting: Acting) -> Response {
 
 /// `POST /search`: ranked residents, each named as the caller's purpose
 /// allows; the search and each resident listed are audited.
-pub(crate) async fn search(State(state): State<Arc<AppState>>, posted: Posted) -> Response {
+pub(crate) async fn search(State(state): State<Arc<AppState>>, posted: Posted) -> Page {
     let (
         Acting {
             who,
@@ -83,27 +83,24 @@ pub(crate) async fn search(State(state): State<Arc<AppState>>, posted: Posted) -
             request,
         },
         form,
-    ) = match posted.acting(&state).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    ) = posted.acting(&state).await?;
     if caller.role.pseudonymised_only() {
-        return error_page(
+        return Err(error_page(
             StatusCode::FORBIDDEN,
             Some(&who),
             "Search is not open to your role",
             "Analysts see pseudonymised data only, so they cannot search by name or date of birth.",
             None,
-        );
+        ));
     }
     if state.limiter.take(&who.name).is_err() {
-        return error_page(
+        return Err(error_page(
             StatusCode::TOO_MANY_REQUESTS,
             Some(&who),
             "Too many searches",
             "You have searched many times in a short time. Wait a few seconds and try again.",
             None,
-        );
+        ));
     }
     let terms: Vec<(&'static str, Option<&str>)> = SEARCH_FIELDS
         .iter()
@@ -113,38 +110,32 @@ pub(crate) async fn search(State(state): State<Arc<AppState>>, posted: Posted) -
         Ok(f) => f,
         Err((field, message)) => {
             let message = message.replacen(field, label_of(field), 1);
-            return search_page(
+            return Ok(search_page(
                 &who,
                 StatusCode::BAD_REQUEST,
                 &form,
                 Some((field, message)),
                 None,
-            );
+            ));
         }
     };
     let Some(matcher) = state.matcher.as_ref() else {
-        return error_page(
+        return Err(error_page(
             StatusCode::SERVICE_UNAVAILABLE,
             Some(&who),
             "Search is not available yet",
             "No linkage run has been made, so there is nothing to search. Ask your data steward.",
             None,
-        );
+        ));
     };
-    let ranked = match rank(matcher, &fields, RESULTS).await {
-        Ok(r) => r,
-        Err(e) => return failed(&who, e),
-    };
+    let ranked = rank(matcher, &fields, RESULTS).await.or_page(&who)?;
     let ranked: Vec<(String, f64)> = ranked.into_iter().map(|(p, pr, _)| (p, pr)).collect();
     let searched: Vec<&str> = fields.keys().map(String::as_str).collect();
-    let listed = match state
+    let listed = state
         .access
         .search_results(&caller, &searched, &ranked, true, request.as_str())
         .await
-    {
-        Ok(l) => l,
-        Err(e) => return failed(&who, e),
-    };
+        .or_page(&who)?;
     let rows: Vec<minijinja::Value> = listed
         .into_iter()
         .map(|l| {
@@ -157,7 +148,7 @@ pub(crate) async fn search(State(state): State<Arc<AppState>>, posted: Posted) -
             }
         })
         .collect();
-    search_page(&who, StatusCode::OK, &form, None, Some(rows))
+    Ok(search_page(&who, StatusCode::OK, &form, None, Some(rows)))
 }
 
 fn label_of(field: &str) -> &'static str {

@@ -306,3 +306,114 @@ async fn behind_tls_the_session_cookie_is_secure() {
     );
     t.finish().await;
 }
+
+/// Every form, posted without a CSRF token and with another session's:
+/// refused with the GOV.UK error page, and nothing done (no audit entry, no
+/// decision, the session still signed in with its purpose).
+#[tokio::test]
+async fn every_form_refuses_a_missing_or_another_sessions_csrf_token() {
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        let [(advisor, _), ..] = hub(&t.store, dir.path()).await;
+        let mut tokens = Vec::new();
+        for (name, role) in [("sam", "steward"), ("dpo", "admin")] {
+            let token = wherry_access::token::new_token().unwrap();
+            let hash = wherry_access::token::token_hash(&token);
+            assert!(t.store.add_user(name, role, &hash).await.unwrap());
+            tokens.push(token);
+        }
+        let mut tx = t.store.begin().await.unwrap();
+        tx.save_linkage(&wherry_store::Linkage {
+            review: vec![wherry_store::NewReviewItem {
+                left: wherry_store::RecordKey::new("fire_rescue", "F1"),
+                right: wherry_store::RecordKey::new("police_vulnerable", "V1"),
+                probability: 0.7,
+                explanation: "{}".into(),
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let state = Arc::new(AppState::new(t.store.clone(), None));
+        let (other_session, other_csrf) = sign_in(&state, &advisor).await;
+        assert!(!other_session.is_empty());
+
+        let forms: [(&str, &str, &[(&str, &str)]); 5] = [
+            (&advisor, "/search", &[("name", "Thrower")]),
+            (&advisor, "/purpose", &[("purpose", "contact_centre")]),
+            (
+                &tokens[0],
+                "/review/1",
+                &[("decision", "accept"), ("reason", "x")],
+            ),
+            (&tokens[1], "/audit/verify", &[]),
+            (&advisor, "/sign-out", &[]),
+        ];
+        let mut checked = 0;
+        for (token, path, fields) in forms {
+            let (session, own) = sign_in(&state, token).await;
+            assert_ne!(own, other_csrf);
+            for csrf in [None, Some(other_csrf.as_str())] {
+                let mut form: Vec<(&str, &str)> = fields.to_vec();
+                if let Some(c) = csrf {
+                    form.push(("csrf", c));
+                }
+                let audited = t.store.audit_log(0).await.unwrap().len();
+                let page = fetch(&state, "POST", path, Some(&session), Some(&form)).await;
+                assert_eq!(
+                    page.status,
+                    StatusCode::FORBIDDEN,
+                    "{}: {path} {csrf:?}",
+                    t.name
+                );
+                assert!(
+                    page.html.contains("This form could not be accepted"),
+                    "{path}: {}",
+                    page.html
+                );
+                assert_eq!(
+                    t.store.audit_log(0).await.unwrap().len(),
+                    audited,
+                    "{}: {path}: nothing audited, nothing disclosed",
+                    t.name
+                );
+                let still = fetch(&state, "GET", "/search", Some(&session), None).await;
+                assert_eq!(
+                    still.status,
+                    StatusCode::OK,
+                    "{}: {path}: still signed in",
+                    t.name
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 10);
+        let open = t
+            .store
+            .review_items(Some(wherry_store::ReviewStatus::Open))
+            .await
+            .unwrap();
+        assert_eq!(open.len(), 1, "{}: the review item is still open", t.name);
+        assert!(t.store.decisions().await.unwrap().is_empty());
+
+        // The sign-in form: its pending session's token, not another's.
+        let form = fetch(&state, "GET", "/sign-in", None, None).await;
+        let pending = cookie_of(&form);
+        for csrf in [None, Some(other_csrf.as_str())] {
+            let mut fields = vec![("token", advisor.as_str())];
+            if let Some(c) = csrf {
+                fields.push(("csrf", c));
+            }
+            let page = fetch(&state, "POST", "/sign-in", Some(&pending), Some(&fields)).await;
+            assert_eq!(
+                page.status,
+                StatusCode::FORBIDDEN,
+                "{}: sign-in {csrf:?}",
+                t.name
+            );
+            assert!(page.headers.get("location").is_none(), "not signed in");
+        }
+        t.finish().await;
+    }
+}
