@@ -307,6 +307,9 @@ async fn behind_tls_the_session_cookie_is_secure() {
     t.finish().await;
 }
 
+/// A form's poster (token), path and fields.
+type FormPost<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+
 /// Every form, posted without a CSRF token and with another session's:
 /// refused with the GOV.UK error page, and nothing done (no audit entry, no
 /// decision, the session still signed in with its purpose).
@@ -339,7 +342,7 @@ async fn every_form_refuses_a_missing_or_another_sessions_csrf_token() {
         let (other_session, other_csrf) = sign_in(&state, &advisor).await;
         assert!(!other_session.is_empty());
 
-        let forms: [(&str, &str, &[(&str, &str)]); 5] = [
+        let forms: [FormPost; 5] = [
             (&advisor, "/search", &[("name", "Thrower")]),
             (&advisor, "/purpose", &[("purpose", "contact_centre")]),
             (
