@@ -6,4 +6,5 @@ mod util;
 mod bad_input;
 mod chunks;
 mod county;
+mod properties;
 mod versions;
