@@ -252,6 +252,9 @@ async fn the_ui_applies_the_same_rules_and_refuses_bad_input_plainly() {
                 .grant(Purpose::FirePrevention)
                 .cloned()
                 .unwrap_or_default();
+            // The same grant read from the manifest's TOML directly, apart
+            // from `Agreement::grant`.
+            let raw = toml_grant(source, "fire_prevention");
             let body = &block[..block.find("</dl>").unwrap()];
             for field in body
                 .split("data-field=\"")
@@ -265,6 +268,10 @@ async fn the_ui_applies_the_same_rules_and_refuses_bad_input_plainly() {
                         .chain(&grant.attributes)
                         .any(|g| g == field),
                     "fire sees {source}.{field}"
+                );
+                assert!(
+                    raw.iter().any(|g| g == field),
+                    "the TOML grants {source}.{field}"
                 );
                 shown += 1;
             }
@@ -281,6 +288,22 @@ async fn the_ui_applies_the_same_rules_and_refuses_bad_input_plainly() {
         assert_eq!(t.store.audit_log(0).await.unwrap().len(), 2);
         t.finish().await;
     }
+}
+
+/// The fields and attributes `purpose` is granted by `source`'s manifest,
+/// read from its TOML as text (not through the manifest types).
+fn toml_grant(source: &str, purpose: &str) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/sources")
+        .join(format!("{source}.toml"));
+    let doc: toml::Table = std::fs::read_to_string(path).unwrap().parse().unwrap();
+    let grant = &doc["agreement"]["purposes"].get(purpose);
+    ["fields", "attributes"]
+        .iter()
+        .filter_map(|k| grant.and_then(|g| g.get(k)).and_then(|v| v.as_array()))
+        .flatten()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
 }
 
 #[tokio::test]
