@@ -3,7 +3,9 @@
 # synthetic county of 4,000 residents, every source ingested and linked, a
 # user per role), starts `wherry serve`, and runs ui.test.mjs (Playwright
 # driving Debian's chromium, axe-core checking WCAG 2.2 A and AA on every
-# page). Screenshots go to docs/ui/.
+# page), on SQLite and then on PostgreSQL ($WHERRY_TEST_DATABASE_URL, else
+# the local server; a database of its own is made and dropped). The SQLite
+# run's screenshots go to docs/ui/.
 # Usage: e2e/run.sh [PATH_TO_WHERRY]   (default: target/debug/wherry, built if missing)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,18 +25,19 @@ server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-"$W" synth --residents 4000 --seed 3 --out "$work/county" >/dev/null
-db="sqlite://$work/hub.db"
-"$W" init --database "$db" >/dev/null
-for m in "$root"/examples/sources/*.toml; do
-  s="$(basename "$m" .toml)"
-  f="$work/county/extracts/$s.csv"; [ -f "$f" ] || f="$work/county/extracts/$s.jsonl"
-  "$W" ingest --source "$m" "$f" --events "$work/county/extracts/${s}_events.csv" --database "$db" >/dev/null
-done
-"$W" link run --database "$db" >/dev/null
-token() { "$W" user add "$1" --role "$2" --database "$db" | tail -1; }
-python3 - "$root/examples/sources" "$work/county/extracts/social_care.csv" "$work/fixture.json" \
-  "$(token ann advisor)" "$(token fred fire_prevention)" "$(token sam steward)" "$(token dpo admin)" <<'PY'
+# The whole run on one store: ingest, link, users, serve, the browser.
+run_on() {
+  local db="$1" shots="$2"
+  "$W" init --database "$db" >/dev/null
+  for m in "$root"/examples/sources/*.toml; do
+    s="$(basename "$m" .toml)"
+    f="$work/county/extracts/$s.csv"; [ -f "$f" ] || f="$work/county/extracts/$s.jsonl"
+    "$W" ingest --source "$m" "$f" --events "$work/county/extracts/${s}_events.csv" --database "$db" >/dev/null
+  done
+  "$W" link run --database "$db" >/dev/null
+  token() { "$W" user add "$1" --role "$2" --database "$db" | tail -1; }
+  python3 - "$root/examples/sources" "$work/county/extracts/social_care.csv" "$work/fixture.json" \
+    "$(token ann advisor)" "$(token fred fire_prevention)" "$(token sam steward)" "$(token dpo admin)" <<'PY'
 import csv, json, pathlib, sys, tomllib
 sources, extract, out, *tokens = sys.argv[1:]
 grants = {}
@@ -52,12 +55,28 @@ json.dump({
     "resident": {"given": row["forename"], "family": s, "misspelt": s[0] + s[2] + s[1] + s[3:], "dob": row["date_of_birth"]},
 }, open(out, "w"))
 PY
-"$W" serve --listen 127.0.0.1:0 --database "$db" > "$work/serve.txt" &
-server=$!
-until grep -q "Serving the Wherry API" "$work/serve.txt"; do
-  kill -0 "$server" 2>/dev/null || { echo "e2e: wherry serve exited" >&2; exit 1; }
-  sleep 0.2
-done
-url="$(sed -n 's|.*\(http://[^/]*\)/.*|\1|p' "$work/serve.txt")"
-mkdir -p "$root/docs/ui"
-node ui.test.mjs "$url" "$work/fixture.json" "$root/docs/ui"
+  "$W" serve --listen 127.0.0.1:0 --database "$db" > "$work/serve.txt" &
+  server=$!
+  until grep -q "Serving the Wherry API" "$work/serve.txt"; do
+    kill -0 "$server" 2>/dev/null || { echo "e2e: wherry serve exited" >&2; exit 1; }
+    sleep 0.2
+  done
+  url="$(sed -n 's|.*\(http://[^/]*\)/.*|\1|p' "$work/serve.txt")"
+  mkdir -p "$shots"
+  node ui.test.mjs "$url" "$work/fixture.json" "$shots"
+  kill "$server"; wait "$server" 2>/dev/null || true; server=""
+}
+
+"$W" synth --residents 4000 --seed 3 --out "$work/county" >/dev/null
+
+echo "e2e: SQLite"
+run_on "sqlite://$work/hub.db" "$root/docs/ui"
+
+# PostgreSQL too: a database of its own, dropped afterwards.
+pg="${WHERRY_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+pgdb="wherry_e2e_$$"
+psql "$pg" -qc "CREATE DATABASE $pgdb" >/dev/null
+dropdb() { psql "$pg" -qc "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" >/dev/null 2>&1 || true; }
+trap 'cleanup; dropdb' EXIT
+echo "e2e: PostgreSQL"
+run_on "${pg%/*}/$pgdb" "$work/shots-postgres"

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod event;
+pub mod fhir;
 pub mod manifest;
 pub mod read;
 

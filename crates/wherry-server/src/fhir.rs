@@ -33,8 +33,6 @@ pub const POSSIBLE: f64 = 0.5;
 /// Residents returned unless `count` says otherwise.
 const DEFAULT_COUNT: usize = 10;
 const MATCH_GRADE: &str = "http://hl7.org/fhir/StructureDefinition/match-grade";
-const UK_CORE_PATIENT: &str = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient";
-const NHS_NUMBER: &str = "https://fhir.nhs.uk/Id/nhs-number";
 
 /// An error as a FHIR `OperationOutcome`.
 fn outcome(status: StatusCode, code: &str, diagnostics: impl Into<String>) -> Response {
@@ -75,21 +73,6 @@ impl ApiError {
         }
         r
     }
-}
-
-/// The manifest a matched `Patient` is read with: every canonical field,
-/// taken as the ingest takes a GP's FHIR extract.
-fn patient_manifest() -> wherry_ingest::Manifest {
-    let columns: BTreeMap<&str, &str> = wherry_core::Field::NAMES[2..]
-        .iter()
-        .map(|f| (*f, *f))
-        .collect();
-    serde_json::from_value(json!({
-        "source": {"id": "fhir_match", "partner": "-", "dataset": "-", "format": "fhir-patient", "extract": "delta"},
-        "columns": columns,
-        "agreement": {"lawful_basis": "public_task", "retention_years": 1, "contact": "-", "review_date": "2099-01-01", "purposes": {}},
-    }))
-    .expect("the match manifest is well formed")
 }
 
 /// `POST /fhir/Patient/$match`.
@@ -142,7 +125,7 @@ async fn run(
     }
     let matcher = state.matcher()?;
     let row = wherry_ingest::read::pushed_row(
-        &patient_manifest(),
+        &wherry_ingest::fhir::match_manifest(),
         &patient.to_string(),
         wherry_core::Date::today_utc(),
     )
@@ -189,7 +172,7 @@ async fn run(
             };
             json!({
                 "fullUrl": format!("urn:wherry:person:{}", m.person),
-                "resource": patient_of(&m.person, &m.golden),
+                "resource": wherry_ingest::fhir::patient(&m.person, &values(&m.golden)),
                 "search": {
                     "mode": "match",
                     "score": m.probability,
@@ -244,65 +227,10 @@ fn parameters(input: &Value) -> Result<(Value, usize, bool), &'static str> {
     Ok((patient, count, only_certain))
 }
 
-/// A UK Core Patient from a golden record (only the fields it holds).
-fn patient_of(person: &str, golden: &BTreeMap<String, Chosen>) -> Value {
-    let get = |f: &str| {
-        golden
-            .get(f)
-            .and_then(|c| c.value.as_str())
-            .map(str::to_string)
-    };
-    let mut p = json!({
-        "resourceType": "Patient",
-        "id": person,
-        "meta": {"profile": [UK_CORE_PATIENT]},
-    });
-    if let Some(n) = get("nhs_number") {
-        p["identifier"] = json!([{"system": NHS_NUMBER, "value": n.replace(' ', "")}]);
-    }
-    let mut given: Vec<String> = get("given_name").into_iter().collect();
-    given.extend(
-        get("middle_names")
-            .into_iter()
-            .flat_map(|m| m.split_whitespace().map(String::from).collect::<Vec<_>>()),
-    );
-    let family = get("family_name");
-    if family.is_some() || !given.is_empty() {
-        let mut name = json!({"use": "usual"});
-        if let Some(f) = family {
-            name["family"] = Value::from(f);
-        }
-        if !given.is_empty() {
-            name["given"] = json!(given);
-        }
-        p["name"] = json!([name]);
-    }
-    if let Some(s) = get("sex").and_then(|s| s.parse::<wherry_core::Sex>().ok()) {
-        p["gender"] = Value::from(s.code());
-    }
-    if let Some(d) = get("dob") {
-        p["birthDate"] = Value::from(d);
-    }
-    let (line, postcode) = (get("address"), get("postcode"));
-    if line.is_some() || postcode.is_some() {
-        let mut a = json!({"use": "home"});
-        if let Some(l) = line {
-            a["line"] = json!(l.split(", ").collect::<Vec<_>>());
-        }
-        if let Some(pc) = postcode {
-            a["postalCode"] = Value::from(pc);
-        }
-        p["address"] = json!([a]);
-    }
-    let mut telecom = Vec::new();
-    if let Some(v) = get("phone") {
-        telecom.push(json!({"system": "phone", "value": v}));
-    }
-    if let Some(v) = get("email") {
-        telecom.push(json!({"system": "email", "value": v}));
-    }
-    if !telecom.is_empty() {
-        p["telecom"] = Value::Array(telecom);
-    }
-    p
+/// A golden record's values as text, for the Patient built from them.
+fn values(golden: &BTreeMap<String, Chosen>) -> BTreeMap<String, String> {
+    golden
+        .iter()
+        .filter_map(|(f, c)| c.value.as_str().map(|v| (f.clone(), v.to_string())))
+        .collect()
 }
