@@ -78,6 +78,12 @@ pub enum Error {
     /// A steward named a record that is not linked to any person.
     #[error("{0}/{1} is not a current, linked record")]
     NotLinked(String, String),
+    /// A steward's reason over the length allowed.
+    #[error("a reason may be at most {max} characters")]
+    ReasonTooLong {
+        /// The most allowed.
+        max: usize,
+    },
     /// A steward named the same record twice.
     #[error("left and right name the same record")]
     SameRecord,

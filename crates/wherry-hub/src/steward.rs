@@ -13,6 +13,17 @@ use wherry_store::{DecisionKind, Link, LinkMethod, Linkage, RecordKey, Tx};
 
 use crate::Error;
 
+/// Longest reason a steward may give.
+pub const MAX_REASON: usize = 500;
+
+/// Refuses a reason over [`MAX_REASON`] characters (nothing is done).
+fn check_reason(reason: &str) -> Result<(), Error> {
+    if reason.chars().count() > MAX_REASON {
+        return Err(Error::ReasonTooLong { max: MAX_REASON });
+    }
+    Ok(())
+}
+
 /// What a steward's action did to the persons.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Effect {
@@ -58,6 +69,7 @@ async fn decide(
     request: &str,
 ) -> Result<Effect, Error> {
     caller.require(&[Role::Steward], "linking records by hand")?;
+    check_reason(reason)?;
     if left == right {
         return Err(Error::SameRecord);
     }
@@ -82,6 +94,7 @@ pub async fn settle(
     request: &str,
 ) -> Result<Option<Effect>, Error> {
     caller.require(&[Role::Steward], "settling review items")?;
+    check_reason(reason)?;
     let mut tx = access.store().begin().await?;
     let Some(item) = tx.claim_review(id, accept).await? else {
         return Ok(None);

@@ -132,6 +132,43 @@ impl Explanation {
     }
 }
 
+/// An explanation as a review item stores it: JSON of an [`Explanation`],
+/// or (items queued before explanations were JSON) the text of
+/// [`Explanation::text`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stored {
+    /// JSON, read back.
+    Json(Explanation),
+    /// The older text table.
+    Text(String),
+}
+
+impl Stored {
+    /// Reads a stored explanation.
+    pub fn parse(stored: &str) -> Self {
+        match serde_json::from_str(stored) {
+            Ok(e) => Self::Json(e),
+            Err(_) => Self::Text(stored.to_string()),
+        }
+    }
+
+    /// The table a person reads.
+    pub fn text(&self) -> String {
+        match self {
+            Self::Json(e) => e.text(),
+            Self::Text(t) => t.clone(),
+        }
+    }
+
+    /// The waterfall's steps and probability, when they can be read.
+    pub fn steps(&self) -> Option<(Vec<(String, f64)>, f64)> {
+        match self {
+            Self::Json(e) => Some((e.steps(), e.probability)),
+            Self::Text(t) => Explanation::steps_of_text(t),
+        }
+    }
+}
+
 /// A waterfall chart of match weights (`steps`: label and weight, the prior
 /// first), with the total and the probability in its title.
 pub fn waterfall_svg(steps: &[(String, f64)], probability: f64) -> String {

@@ -147,6 +147,11 @@ impl From<wherry_hub::Error> for ApiError {
                 "not_linked_record",
                 "a record named is not a current, linked record",
             ),
+            E::ReasonTooLong { .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "reason_too_long",
+                e.to_string(),
+            ),
             E::SameRecord => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "same_record",

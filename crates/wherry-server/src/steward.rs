@@ -21,14 +21,6 @@ pub(crate) struct ReviewQuery {
     status: Option<String>,
 }
 
-/// An explanation as stored (JSON) shown as the table a person reads; an
-/// item stored before explanations were JSON holds that table already.
-pub(crate) fn explanation_text(stored: &str) -> String {
-    serde_json::from_str::<wherry_link::explain::Explanation>(stored)
-        .map(|e| e.text())
-        .unwrap_or_else(|_| stored.to_string())
-}
-
 /// `GET /api/v1/review?status=open`: review items with their explanations.
 pub(crate) async fn review_list(
     State(state): State<Arc<AppState>>,
@@ -59,7 +51,7 @@ pub(crate) async fn review_list(
                 "left": i.left,
                 "right": i.right,
                 "probability": i.probability,
-                "explanation": explanation_text(&i.explanation),
+                "explanation": wherry_link::explain::Stored::parse(&i.explanation).text(),
                 "status": i.status,
             })
         })
@@ -73,20 +65,6 @@ pub(crate) async fn review_list(
 pub(crate) struct Reason {
     #[serde(default)]
     reason: String,
-}
-
-/// Longest reason taken.
-pub(crate) const MAX_REASON: usize = 500;
-
-fn reason_of(reason: String) -> Result<String, ApiError> {
-    if reason.chars().count() > MAX_REASON {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "reason_too_long",
-            format!("a reason may be at most {MAX_REASON} characters"),
-        ));
-    }
-    Ok(reason)
 }
 
 /// `POST /api/v1/review/{id}/accept` and `/reject`.
@@ -108,7 +86,7 @@ pub(crate) async fn review_settle(
             "a review item id is a whole number",
         )
     })?;
-    let reason = reason_of(json_body(body)?.reason)?;
+    let reason = json_body(body)?.reason;
     wherry_hub::steward::settle(
         &state.access,
         &caller,
@@ -165,7 +143,7 @@ async fn manual(
     link: bool,
 ) -> Result<Json<wherry_hub::steward::Effect>, ApiError> {
     let pair = json_body(body)?;
-    let reason = reason_of(pair.reason)?;
+    let reason = pair.reason;
     let records = (&pair.left, &pair.right);
     let r = request.as_str();
     let effect = if link {

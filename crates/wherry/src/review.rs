@@ -118,10 +118,10 @@ async fn command(store: &wherry_store::Store, command: Command) -> Result<()> {
                 }
                 println!();
             }
-            match serde_json::from_str::<wherry_link::explain::Explanation>(&i.explanation) {
-                Ok(e) => print!("{}", e.text()),
-                Err(_) => print!("{}", i.explanation),
-            }
+            print!(
+                "{}",
+                wherry_link::explain::Stored::parse(&i.explanation).text()
+            );
         }
         Command::Accept {
             id,

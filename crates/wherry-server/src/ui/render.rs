@@ -113,6 +113,13 @@ pub(crate) fn failed(who: &Who, e: impl Into<ApiError>) -> Response {
             "There is nothing with that reference.",
             Some(("/search", "Go to search")),
         ),
+        s if s.is_client_error() => error_page(
+            s,
+            Some(who),
+            "This could not be done",
+            &format!("{}. Nothing was changed. Go back and try again.", e.message),
+            None,
+        ),
         _ => {
             let mut r = sorry(who);
             let logged = e.into_response();

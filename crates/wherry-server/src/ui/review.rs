@@ -50,12 +50,8 @@ pub(crate) async fn review(
 /// The waterfall's steps and chart for a stored explanation (JSON, or the
 /// text table of items queued before explanations were JSON).
 fn waterfall(stored: &str) -> (Vec<(String, f64)>, String) {
-    use wherry_link::explain::{Explanation, waterfall_svg};
-    let parsed = match serde_json::from_str::<Explanation>(stored) {
-        Ok(e) => Some((e.steps(), e.probability)),
-        Err(_) => Explanation::steps_of_text(stored),
-    };
-    match parsed {
+    use wherry_link::explain::{Stored, waterfall_svg};
+    match Stored::parse(stored).steps() {
         Some((steps, p)) => {
             let chart = waterfall_svg(&steps, p);
             (steps, chart)
@@ -150,15 +146,12 @@ pub(crate) async fn review_decide(
             ));
         }
     };
-    let reason: String = form
-        .get("reason")
-        .map(|r| r.chars().take(crate::steward::MAX_REASON).collect())
-        .unwrap_or_default();
+    let reason = form.get("reason").map(String::as_str).unwrap_or_default();
     let Ok(n) = id.parse::<i64>() else {
         return Ok(Redirect::to("/review").into_response());
     };
     let settled =
-        wherry_hub::steward::settle(&state.access, &caller, n, accept, &reason, request.as_str())
+        wherry_hub::steward::settle(&state.access, &caller, n, accept, reason, request.as_str())
             .await
             .or_page(&who)?;
     match settled {

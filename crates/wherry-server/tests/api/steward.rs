@@ -331,6 +331,10 @@ async fn stewards_link_and_unlink_and_partner_systems_follow_the_changes() {
                 json!({"left": {"source": "social_care", "record_id": "S1"}, "right": {"source": "fire_rescue", "record_id": "nope' OR 1=1 --"}}),
                 "not_linked_record",
             ),
+            (
+                json!({"left": {"source": "social_care", "record_id": "S1"}, "right": {"source": "fire_rescue", "record_id": "F1"}, "reason": "x".repeat(501)}),
+                "reason_too_long",
+            ),
         ] {
             let (status, answer) = call(
                 &state,
