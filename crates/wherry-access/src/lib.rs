@@ -35,6 +35,7 @@ pub mod agreements;
 pub mod audit;
 pub mod caller;
 pub mod disclose;
+pub mod limits;
 pub mod oidc;
 pub mod rights;
 mod sar;
@@ -105,6 +106,27 @@ impl Policy {
     /// The purposes `role` may use.
     pub fn purposes(&self, role: Role) -> impl Iterator<Item = Purpose> + '_ {
         self.purposes.get(&role).into_iter().flatten().copied()
+    }
+
+    /// The defaults with the roles named in `roles` (role → purposes, by
+    /// name, as in a configuration file) replaced; the error names the
+    /// role or purpose that is not known.
+    pub fn with_roles<'a>(
+        roles: impl IntoIterator<Item = (&'a String, &'a Vec<String>)>,
+    ) -> Result<Self, String> {
+        let mut policy = Self::default();
+        for (role, purposes) in roles {
+            let role: Role = role.parse().map_err(|e| format!("[roles] {role:?}: {e}"))?;
+            let purposes = purposes
+                .iter()
+                .map(|p| {
+                    p.parse::<Purpose>()
+                        .map_err(|e| format!("[roles] {role}: {p:?}: {e}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            policy.set(role, purposes);
+        }
+        Ok(policy)
     }
 
     /// Whether `role` may use `purpose`.

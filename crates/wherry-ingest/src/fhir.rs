@@ -88,9 +88,115 @@ pub fn patient(id: &str, fields: &BTreeMap<String, String>) -> Value {
     p
 }
 
+/// Residents returned by `$match` unless `count` says otherwise.
+pub const DEFAULT_COUNT: usize = 10;
+
+/// What a `$match` asks: the Patient (its id set, `match` when it has
+/// none), how many residents at most, and whether only certain matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchRequest {
+    /// The Patient to match.
+    pub patient: Value,
+    /// Residents returned at most (1 to 100).
+    pub count: usize,
+    /// Only matches graded certain.
+    pub only_certain: bool,
+}
+
+/// A `$match` body: a bare Patient, or a Parameters with `resource`,
+/// `count` and `onlyCertainMatches`; the error says what is wrong.
+pub fn match_request(input: &Value) -> Result<MatchRequest, &'static str> {
+    let (mut patient, count, only_certain) = match input["resourceType"].as_str() {
+        Some("Patient") => (input.clone(), DEFAULT_COUNT, false),
+        Some("Parameters") => parameters(input)?,
+        _ => return Err("the body must be a Patient or a Parameters resource"),
+    };
+    if patient["id"].as_str().is_none_or(str::is_empty) {
+        patient["id"] = Value::from("match");
+    }
+    Ok(MatchRequest {
+        patient,
+        count,
+        only_certain,
+    })
+}
+
+fn parameters(input: &Value) -> Result<(Value, usize, bool), &'static str> {
+    let mut patient = None;
+    let mut count = DEFAULT_COUNT;
+    let mut only_certain = false;
+    for p in input["parameter"]
+        .as_array()
+        .ok_or("Parameters.parameter must be an array")?
+    {
+        match p["name"].as_str() {
+            Some("resource") => patient = Some(p["resource"].clone()),
+            Some("count") => {
+                count = p["valueInteger"]
+                    .as_u64()
+                    .filter(|c| (1..=100).contains(c))
+                    .ok_or("count must be a valueInteger from 1 to 100")?
+                    as usize;
+            }
+            Some("onlyCertainMatches") => {
+                only_certain = p["valueBoolean"]
+                    .as_bool()
+                    .ok_or("onlyCertainMatches must be a valueBoolean")?;
+            }
+            _ => {
+                return Err(
+                    "unknown parameter: $match takes resource, count and onlyCertainMatches",
+                );
+            }
+        }
+    }
+    let patient = patient.ok_or("the resource parameter (a Patient) is required")?;
+    if patient["resourceType"] != "Patient" {
+        return Err("the resource parameter must be a Patient");
+    }
+    Ok((patient, count, only_certain))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn match_bodies_are_read_or_refused_by_name() {
+        let p = json!({"resourceType": "Patient", "birthDate": "1948-03-07"});
+        let r = match_request(&p).unwrap();
+        assert_eq!(
+            (r.patient["id"].as_str(), r.count, r.only_certain),
+            (Some("match"), DEFAULT_COUNT, false)
+        );
+        let params = json!({"resourceType": "Parameters", "parameter": [
+            {"name": "resource", "resource": p},
+            {"name": "count", "valueInteger": 3},
+            {"name": "onlyCertainMatches", "valueBoolean": true},
+        ]});
+        let r = match_request(&params).unwrap();
+        assert_eq!((r.count, r.only_certain), (3, true));
+        for (bad, says) in [
+            (
+                json!({"resourceType": "Observation"}),
+                "Patient or a Parameters",
+            ),
+            (
+                json!({"resourceType": "Parameters", "parameter": [{"name": "count", "valueInteger": 0}]}),
+                "count",
+            ),
+            (
+                json!({"resourceType": "Parameters", "parameter": [{"name": "x"}]}),
+                "unknown parameter",
+            ),
+            (
+                json!({"resourceType": "Parameters", "parameter": []}),
+                "resource parameter",
+            ),
+        ] {
+            assert!(match_request(&bad).unwrap_err().contains(says), "{bad}");
+        }
+    }
 
     #[test]
     fn a_patient_written_from_fields_reads_back_as_the_same_fields() {

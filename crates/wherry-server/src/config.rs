@@ -32,7 +32,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 use wherry_access::Policy;
-use wherry_core::{Purpose, Role};
+pub use wherry_access::limits::Limits;
 use wherry_link::ReviewRange;
 
 /// The whole configuration.
@@ -58,25 +58,6 @@ pub struct Config {
     pub roles: BTreeMap<String, Vec<String>>,
     /// OpenID Connect.
     pub oidc: Option<wherry_access::oidc::Settings>,
-}
-
-/// Per-caller rate limits: a token bucket per API token or OIDC user.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Limits {
-    /// Sustained requests per second.
-    pub requests_per_second: f64,
-    /// Requests allowed at once above the sustained rate (0: no limit).
-    pub burst: u32,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            requests_per_second: 50.0,
-            burst: 100,
-        }
-    }
 }
 
 /// The real-time matcher's settings.
@@ -139,25 +120,14 @@ impl Config {
     /// The role → purposes policy: the defaults, with the roles named in
     /// `[roles]` replaced.
     pub fn policy(&self) -> Result<Policy, String> {
-        let mut policy = Policy::default();
-        for (role, purposes) in &self.roles {
-            let role: Role = role.parse().map_err(|e| format!("[roles] {role:?}: {e}"))?;
-            let purposes = purposes
-                .iter()
-                .map(|p| {
-                    p.parse::<Purpose>()
-                        .map_err(|e| format!("[roles] {role}: {p:?}: {e}"))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            policy.set(role, purposes);
-        }
-        Ok(policy)
+        Policy::with_roles(&self.roles)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wherry_core::{Purpose, Role};
 
     #[test]
     fn every_key_is_optional_and_bad_values_are_named() {

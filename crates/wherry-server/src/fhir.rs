@@ -30,8 +30,6 @@ use crate::{ApiCaller, ApiError, AppState, MAX_BODY};
 pub const CERTAIN: f64 = 0.99;
 /// Probability below which a candidate is not returned.
 pub const POSSIBLE: f64 = 0.5;
-/// Residents returned unless `count` says otherwise.
-const DEFAULT_COUNT: usize = 10;
 const MATCH_GRADE: &str = "http://hl7.org/fhir/StructureDefinition/match-grade";
 
 /// An error as a FHIR `OperationOutcome`.
@@ -111,18 +109,11 @@ async fn run(
     let invalid = |m: String| Outcome(outcome(StatusCode::BAD_REQUEST, "invalid", m));
     let input: Value =
         serde_json::from_str(&body).map_err(|e| invalid(format!("malformed JSON: {e}")))?;
-    let (mut patient, count, only_certain) = match input["resourceType"].as_str() {
-        Some("Patient") => (input.clone(), DEFAULT_COUNT, false),
-        Some("Parameters") => parameters(&input).map_err(|m| invalid(m.into()))?,
-        _ => {
-            return Err(invalid(
-                "the body must be a Patient or a Parameters resource".into(),
-            ));
-        }
-    };
-    if patient["id"].as_str().is_none_or(str::is_empty) {
-        patient["id"] = Value::from("match");
-    }
+    let wherry_ingest::fhir::MatchRequest {
+        patient,
+        count,
+        only_certain,
+    } = wherry_ingest::fhir::match_request(&input).map_err(|m| invalid(m.into()))?;
     let matcher = state.matcher()?;
     let row = wherry_ingest::read::pushed_row(
         &wherry_ingest::fhir::match_manifest(),
@@ -188,43 +179,6 @@ async fn run(
         "entry": entries,
     });
     Ok(Json(bundle).into_response())
-}
-
-/// The Patient, `count` and `onlyCertainMatches` of a `$match` Parameters.
-fn parameters(input: &Value) -> Result<(Value, usize, bool), &'static str> {
-    let mut patient = None;
-    let mut count = DEFAULT_COUNT;
-    let mut only_certain = false;
-    for p in input["parameter"]
-        .as_array()
-        .ok_or("Parameters.parameter must be an array")?
-    {
-        match p["name"].as_str() {
-            Some("resource") => patient = Some(p["resource"].clone()),
-            Some("count") => {
-                count = p["valueInteger"]
-                    .as_u64()
-                    .filter(|c| (1..=100).contains(c))
-                    .ok_or("count must be a valueInteger from 1 to 100")?
-                    as usize;
-            }
-            Some("onlyCertainMatches") => {
-                only_certain = p["valueBoolean"]
-                    .as_bool()
-                    .ok_or("onlyCertainMatches must be a valueBoolean")?;
-            }
-            _ => {
-                return Err(
-                    "unknown parameter: $match takes resource, count and onlyCertainMatches",
-                );
-            }
-        }
-    }
-    let patient = patient.ok_or("the resource parameter (a Patient) is required")?;
-    if patient["resourceType"] != "Patient" {
-        return Err("the resource parameter must be a Patient");
-    }
-    Ok((patient, count, only_certain))
 }
 
 /// A golden record's values as text, for the Patient built from them.

@@ -33,7 +33,6 @@ pub mod config;
 mod error;
 mod fhir;
 pub mod identity;
-pub mod limits;
 pub mod metrics;
 mod push;
 pub mod request;
@@ -61,7 +60,7 @@ pub struct AppState {
     /// OpenID Connect token verification, when configured.
     pub oidc: Option<wherry_access::oidc::Verifier>,
     /// Per-caller rate limits.
-    pub limiter: limits::RateLimiter,
+    pub limiter: wherry_access::limits::RateLimiter,
     /// Request counts and latencies for `/metrics`.
     pub metrics: metrics::Metrics,
     /// Whether to log a JSON line per request on standard error.
@@ -93,7 +92,7 @@ impl AppState {
             access: Access::with_clock(store, policy, clock.clone()),
             matcher,
             oidc: None,
-            limiter: limits::RateLimiter::new(config::Limits::default()),
+            limiter: wherry_access::limits::RateLimiter::new(config::Limits::default()),
             metrics: metrics::Metrics::default(),
             log_requests: false,
             secure_cookies: false,

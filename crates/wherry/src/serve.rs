@@ -57,7 +57,7 @@ pub fn serve(a: ServeArgs) -> Result<()> {
             matcher,
             wherry_core::clock::Clock::system(),
         );
-        state.limiter = wherry_server::limits::RateLimiter::new(config.limits);
+        state.limiter = wherry_access::limits::RateLimiter::new(config.limits);
         state.log_requests = a.log_requests;
         state.secure_cookies = config.secure_cookies;
         if let Some(o) = config.oidc.clone() {

@@ -12,9 +12,9 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use p256::pkcs8::EncodePrivateKey;
 use serde_json::{Value, json};
 use tower::ServiceExt;
+use wherry_access::limits::RateLimiter;
 use wherry_access::oidc::{Settings, Verifier};
 use wherry_server::config::Limits;
-use wherry_server::limits::RateLimiter;
 use wherry_server::{AppState, app};
 use wherry_store::testing::stores;
 

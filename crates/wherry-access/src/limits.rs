@@ -1,12 +1,32 @@
-//! Per-caller rate limits: a token bucket for each API token or OpenID
-//! Connect user, refilled at the configured rate up to the burst. A caller
-//! over the limit gets 429 with `Retry-After`; others are not slowed.
+//! Per-caller rate limits: a token bucket for each user (API token, OpenID
+//! Connect user or web session's user), refilled at the configured rate up
+//! to the burst. A caller over the limit is told how long to wait; others
+//! are not slowed.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::config::Limits;
+use serde::Deserialize;
+
+/// Per-caller rate limits (`[limits]` in the server's configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Sustained requests per second.
+    pub requests_per_second: f64,
+    /// Requests allowed at once above the sustained rate (0: no limit).
+    pub burst: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            requests_per_second: 50.0,
+            burst: 100,
+        }
+    }
+}
 
 /// The buckets.
 #[derive(Debug)]
