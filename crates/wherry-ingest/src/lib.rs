@@ -126,6 +126,20 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     wherry_core::clock::hex(&Sha256::digest(bytes))
 }
 
+/// The manifest `source` was last ingested under, as the store keeps it
+/// (`None` when no such source is registered).
+pub async fn stored_manifest(store: &Store, source: &str) -> Result<Option<Manifest>, Error> {
+    let Some(row) = store.sources().await?.into_iter().find(|r| r.id == source) else {
+        return Ok(None);
+    };
+    serde_json::from_str(&row.manifest).map(Some).map_err(|e| {
+        Error::Store(wherry_store::Error::Corrupt {
+            table: "sources",
+            detail: format!("{source}'s manifest: {e}"),
+        })
+    })
+}
+
 /// Reads and checks a manifest file.
 pub fn load_manifest(path: &Path) -> Result<(Manifest, String), Error> {
     let file = path.display().to_string();

@@ -13,25 +13,6 @@ use wherry_store::AuditEntry;
 
 use crate::{ApiCaller, ApiError, AppState, MAX_BODY};
 
-/// The stored manifest of `source` (its column mapping), or 404.
-async fn manifest_of(state: &AppState, source: &str) -> Result<wherry_ingest::Manifest, ApiError> {
-    let row = state
-        .store()
-        .sources()
-        .await?
-        .into_iter()
-        .find(|r| r.id == source)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_source",
-                "no source has that id",
-            )
-        })?;
-    serde_json::from_str(&row.manifest)
-        .map_err(|e| ApiError::internal(format!("a stored manifest: {e}")))
-}
-
 /// `POST /api/v1/sources/{source}/records`: a partner's system pushes one
 /// record in its source's layout; it is validated as an extract row would
 /// be, stored, matched in real time and placed with a person, whose id is
@@ -56,7 +37,16 @@ pub(crate) async fn push(
     })?;
     caller.require(&[Role::PartnerSystem], "pushing records")?;
     let matcher = state.matcher()?;
-    let manifest = manifest_of(&state, &source).await?;
+    let manifest = wherry_ingest::stored_manifest(state.store(), &source)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_source",
+                "no source has that id",
+            )
+        })?;
     let row = wherry_ingest::read::pushed_row(&manifest, &body, wherry_core::Date::today_utc())
         .map_err(|q| {
             // The reason's code and the field, never the value.
