@@ -2,6 +2,8 @@
 -- and a purpose) and audited by the server.
 --   WHERRY_MODE=view    GET /api/v1/residents/{id}, ids spread over 1..PERSONS
 --   WHERRY_MODE=search  GET /api/v1/residents?family_name=&dob=, from terms.txt
+--   WHERRY_MODE=push    POST /api/v1/sources/libraries/records: a new library
+--                       member each time (placed in real time), as a partner system
 local mode = os.getenv("WHERRY_MODE") or "view"
 local persons = tonumber(os.getenv("WHERRY_PERSONS") or "1")
 local token = os.getenv("WHERRY_TOKEN")
@@ -22,8 +24,18 @@ function init(args)
   wrk.headers["Wherry-Purpose"] = purpose
 end
 
+local given = {"Margaret", "John", "Susan", "David", "Ann", "Peter", "Joan", "Brian"}
+local family = {"Thrower", "Smith", "Howlett", "Larter", "Gotts", "Seago", "Bunn", "Dye"}
+
 function request()
   n = n + 1
+  if mode == "push" then
+    local body = string.format(
+      '{"borrower_id":"LB-%d-%d","first_name":"%s","last_name":"%s","date_of_birth":"%02d/%02d/%d","postcode":"NR%d %dAB"}',
+      seed or 1, n, given[math.random(#given)], family[math.random(#family)],
+      math.random(1, 28), math.random(1, 12), math.random(1930, 2005), math.random(1, 30), math.random(1, 9))
+    return wrk.format("POST", "/api/v1/sources/libraries/records", {["Content-Type"] = "application/json"}, body)
+  end
   if mode == "search" then
     return wrk.format("GET", "/api/v1/residents?" .. terms[math.random(#terms)])
   end
@@ -32,7 +44,7 @@ end
 
 local bad = 0
 function response(status, headers, body)
-  if status ~= 200 then bad = bad + 1 end
+  if status ~= 200 and status ~= 201 then bad = bad + 1 end
 end
 
 function done(summary, latency, requests)

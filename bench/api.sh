@@ -4,8 +4,11 @@
 # `wherry serve` (release build) on SQLite and on PostgreSQL; wrk, a second
 # process on loopback, sends authenticated requests (each audited by the
 # server): resident views at random person ids, then searches by family name
-# and date of birth drawn from the social care extract.
-# Usage: bench/api.sh [POSTGRES_ADMIN_URL [SECONDS [CONNECTIONS]]]
+# and date of birth drawn from the social care extract; then a partner
+# system pushing new library members (each validated, stored, matched in
+# real time, placed and audited) from PUSHERS connections.
+# Usage: bench/api.sh [POSTGRES_ADMIN_URL [SECONDS [CONNECTIONS [PUSHERS]]]]
+#   WHERRY_BIN=path runs another build of wherry (for before/after figures).
 #   (default postgres://postgres@127.0.0.1:5432/test, 30 s, 12 connections)
 # The server and wrk share this machine's cores. Rate limits are off for the
 # run (one token carries the whole load; the limit is per caller).
@@ -14,10 +17,10 @@ cd "$(dirname "$0")/.."
 admin="${1:-postgres://postgres@127.0.0.1:5432/test}"
 secs="${2:-30}"
 conns="${3:-12}"
+pushers="${4:-2}"
 pg="${admin%/*}/wherry_bench_api"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet
-W="$PWD/target/release/wherry"
+if [ -n "${WHERRY_BIN:-}" ]; then W="$WHERRY_BIN"; else cargo build --release --quiet; W="$PWD/target/release/wherry"; fi
 out=bench/out/api
 mkdir -p "$out"
 echo "bench/api.sh on $(date -u +%F), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'); ${secs} s per run, ${conns} connections"
@@ -48,6 +51,7 @@ for url in "sqlite://$out/api.db" "$pg"; do
   done
   persons="$("$W" link run --database "$url" | sed -n 's/.* into \([0-9]*\) persons.*/\1/p')"
   token="$("$W" user add "bench-advisor" --role advisor --database "$url" | tail -1)"
+  partner="$("$W" user add "bench-partner" --role partner_system --database "$url" | tail -1)"
   "$W" serve --listen 127.0.0.1:0 --config "$out/wherry.toml" --database "$url" > "$out/serve.txt" &
   server=$!
   until grep -q "Serving the Wherry API" "$out/serve.txt"; do
@@ -56,9 +60,11 @@ for url in "sqlite://$out/api.db" "$pg"; do
   done
   addr="$(sed -n 's|.*http://\([^/]*\)/.*|\1|p' "$out/serve.txt")"
   before="$("$W" audit verify --database "$url" | sed -n 's/.*holds \([0-9]*\) entr.*/\1/p')"
-  for mode in view search; do
-    r="$(WHERRY_MODE=$mode WHERRY_PERSONS=$persons WHERRY_TOKEN=$token WHERRY_TERMS=$out/terms.txt \
-      wrk -t1 -c"$conns" -d"${secs}s" -s bench/api.lua "http://$addr" | grep RESULT)"
+  for mode in view search push; do
+    t="$token"; c="$conns"; p=contact_centre
+    [ "$mode" = push ] && { t="$partner"; c="$pushers"; p=direct_care; }
+    r="$(WHERRY_MODE=$mode WHERRY_PERSONS=$persons WHERRY_TOKEN=$t WHERRY_TERMS=$out/terms.txt WHERRY_PURPOSE_HEADER=$p \
+      wrk -t1 -c"$c" -d"${secs}s" -s bench/api.lua "http://$addr" | grep RESULT)"
     printf '%-8s %-7s %s\n' "$backend" "$mode" "${r#RESULT }"
   done
   kill -TERM "$server"; wait "$server" || true

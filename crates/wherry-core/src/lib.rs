@@ -25,7 +25,6 @@
 //! assert!(Date::parse_birth_date("31/02/1948", today).is_err());
 //! ```
 
-pub mod access;
 pub mod aliases;
 pub mod clock;
 pub mod date;
@@ -34,13 +33,14 @@ pub mod name;
 pub mod nhs;
 pub mod person;
 pub mod postcode;
+pub mod purpose;
 pub mod record;
 
-pub use access::{Agreement, Purpose, PurposeGrant, Role};
 pub use date::Date;
 pub use error::{DateRule, Error, NhsNumberRule, PostcodeRule};
 pub use name::Name;
 pub use nhs::NhsNumber;
 pub use person::{PersonChange, PersonId};
 pub use postcode::Postcode;
+pub use purpose::{Agreement, Purpose, PurposeGrant, Role};
 pub use record::{Field, PersonRecord, Sex, is_valid_uprn};

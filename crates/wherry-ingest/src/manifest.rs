@@ -165,7 +165,7 @@ pub enum AttributeType {
     Integer,
 }
 
-pub use wherry_core::access::{Agreement, PurposeGrant};
+pub use wherry_core::purpose::{Agreement, PurposeGrant};
 
 /// One problem in a manifest, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
