@@ -180,6 +180,7 @@ async fn each_caller_sees_only_what_their_purpose_is_granted_and_every_read_is_a
             assert_eq!(status, StatusCode::OK, "{}: {body}", t.name);
             reads += 1;
             let mut shown = Vec::new();
+            let mut fields_shown = 0;
             for r in body["records"].as_array().unwrap() {
                 let source = r["source"].as_str().unwrap();
                 let grant = manifest(source)
@@ -192,6 +193,7 @@ async fn each_caller_sees_only_what_their_purpose_is_granted_and_every_read_is_a
                         grant.fields.contains(field),
                         "{purpose}: {source}.{field} is not granted"
                     );
+                    fields_shown += 1;
                 }
                 for (a, _) in r["attributes"].as_object().unwrap() {
                     assert!(
@@ -201,6 +203,10 @@ async fn each_caller_sees_only_what_their_purpose_is_granted_and_every_read_is_a
                 }
                 shown.push(source.to_string());
             }
+            assert!(
+                fields_shown >= 3 && shown.len() >= 2,
+                "{purpose}: the view shows granted fields ({fields_shown} from {shown:?})"
+            );
             for w in body["withheld_sources"].as_array().unwrap() {
                 let source = w.as_str().unwrap();
                 assert!(

@@ -143,6 +143,7 @@ async fn a_real_server_enforces_roles_purposes_and_agreements_and_audits_each_re
             );
             assert_eq!(status, 200, "{}: {body}", t.name);
             reads += 1;
+            let mut shown = 0;
             for r in body["records"].as_array().unwrap() {
                 let grant = &fire_grants[r["source"].as_str().unwrap()];
                 for field in r["fields"].as_object().unwrap().keys() {
@@ -151,6 +152,7 @@ async fn a_real_server_enforces_roles_purposes_and_agreements_and_audits_each_re
                         "fire sees {}.{field}",
                         r["source"]
                     );
+                    shown += 1;
                 }
                 for a in r["attributes"].as_object().unwrap().keys() {
                     assert!(
@@ -160,6 +162,12 @@ async fn a_real_server_enforces_roles_purposes_and_agreements_and_audits_each_re
                     );
                 }
             }
+            assert!(
+                shown >= 3,
+                "{}: the fire view shows fields ({shown})",
+                t.name
+            );
+            assert!(!body["golden_record"].as_object().unwrap().is_empty());
             for (field, chosen) in body["golden_record"].as_object().unwrap() {
                 assert!(
                     fire_grants[chosen["source"].as_str().unwrap()]
