@@ -16,8 +16,8 @@ admin="${1:-postgres://postgres@127.0.0.1:5432/test}"
 what="${2:-all}"
 pg="${admin%/*}/wherry_bench_hub"
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-cargo build --release --quiet
-W="$PWD/target/release/wherry"
+# WHERRY_BIN=path runs another build of wherry (for before/after figures).
+if [ -n "${WHERRY_BIN:-}" ]; then W="$WHERRY_BIN"; else cargo build --release --quiet; W="$PWD/target/release/wherry"; fi
 out=bench/out
 mkdir -p "$out"
 echo "bench/hub.sh on $(date -u +%F), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
@@ -40,8 +40,10 @@ timed() { # label command...
   echo "$secs" > "$out/last.txt"
 }
 
-county 1800000 county18
-county 1000000 county10
+if [ "$what" != link ]; then
+  county 1800000 county18
+  county 1000000 county10
+fi
 county 540000 county54 --canonical 5
 
 [ "$what" = link ] || { echo "== ingest: 1,021,306 CSV rows and 999,359 FHIR Patient lines =="
