@@ -22,6 +22,7 @@ function init(args)
   math.randomseed(seed or 1)
   wrk.headers["Authorization"] = "Bearer " .. token
   wrk.headers["Wherry-Purpose"] = purpose
+  if mode == "push" then wrk.headers["Content-Type"] = "application/json" end
 end
 
 local given = {"Margaret", "John", "Susan", "David", "Ann", "Peter", "Joan", "Brian"}
@@ -34,7 +35,7 @@ function request()
       '{"borrower_id":"LB-%d-%d","first_name":"%s","last_name":"%s","date_of_birth":"%02d/%02d/%d","postcode":"NR%d %dAB"}',
       seed or 1, n, given[math.random(#given)], family[math.random(#family)],
       math.random(1, 28), math.random(1, 12), math.random(1930, 2005), math.random(1, 30), math.random(1, 9))
-    return wrk.format("POST", "/api/v1/sources/libraries/records", {["Content-Type"] = "application/json"}, body)
+    return wrk.format("POST", "/api/v1/sources/libraries/records", nil, body)
   end
   if mode == "search" then
     return wrk.format("GET", "/api/v1/residents?" .. terms[math.random(#terms)])
