@@ -184,18 +184,21 @@ impl Matcher {
     ) -> Result<Vec<Found>, Error> {
         let record = raw_record("", "", fields);
         let found = self.index().best_matches(&record, limit);
-        let mut out = Vec::with_capacity(found.len());
-        for c in found {
-            let record = RecordKey::new(c.source, c.record_id);
-            let person = self.store.person_of(&record).await?;
-            out.push(Found {
+        let keys: Vec<RecordKey> = found
+            .iter()
+            .map(|c| RecordKey::new(c.source.as_str(), c.record_id.as_str()))
+            .collect();
+        let mut persons = self.store.persons_of(&keys).await?;
+        Ok(found
+            .into_iter()
+            .zip(keys)
+            .map(|(c, record)| Found {
+                person: persons.remove(&record),
                 record,
-                person,
                 probability: c.probability,
                 weight: c.weight,
-            });
-        }
-        Ok(out)
+            })
+            .collect())
     }
 
     /// Places one validated record of `source` (see the module docs), in one

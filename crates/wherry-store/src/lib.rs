@@ -333,10 +333,15 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a transaction.
+    /// Starts a transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a transaction that reads and then writes could
+    /// otherwise find another writer got there first and fail with
+    /// "database is locked" where waiting would have done; with the lock
+    /// taken up front, concurrent writers wait their turn (up to the busy
+    /// timeout). Reads that need no transaction go through the pool.
     pub async fn begin(&self) -> Result<Tx, Error> {
         let inner = match &self.pool {
-            Pool::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
         };
         Ok(Tx { inner })

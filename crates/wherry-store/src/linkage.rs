@@ -199,6 +199,46 @@ impl Store {
             .collect()
     }
 
+    /// The greatest person id given so far (`P000000000` when none).
+    pub async fn last_person(&self) -> Result<wherry_core::PersonId, Error> {
+        let row: (Option<String>,) = dispatch!(&self.pool, p => {
+            sqlx::query_as("SELECT MAX(id) FROM persons").fetch_one(p).await
+        })?;
+        Ok(wherry_core::PersonId::new(
+            wherry_core::PersonId::last_number(row.0.as_deref()),
+        ))
+    }
+
+    /// The persons of `records` (those linked), in one statement.
+    pub async fn persons_of(
+        &self,
+        records: &[RecordKey],
+    ) -> Result<std::collections::HashMap<RecordKey, String>, Error> {
+        if records.is_empty() {
+            return Ok(Default::default());
+        }
+        // Built from placeholder numbers only, never from data.
+        let tuples: Vec<String> = (0..records.len())
+            .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+            .collect();
+        let sql = format!(
+            "SELECT source_id, record_id, person_id FROM person_links
+             WHERE (source_id, record_id) IN (VALUES {})",
+            tuples.join(", ")
+        );
+        let rows: Vec<(String, String, String)> = dispatch!(&self.pool, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for r in records {
+                q = q.bind(&r.source).bind(&r.record_id);
+            }
+            q.fetch_all(p).await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(s, r, p)| (RecordKey::from((s, r)), p))
+            .collect())
+    }
+
     /// The person a record is linked to, if any.
     pub async fn person_of(&self, record: &RecordKey) -> Result<Option<String>, Error> {
         let sql = "SELECT person_id FROM person_links WHERE source_id = $1 AND record_id = $2";

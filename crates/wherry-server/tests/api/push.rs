@@ -335,3 +335,61 @@ async fn a_pushed_contact_event_joins_its_residents_timeline() {
         t.finish().await;
     }
 }
+
+/// Regression (issue 12, finding 3): two or more partner systems pushing at
+/// once, with an advisor reading, met "database is locked" on SQLite (a
+/// transaction that read and then wrote lost the race for the write lock).
+/// Every push and every read now succeeds, on both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_pushes_and_reads_never_meet_a_locked_database() {
+    for t in stores().await {
+        let (partner, advisor, patient) = linked(&t.store).await;
+        let theirs = person_of(&t.store, &patient).await;
+        let state = Arc::new(AppState::new(
+            t.store.clone(),
+            Some(
+                Matcher::open(t.store.clone(), wherry_link::ReviewRange::default())
+                    .await
+                    .unwrap(),
+            ),
+        ));
+        let audited = t.store.audit_log(0).await.unwrap().len();
+        let mut tasks = Vec::new();
+        for pusher in 0..8 {
+            let (state, partner, advisor, patient, theirs) = (
+                state.clone(),
+                partner.clone(),
+                advisor.clone(),
+                patient.clone(),
+                theirs.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                for i in 0..6 {
+                    let mut copy = patient.clone();
+                    copy["id"] = json!(format!("concurrent-{pusher}-{i}"));
+                    statuses.push(push(&state, GP, &partner, copy.to_string()).await.0);
+                    let uri = format!("/api/v1/residents/{theirs}");
+                    statuses.push(get(&state, &uri, &advisor).await.0);
+                }
+                statuses
+            }));
+        }
+        let mut answered = 0;
+        for task in tasks {
+            for status in task.await.unwrap() {
+                assert!(status.is_success(), "{}: {status}", t.name);
+                answered += 1;
+            }
+        }
+        assert_eq!(answered, 96);
+        let log = t.store.audit_log(0).await.unwrap();
+        assert_eq!(
+            log.len() - audited,
+            96,
+            "{}: every push and read audited",
+            t.name
+        );
+        t.finish().await;
+    }
+}
