@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::copy::copy_lines;
-use crate::{BATCH, Error, Store, Tx, TxInner};
+use crate::{BATCH, Error, SMALL, Store, Tx, TxInner};
 
 /// One contact event.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +72,10 @@ impl Tx {
         source: &str,
         rows: &[Event],
     ) -> Result<(), Error> {
-        if let TxInner::Postgres(t) = &mut self.inner {
+        // COPY for bulk; a few rows (a push) by INSERT, which needs one
+        // round trip where COPY's exchange waits on delayed
+        // acknowledgements (~90 ms a push on PostgreSQL).
+        if let (TxInner::Postgres(t), true) = (&mut self.inner, rows.len() > SMALL) {
             return copy_events(t, extract, source, rows).await;
         }
         for chunk in rows.chunks(BATCH) {

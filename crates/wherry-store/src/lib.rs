@@ -368,6 +368,9 @@ pub struct Tx {
 /// never from data, so it is asserted safe.)
 const BATCH: usize = 2000;
 
+/// Rows up to which PostgreSQL is written with INSERT rather than COPY.
+const SMALL: usize = 64;
+
 impl Tx {
     /// `rows` tuples of `cols` placeholders, each ending with `extra`:
     /// positional `?` on SQLite (whose driver looks numbered parameters up
