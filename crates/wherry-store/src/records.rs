@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use wherry_core::clock::now;
 
 use crate::copy::{Cell, copy_binary};
-use crate::{BATCH, Error, SMALL, Pool, Store, Tx, TxInner};
+use crate::{BATCH, Error, Pool, SMALL, Store, Tx, TxInner};
 
 /// A record's state, as ingest and the real-time matcher read it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,11 +8,10 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use wherry_hub::Matcher;
 use wherry_server::AppState;
 use wherry_store::testing::stores;
 
-use crate::push::{linked, person_of};
+use crate::push::{linked, person_of, with_matcher};
 use crate::{call_raw, python};
 
 /// The $match body fhir.resources builds from these demographics.
@@ -59,14 +58,7 @@ async fn a_uk_core_patient_from_fhir_resources_matches_its_resident_as_certain()
     for t in stores().await {
         let (partner, _, patient) = linked(&t.store).await;
         let theirs = person_of(&t.store, &patient).await;
-        let state = Arc::new(AppState::new(
-            t.store.clone(),
-            Some(
-                Matcher::open(t.store.clone(), wherry_link::ReviewRange::default())
-                    .await
-                    .unwrap(),
-            ),
-        ));
+        let state = with_matcher(&t.store).await;
         let name = &patient["name"][0];
         let address = &patient["address"][0];
         let demographics = json!({

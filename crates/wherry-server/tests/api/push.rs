@@ -76,6 +76,14 @@ pub async fn linked(store: &Store) -> (String, String, Value) {
     (tokens.remove(0), tokens.remove(0), patient)
 }
 
+/// A server state over `store` with its real-time matcher open.
+pub async fn with_matcher(store: &Store) -> Arc<AppState> {
+    let matcher = Matcher::open(store.clone(), wherry_link::ReviewRange::default())
+        .await
+        .unwrap();
+    Arc::new(AppState::new(store.clone(), Some(matcher)))
+}
+
 async fn get(state: &Arc<AppState>, uri: &str, token: &str) -> (StatusCode, Value) {
     call_raw(state, "GET", uri, token, "contact_centre", None).await
 }
@@ -102,14 +110,7 @@ async fn a_pushed_record_of_a_resident_gets_their_person_id() {
             (status, body["error"].as_str()),
             (StatusCode::SERVICE_UNAVAILABLE, Some("not_linked"))
         );
-        let state = Arc::new(AppState::new(
-            t.store.clone(),
-            Some(
-                Matcher::open(t.store.clone(), wherry_link::ReviewRange::default())
-                    .await
-                    .unwrap(),
-            ),
-        ));
+        let state = with_matcher(&t.store).await;
 
         let mut copy = patient.clone();
         copy["id"] = json!("pushed-1");
@@ -345,14 +346,7 @@ async fn concurrent_pushes_and_reads_never_meet_a_locked_database() {
     for t in stores().await {
         let (partner, advisor, patient) = linked(&t.store).await;
         let theirs = person_of(&t.store, &patient).await;
-        let state = Arc::new(AppState::new(
-            t.store.clone(),
-            Some(
-                Matcher::open(t.store.clone(), wherry_link::ReviewRange::default())
-                    .await
-                    .unwrap(),
-            ),
-        ));
+        let state = with_matcher(&t.store).await;
         let audited = t.store.audit_log(0).await.unwrap().len();
         let mut tasks = Vec::new();
         for pusher in 0..8 {
