@@ -13,11 +13,24 @@
 //! its audit entry is committed; a refused request discloses nothing.
 //!
 //! ```
-//! # async fn demo(store: wherry_store::Store) {
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use std::sync::Arc;
+//! use tower::ServiceExt;
+//! let dir = std::env::temp_dir().join(format!("wherry-server-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let store = wherry_store::Store::connect(&format!("sqlite://{}", dir.join("hub.db").display()))
+//!     .await
+//!     .unwrap();
+//! store.migrate().await.unwrap();
 //! let state = Arc::new(wherry_server::AppState::new(store, None));
-//! let router = wherry_server::app(state); // serve with axum, or call in tests
-//! # let _ = router; }
+//! // No token: refused, with a JSON error and nothing disclosed.
+//! let req = axum::http::Request::get("/api/v1/residents/P000000001")
+//!     .body(axum::body::Body::empty())
+//!     .unwrap();
+//! let res = wherry_server::app(state).oneshot(req).await.unwrap();
+//! assert_eq!(res.status(), 401);
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # });
 //! ```
 
 use std::sync::Arc;

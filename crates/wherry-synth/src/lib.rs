@@ -8,11 +8,14 @@
 //! household (and sensor data day by day), so memory stays bounded however
 //! many residents are asked for.
 //!
-//! ```no_run
+//! ```
 //! use wherry_synth::{Config, generate};
-//! let config = Config { residents: 1_000, seed: 7, ..Config::default() };
-//! let summary = generate(&config, std::path::Path::new("county"), false, &mut |_, _| {}).unwrap();
-//! assert_eq!(summary.residents, 1_000);
+//! let out = std::env::temp_dir().join(format!("wherry-synth-doc-{}", std::process::id()));
+//! let config = Config { residents: 300, seed: 7, ..Config::default() };
+//! let summary = generate(&config, &out, true, &mut |_, _| {}).unwrap();
+//! assert_eq!(summary.residents, 300);
+//! assert!(out.join("extracts/social_care.csv").exists());
+//! # std::fs::remove_dir_all(&out).unwrap();
 //! ```
 //!
 //! The layout of every file is documented in `docs/synthetic-county.md`.
