@@ -75,7 +75,10 @@ run_on "sqlite://$work/hub.db" "$root/docs/ui"
 # PostgreSQL too: a database of its own, dropped afterwards.
 pg="${WHERRY_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 pgdb="wherry_e2e_$$"
-psql "$pg" -qc "CREATE DATABASE $pgdb" >/dev/null
+psql "$pg" -qc "CREATE DATABASE $pgdb" >/dev/null || {
+  echo "e2e: PostgreSQL at $pg did not take a new database; start it, or set WHERRY_TEST_DATABASE_URL" >&2
+  exit 1
+}
 dropdb() { psql "$pg" -qc "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" >/dev/null 2>&1 || true; }
 trap 'cleanup; dropdb' EXIT
 echo "e2e: PostgreSQL"
