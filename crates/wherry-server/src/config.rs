@@ -5,7 +5,10 @@
 //! ```toml
 //! listen = "127.0.0.1:8080"
 //! database = "postgres://wherry@db/wherry"
-//! secure_cookies = true   # the UI's session cookie only over TLS
+//! secure_cookies = true   # the default: the session cookie only over TLS, and
+//!                         # HSTS; false only for a server reached over plain
+//!                         # HTTP on this machine (as `wherry demo` is)
+//! metrics_token = "…"     # /metrics only with this bearer token
 //!
 //! [limits]                # per token (or OpenID Connect user)
 //! requests_per_second = 50
@@ -43,10 +46,12 @@ pub struct Config {
     pub listen: Option<String>,
     /// Store URL.
     pub database: Option<String>,
-    /// Mark the web UI's session cookie `Secure` (set when users reach the
-    /// server over TLS, as behind a council's reverse proxy).
-    #[serde(default)]
-    pub secure_cookies: bool,
+    /// Mark the web UI's session cookie `Secure` and send HSTS (users reach
+    /// the server over TLS, as behind a council's reverse proxy): the
+    /// default, see [`Config::secure_cookies`].
+    pub secure_cookies: Option<bool>,
+    /// The bearer token `/metrics` requires (open when unset).
+    pub metrics_token: Option<String>,
     /// Per-caller rate limits.
     #[serde(default)]
     pub limits: Limits,
@@ -115,6 +120,12 @@ impl Config {
             );
         }
         Ok(c)
+    }
+
+    /// Whether cookies are `Secure` (and HSTS sent): yes unless the file
+    /// says `secure_cookies = false`.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies.unwrap_or(true)
     }
 
     /// The role → purposes policy: the defaults, with the roles named in

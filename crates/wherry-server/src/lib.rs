@@ -81,6 +81,8 @@ pub struct AppState {
     /// Whether the UI's session cookie is marked `Secure` (set when the
     /// server is reached over TLS, as in production behind a proxy).
     pub secure_cookies: bool,
+    /// The token `/metrics` requires, when set.
+    pub metrics_token: Option<String>,
     /// The clock sessions and caches expire by (a test's manual clock).
     pub clock: Clock,
     sessions: ui::session::Sessions,
@@ -109,6 +111,7 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             log_requests: false,
             secure_cookies: false,
+            metrics_token: None,
             clock,
             sessions: ui::session::Sessions::default(),
             tokens: identity::Tokens::default(),
@@ -156,7 +159,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(openapi))
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn(ui::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ui::security_headers,
+        ))
         .layer(axum::middleware::from_fn(request::layer))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -19,6 +19,12 @@ const BUCKETS: [f64; 12] = [
     0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0,
 ];
 
+/// Whether two byte strings are equal, in time that does not depend on
+/// where they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[derive(Debug, Default)]
 struct Series {
     count: u64,
@@ -91,6 +97,24 @@ impl Metrics {
     }
 }
 
+/// The method as a label: one of HTTP's standard methods, or `other`, so
+/// that requests with invented methods cannot grow `/metrics` without end.
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 /// Times each request, counts it, and logs one JSON line (when logging
 /// is on) with the request id the request layer gave it.
 pub(crate) async fn observe(
@@ -99,7 +123,7 @@ pub(crate) async fn observe(
     next: Next,
 ) -> Response {
     let start = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method()).to_string();
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -130,8 +154,26 @@ pub(crate) async fn observe(
     response
 }
 
-/// `GET /metrics`.
-pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+/// `GET /metrics`: open, unless the configuration names a token
+/// (`metrics_token`), which must then come as `Authorization: Bearer …`.
+pub(crate) async fn metrics(
+    State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if let Some(want) = &state.metrics_token {
+        let sent = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !sent.is_some_and(|t| constant_time_eq(t.as_bytes(), want.as_bytes())) {
+            return crate::ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "unauthorised",
+                "/metrics needs the metrics token as `Authorization: Bearer <token>`",
+            )
+            .into_response();
+        }
+    }
     (
         [("content-type", "text/plain; version=0.0.4")],
         state.metrics.render(),

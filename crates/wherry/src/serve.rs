@@ -59,7 +59,8 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         );
         state.limiter = wherry_access::limits::RateLimiter::new(config.limits);
         state.log_requests = a.log_requests;
-        state.secure_cookies = config.secure_cookies;
+        state.secure_cookies = config.secure_cookies();
+        state.metrics_token = config.metrics_token.clone();
         if let Some(o) = config.oidc.clone() {
             state.oidc = Some(wherry_access::oidc::Verifier::new(o)?);
         }

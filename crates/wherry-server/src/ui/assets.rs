@@ -35,8 +35,10 @@ pub(crate) async fn asset(Path(name): Path<String>) -> Response {
 }
 
 /// Adds the security headers to every response: the CSP, no sniffing, no
-/// framing, no referrer, and no caching of pages (they hold personal data).
+/// framing, no referrer, no caching of pages (they hold personal data),
+/// and, when the server is reached over TLS (`secure_cookies`), HSTS.
 pub(crate) async fn security_headers(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<crate::AppState>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -49,6 +51,12 @@ pub(crate) async fn security_headers(
     );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    if state.secure_cookies {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

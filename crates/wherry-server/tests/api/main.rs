@@ -2,6 +2,7 @@
 //! on SQLite and on PostgreSQL.
 
 mod access;
+mod attack;
 mod fhir;
 mod identity;
 mod openapi;
