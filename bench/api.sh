@@ -51,7 +51,7 @@ for url in "sqlite://$out/api.db" "$pg"; do
   done
   persons="$("$W" link run --database "$url" | sed -n 's/.* into \([0-9]*\) persons.*/\1/p')"
   token="$("$W" user add "bench-advisor" --role advisor --database "$url" | tail -1)"
-  partner="$("$W" user add "bench-partner" --role partner_system --database "$url" | tail -1)"
+  partner="$("$W" user add "bench-partner" --role partner_system --source libraries --database "$url" | tail -1)"
   "$W" serve --listen 127.0.0.1:0 --config "$out/wherry.toml" --database "$url" > "$out/serve.txt" &
   server=$!
   until grep -q "Serving the Wherry API" "$out/serve.txt"; do

@@ -39,6 +39,13 @@ pub enum Denied {
         /// The roles it is for.
         roles: Vec<Role>,
     },
+    /// A partner system's account asked to write for a source it is not
+    /// registered for.
+    #[error("this account is not registered to push for the source {id}")]
+    Source {
+        /// The source asked for.
+        id: String,
+    },
     /// A pseudonymised-only role asked for something that identifies.
     #[error("{what} is not open to a pseudonymised-only role")]
     PseudonymisedOnly {
@@ -58,6 +65,9 @@ pub struct Caller {
     pub purpose: Purpose,
     /// The written reason, when the role's purposes were overridden.
     pub break_glass: Option<String>,
+    /// The sources a partner system's account is registered for (none for
+    /// a person).
+    pub sources: Vec<String>,
 }
 
 impl Caller {
@@ -88,7 +98,26 @@ impl Caller {
             role,
             purpose,
             break_glass,
+            sources: Vec::new(),
         })
+    }
+
+    /// This caller, bound to the sources its account is registered for.
+    pub fn with_sources(mut self, sources: Vec<String>) -> Self {
+        self.sources = sources;
+        self
+    }
+
+    /// Refuses a caller not registered for `source` (a partner system
+    /// writes only for its own).
+    pub fn require_source(&self, source: &str) -> Result<(), Denied> {
+        if self.sources.iter().any(|s| s == source) {
+            Ok(())
+        } else {
+            Err(Denied::Source {
+                id: source.to_string(),
+            })
+        }
     }
 
     /// Refuses a caller whose role is not one of `roles`.

@@ -94,6 +94,7 @@ impl From<Denied> for ApiError {
             Denied::BreakGlassNotAllowed { .. } => "break_glass_not_allowed",
             Denied::BreakGlassReason => "break_glass_reason",
             Denied::Role { .. } => "role_not_allowed",
+            Denied::Source { .. } => "source_not_allowed",
             Denied::PseudonymisedOnly { .. } => "pseudonymised_only",
         };
         let status = if matches!(d, Denied::BreakGlassReason) {

@@ -24,28 +24,40 @@ use crate::request::RequestId;
 /// How long a token looked up in the store is trusted.
 pub const TOKEN_TTL: Duration = Duration::from_secs(10);
 
-/// Tokens recently looked up: SHA-256 → (name, role, when).
+/// Who a token names: the user, their role and, for a partner system's
+/// account, the sources it is registered for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The user's name (`oidc:NAME` for the identity provider's users).
+    pub name: String,
+    /// Their role.
+    pub role: Role,
+    /// The sources a partner system may push for.
+    pub sources: Vec<String>,
+}
+
+/// Tokens recently looked up: SHA-256 → (identity, when).
 #[derive(Debug, Default)]
 pub struct Tokens {
-    seen: Mutex<HashMap<String, (String, Role, Instant)>>,
+    seen: Mutex<HashMap<String, (Identity, Instant)>>,
 }
 
 impl Tokens {
     /// The user of a token hash, if looked up within [`TOKEN_TTL`] of `now`.
-    pub fn get(&self, hash: &str, now: Instant) -> Option<(String, Role)> {
+    pub fn get(&self, hash: &str, now: Instant) -> Option<Identity> {
         let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         seen.get(hash)
-            .filter(|(_, _, at)| now.since(*at) < TOKEN_TTL)
-            .map(|(n, r, _)| (n.clone(), *r))
+            .filter(|(_, at)| now.since(*at) < TOKEN_TTL)
+            .map(|(who, _)| who.clone())
     }
 
     /// Remembers a token's user as looked up at `now`.
-    pub fn put(&self, hash: String, name: String, role: Role, now: Instant) {
+    pub fn put(&self, hash: String, who: Identity, now: Instant) {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         if seen.len() > 10_000 {
-            seen.retain(|_, (_, _, at)| now.since(*at) < TOKEN_TTL);
+            seen.retain(|_, (_, at)| now.since(*at) < TOKEN_TTL);
         }
-        seen.insert(hash, (name, role, now));
+        seen.insert(hash, (who, now));
     }
 }
 
@@ -58,16 +70,21 @@ fn unauthorised() -> ApiError {
 }
 
 /// The user a bearer token names.
-pub(crate) async fn identify(state: &AppState, token: &str) -> Result<(String, Role), ApiError> {
+pub(crate) async fn identify(state: &AppState, token: &str) -> Result<Identity, ApiError> {
     let token = token.trim();
     if let Some(v) = state
         .oidc
         .as_ref()
         .filter(|_| wherry_access::oidc::is_jwt(token))
     {
-        return v
+        let (name, role) = v
             .verify(token)
-            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", e.to_string()));
+            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", e.to_string()))?;
+        return Ok(Identity {
+            name,
+            role,
+            sources: Vec::new(),
+        });
     }
     let hash = wherry_access::token::token_hash(token);
     let now = state.clock.now();
@@ -83,8 +100,13 @@ pub(crate) async fn identify(state: &AppState, token: &str) -> Result<(String, R
         .role
         .parse()
         .map_err(|e: String| ApiError::internal(format!("a stored role: {e}")))?;
-    state.tokens.put(hash, user.name.clone(), role, now);
-    Ok((user.name, role))
+    let who = Identity {
+        name: user.name,
+        role,
+        sources: user.sources,
+    };
+    state.tokens.put(hash, who.clone(), now);
+    Ok(who)
 }
 
 /// An API request's caller (authorised for its declared purpose) and id.
@@ -113,8 +135,8 @@ impl FromRequestParts<Arc<AppState>> for ApiCaller {
         let token = header(parts, "authorization")
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(unauthorised)?;
-        let (name, role) = identify(state, token).await?;
-        if let Err(wait) = state.limiter.take(&name) {
+        let who = identify(state, token).await?;
+        if let Err(wait) = state.limiter.take(&who.name) {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
@@ -139,7 +161,10 @@ impl FromRequestParts<Arc<AppState>> for ApiCaller {
             .headers
             .get("wherry-break-glass")
             .map(|v| v.to_str().unwrap_or(""));
-        let caller = state.access.caller(name, role, purpose, break_glass)?;
+        let caller = state
+            .access
+            .caller(who.name, who.role, purpose, break_glass)?
+            .with_sources(who.sources);
         Ok(Self { caller, request })
     }
 }
@@ -153,12 +178,14 @@ mod tests {
     fn a_looked_up_token_is_trusted_for_ten_seconds_of_the_clock() {
         let clock = Clock::manual();
         let tokens = Tokens::default();
-        tokens.put("h".into(), "ann".into(), Role::Advisor, clock.now());
+        let ann = Identity {
+            name: "ann".into(),
+            role: Role::Advisor,
+            sources: vec![],
+        };
+        tokens.put("h".into(), ann.clone(), clock.now());
         clock.advance(TOKEN_TTL - Duration::from_millis(1));
-        assert_eq!(
-            tokens.get("h", clock.now()),
-            Some(("ann".into(), Role::Advisor))
-        );
+        assert_eq!(tokens.get("h", clock.now()), Some(ann));
         clock.advance(Duration::from_millis(1));
         assert_eq!(
             tokens.get("h", clock.now()),

@@ -36,6 +36,7 @@ pub(crate) async fn push(
         ApiError::new(status, code, message)
     })?;
     caller.require(&[Role::PartnerSystem], "pushing records")?;
+    caller.require_source(&source)?;
     let matcher = state.matcher()?;
     let manifest = wherry_ingest::stored_manifest(state.store(), &source)
         .await
@@ -116,6 +117,7 @@ pub(crate) async fn push_event(
     body: Result<Json<PushedEvent>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::PartnerSystem], "pushing contact events")?;
+    caller.require_source(&source)?;
     let e = crate::json_body(body)?;
     let invalid = |field: &str, why: &str| {
         ApiError::new(

@@ -53,6 +53,11 @@ pub const SQLITE: &[Migration] = &[
         name: "generation",
         sql: include_str!("../migrations/sqlite/20261122040000_generation.sql"),
     },
+    Migration {
+        version: 20261202000100,
+        name: "trust",
+        sql: include_str!("../migrations/sqlite/20261202000100_trust.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -83,6 +88,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 20261122040000,
         name: "generation",
         sql: include_str!("../migrations/postgres/20261122040000_generation.sql"),
+    },
+    Migration {
+        version: 20261202000100,
+        name: "trust",
+        sql: include_str!("../migrations/postgres/20261202000100_trust.sql"),
     },
 ];
 

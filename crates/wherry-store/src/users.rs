@@ -17,42 +17,51 @@ pub struct User {
     pub created_at: String,
     /// Whether they have been disabled.
     pub disabled: bool,
+    /// The sources a partner system's account may push for (none for
+    /// people).
+    pub sources: Vec<String>,
 }
 
-type UserRow = (String, String, String, Option<String>);
+type UserRow = (String, String, String, Option<String>, String);
 
 impl From<UserRow> for User {
-    fn from((name, role, created_at, disabled): UserRow) -> Self {
+    fn from((name, role, created_at, disabled, sources): UserRow) -> Self {
         Self {
             name,
             role,
             created_at,
             disabled: disabled.is_some(),
+            // Written by `add_user` only, as a JSON array of strings.
+            sources: serde_json::from_str(&sources).unwrap_or_default(),
         }
     }
 }
 
 impl Store {
-    /// Adds a user with a role and the SHA-256 of their API token. False
-    /// when a user of that name exists.
+    /// Adds a user with a role, the SHA-256 of their API token and, for a
+    /// partner system, the sources it may push for. False when a user of
+    /// that name exists.
     pub async fn add_user(
         &self,
         name: &str,
         role: &str,
         token_sha256: &str,
+        sources: &[String],
     ) -> Result<bool, Error> {
-        let sql = "INSERT INTO users (name, role, token_sha256, created_at) VALUES ($1, $2, $3, $4)
-                   ON CONFLICT (name) DO NOTHING";
+        let sql = "INSERT INTO users (name, role, token_sha256, created_at, sources)
+                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING";
         let at = now();
+        let sources = serde_json::to_string(sources).expect("strings serialise");
         let done = dispatch!(&self.pool, p => {
-            sqlx::query(sql).bind(name).bind(role).bind(token_sha256).bind(&at).execute(p).await.map(|r| r.rows_affected())
+            sqlx::query(sql).bind(name).bind(role).bind(token_sha256).bind(&at).bind(&sources)
+                .execute(p).await.map(|r| r.rows_affected())
         })?;
         Ok(done == 1)
     }
 
     /// The enabled user holding the token with this SHA-256.
     pub async fn user_by_token(&self, token_sha256: &str) -> Result<Option<User>, Error> {
-        let sql = "SELECT name, role, created_at, disabled_at FROM users
+        let sql = "SELECT name, role, created_at, disabled_at, sources FROM users
                    WHERE token_sha256 = $1 AND disabled_at IS NULL";
         let row: Option<UserRow> = dispatch!(&self.pool, p => {
             sqlx::query_as(sql).bind(token_sha256).fetch_optional(p).await
@@ -62,7 +71,7 @@ impl Store {
 
     /// The user of this name, enabled or not.
     pub async fn user(&self, name: &str) -> Result<Option<User>, Error> {
-        let sql = "SELECT name, role, created_at, disabled_at FROM users WHERE name = $1";
+        let sql = "SELECT name, role, created_at, disabled_at, sources FROM users WHERE name = $1";
         let row: Option<UserRow> =
             dispatch!(&self.pool, p => sqlx::query_as(sql).bind(name).fetch_optional(p).await)?;
         Ok(row.map(User::from))
@@ -81,7 +90,7 @@ impl Store {
 
     /// Every user, by name.
     pub async fn users(&self) -> Result<Vec<User>, Error> {
-        let sql = "SELECT name, role, created_at, disabled_at FROM users ORDER BY name";
+        let sql = "SELECT name, role, created_at, disabled_at, sources FROM users ORDER BY name";
         let rows: Vec<UserRow> =
             dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?;
         Ok(rows.into_iter().map(User::from).collect())

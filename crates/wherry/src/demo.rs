@@ -149,8 +149,15 @@ pub fn run(args: Args) -> Result<()> {
         let mut tokens = Vec::new();
         for (name, role) in USERS {
             let token = wherry_access::token::new_token()?;
+            // The demo's partner system is the GP practices' (it pushes
+            // for their register only).
+            let sources = match role {
+                Role::PartnerSystem => vec!["gp_registrations".to_string()],
+                _ => vec![],
+            };
+            let hash = wherry_access::token::token_hash(&token);
             store
-                .add_user(name, role.as_str(), &wherry_access::token::token_hash(&token))
+                .add_user(name, role.as_str(), &hash, &sources)
                 .await?;
             tokens.push((*name, *role, token));
         }

@@ -26,6 +26,11 @@ enum UserCommand {
         /// admin or partner_system.
         #[arg(long)]
         role: String,
+        /// For a partner_system: a source it may push records and events
+        /// for (registered by an ingest); repeat for several. Required for
+        /// that role, refused for the others.
+        #[arg(long = "source", value_name = "SOURCE")]
+        sources: Vec<String>,
     },
     /// List users and their roles (never tokens).
     List,
@@ -108,27 +113,66 @@ pub fn retention(a: RetentionArgs) -> Result<()> {
     })
 }
 
+/// A partner system's account names the registered sources it pushes
+/// for; a person's names none.
+async fn check_sources(store: &wherry_store::Store, role: Role, sources: &[String]) -> Result<()> {
+    if role != Role::PartnerSystem {
+        if !sources.is_empty() {
+            bail!("--source is for partner_system accounts only: a person pushes nothing");
+        }
+        return Ok(());
+    }
+    if sources.is_empty() {
+        bail!(
+            "a partner_system account is bound to the sources it pushes for: name each with --source"
+        );
+    }
+    let known: Vec<String> = store.sources().await?.into_iter().map(|s| s.id).collect();
+    for s in sources {
+        if !known.contains(s) {
+            bail!(
+                "no source {s:?} is registered (ingest its extract first); registered: {}",
+                known.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Runs `wherry user`.
 pub fn user(a: UserArgs) -> Result<()> {
     runtime().block_on(async {
         let store = a.database.open_initialised().await?;
         match a.command {
-            UserCommand::Add { name, role } => {
+            UserCommand::Add {
+                name,
+                role,
+                sources,
+            } => {
                 let role: Role = role.parse().map_err(anyhow::Error::msg)?;
                 if name.trim().is_empty() || name.chars().any(char::is_control) {
                     bail!("a user name must be printable and not empty");
                 }
+                check_sources(&store, role, &sources).await?;
                 let token = wherry_access::token::new_token()?;
                 let hash = wherry_access::token::token_hash(&token);
-                if !store.add_user(&name, role.as_str(), &hash).await? {
+                if !store
+                    .add_user(&name, role.as_str(), &hash, &sources)
+                    .await?
+                {
                     bail!("a user named {name:?} exists already");
                 }
                 let purposes: Vec<String> = wherry_access::Policy::default()
                     .purposes(role)
                     .map(|p| p.to_string())
                     .collect();
+                let pushes = if sources.is_empty() {
+                    String::new()
+                } else {
+                    format!("; pushes for {}", sources.join(", "))
+                };
                 println!(
-                    "Added {name} as {role} (purposes: {}).",
+                    "Added {name} as {role} (purposes: {}{pushes}).",
                     purposes.join(", ")
                 );
                 println!(
@@ -139,7 +183,13 @@ pub fn user(a: UserArgs) -> Result<()> {
             UserCommand::List => {
                 for u in store.users().await? {
                     let state = if u.disabled { "disabled" } else { "enabled" };
-                    println!("{}\t{}\t{}\t{state}", u.name, u.role, u.created_at);
+                    println!(
+                        "{}\t{}\t{}\t{state}\t{}",
+                        u.name,
+                        u.role,
+                        u.created_at,
+                        u.sources.join(",")
+                    );
                 }
             }
             UserCommand::Disable { name } => {

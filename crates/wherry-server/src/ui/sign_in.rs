@@ -86,7 +86,9 @@ pub(crate) async fn sign_in(State(state): State<Arc<AppState>>, req: Request) ->
     if token.is_empty() {
         return sign_in_page(&state, StatusCode::BAD_REQUEST, Some("Enter your token"));
     }
-    let Some((name, role)) = crate::identity::identify(&state, token).await.ok() else {
+    let Some(crate::identity::Identity { name, role, .. }) =
+        crate::identity::identify(&state, token).await.ok()
+    else {
         return sign_in_page(
             &state,
             StatusCode::UNAUTHORIZED,

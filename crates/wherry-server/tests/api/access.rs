@@ -76,7 +76,7 @@ pub async fn hub(store: &Store, dir: &Path) -> [(String, &'static str); 4] {
         let token = wherry_access::token::new_token().unwrap();
         assert!(
             store
-                .add_user(name, role, &wherry_access::token::token_hash(&token))
+                .add_user(name, role, &wherry_access::token::token_hash(&token), &[])
                 .await
                 .unwrap()
         );

@@ -104,3 +104,87 @@ async fn finding_15_hsts_when_cookies_are_secure_and_secure_is_the_default_outsi
     }
     t.finish().await;
 }
+
+/// A user added straight to the store: their token.
+pub async fn user(store: &wherry_store::Store, name: &str, role: &str, sources: &[&str]) -> String {
+    let token = wherry_access::token::new_token().unwrap();
+    let hash = wherry_access::token::token_hash(&token);
+    let sources: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
+    assert!(store.add_user(name, role, &hash, &sources).await.unwrap());
+    token
+}
+
+#[tokio::test]
+async fn finding_02_a_partner_system_pushes_only_for_its_own_sources() {
+    use crate::push::{GP, linked, person_of, push, with_matcher};
+    for t in stores().await {
+        let (gp_system, _, patient) = linked(&t.store).await;
+        let police = user(
+            &t.store,
+            "police-system",
+            "partner_system",
+            &["police_vulnerable"],
+        )
+        .await;
+        let unbound = user(&t.store, "old-system", "partner_system", &[]).await;
+        let state = with_matcher(&t.store).await;
+        let theirs = person_of(&t.store, &patient).await;
+        let record = patient["id"].as_str().unwrap();
+        let key = wherry_store::RecordKey::new(GP, record);
+        let before = t.store.versions(GP, record).await.unwrap();
+
+        let mut forged = patient.clone();
+        forged["telecom"] = serde_json::json!([{"system": "phone", "value": "07700 900999"}]);
+        for token in [&police, &unbound] {
+            let (status, body) = push(&state, GP, token, forged.to_string()).await;
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (StatusCode::FORBIDDEN, Some("source_not_allowed")),
+                "{}: {body}",
+                t.name
+            );
+            let event = serde_json::json!({"record_id": record, "date": "2026-11-01",
+                "service": "Custody", "contact_type": "arrest", "practitioner": "PC Forge"});
+            let (status, body) = crate::call(
+                &state,
+                "POST",
+                &format!("/api/v1/sources/{GP}/events"),
+                token,
+                "direct_care",
+                Some(event),
+            )
+            .await;
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (StatusCode::FORBIDDEN, Some("source_not_allowed")),
+                "{body}"
+            );
+        }
+        assert_eq!(
+            t.store.versions(GP, record).await.unwrap(),
+            before,
+            "{}: the GP record is as it was",
+            t.name
+        );
+        assert!(
+            t.store
+                .person_events(&theirs)
+                .await
+                .unwrap()
+                .iter()
+                .all(|e| e.practitioner != "PC Forge")
+        );
+        assert_eq!(
+            t.store.person_of(&key).await.unwrap().as_deref(),
+            Some(theirs.as_str())
+        );
+        assert!(
+            t.store.audit_log(0).await.unwrap().is_empty(),
+            "nothing was pushed"
+        );
+        // The GP practices' own system still pushes for them.
+        let (status, body) = push(&state, GP, &gp_system, forged.to_string()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        t.finish().await;
+    }
+}

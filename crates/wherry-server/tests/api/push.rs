@@ -60,10 +60,13 @@ pub async fn linked(store: &Store) -> (String, String, Value) {
         .await
         .unwrap();
     let mut tokens = Vec::new();
-    for (name, role) in [("gp-system", "partner_system"), ("ann", "advisor")] {
+    for (name, role, sources) in [
+        ("gp-system", "partner_system", vec![GP.to_string()]),
+        ("ann", "advisor", vec![]),
+    ] {
         let token = wherry_access::token::new_token().unwrap();
         let hash = wherry_access::token::token_hash(&token);
-        assert!(store.add_user(name, role, &hash).await.unwrap());
+        assert!(store.add_user(name, role, &hash, &sources).await.unwrap());
         tokens.push(token);
     }
     let m = manifest(GP);
@@ -88,7 +91,7 @@ async fn get(state: &Arc<AppState>, uri: &str, token: &str) -> (StatusCode, Valu
     call_raw(state, "GET", uri, token, "contact_centre", None).await
 }
 
-async fn push(
+pub async fn push(
     state: &Arc<AppState>,
     source: &str,
     token: &str,
@@ -159,7 +162,7 @@ async fn a_pushed_record_of_a_resident_gets_their_person_id() {
         let (status, body) = push(&state, "no_such_source", &partner, copy.to_string()).await;
         assert_eq!(
             (status, body["error"].as_str()),
-            (StatusCode::NOT_FOUND, Some("unknown_source"))
+            (StatusCode::FORBIDDEN, Some("source_not_allowed"))
         );
         let huge = format!(
             "{{\"resourceType\": \"Patient\", \"id\": \"{}\"}}",
@@ -325,8 +328,8 @@ async fn a_pushed_contact_event_joins_its_residents_timeline() {
                 &partner,
                 "/api/v1/sources/nowhere/events".into(),
                 event("2026-11-01"),
-                StatusCode::NOT_FOUND,
-                "unknown_source",
+                StatusCode::FORBIDDEN,
+                "source_not_allowed",
             ),
         ] {
             let (s, b) = call(&state, "POST", &uri, token, "direct_care", Some(body)).await;

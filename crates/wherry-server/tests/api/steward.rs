@@ -18,7 +18,7 @@ use crate::{call, manifest};
 async fn user(store: &Store, name: &str, role: &str) -> String {
     let token = wherry_access::token::new_token().unwrap();
     let hash = wherry_access::token::token_hash(&token);
-    assert!(store.add_user(name, role, &hash).await.unwrap());
+    assert!(store.add_user(name, role, &hash, &[]).await.unwrap());
     token
 }
 

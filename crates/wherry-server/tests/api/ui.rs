@@ -345,7 +345,7 @@ async fn every_form_refuses_a_missing_or_another_sessions_csrf_token() {
         for (name, role) in [("sam", "steward"), ("dpo", "admin")] {
             let token = wherry_access::token::new_token().unwrap();
             let hash = wherry_access::token::token_hash(&token);
-            assert!(t.store.add_user(name, role, &hash).await.unwrap());
+            assert!(t.store.add_user(name, role, &hash, &[]).await.unwrap());
             tokens.push(token);
         }
         let mut tx = t.store.begin().await.unwrap();
