@@ -24,6 +24,8 @@ impl Instant {
 #[derive(Debug, Clone)]
 pub struct Clock {
     origin: std::time::Instant,
+    /// Wall-clock milliseconds when a manual clock was made.
+    wall_origin: i64,
     manual: Option<Arc<Mutex<Duration>>>,
 }
 
@@ -38,6 +40,7 @@ impl Clock {
     pub fn system() -> Self {
         Self {
             origin: std::time::Instant::now(),
+            wall_origin: unix_ms(),
             manual: None,
         }
     }
@@ -46,6 +49,7 @@ impl Clock {
     pub fn manual() -> Self {
         Self {
             origin: std::time::Instant::now(),
+            wall_origin: unix_ms(),
             manual: Some(Arc::new(Mutex::new(Duration::ZERO))),
         }
     }
@@ -64,6 +68,28 @@ impl Clock {
             None => Instant(self.origin.elapsed()),
         }
     }
+}
+
+impl Clock {
+    /// Wall-clock milliseconds since the Unix epoch (what is shared with
+    /// other processes, as stored sessions are): the system's, or a manual
+    /// clock's start moved on as it has been moved.
+    pub fn unix_ms(&self) -> i64 {
+        match &self.manual {
+            Some(m) => {
+                let moved = *m.lock().unwrap_or_else(|e| e.into_inner());
+                self.wall_origin + moved.as_millis() as i64
+            }
+            None => unix_ms(),
+        }
+    }
+}
+
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Seconds since the Unix epoch, now.

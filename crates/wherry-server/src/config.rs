@@ -9,6 +9,7 @@
 //!                         # HSTS; false only for a server reached over plain
 //!                         # HTTP on this machine (as `wherry demo` is)
 //! metrics_token = "…"     # /metrics only with this bearer token
+//! session_lifetime_hours = 8   # a web session ends this long after sign-in
 //!
 //! [limits]                # per token (or OpenID Connect user)
 //! requests_per_second = 50
@@ -52,6 +53,8 @@ pub struct Config {
     pub secure_cookies: Option<bool>,
     /// The bearer token `/metrics` requires (open when unset).
     pub metrics_token: Option<String>,
+    /// Hours after sign-in that a web session ends, however busy (8).
+    pub session_lifetime_hours: Option<f64>,
     /// Per-caller rate limits.
     #[serde(default)]
     pub limits: Limits,
@@ -114,6 +117,11 @@ impl Config {
         if c.limits.requests_per_second.is_nan() || c.limits.requests_per_second <= 0.0 {
             return Err("limits.requests_per_second must be above 0".into());
         }
+        if c.session_lifetime_hours
+            .is_some_and(|h| !(h > 0.0 && h <= 24.0 * 30.0))
+        {
+            return Err("session_lifetime_hours must be above 0 and at most 720".into());
+        }
         if c.matcher.review().check().is_err() {
             return Err(
                 "matcher.review_low and review_high must be probabilities with low ≤ high".into(),
@@ -126,6 +134,12 @@ impl Config {
     /// says `secure_cookies = false`.
     pub fn secure_cookies(&self) -> bool {
         self.secure_cookies.unwrap_or(true)
+    }
+
+    /// How long a web session lasts at most, if configured.
+    pub fn session_lifetime(&self) -> Option<std::time::Duration> {
+        self.session_lifetime_hours
+            .map(|h| std::time::Duration::from_secs_f64(h * 3600.0))
     }
 
     /// The role → purposes policy: the defaults, with the roles named in
@@ -163,6 +177,7 @@ mod tests {
                 "review_low",
             ),
             ("listne = \"x\"", "listne"),
+            ("session_lifetime_hours = 0", "session_lifetime_hours"),
         ] {
             let e = Config::parse(text).unwrap_err();
             assert!(e.contains(needle), "{text}: {e}");

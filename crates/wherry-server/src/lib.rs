@@ -85,7 +85,8 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// The clock sessions and caches expire by (a test's manual clock).
     pub clock: Clock,
-    sessions: ui::session::Sessions,
+    /// How long a web session lasts at most, however busy.
+    pub session_lifetime: std::time::Duration,
     tokens: identity::Tokens,
 }
 
@@ -113,7 +114,7 @@ impl AppState {
             secure_cookies: false,
             metrics_token: None,
             clock,
-            sessions: ui::session::Sessions::default(),
+            session_lifetime: ui::session::SESSION_LIFETIME,
             tokens: identity::Tokens::default(),
         }
     }
@@ -211,6 +212,16 @@ pub async fn serve_on(
             }
         }));
     }
+    let sweeper = state.clone();
+    background.push(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            if let Err(e) = ui::session::end_expired(&sweeper).await {
+                request::log_error("session_sweep_failed", "", &e.to_string());
+            }
+        }
+    }));
     if state.matcher.is_some() && reload_seconds > 0 {
         let watched = state.clone();
         background.push(tokio::spawn(async move {

@@ -89,6 +89,7 @@ pub mod models;
 pub mod persons;
 pub mod records;
 pub mod review;
+pub mod sessions;
 pub mod sources;
 pub mod users;
 
@@ -102,6 +103,7 @@ pub use records::{
     CurrentRecord, NewVersion, RecordFields, RecordState, RecordSummary, Version, Write,
 };
 pub use review::{NewReviewItem, ReviewItem, ReviewStatus};
+pub use sessions::{Session, SessionOf};
 pub use sources::SourceRow;
 pub use users::User;
 

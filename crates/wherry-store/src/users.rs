@@ -77,14 +77,34 @@ impl Store {
         Ok(row.map(User::from))
     }
 
-    /// Disables an enabled user (their token stops working). False when no
-    /// enabled user has that name.
+    /// Disables an enabled user: their token stops working and their web
+    /// sessions end. False when no enabled user has that name.
     pub async fn disable_user(&self, name: &str) -> Result<bool, Error> {
         let sql = "UPDATE users SET disabled_at = $1 WHERE name = $2 AND disabled_at IS NULL";
+        let end = "DELETE FROM sessions WHERE user_name = $1";
         let at = now();
-        let done = dispatch!(&self.pool, p => {
-            sqlx::query(sql).bind(&at).bind(name).execute(p).await.map(|r| r.rows_affected())
+        let mut tx = self.begin().await?;
+        let done = dispatch_tx!(&mut tx.inner, t => {
+            let done = sqlx::query(sql).bind(&at).bind(name).execute(&mut **t).await?.rows_affected();
+            sqlx::query(end).bind(name).execute(&mut **t).await?;
+            Ok::<_, sqlx::Error>(done)
         })?;
+        tx.commit().await?;
+        Ok(done == 1)
+    }
+
+    /// Gives an enabled user another role; their web sessions end. False
+    /// when no enabled user has that name.
+    pub async fn set_user_role(&self, name: &str, role: &str) -> Result<bool, Error> {
+        let sql = "UPDATE users SET role = $1 WHERE name = $2 AND disabled_at IS NULL";
+        let end = "DELETE FROM sessions WHERE user_name = $1";
+        let mut tx = self.begin().await?;
+        let done = dispatch_tx!(&mut tx.inner, t => {
+            let done = sqlx::query(sql).bind(role).bind(name).execute(&mut **t).await?.rows_affected();
+            sqlx::query(end).bind(name).execute(&mut **t).await?;
+            Ok::<_, sqlx::Error>(done)
+        })?;
+        tx.commit().await?;
         Ok(done == 1)
     }
 

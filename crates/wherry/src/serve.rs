@@ -61,6 +61,9 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         state.log_requests = a.log_requests;
         state.secure_cookies = config.secure_cookies();
         state.metrics_token = config.metrics_token.clone();
+        if let Some(l) = config.session_lifetime() {
+            state.session_lifetime = l;
+        }
         if let Some(o) = config.oidc.clone() {
             state.oidc = Some(wherry_access::oidc::Verifier::new(o)?);
         }

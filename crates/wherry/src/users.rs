@@ -34,9 +34,18 @@ enum UserCommand {
     },
     /// List users and their roles (never tokens).
     List,
-    /// Disable a user: their token stops working (a running server stops
-    /// accepting it within 10 seconds, the time it trusts a token it has
-    /// looked up). Their audit entries stay.
+    /// Give a user another role: their web sessions end at once and their
+    /// token carries the new role (a running server: within 10 seconds).
+    SetRole {
+        /// The user's name.
+        name: String,
+        /// The new role.
+        #[arg(long)]
+        role: String,
+    },
+    /// Disable a user: their web sessions end at once and their token stops
+    /// working (a running server stops accepting it within 10 seconds, the
+    /// time it trusts a token it has looked up). Their audit entries stay.
     Disable {
         /// The user's name.
         name: String,
@@ -192,11 +201,24 @@ pub fn user(a: UserArgs) -> Result<()> {
                     );
                 }
             }
+            UserCommand::SetRole { name, role } => {
+                let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+                if role == Role::PartnerSystem {
+                    bail!("a partner_system account is added with its sources (wherry user add --source), not made from a person's");
+                }
+                if store.user(&name).await?.is_some_and(|u| u.role == Role::PartnerSystem.as_str()) {
+                    bail!("{name:?} is a partner system's account: disable it and add a person instead");
+                }
+                if !store.set_user_role(&name, role.as_str()).await? {
+                    bail!("no enabled user is named {name:?}");
+                }
+                println!("{name} is now {role}: their web sessions have ended.");
+            }
             UserCommand::Disable { name } => {
                 if !store.disable_user(&name).await? {
                     bail!("no enabled user is named {name:?}");
                 }
-                println!("Disabled {name}: their token no longer works.");
+                println!("Disabled {name}: their token no longer works and their web sessions have ended.");
             }
         }
         store.close().await;

@@ -1,14 +1,22 @@
 //! The web UI's sessions and the extractors every page starts with.
 //!
-//! Sessions live in the server's memory: a random id in a cookie that is
-//! `HttpOnly`, `SameSite=Strict` and, when the server is behind TLS
-//! (`secure_cookies`), `Secure`; they expire after [`SESSION_IDLE`] unused,
-//! on the server's clock. [`Who`] is the signed-in user, [`Acting`] adds the
-//! purpose they chose (as an access [`Caller`]) and the request id, and
-//! [`Posted`] is a form whose CSRF token is the session's.
+//! Sessions are kept in the store (by the SHA-256 of their id), so a
+//! restart signs no one out and several servers share them. The id is 32
+//! random bytes in a cookie that is `HttpOnly`, `SameSite=Strict` and,
+//! when the server is reached over TLS (`secure_cookies`), `Secure`. A
+//! session ends after [`SESSION_IDLE`] unused (its use is written at most
+//! once a minute, so it may end up to a minute early), after its absolute
+//! lifetime (`AppState::session_lifetime`, 8 hours by default) however
+//! busy, on sign-out, and at once when its user is disabled or their role
+//! changes. Nothing is stored before a user signs in: the sign-in form's
+//! CSRF token is a cookie of its own that the form must repeat.
+//!
+//! [`Who`] is the signed-in user, [`Acting`] adds the purpose they chose
+//! (as an access [`Caller`]) and the request id, and [`Posted`] is a form
+//! whose CSRF token is the session's.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Form;
@@ -18,62 +26,112 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use wherry_access::Caller;
-use wherry_core::clock::Instant;
 use wherry_core::{Purpose, Role};
 
 use super::render::{error_page, failed};
 use super::sign_in::sign_in_page;
-use crate::AppState;
 use crate::request::RequestId;
+use crate::{ApiError, AppState};
 
 /// How long a session lasts without use.
 pub const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
+/// How long a session lasts at most, unless configured otherwise.
+pub const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 60 * 60);
+/// A session's use is written when the last written is older than this.
+const TOUCH_EVERY_MS: i64 = 60_000;
 const COOKIE: &str = "wherry_session";
+/// The sign-in form's CSRF cookie (double-submitted: the form repeats it).
+pub(crate) const SIGN_IN_COOKIE: &str = "wherry_sign_in";
 
-/// One browser's session.
+/// A live, signed-in session.
 #[derive(Debug, Clone)]
 pub(crate) struct Session {
-    /// Signed-in user, once signed in.
-    pub user: Option<(String, Role)>,
+    pub user: String,
+    pub role: Role,
     pub purpose: Option<Purpose>,
     pub csrf: String,
-    pub last: Instant,
 }
 
-/// The sessions, by id.
-#[derive(Debug, Default)]
-pub struct Sessions {
-    map: Mutex<HashMap<String, Session>>,
+fn id_hash(id: &str) -> String {
+    wherry_access::token::token_hash(id)
 }
 
-impl Sessions {
-    /// The live session `id` at `now` (touched), if any.
-    pub(crate) fn get(&self, id: &str, now: Instant) -> Option<Session> {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        let s = map.get_mut(id)?;
-        if now.since(s.last) > SESSION_IDLE {
-            map.remove(id);
-            return None;
-        }
-        s.last = now;
-        Some(s.clone())
-    }
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
 
-    pub(crate) fn put(&self, id: String, s: Session) {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 10_000 {
-            let now = s.last;
-            map.retain(|_, s| now.since(s.last) <= SESSION_IDLE);
-        }
-        map.insert(id, s);
-    }
+/// Starts a session for a user who has just signed in: its id.
+pub(crate) async fn start(
+    state: &AppState,
+    user: &str,
+    role: Role,
+    purpose: Option<Purpose>,
+) -> Result<String, ApiError> {
+    let id = random_hex();
+    let now = state.clock.unix_ms();
+    let stored = wherry_store::Session {
+        user_name: user.to_string(),
+        role: role.as_str().to_string(),
+        purpose: purpose.map(|p| p.as_str().to_string()),
+        csrf: random_hex(),
+        created_ms: now,
+        seen_ms: now,
+    };
+    state.store().create_session(&id_hash(&id), &stored).await?;
+    Ok(id)
+}
 
-    pub(crate) fn remove(&self, id: &str) {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id);
+/// The live session `id`, if any: a session past its idle time or its
+/// lifetime, or whose user has been disabled or given another role, is
+/// ended and is not live.
+pub(crate) async fn live(state: &AppState, id: &str) -> Result<Option<Session>, ApiError> {
+    let hash = id_hash(id);
+    let Some(of) = state.store().session(&hash).await? else {
+        return Ok(None);
+    };
+    let s = of.session;
+    let now = state.clock.unix_ms();
+    let ended = now - s.seen_ms > ms(SESSION_IDLE)
+        || now - s.created_ms > ms(state.session_lifetime)
+        || of.user_disabled
+        || of.user_role.as_ref().is_some_and(|r| *r != s.role);
+    let role = s.role.parse::<Role>().ok();
+    let (false, Some(role)) = (ended, role) else {
+        state.store().end_session(&hash).await?;
+        return Ok(None);
+    };
+    if now - s.seen_ms > TOUCH_EVERY_MS {
+        state.store().touch_session(&hash, now).await?;
     }
+    Ok(Some(Session {
+        user: s.user_name,
+        role,
+        purpose: s.purpose.and_then(|p| p.parse().ok()),
+        csrf: s.csrf,
+    }))
+}
+
+/// Sets the purpose session `id` acts for.
+pub(crate) async fn choose(state: &AppState, id: &str, purpose: Purpose) -> Result<(), ApiError> {
+    Ok(state
+        .store()
+        .set_session_purpose(&id_hash(id), purpose.as_str())
+        .await?)
+}
+
+/// Ends session `id`.
+pub(crate) async fn end(state: &AppState, id: &str) -> Result<(), ApiError> {
+    Ok(state.store().end_session(&id_hash(id)).await?)
+}
+
+/// Ends every session past its idle time or lifetime (the server does so
+/// every few minutes; a session is also checked each time it is used).
+pub async fn end_expired(state: &AppState) -> Result<u64, wherry_store::Error> {
+    let now = state.clock.unix_ms();
+    state
+        .store()
+        .end_expired_sessions(now - ms(SESSION_IDLE), now - ms(state.session_lifetime))
+        .await
 }
 
 /// 32 random bytes, hex: a session id or CSRF token.
@@ -83,23 +141,33 @@ pub(crate) fn random_hex() -> String {
     wherry_core::clock::hex(&bytes)
 }
 
-pub(crate) fn cookie_of(headers: &HeaderMap) -> Option<String> {
+/// The value of cookie `name`.
+pub(crate) fn cookie_named(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
 }
 
-pub(crate) fn set_cookie(state: &AppState, id: &str) -> HeaderValue {
+pub(crate) fn cookie_of(headers: &HeaderMap) -> Option<String> {
+    cookie_named(headers, COOKIE)
+}
+
+/// A cookie `name=value` with the attributes every Wherry cookie has.
+pub(crate) fn cookie(state: &AppState, name: &str, value: &str, path: &str) -> HeaderValue {
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict{secure}"
+        "{name}={value}; Path={path}; HttpOnly; SameSite=Strict{secure}"
     ))
     .expect("a cookie of hex digits")
+}
+
+pub(crate) fn set_cookie(state: &AppState, id: &str) -> HeaderValue {
+    cookie(state, COOKIE, id, "/")
 }
 
 /// The cookie that ends a session in the browser.
@@ -137,31 +205,36 @@ impl FromRequestParts<Arc<AppState>> for Who {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let id = cookie_of(&parts.headers);
-        let now = state.clock.now();
-        let session = id.as_deref().and_then(|id| state.sessions.get(id, now));
-        match (id, session) {
-            (
-                Some(id),
-                Some(Session {
-                    user: Some((name, role)),
-                    purpose,
-                    csrf,
-                    ..
-                }),
-            ) => Ok(Who {
+        let Some(id) = cookie_of(&parts.headers) else {
+            return Err(Redirect::to("/sign-in").into_response());
+        };
+        let session = live(state, &id).await.map_err(|e| {
+            error_page(
+                e.status(),
+                None,
+                "Sorry, there is a problem with the service",
+                "Your session could not be checked. Try again later.",
+                None,
+            )
+        })?;
+        match session {
+            Some(Session {
+                user,
+                role,
+                purpose,
+                csrf,
+            }) => Ok(Who {
                 session: id,
-                name,
+                name: user,
                 role,
                 purpose,
                 csrf,
             }),
-            (Some(_), None) => Err(sign_in_page(
+            None => Err(sign_in_page(
                 state,
                 StatusCode::UNAUTHORIZED,
                 Some("Your session has ended or is not valid. Sign in again."),
             )),
-            _ => Err(Redirect::to("/sign-in").into_response()),
         }
     }
 }
@@ -263,41 +336,5 @@ impl FromRequest<Arc<AppState>> for Posted {
             ));
         }
         Ok(Self { who, form, parts })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wherry_core::clock::Clock;
-
-    #[test]
-    fn a_session_ends_after_thirty_minutes_unused_on_the_clock() {
-        let clock = Clock::manual();
-        let sessions = Sessions::default();
-        let s = Session {
-            user: Some(("ann".into(), Role::Advisor)),
-            purpose: None,
-            csrf: "c".into(),
-            last: clock.now(),
-        };
-        sessions.put("a".into(), s.clone());
-        sessions.put("b".into(), s);
-        clock.advance(SESSION_IDLE);
-        assert!(
-            sessions.get("a", clock.now()).is_some(),
-            "used at 30 minutes: still live"
-        );
-        clock.advance(SESSION_IDLE);
-        assert!(
-            sessions.get("a", clock.now()).is_some(),
-            "its use just now kept it alive"
-        );
-        clock.advance(SESSION_IDLE + Duration::from_secs(1));
-        assert!(
-            sessions.get("a", clock.now()).is_none(),
-            "30 minutes and a second unused"
-        );
-        assert!(sessions.get("b", clock.now()).is_none());
     }
 }

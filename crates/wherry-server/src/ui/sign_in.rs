@@ -11,23 +11,15 @@ use wherry_core::Purpose;
 
 use super::render::{page, purpose_label};
 use super::session::{
-    CLEAR_COOKIE, Posted, Session, Who, cookie_of, random_hex, read_form, set_cookie,
+    CLEAR_COOKIE, Posted, SIGN_IN_COOKIE, Who, cookie, cookie_named, random_hex, read_form,
+    set_cookie,
 };
 use crate::AppState;
 
 pub(crate) fn sign_in_page(state: &AppState, status: StatusCode, error: Option<&str>) -> Response {
-    // A fresh anonymous session carries the sign-in form's CSRF token.
-    let id = random_hex();
+    // The form's CSRF token is a cookie the form repeats: nothing is kept
+    // on the server until someone signs in.
     let csrf = random_hex();
-    state.sessions.put(
-        id.clone(),
-        Session {
-            user: None,
-            purpose: None,
-            csrf: csrf.clone(),
-            last: state.clock.now(),
-        },
-    );
     let errors: Vec<minijinja::Value> = error
         .map(|m| context! {field => "token", message => m})
         .into_iter()
@@ -37,8 +29,10 @@ pub(crate) fn sign_in_page(state: &AppState, status: StatusCode, error: Option<&
         "sign_in.html",
         context! {title => "Sign in", csrf, errors},
     );
-    r.headers_mut()
-        .insert(header::SET_COOKIE, set_cookie(state, &id));
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        cookie(state, SIGN_IN_COOKIE, &csrf, "/sign-in"),
+    );
     r
 }
 
@@ -64,23 +58,26 @@ pub(crate) async fn sign_in(State(state): State<Arc<AppState>>, req: Request) ->
         Ok(f) => f,
         Err(r) => return r,
     };
-    let now = state.clock.now();
-    let pending = cookie_of(&headers).and_then(|id| state.sessions.get(&id, now).map(|s| (id, s)));
-    let Some((old, session)) = pending else {
-        return sign_in_page(
-            &state,
-            StatusCode::FORBIDDEN,
-            Some("Your sign-in form had expired. Enter your token again."),
-        );
-    };
-    if form.get("csrf") != Some(&session.csrf) {
-        return sign_in_page(
-            &state,
-            StatusCode::FORBIDDEN,
-            Some(
-                "The sign-in form was not sent from this browser session. Enter your token again.",
-            ),
-        );
+    let sent = form.get("csrf").map(String::as_bytes);
+    let expected = cookie_named(&headers, SIGN_IN_COOKIE);
+    match (expected, sent) {
+        (Some(want), Some(got)) if crate::metrics::constant_time_eq(want.as_bytes(), got) => {}
+        (None, _) => {
+            return sign_in_page(
+                &state,
+                StatusCode::FORBIDDEN,
+                Some("Your sign-in form had expired. Enter your token again."),
+            );
+        }
+        _ => {
+            return sign_in_page(
+                &state,
+                StatusCode::FORBIDDEN,
+                Some(
+                    "The sign-in form was not sent from this browser session. Enter your token again.",
+                ),
+            );
+        }
     }
     let token = form.get("token").map(|t| t.trim()).unwrap_or("");
     if token.is_empty() {
@@ -95,19 +92,12 @@ pub(crate) async fn sign_in(State(state): State<Arc<AppState>>, req: Request) ->
             Some("That token is not valid. Check it and try again, or ask your administrator."),
         );
     };
-    state.sessions.remove(&old);
-    let id = random_hex();
     let purposes: Vec<Purpose> = state.access.policy().purposes(role).collect();
     let purpose = (purposes.len() == 1).then(|| purposes[0]);
-    state.sessions.put(
-        id.clone(),
-        Session {
-            user: Some((name, role)),
-            purpose,
-            csrf: random_hex(),
-            last: now,
-        },
-    );
+    let id = match super::session::start(&state, &name, role, purpose).await {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
     let mut r = Redirect::to(if purpose.is_some() {
         "/search"
     } else {
@@ -121,7 +111,9 @@ pub(crate) async fn sign_in(State(state): State<Arc<AppState>>, req: Request) ->
 
 /// `POST /sign-out`.
 pub(crate) async fn sign_out(State(state): State<Arc<AppState>>, posted: Posted) -> Response {
-    state.sessions.remove(&posted.who.session);
+    if let Err(e) = super::session::end(&state, &posted.who.session).await {
+        return e.into_response();
+    }
     let mut r = Redirect::to("/sign-in").into_response();
     r.headers_mut()
         .insert(header::SET_COOKIE, HeaderValue::from_static(CLEAR_COOKIE));
@@ -163,9 +155,8 @@ pub(crate) async fn choose_purpose(State(state): State<Arc<AppState>>, posted: P
             Some("Select one of the purposes your role may use"),
         );
     };
-    if let Some(mut s) = state.sessions.get(&who.session, state.clock.now()) {
-        s.purpose = Some(p);
-        state.sessions.put(who.session.clone(), s);
+    if let Err(e) = super::session::choose(&state, &who.session, p).await {
+        return super::render::failed(&who, e);
     }
     Redirect::to("/search").into_response()
 }

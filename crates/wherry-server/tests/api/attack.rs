@@ -188,3 +188,154 @@ async fn finding_02_a_partner_system_pushes_only_for_its_own_sources() {
         t.finish().await;
     }
 }
+
+/// The sessions' findings need a server state on a manual clock.
+fn state_on(store: &wherry_store::Store, clock: &wherry_core::clock::Clock) -> Arc<AppState> {
+    Arc::new(AppState::with_policy(
+        store.clone(),
+        wherry_access::Policy::default(),
+        None,
+        clock.clone(),
+    ))
+}
+
+#[tokio::test]
+async fn finding_01_a_disabled_or_re_roled_user_loses_sessions_and_tokens_at_once_and_sessions_end_after_eight_hours()
+ {
+    use crate::ui::{fetch, sign_in};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        let [(advisor, _), (fire, _), ..] = crate::access::hub(&t.store, dir.path()).await;
+        let fay = user(&t.store, "fay", "fire_prevention", &[]).await;
+        let clock = wherry_core::clock::Clock::manual();
+        let state = state_on(&t.store, &clock);
+        let page = format!("/residents/{}", crate::access::PERSON);
+
+        // Disabled: the open session ends at once; the token within 10 s.
+        let (session, _) = sign_in(&state, &advisor).await;
+        assert_eq!(
+            fetch(&state, "GET", &page, Some(&session), None)
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let (status, _) = crate::call(
+            &state,
+            "GET",
+            "/api/v1/residents/P000000001",
+            &advisor,
+            "contact_centre",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(t.store.disable_user("ann").await.unwrap());
+        let after = fetch(&state, "GET", &page, Some(&session), None).await;
+        assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{}", t.name);
+        assert!(
+            after.html.contains("Your session has ended"),
+            "{}",
+            after.html
+        );
+        clock.advance(wherry_server::identity::TOKEN_TTL);
+        let (status, _) = crate::call(
+            &state,
+            "GET",
+            "/api/v1/residents/P000000001",
+            &advisor,
+            "contact_centre",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+        // Another role: the session made under the old one ends.
+        let (session, _) = sign_in(&state, &fire).await;
+        assert!(t.store.set_user_role("fred", "advisor").await.unwrap());
+        let after = fetch(&state, "GET", "/search", Some(&session), None).await;
+        assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+
+        // Busy all day: the session still ends 8 hours after sign-in.
+        let (session, _) = sign_in(&state, &fay).await;
+        for _ in 0..(8 * 60 / 20) {
+            clock.advance(Duration::from_secs(20 * 60));
+            let p = fetch(&state, "GET", "/search", Some(&session), None).await;
+            if p.status != StatusCode::OK {
+                panic!("{}: ended early: {}", t.name, p.status);
+            }
+        }
+        clock.advance(Duration::from_secs(1));
+        let p = fetch(&state, "GET", "/search", Some(&session), None).await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED, "past 8 hours");
+
+        // Idle for 30 minutes: ended.
+        let (session, _) = sign_in(&state, &fay).await;
+        clock.advance(Duration::from_secs(30 * 60 + 1));
+        let p = fetch(&state, "GET", "/search", Some(&session), None).await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn finding_10_the_sign_in_page_stores_nothing_and_a_session_is_made_only_on_sign_in() {
+    use crate::ui::{fetch, sign_in};
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        let [(advisor, _), ..] = crate::access::hub(&t.store, dir.path()).await;
+        let state = Arc::new(AppState::new(t.store.clone(), None));
+        for _ in 0..500 {
+            let p = fetch(&state, "GET", "/sign-in", None, None).await;
+            assert_eq!(p.status, StatusCode::OK);
+        }
+        // Wrong tokens and forged forms make nothing either.
+        let p = fetch(
+            &state,
+            "POST",
+            "/sign-in",
+            Some("wherry_sign_in=abc"),
+            Some(&[("csrf", "abc"), ("token", "nope")]),
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(t.store.session_count().await.unwrap(), 0, "{}", t.name);
+        sign_in(&state, &advisor).await;
+        assert_eq!(t.store.session_count().await.unwrap(), 1);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn sessions_live_in_the_store_so_two_servers_share_them_and_a_restart_keeps_them() {
+    use crate::ui::{csrf_of, fetch, sign_in};
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        let [(_, _), (fire, _), ..] = crate::access::hub(&t.store, dir.path()).await;
+        let one = Arc::new(AppState::new(t.store.clone(), None));
+        let two = Arc::new(AppState::new(t.store.clone(), None));
+        let (session, csrf) = sign_in(&one, &fire).await;
+        let page = format!("/residents/{}", crate::access::PERSON);
+        let p = fetch(&two, "GET", &page, Some(&session), None).await;
+        assert_eq!(p.status, StatusCode::OK, "{}: {}", t.name, p.html);
+        assert_eq!(csrf_of(&p.html), csrf, "one session, one CSRF token");
+        drop(one);
+        let restarted = Arc::new(AppState::new(t.store.clone(), None));
+        let p = fetch(&restarted, "GET", "/search", Some(&session), None).await;
+        assert_eq!(p.status, StatusCode::OK);
+        // Signed out through one: ended for the other at once.
+        let out = fetch(
+            &two,
+            "POST",
+            "/sign-out",
+            Some(&session),
+            Some(&[("csrf", &csrf)]),
+        )
+        .await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+        let p = fetch(&restarted, "GET", "/search", Some(&session), None).await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(t.store.session_count().await.unwrap(), 0);
+        t.finish().await;
+    }
+}

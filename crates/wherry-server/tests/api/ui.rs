@@ -16,13 +16,13 @@ use wherry_store::testing::stores;
 use crate::access::{PERSON, hub};
 use crate::manifest;
 
-struct Page {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    html: String,
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub html: String,
 }
 
-async fn fetch(
+pub async fn fetch(
     state: &Arc<AppState>,
     method: &str,
     uri: &str,
@@ -31,7 +31,13 @@ async fn fetch(
 ) -> Page {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(c) = cookie {
-        req = req.header("cookie", format!("wherry_session={c}"));
+        // A bare value is the session's; `name=value` is sent as it is.
+        let c = if c.contains('=') {
+            c.to_string()
+        } else {
+            format!("wherry_session={c}")
+        };
+        req = req.header("cookie", c);
     }
     let req = match form {
         Some(f) => {
@@ -65,7 +71,7 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-fn cookie_of(p: &Page) -> String {
+pub fn cookie_of(p: &Page) -> String {
     let c = p.headers["set-cookie"].to_str().unwrap();
     assert!(
         c.contains("HttpOnly") && c.contains("SameSite=Strict"),
@@ -80,21 +86,22 @@ fn cookie_of(p: &Page) -> String {
         .to_string()
 }
 
-fn csrf_of(html: &str) -> String {
+pub fn csrf_of(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
     html[at..at + 64].to_string()
 }
 
 /// Signs in with `token`: (session cookie, CSRF token of the session).
-async fn sign_in(state: &Arc<AppState>, token: &str) -> (String, String) {
+pub async fn sign_in(state: &Arc<AppState>, token: &str) -> (String, String) {
     let form = fetch(state, "GET", "/sign-in", None, None).await;
     assert_eq!(form.status, StatusCode::OK);
     let (pending, csrf) = (cookie_of(&form), csrf_of(&form.html));
+    assert_eq!(pending, csrf, "the form repeats its CSRF cookie");
     let done = fetch(
         state,
         "POST",
         "/sign-in",
-        Some(&pending),
+        Some(&format!("wherry_sign_in={pending}")),
         Some(&[("csrf", &csrf), ("token", token)]),
     )
     .await;
@@ -129,7 +136,7 @@ async fn the_ui_applies_the_same_rules_and_refuses_bad_input_plainly() {
             &state,
             "POST",
             "/sign-in",
-            Some(&pending),
+            Some(&format!("wherry_sign_in={pending}")),
             Some(&[("csrf", &csrf), ("token", "wherry_nope")]),
         )
         .await;
@@ -423,9 +430,9 @@ async fn every_form_refuses_a_missing_or_another_sessions_csrf_token() {
         assert_eq!(open.len(), 1, "{}: the review item is still open", t.name);
         assert!(t.store.decisions().await.unwrap().is_empty());
 
-        // The sign-in form: its pending session's token, not another's.
+        // The sign-in form: its own cookie's token, not another's.
         let form = fetch(&state, "GET", "/sign-in", None, None).await;
-        let pending = cookie_of(&form);
+        let pending = format!("wherry_sign_in={}", cookie_of(&form));
         for csrf in [None, Some(other_csrf.as_str())] {
             let mut fields = vec![("token", advisor.as_str())];
             if let Some(c) = csrf {

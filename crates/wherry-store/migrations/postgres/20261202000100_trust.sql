@@ -1,3 +1,18 @@
 -- Issue 12 (trust). A partner system's account is bound to the sources it
 -- may push for (a JSON array of source ids; empty for people).
 ALTER TABLE users ADD COLUMN sources TEXT NOT NULL DEFAULT '[]';
+
+-- The web UI's sessions, shared by every server on the store: the SHA-256
+-- of the session id (the cookie's value is never stored), who, in which
+-- role, for which purpose, the CSRF token, and when made and last used
+-- (milliseconds since the Unix epoch).
+CREATE TABLE sessions (
+    id_sha256 TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    purpose TEXT,
+    csrf TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    seen_ms BIGINT NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions (user_name);
