@@ -28,6 +28,13 @@ impl Default for Limits {
     }
 }
 
+/// Failed authentications allowed per client address: 10 at once, then
+/// one every 6 seconds.
+pub const AUTH_FAILURES: Limits = Limits {
+    requests_per_second: 1.0 / 6.0,
+    burst: 10,
+};
+
 /// The buckets.
 #[derive(Debug)]
 pub struct RateLimiter {
@@ -50,6 +57,30 @@ impl RateLimiter {
         self.take_at(caller, Instant::now())
     }
 
+    /// Whether `caller`'s bucket holds a request, without taking one:
+    /// `Err(seconds to wait)` when it is empty.
+    pub fn check(&self, caller: &str) -> Result<(), u64> {
+        self.check_at(caller, Instant::now())
+    }
+
+    fn check_at(&self, caller: &str, now: Instant) -> Result<(), u64> {
+        if self.limits.burst == 0 {
+            return Ok(());
+        }
+        let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((tokens, at)) = buckets.get(caller) else {
+            return Ok(());
+        };
+        let rate = self.limits.requests_per_second;
+        let tokens = (tokens + now.duration_since(*at).as_secs_f64() * rate)
+            .min(f64::from(self.limits.burst));
+        if tokens >= 1.0 {
+            Ok(())
+        } else {
+            Err(((1.0 - tokens) / rate).ceil().max(1.0) as u64)
+        }
+    }
+
     fn take_at(&self, caller: &str, now: Instant) -> Result<(), u64> {
         if self.limits.burst == 0 {
             return Ok(());
@@ -57,6 +88,10 @@ impl RateLimiter {
         let burst = f64::from(self.limits.burst);
         let rate = self.limits.requests_per_second;
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() > 100_000 {
+            // Full buckets are as good as none: drop them.
+            buckets.retain(|_, (t, at)| *t + now.duration_since(*at).as_secs_f64() * rate < burst);
+        }
         let (tokens, at) = buckets.entry(caller.to_string()).or_insert((burst, now));
         *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(burst);
         *at = now;
@@ -97,6 +132,8 @@ mod tests {
             "one more after half a second at 2/s"
         );
         assert!(l.take_at("a", later).is_err());
+        assert!(l.check_at("a", later).is_err(), "checking takes nothing");
+        assert_eq!(l.check_at("never-seen", later), Ok(()));
         let off = RateLimiter::new(Limits {
             requests_per_second: 1.0,
             burst: 0,

@@ -75,6 +75,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"error": self.code, "message": self.message});
         let mut response = (self.status, Json(body)).into_response();
+        response.extensions_mut().insert(crate::security::Refused {
+            code: self.code,
+            reason: self.message.clone(),
+        });
         if let Some(s) = self.retry_after {
             response
                 .headers_mut()

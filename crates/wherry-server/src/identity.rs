@@ -69,9 +69,30 @@ fn unauthorised() -> ApiError {
     )
 }
 
-/// The user a bearer token names.
-pub(crate) async fn identify(state: &AppState, token: &str) -> Result<Identity, ApiError> {
-    let token = token.trim();
+/// The user a bearer token names, for a request from address `from`. An
+/// address with too many failed authentications is refused (429) without
+/// the token being looked at.
+pub(crate) async fn identify(
+    state: &AppState,
+    token: &str,
+    from: &str,
+) -> Result<Identity, ApiError> {
+    if let Err(wait) = state.auth_failures.check(from) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_failures",
+            format!("too many failed authentications from this address: try again in {wait} s"),
+        )
+        .retry_after(wait));
+    }
+    let found = look_up(state, token.trim()).await;
+    if matches!(&found, Err(e) if e.status() == StatusCode::UNAUTHORIZED) {
+        let _ = state.auth_failures.take(from);
+    }
+    found
+}
+
+async fn look_up(state: &AppState, token: &str) -> Result<Identity, ApiError> {
     if let Some(v) = state
         .oidc
         .as_ref()
@@ -135,7 +156,9 @@ impl FromRequestParts<Arc<AppState>> for ApiCaller {
         let token = header(parts, "authorization")
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(unauthorised)?;
-        let who = identify(state, token).await?;
+        let from = crate::security::client(&parts.extensions);
+        let who = identify(state, token, &from).await?;
+        crate::security::identified(&parts.extensions, &who.name);
         if let Err(wait) = state.limiter.take(&who.name) {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

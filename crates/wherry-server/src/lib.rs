@@ -51,6 +51,7 @@ mod push;
 pub mod request;
 mod residents;
 mod rights;
+pub mod security;
 mod steward;
 mod ui;
 
@@ -74,6 +75,10 @@ pub struct AppState {
     pub oidc: Option<wherry_access::oidc::Verifier>,
     /// Per-caller rate limits.
     pub limiter: wherry_access::limits::RateLimiter,
+    /// Failed authentications per client address.
+    pub auth_failures: wherry_access::limits::RateLimiter,
+    /// Refusals written to the security log per client address.
+    pub refusal_log: wherry_access::limits::RateLimiter,
     /// Request counts and latencies for `/metrics`.
     pub metrics: metrics::Metrics,
     /// Whether to log a JSON line per request on standard error.
@@ -109,6 +114,10 @@ impl AppState {
             matcher,
             oidc: None,
             limiter: wherry_access::limits::RateLimiter::new(config::Limits::default()),
+            auth_failures: wherry_access::limits::RateLimiter::new(
+                wherry_access::limits::AUTH_FAILURES,
+            ),
+            refusal_log: wherry_access::limits::RateLimiter::new(security::LOGGED_PER_ADDRESS),
             metrics: metrics::Metrics::default(),
             log_requests: false,
             secure_cookies: false,
@@ -163,6 +172,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ui::security_headers,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::observe,
         ))
         .layer(axum::middleware::from_fn(request::layer))
         .layer(axum::middleware::from_fn_with_state(
@@ -241,7 +254,8 @@ pub async fn serve_on(
             }
         }));
     }
-    let served = axum::serve(listener, app(state))
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

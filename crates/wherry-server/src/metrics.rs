@@ -32,13 +32,26 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
-/// Request counts and latencies by method, route and status.
+/// Request counts and latencies by method, route and status; refusals by
+/// status.
 #[derive(Debug, Default)]
 pub struct Metrics {
     series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// Status → (refusals, of which not written to the security log).
+    refusals: Mutex<BTreeMap<u16, (u64, u64)>>,
 }
 
 impl Metrics {
+    /// Counts a refusal, `logged` or not (an address over its log limit).
+    pub(crate) fn refused(&self, status: u16, logged: bool) {
+        let mut all = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+        let (n, unlogged) = all.entry(status).or_default();
+        *n += 1;
+        if !logged {
+            *unlogged += 1;
+        }
+    }
+
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut all = self.series.lock().unwrap_or_else(|e| e.into_inner());
         let s = all
@@ -55,8 +68,29 @@ impl Metrics {
 
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
-        let all = self.series.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = String::new();
+        {
+            let refusals = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+            out.push_str(
+                "# HELP wherry_security_refusals_total Requests refused (400, 401, 403, 429).\n",
+            );
+            out.push_str("# TYPE wherry_security_refusals_total counter\n");
+            for (status, (n, _)) in refusals.iter() {
+                let _ = writeln!(
+                    out,
+                    "wherry_security_refusals_total{{status=\"{status}\"}} {n}"
+                );
+            }
+            out.push_str("# HELP wherry_security_refusals_unlogged_total Refusals over an address's security-log limit: counted, not written.\n");
+            out.push_str("# TYPE wherry_security_refusals_unlogged_total counter\n");
+            for (status, (_, u)) in refusals.iter() {
+                let _ = writeln!(
+                    out,
+                    "wherry_security_refusals_unlogged_total{{status=\"{status}\"}} {u}"
+                );
+            }
+        }
+        let all = self.series.lock().unwrap_or_else(|e| e.into_inner());
         out.push_str("# HELP wherry_http_requests_total HTTP requests answered.\n");
         out.push_str("# TYPE wherry_http_requests_total counter\n");
         for ((m, r, s), v) in all.iter() {
@@ -99,7 +133,7 @@ impl Metrics {
 
 /// The method as a label: one of HTTP's standard methods, or `other`, so
 /// that requests with invented methods cannot grow `/metrics` without end.
-fn method_label(m: &axum::http::Method) -> &'static str {
+pub(crate) fn method_label(m: &axum::http::Method) -> &'static str {
     use axum::http::Method;
     match *m {
         Method::GET => "GET",

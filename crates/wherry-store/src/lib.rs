@@ -89,6 +89,7 @@ pub mod models;
 pub mod persons;
 pub mod records;
 pub mod review;
+pub mod security;
 pub mod sessions;
 pub mod sources;
 pub mod users;
@@ -103,6 +104,7 @@ pub use records::{
     CurrentRecord, NewVersion, RecordFields, RecordState, RecordSummary, Version, Write,
 };
 pub use review::{NewReviewItem, ReviewItem, ReviewStatus};
+pub use security::Refusal;
 pub use sessions::{Session, SessionOf};
 pub use sources::SourceRow;
 pub use users::User;

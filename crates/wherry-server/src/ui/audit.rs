@@ -1,5 +1,5 @@
-//! The admin's view of the audit log, newest first, with filters, and a
-//! check of its hash chain.
+//! The admin's views: the audit log, newest first, with filters, and a
+//! check of its hash chain; and the security log of refused requests.
 
 use std::sync::Arc;
 
@@ -99,4 +99,28 @@ pub(crate) async fn audit_verify(State(state): State<Arc<AppState>>, posted: Pos
         Err(broken) => format!("The chain is broken: {broken}."),
     };
     audit_page(&state, &acting, AuditFilter::default(), Some(message)).await
+}
+
+/// Most refusals listed on the security page.
+const SECURITY_PAGE: usize = 500;
+
+/// `GET /security`: the admin's view of the security log, newest first.
+pub(crate) async fn security_log(State(state): State<Arc<AppState>>, acting: Acting) -> Page {
+    let who = &acting.who;
+    acting
+        .caller
+        .require(&[Role::Admin], "the security log")
+        .or_page(who)?;
+    let mut refusals = state
+        .store()
+        .refusals(SECURITY_PAGE as i64 + 1)
+        .await
+        .or_page(who)?;
+    let capped = refusals.len() > SECURITY_PAGE;
+    refusals.truncate(SECURITY_PAGE);
+    Ok(page(
+        StatusCode::OK,
+        "security.html",
+        context! {title => "Security log", user => who.ctx(), csrf => who.csrf, refusals, capped},
+    ))
 }

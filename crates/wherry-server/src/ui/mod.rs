@@ -55,5 +55,6 @@ pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
         )
         .route("/audit", get(audit::audit_log))
         .route("/audit/verify", post(audit::audit_verify))
+        .route("/security", get(audit::security_log))
         .route("/assets/{name}", get(assets::asset))
 }

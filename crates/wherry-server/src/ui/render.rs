@@ -26,6 +26,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/review_item.html"),
     ),
     ("audit.html", include_str!("../../templates/audit.html")),
+    (
+        "security.html",
+        include_str!("../../templates/security.html"),
+    ),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 

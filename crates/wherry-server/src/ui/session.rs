@@ -223,13 +223,16 @@ impl FromRequestParts<Arc<AppState>> for Who {
                 role,
                 purpose,
                 csrf,
-            }) => Ok(Who {
-                session: id,
-                name: user,
-                role,
-                purpose,
-                csrf,
-            }),
+            }) => {
+                crate::security::identified(&parts.extensions, &user);
+                Ok(Who {
+                    session: id,
+                    name: user,
+                    role,
+                    purpose,
+                    csrf,
+                })
+            }
             None => Err(sign_in_page(
                 state,
                 StatusCode::UNAUTHORIZED,

@@ -54,6 +54,7 @@ pub(crate) async fn sign_in_form(State(state): State<Arc<AppState>>) -> Response
 /// gets a new id (no fixation).
 pub(crate) async fn sign_in(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let headers: HeaderMap = req.headers().clone();
+    let from = crate::security::client(req.extensions());
     let form = match read_form(req, &state).await {
         Ok(f) => f,
         Err(r) => return r,
@@ -83,14 +84,24 @@ pub(crate) async fn sign_in(State(state): State<Arc<AppState>>, req: Request) ->
     if token.is_empty() {
         return sign_in_page(&state, StatusCode::BAD_REQUEST, Some("Enter your token"));
     }
-    let Some(crate::identity::Identity { name, role, .. }) =
-        crate::identity::identify(&state, token).await.ok()
-    else {
-        return sign_in_page(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            Some("That token is not valid. Check it and try again, or ask your administrator."),
-        );
+    let (name, role) = match crate::identity::identify(&state, token, &from).await {
+        Ok(who) => (who.name, who.role),
+        Err(e) if e.status() == StatusCode::TOO_MANY_REQUESTS => {
+            return sign_in_page(
+                &state,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(
+                    "Too many tokens that were not valid were tried from here. Wait a minute, then try again.",
+                ),
+            );
+        }
+        Err(_) => {
+            return sign_in_page(
+                &state,
+                StatusCode::UNAUTHORIZED,
+                Some("That token is not valid. Check it and try again, or ask your administrator."),
+            );
+        }
     };
     let purposes: Vec<Purpose> = state.access.policy().purposes(role).collect();
     let purpose = (purposes.len() == 1).then(|| purposes[0]);

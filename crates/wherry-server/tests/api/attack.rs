@@ -339,3 +339,163 @@ async fn sessions_live_in_the_store_so_two_servers_share_them_and_a_restart_keep
         t.finish().await;
     }
 }
+
+/// A GET of `uri` from client address `ip` with a bearer token and purpose.
+fn get_from(ip: [u8; 4], uri: &str, token: Option<&str>, purpose: Option<&str>) -> Request<Body> {
+    let mut r = Request::get(uri);
+    if let Some(t) = token {
+        r = r.header("authorization", format!("Bearer {t}"));
+    }
+    if let Some(p) = purpose {
+        r = r.header("wherry-purpose", p);
+    }
+    let mut r = r.body(Body::empty()).unwrap();
+    let addr = std::net::SocketAddr::from((ip, 40000));
+    r.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+    r
+}
+
+#[tokio::test]
+async fn finding_05_refused_requests_are_in_the_security_log_and_counted_without_the_data_asked_for()
+ {
+    use crate::access::PERSON;
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        let [(advisor, _), ..] = crate::access::hub(&t.store, dir.path()).await;
+        let admin = user(&t.store, "dpo", "admin", &[]).await;
+        let state = Arc::new(AppState::new(t.store.clone(), None));
+        let ip = [192, 0, 2, 7];
+        let resident = format!("/api/v1/residents/{PERSON}");
+        let search = "/api/v1/residents?name=Thrower&date_of_birth=1948-03-07";
+        for (req, status) in [
+            (get_from(ip, &resident, None, None), 401),
+            (
+                get_from(ip, &resident, Some("wherry_guess"), Some("contact_centre")),
+                401,
+            ),
+            (
+                get_from(ip, &resident, Some(&advisor), Some("safeguarding")),
+                403,
+            ),
+            (
+                get_from(ip, "/api/v1/review", Some(&advisor), Some("contact_centre")),
+                403,
+            ),
+            (get_from(ip, search, Some(&advisor), None), 400),
+        ] {
+            let (s, _, _) = raw(&state, req).await;
+            assert_eq!(s.as_u16(), status);
+        }
+        let log = t.store.refusals(100).await.unwrap();
+        assert_eq!(log.len(), 5, "{}: {log:?}", t.name);
+        let text = format!("{log:?}");
+        assert!(
+            !text.contains(PERSON) && !text.contains("Thrower") && !text.contains("1948"),
+            "{text}"
+        );
+        assert!(log.iter().all(|r| r.address == "192.0.2.7"));
+        let codes: Vec<(&str, Option<&str>, &str)> = log
+            .iter()
+            .rev()
+            .map(|r| (r.code.as_str(), r.user_name.as_deref(), r.route.as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("unauthorised", None, "/api/v1/residents/{id}"),
+                ("unauthorised", None, "/api/v1/residents/{id}"),
+                ("purpose_not_allowed", Some("ann"), "/api/v1/residents/{id}"),
+                ("role_not_allowed", Some("ann"), "/api/v1/review"),
+                ("purpose_required", Some("ann"), "/api/v1/residents"),
+            ]
+        );
+        let (_, _, metrics) = raw(
+            &state,
+            Request::get("/metrics").body(Body::empty()).unwrap(),
+        )
+        .await;
+        for line in [
+            "wherry_security_refusals_total{status=\"401\"} 2",
+            "wherry_security_refusals_total{status=\"403\"} 2",
+            "wherry_security_refusals_total{status=\"400\"} 1",
+        ] {
+            assert!(metrics.contains(line), "{line}: {metrics}");
+        }
+        // The administrator reads it in the browser; nobody else does.
+        let (session, _) = crate::ui::sign_in(&state, &admin).await;
+        let page = crate::ui::fetch(&state, "GET", "/security", Some(&session), None).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(
+            page.html.matches("purpose_not_allowed").count(),
+            1,
+            "{}",
+            page.html
+        );
+        assert!(page.html.contains("192.0.2.7") && page.html.contains("ann"));
+        let (session, _) = crate::ui::sign_in(&state, &advisor).await;
+        let page = crate::ui::fetch(&state, "GET", "/security", Some(&session), None).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+        assert!(!page.html.contains("192.0.2.7"));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn finding_13_failed_token_guesses_are_limited_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = stores().await.into_iter().next().unwrap();
+    let [(advisor, _), ..] = crate::access::hub(&t.store, dir.path()).await;
+    let state = Arc::new(AppState::new(t.store.clone(), None));
+    let uri = format!("/api/v1/residents/{}", crate::access::PERSON);
+    let guesser = [198, 51, 100, 9];
+    let burst = wherry_access::limits::AUTH_FAILURES.burst;
+    for i in 0..burst {
+        let guess = format!("wherry_{i:064}");
+        let (s, _, _) = raw(
+            &state,
+            get_from(guesser, &uri, Some(&guess), Some("contact_centre")),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+    for token in ["wherry_one_more", advisor.as_str()] {
+        let (s, headers, body) = raw(
+            &state,
+            get_from(guesser, &uri, Some(token), Some("contact_centre")),
+        )
+        .await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert!(body.contains("too_many_failures"), "{body}");
+        assert!(headers.contains_key("retry-after"));
+    }
+    // Another address is not held back, and a success costs nothing.
+    for _ in 0..(burst * 2) {
+        let (s, _, _) = raw(
+            &state,
+            get_from(
+                [203, 0, 113, 4],
+                &uri,
+                Some(&advisor),
+                Some("contact_centre"),
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    // The web sign-in counts the same failures.
+    let form = crate::ui::fetch(&state, "GET", "/sign-in", None, None).await;
+    let csrf = crate::ui::csrf_of(&form.html);
+    let mut req = Request::post("/sign-in")
+        .header("cookie", format!("wherry_sign_in={csrf}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(format!("csrf={csrf}&token={advisor}")))
+        .unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            guesser, 1,
+        ))));
+    let (s, _, html) = raw(&state, req).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert!(html.contains("Too many tokens"), "{html}");
+    t.finish().await;
+}

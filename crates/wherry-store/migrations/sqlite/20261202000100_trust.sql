@@ -16,3 +16,18 @@ CREATE TABLE sessions (
     seen_ms BIGINT NOT NULL
 );
 CREATE INDEX sessions_by_user ON sessions (user_name);
+
+-- Refused requests (401, 403, 400, 429): who if known, from which address,
+-- what was asked (method and route template, never a path, query or body)
+-- and why refused. No personal data.
+CREATE TABLE security_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    user_name TEXT,
+    address TEXT NOT NULL,
+    method TEXT NOT NULL,
+    route TEXT NOT NULL,
+    status BIGINT NOT NULL,
+    code TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
