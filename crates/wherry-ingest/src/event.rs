@@ -33,8 +33,8 @@ pub struct Problem {
 }
 
 /// The event, trimmed and with an ISO date, or why not: record id, service
-/// and contact type are required, no text is over [`MAX_TEXT`] characters,
-/// and the date is a real one no later than `today`.
+/// and contact type are required, no text is over [`MAX_TEXT`] characters
+/// or holds a control or bidirectional control character, and the date is a real one no later than `today`.
 pub fn check(e: &SentEvent, today: Date) -> Result<Event, Problem> {
     let problem = |field, reason: String| Problem { field, reason };
     for (field, value, required) in [
@@ -45,6 +45,12 @@ pub fn check(e: &SentEvent, today: Date) -> Result<Event, Problem> {
     ] {
         if required && value.trim().is_empty() {
             return Err(problem(field, "missing: a value is required".into()));
+        }
+        if let Some(code) = crate::text::refused_char(value) {
+            return Err(problem(
+                field,
+                format!("{code}: {}", crate::text::refused_char_words(code)),
+            ));
         }
         if value.chars().count() > MAX_TEXT {
             return Err(problem(

@@ -20,6 +20,7 @@ pub mod event;
 pub mod fhir;
 pub mod manifest;
 pub mod read;
+pub mod text;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;

@@ -47,6 +47,11 @@ pub struct Manifest {
     /// Attributes: name → where and what type.
     #[serde(default)]
     pub attributes: BTreeMap<String, Attribute>,
+    /// Longest value taken, in characters, by canonical field, attribute
+    /// or `record_id`, where the default ([`crate::text::default_max_length`])
+    /// does not suit.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub max_length: BTreeMap<String, usize>,
     /// The data sharing agreement.
     pub agreement: Agreement,
 }
@@ -176,6 +181,17 @@ pub struct Problem {
     pub key: String,
     /// What is wrong.
     pub message: String,
+}
+
+impl Manifest {
+    /// The longest value taken for `name` (a canonical field, an
+    /// attribute or `record_id`), in characters.
+    pub fn max_length(&self, name: &str) -> usize {
+        self.max_length
+            .get(name)
+            .copied()
+            .unwrap_or_else(|| crate::text::default_max_length(name))
+    }
 }
 
 impl std::fmt::Display for Problem {
@@ -320,6 +336,20 @@ impl Manifest {
                     name,
                     "true_values and false_values are only for type = \"bool\"".into(),
                 );
+            }
+        }
+        for (name, n) in &self.max_length {
+            let known = name == "record_id"
+                || self.columns.contains_key(name)
+                || self.attributes.contains_key(name);
+            if !known {
+                problem(
+                    "max_length",
+                    name,
+                    "names no mapped field, attribute or record_id".into(),
+                );
+            } else if !(1..=100_000).contains(n) {
+                problem("max_length", name, "must be from 1 to 100000".into());
             }
         }
         if !(1..=100).contains(&self.source.trust) {

@@ -181,6 +181,32 @@ fn validate(
             raw,
         ));
     }
+    let text_ok = |name: &str, v: &str| -> Result<(), Quarantined> {
+        if let Some(code) = crate::text::refused_char(v) {
+            return Err(bad(
+                line,
+                Some(name),
+                code,
+                crate::text::refused_char_words(code),
+                raw,
+            ));
+        }
+        let max = m.max_length(name);
+        if v.chars().count() > max {
+            return Err(bad(
+                line,
+                Some(name),
+                "too_long",
+                format!("longer than {max} characters"),
+                raw,
+            ));
+        }
+        Ok(())
+    };
+    text_ok("record_id", &record_id)?;
+    for (name, value) in values.iter().chain(attributes.iter()) {
+        text_ok(name, value)?;
+    }
     let mut fields = BTreeMap::new();
     for (name, value) in values {
         let v = value.trim();

@@ -21,6 +21,7 @@ pub(crate) async fn push(
     State(state): State<Arc<AppState>>,
     Path(source): Path<String>,
     ApiCaller { caller, request }: ApiCaller,
+    headers: axum::http::HeaderMap,
     body: Result<String, StringRejection>,
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|r| {
@@ -37,6 +38,21 @@ pub(crate) async fn push(
     })?;
     caller.require(&[Role::PartnerSystem], "pushing records")?;
     caller.require_source(&source)?;
+    let kind = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if !matches!(
+        kind.as_deref(),
+        Some("application/json" | "application/fhir+json")
+    ) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "json_required",
+            "send the record as Content-Type: application/json (or application/fhir+json)",
+        ));
+    }
     let matcher = state.matcher()?;
     let manifest = wherry_ingest::stored_manifest(state.store(), &source)
         .await

@@ -117,12 +117,29 @@ pub fn pushed_row(m: &Manifest, body: &str, today: Date) -> Result<Row, Quaranti
 
 /// One JSON line: a FHIR Patient, or an object whose keys the manifest maps.
 fn jsonl_row(m: &Manifest, line_no: u64, line: &str, today: Date) -> Result<Row, Quarantined> {
-    let v: Value =
-        serde_json::from_str(line).map_err(|e| bad(line_no, None, "malformed_json", e, line))?;
-    let text = |x: &Value| match x {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
+    let v: Value = crate::text::strict_json(line)
+        .map_err(|e| bad(line_no, None, "malformed_json", e, line))?;
+    if !v.is_object() {
+        return Err(bad(
+            line_no,
+            None,
+            "not_an_object",
+            "a record is a JSON object",
+            line,
+        ));
+    }
+    // A column's value is one string, number, true/false or null.
+    let text = |column: &str| match &v[column] {
+        Value::String(s) => Ok(s.clone()),
+        Value::Null => Ok(String::new()),
+        Value::Array(_) | Value::Object(_) => Err(bad(
+            line_no,
+            Some(column),
+            "not_a_value",
+            "a list or an object where one value belongs",
+            line,
+        )),
+        other => Ok(other.to_string()),
     };
     let (record_id, values) = if m.source.format == Format::FhirPatient {
         if v["resourceType"] != "Patient" {
@@ -143,25 +160,22 @@ fn jsonl_row(m: &Manifest, line_no: u64, line: &str, today: Date) -> Result<Row,
         )
     } else {
         let key = m.source.record_id.as_deref().unwrap_or("record_id");
-        let values = m
-            .columns
-            .iter()
-            .map(|(f, cols)| {
-                let parts: Vec<String> = cols
-                    .names()
-                    .iter()
-                    .map(|c| text(&v[*c]))
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                (f.clone(), parts.join(", "))
-            })
-            .collect();
-        (text(&v[key]), values)
+        let mut values = BTreeMap::new();
+        for (f, cols) in &m.columns {
+            let mut parts = Vec::new();
+            for c in cols.names() {
+                let s = text(c)?;
+                if !s.is_empty() {
+                    parts.push(s);
+                }
+            }
+            values.insert(f.clone(), parts.join(", "));
+        }
+        (text(key)?, values)
     };
-    let attributes = m
-        .attributes
-        .iter()
-        .map(|(n, a)| (n.clone(), text(&v[&a.column])))
-        .collect();
+    let mut attributes = BTreeMap::new();
+    for (n, a) in &m.attributes {
+        attributes.insert(n.clone(), text(&a.column)?);
+    }
     validate(m, line_no, record_id, values, attributes, line, today)
 }

@@ -499,3 +499,119 @@ async fn finding_13_failed_token_guesses_are_limited_per_address() {
     assert!(html.contains("Too many tokens"), "{html}");
     t.finish().await;
 }
+
+#[tokio::test]
+async fn finding_11_pushed_fields_have_limits_and_only_json_is_taken() {
+    use crate::push::{GP, linked, with_matcher};
+    use serde_json::json;
+    for t in stores().await {
+        let (gp_system, _, patient) = linked(&t.store).await;
+        let care_system = user(&t.store, "care-system", "partner_system", &["social_care"]).await;
+        let state = with_matcher(&t.store).await;
+        let with = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut p = patient.clone();
+            p["id"] = json!("attack-1");
+            f(&mut p);
+            p.to_string()
+        };
+        let cases: Vec<(&str, String, &str, &str)> = vec![
+            (
+                "a 900 KB address",
+                with(&|p| p["address"][0]["line"] = json!(["x".repeat(900_000)])),
+                "address",
+                "too_long",
+            ),
+            (
+                "150,000 given names",
+                with(&|p| p["name"][0]["given"] = json!(vec!["a"; 150_000])),
+                "middle_names",
+                "too_long",
+            ),
+            (
+                "a NUL",
+                with(&|p| p["name"][0]["family"] = json!("Thr\u{0}ower")),
+                "family_name",
+                "control_character",
+            ),
+            (
+                "CR/LF",
+                with(&|p| p["address"][0]["line"] = json!(["1 High St\r\nEvil: yes"])),
+                "address",
+                "control_character",
+            ),
+            (
+                "a right-to-left override",
+                with(&|p| p["name"][0]["family"] = json!("Smith\u{202E}htimS")),
+                "family_name",
+                "bidi_control",
+            ),
+            (
+                "a duplicate key",
+                with(&|_| {}).replacen(
+                    "\"id\":\"attack-1\"",
+                    "\"id\":\"attack-1\",\"id\":\"P-other\"",
+                    1,
+                ),
+                "the record",
+                "malformed_json",
+            ),
+            (
+                "an over-long id",
+                with(&|p| p["id"] = json!("x".repeat(200))),
+                "record_id",
+                "too_long",
+            ),
+        ];
+        for (what, body, field, code) in cases {
+            assert!(
+                body.len() < wherry_server::MAX_BODY,
+                "{what}: under the body limit"
+            );
+            let (status, b) = crate::push::push(&state, GP, &gp_system, body).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {b}");
+            let message = b["message"].as_str().unwrap();
+            assert!(
+                message.starts_with(&format!("{field}: {code}")),
+                "{what}: {message}"
+            );
+        }
+        // An array where one value belongs, in a partner's own layout.
+        let row = json!({"person_id": "S-attack", "forename": vec!["Ann"; 1000], "surname": "Smith", "date_of_birth": "01/02/1950"});
+        let (status, b) =
+            crate::push::push(&state, "social_care", &care_system, row.to_string()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(
+            b["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("forename: not_a_value"),
+            "{b}"
+        );
+        // Not JSON by its content type: 415, whatever the body.
+        let body = Some(("text/plain", with(&|_| {})));
+        let (status, b) = crate::call_raw(
+            &state,
+            "POST",
+            &format!("/api/v1/sources/{GP}/records"),
+            &gp_system,
+            "direct_care",
+            body,
+        )
+        .await;
+        assert_eq!(
+            (status, b["error"].as_str()),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("json_required"))
+        );
+        assert!(
+            t.store.versions(GP, "attack-1").await.unwrap().is_empty(),
+            "{}: nothing stored",
+            t.name
+        );
+        assert!(t.store.audit_log(0).await.unwrap().is_empty());
+        // A name in another script is taken.
+        let fine = with(&|p| p["name"][0]["family"] = json!("Ó Súilleabháin-Łukasz"));
+        let (status, b) = crate::push::push(&state, GP, &gp_system, fine).await;
+        assert!(status.is_success(), "{b}");
+        t.finish().await;
+    }
+}
