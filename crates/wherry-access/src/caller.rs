@@ -9,6 +9,11 @@ use crate::Policy;
 
 /// Longest break-glass reason taken.
 pub const MAX_REASON: usize = 500;
+/// Shortest break-glass reason taken, in characters (and it must be at
+/// least [`MIN_REASON_WORDS`] words).
+pub const MIN_REASON: usize = 20;
+/// Fewest words in a break-glass reason.
+pub const MIN_REASON_WORDS: usize = 4;
 
 /// Why access was refused (no personal data in it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,9 +33,23 @@ pub enum Denied {
         /// The role.
         role: Role,
     },
-    /// A break-glass reason that is empty or too long.
-    #[error("a break-glass override needs a written reason of 1 to {MAX_REASON} characters")]
+    /// A break-glass reason that is too short, too long or not words.
+    #[error(
+        "a break-glass override needs a written reason: at least {MIN_REASON_WORDS} words, {MIN_REASON} to {MAX_REASON} characters, saying why"
+    )]
     BreakGlassReason,
+    /// The role may break glass, but not into this purpose.
+    #[error("the {role} role may not override into the purpose {purpose}")]
+    BreakGlassPurpose {
+        /// The role.
+        role: Role,
+        /// The purpose.
+        purpose: Purpose,
+    },
+    /// The reason repeats the caller's previous break-glass reason, past
+    /// the hour one override lasts.
+    #[error("that reason was given for an earlier override: write why this override is needed now")]
+    BreakGlassRepeat,
     /// The request is for other roles.
     #[error("{what} is for the {} role", .roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or "))]
     Role {
@@ -54,6 +73,22 @@ pub enum Denied {
     },
 }
 
+/// Whether a break-glass reason reads as one: long enough, in words with
+/// letters, not a run of one character.
+fn meaningful(reason: &str) -> bool {
+    let chars = reason.chars().count();
+    let words = reason
+        .split_whitespace()
+        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+        .count();
+    let distinct: std::collections::BTreeSet<char> = reason
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .flat_map(char::to_lowercase)
+        .collect();
+    (MIN_REASON..=MAX_REASON).contains(&chars) && words >= MIN_REASON_WORDS && distinct.len() >= 5
+}
+
 /// A user acting for a purpose.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -73,8 +108,11 @@ pub struct Caller {
 impl Caller {
     /// `user` in `role` acting for `purpose`: allowed when the policy lets
     /// the role use the purpose, or when a person (not a partner's system,
-    /// not an analyst, who sees pseudonymised data only) breaks glass with a
-    /// written reason, which every audit entry of theirs then carries.
+    /// not an analyst, who sees pseudonymised data only) breaks glass into
+    /// a purpose the policy lets their role override into, with a written
+    /// reason of some words, which every audit entry of theirs then
+    /// carries (that it does not repeat an earlier override's reason is
+    /// checked against the store, by `Access::break_glass`).
     pub fn authorise(
         policy: &Policy,
         user: impl Into<String>,
@@ -88,7 +126,10 @@ impl Caller {
             (Err(_), Some(_)) if matches!(role, Role::PartnerSystem | Role::Analyst) => {
                 return Err(Denied::BreakGlassNotAllowed { role });
             }
-            (Err(_), Some(r)) if r.is_empty() || r.chars().count() > MAX_REASON => {
+            (Err(_), Some(_)) if !policy.break_glass(role).any(|p| p == purpose) => {
+                return Err(Denied::BreakGlassPurpose { role, purpose });
+            }
+            (Err(_), Some(r)) if !meaningful(r) => {
                 return Err(Denied::BreakGlassReason);
             }
             (Err(_), Some(r)) => Some(r.to_string()),
@@ -182,13 +223,46 @@ mod tests {
             "ann",
             Role::Advisor,
             Purpose::Safeguarding,
-            Some(" child at risk "),
+            Some(" caller says the child is at risk tonight "),
         )
         .unwrap();
-        assert_eq!(glass.break_glass.as_deref(), Some("child at risk"));
         assert_eq!(
-            Caller::authorise(&p, "ann", Role::Advisor, Purpose::Safeguarding, Some("  ")),
-            Err(Denied::BreakGlassReason)
+            glass.break_glass.as_deref(),
+            Some("caller says the child is at risk tonight")
+        );
+        for reason in [
+            "  ",
+            ".",
+            "child at risk",
+            "aaaaaaaaaaaaaaaaaaaaaaaa",
+            "a a a a a a a a a a a a",
+            &"why ".repeat(200),
+        ] {
+            assert_eq!(
+                Caller::authorise(
+                    &p,
+                    "ann",
+                    Role::Advisor,
+                    Purpose::Safeguarding,
+                    Some(reason)
+                ),
+                Err(Denied::BreakGlassReason),
+                "{reason:?}"
+            );
+        }
+        assert_eq!(
+            Caller::authorise(
+                &p,
+                "ann",
+                Role::Advisor,
+                Purpose::Research,
+                Some("I would like to see the research view")
+            ),
+            Err(Denied::BreakGlassPurpose {
+                role: Role::Advisor,
+                purpose: Purpose::Research
+            }),
+            "an advisor may override into safeguarding only"
         );
         assert_eq!(
             Caller::authorise(

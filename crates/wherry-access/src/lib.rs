@@ -35,6 +35,7 @@ pub mod agreements;
 pub mod audit;
 pub mod caller;
 pub mod disclose;
+pub mod glass;
 pub mod limits;
 pub mod oidc;
 pub mod rights;
@@ -75,6 +76,9 @@ pub enum Error {
         /// Why.
         why: String,
     },
+    /// A request that cannot be taken as it is (the words say why).
+    #[error("{0}")]
+    Invalid(String),
     /// The audit log could not be written: nothing was disclosed.
     #[error("the audit log could not be written: {0}")]
     Audit(String),
@@ -84,6 +88,7 @@ pub enum Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     purposes: BTreeMap<Role, BTreeSet<Purpose>>,
+    break_glass: BTreeMap<Role, BTreeSet<Purpose>>,
 }
 
 impl Default for Policy {
@@ -92,6 +97,10 @@ impl Default for Policy {
             purposes: Role::ALL
                 .iter()
                 .map(|r| (*r, r.default_purposes().iter().copied().collect()))
+                .collect(),
+            break_glass: Role::ALL
+                .iter()
+                .map(|r| (*r, r.default_break_glass().iter().copied().collect()))
                 .collect(),
         }
     }
@@ -108,6 +117,11 @@ impl Policy {
         self.purposes.get(&role).into_iter().flatten().copied()
     }
 
+    /// The purposes `role` may break glass into.
+    pub fn break_glass(&self, role: Role) -> impl Iterator<Item = Purpose> + '_ {
+        self.break_glass.get(&role).into_iter().flatten().copied()
+    }
+
     /// The defaults with the roles named in `roles` (role → purposes, by
     /// name, as in a configuration file) replaced; the error names the
     /// role or purpose that is not known.
@@ -115,18 +129,29 @@ impl Policy {
         roles: impl IntoIterator<Item = (&'a String, &'a Vec<String>)>,
     ) -> Result<Self, String> {
         let mut policy = Self::default();
-        for (role, purposes) in roles {
-            let role: Role = role.parse().map_err(|e| format!("[roles] {role:?}: {e}"))?;
-            let purposes = purposes
-                .iter()
-                .map(|p| {
-                    p.parse::<Purpose>()
-                        .map_err(|e| format!("[roles] {role}: {p:?}: {e}"))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+        for (role, purposes) in named("roles", roles)? {
             policy.set(role, purposes);
         }
         Ok(policy)
+    }
+
+    /// This policy with the purposes the roles named may break glass into
+    /// replaced (`[break_glass]` in the configuration). A partner system or
+    /// an analyst may never break glass.
+    pub fn with_break_glass<'a>(
+        mut self,
+        roles: impl IntoIterator<Item = (&'a String, &'a Vec<String>)>,
+    ) -> Result<Self, String> {
+        for (role, purposes) in named("break_glass", roles)? {
+            if matches!(role, Role::PartnerSystem | Role::Analyst) && !purposes.is_empty() {
+                return Err(format!(
+                    "[break_glass] {role}: this role may never break glass"
+                ));
+            }
+            self.break_glass
+                .insert(role, purposes.into_iter().collect());
+        }
+        Ok(self)
     }
 
     /// Whether `role` may use `purpose`.
@@ -141,6 +166,30 @@ impl Policy {
             Err(Denied::Purpose { role, purpose })
         }
     }
+}
+
+/// Role → purposes by name, read: the error names the table and what is
+/// not known.
+fn named<'a>(
+    table: &str,
+    roles: impl IntoIterator<Item = (&'a String, &'a Vec<String>)>,
+) -> Result<Vec<(Role, Vec<Purpose>)>, String> {
+    roles
+        .into_iter()
+        .map(|(role, purposes)| {
+            let role: Role = role
+                .parse()
+                .map_err(|e| format!("[{table}] {role:?}: {e}"))?;
+            let purposes = purposes
+                .iter()
+                .map(|p| {
+                    p.parse::<Purpose>()
+                        .map_err(|e| format!("[{table}] {role}: {p:?}: {e}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((role, purposes))
+        })
+        .collect()
 }
 
 /// What a purpose may see of one source.

@@ -116,6 +116,19 @@ impl Role {
         }
     }
 
+    /// The purposes the role may break glass into by default (a written
+    /// reason, reviewed by the data protection officer): safeguarding for
+    /// the roles that meet residents in trouble, nothing for the others.
+    pub fn default_break_glass(self) -> &'static [Purpose] {
+        use Purpose as P;
+        match self {
+            Role::Advisor | Role::FirePrevention | Role::TecTeam | Role::Caseworker => {
+                &[P::Safeguarding]
+            }
+            Role::Steward | Role::Analyst | Role::Admin | Role::PartnerSystem => &[],
+        }
+    }
+
     /// Whether the role sees pseudonymised data only.
     pub fn pseudonymised_only(self) -> bool {
         self == Role::Analyst

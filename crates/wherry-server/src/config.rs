@@ -23,6 +23,9 @@
 //! [roles]                 # replaces a role's default purposes
 //! advisor = ["contact_centre"]
 //!
+//! [break_glass]           # replaces the purposes a role may override into
+//! advisor = ["safeguarding"]
+//!
 //! [oidc]                  # a council's identity provider
 //! issuer = "https://login.example.gov.uk/"
 //! audience = "wherry"
@@ -64,6 +67,9 @@ pub struct Config {
     /// Role → purposes, replacing the defaults for the roles named.
     #[serde(default)]
     pub roles: BTreeMap<String, Vec<String>>,
+    /// Role → purposes it may break glass into, replacing the defaults.
+    #[serde(default)]
+    pub break_glass: BTreeMap<String, Vec<String>>,
     /// OpenID Connect.
     pub oidc: Option<wherry_access::oidc::Settings>,
 }
@@ -145,7 +151,7 @@ impl Config {
     /// The role → purposes policy: the defaults, with the roles named in
     /// `[roles]` replaced.
     pub fn policy(&self) -> Result<Policy, String> {
-        Policy::with_roles(&self.roles)
+        Policy::with_roles(&self.roles)?.with_break_glass(&self.break_glass)
     }
 }
 
@@ -178,6 +184,8 @@ mod tests {
             ),
             ("listne = \"x\"", "listne"),
             ("session_lifetime_hours = 0", "session_lifetime_hours"),
+            ("[break_glass]\nanalyst = [\"direct_care\"]", "analyst"),
+            ("[break_glass]\nadvisor = [\"gossip\"]", "gossip"),
         ] {
             let e = Config::parse(text).unwrap_err();
             assert!(e.contains(needle), "{text}: {e}");

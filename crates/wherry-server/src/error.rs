@@ -97,11 +97,13 @@ impl From<Denied> for ApiError {
             Denied::Purpose { .. } => "purpose_not_allowed",
             Denied::BreakGlassNotAllowed { .. } => "break_glass_not_allowed",
             Denied::BreakGlassReason => "break_glass_reason",
+            Denied::BreakGlassPurpose { .. } => "break_glass_purpose",
+            Denied::BreakGlassRepeat => "break_glass_repeat",
             Denied::Role { .. } => "role_not_allowed",
             Denied::Source { .. } => "source_not_allowed",
             Denied::PseudonymisedOnly { .. } => "pseudonymised_only",
         };
-        let status = if matches!(d, Denied::BreakGlassReason) {
+        let status = if matches!(d, Denied::BreakGlassReason | Denied::BreakGlassRepeat) {
             StatusCode::BAD_REQUEST
         } else {
             StatusCode::FORBIDDEN
@@ -135,6 +137,7 @@ impl From<wherry_access::Error> for ApiError {
             E::Denied(d) => d.into(),
             E::NotFound(what) => Self::not_found(what),
             E::Store(s) => s.into(),
+            E::Invalid(why) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", why),
             E::Corrupt { .. } | E::Audit(_) => Self::internal(e),
         }
     }

@@ -188,6 +188,7 @@ impl FromRequestParts<Arc<AppState>> for ApiCaller {
             .access
             .caller(who.name, who.role, purpose, break_glass)?
             .with_sources(who.sources);
+        state.access.break_glass(&caller).await?;
         Ok(Self { caller, request })
     }
 }

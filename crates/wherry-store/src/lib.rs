@@ -81,6 +81,7 @@ macro_rules! dispatch_tx {
 }
 
 pub mod audit;
+pub mod break_glass;
 pub mod decisions;
 pub mod events;
 pub mod extracts;
@@ -95,6 +96,7 @@ pub mod sources;
 pub mod users;
 
 pub use audit::{AuditEntry, AuditFilter, AuditHead};
+pub use break_glass::Override;
 pub use decisions::{Decision, DecisionAbout, DecisionKind};
 pub use events::{ContactEvent, Event};
 pub use extracts::{ExtractCounts, Quarantined, QuarantinedRow};

@@ -1,5 +1,6 @@
 //! The admin's views: the audit log, newest first, with filters, and a
-//! check of its hash chain; and the security log of refused requests.
+//! check of its hash chain; the security log of refused requests; and the
+//! break-glass overrides to review and sign off.
 
 use std::sync::Arc;
 
@@ -123,4 +124,55 @@ pub(crate) async fn security_log(State(state): State<Arc<AppState>>, acting: Act
         "security.html",
         context! {title => "Security log", user => who.ctx(), csrf => who.csrf, refusals, capped},
     ))
+}
+
+async fn overrides_page(state: &AppState, acting: &Acting, done: Option<String>) -> Page {
+    let who = &acting.who;
+    let list = state
+        .access
+        .overrides(&acting.caller, true, acting.request.as_str())
+        .await
+        .or_page(who)?;
+    let when = |ms: i64| wherry_core::clock::rfc3339(ms.div_euclid(1000));
+    let overrides: Vec<minijinja::Value> = list
+        .iter()
+        .map(|o| {
+            context! {
+                id => o.id, user_name => o.user_name, role => o.role, purpose => o.purpose,
+                reason => o.reason, first => when(o.first_ms), last => when(o.last_ms), uses => o.uses,
+                signed_off_by => o.signed_off_by, signed_off_at => o.signed_off_at, note => o.note,
+            }
+        })
+        .collect();
+    Ok(page(
+        StatusCode::OK,
+        "break_glass.html",
+        context! {title => "Break-glass review", user => who.ctx(), csrf => who.csrf, overrides, done},
+    ))
+}
+
+/// `GET /break-glass`: the overrides awaiting the officer's sign-off.
+pub(crate) async fn overrides(State(state): State<Arc<AppState>>, acting: Acting) -> Page {
+    overrides_page(&state, &acting, None).await
+}
+
+/// `POST /break-glass/{id}`: signs an override off with a note.
+pub(crate) async fn sign_off(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    posted: Posted,
+) -> Page {
+    let (acting, form) = posted.acting(&state).await?;
+    let note = form.get("note").map_or("", String::as_str);
+    let signed = state
+        .access
+        .sign_off(&acting.caller, id, note)
+        .await
+        .or_page(&acting.who)?;
+    let done = if signed {
+        format!("Override {id} is signed off.")
+    } else {
+        format!("Override {id} was not awaiting sign-off.")
+    };
+    overrides_page(&state, &acting, Some(done)).await
 }

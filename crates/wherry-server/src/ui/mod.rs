@@ -56,5 +56,7 @@ pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
         .route("/audit", get(audit::audit_log))
         .route("/audit/verify", post(audit::audit_verify))
         .route("/security", get(audit::security_log))
+        .route("/break-glass", get(audit::overrides))
+        .route("/break-glass/{id}", post(audit::sign_off))
         .route("/assets/{name}", get(assets::asset))
 }

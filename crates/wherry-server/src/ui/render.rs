@@ -30,6 +30,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "security.html",
         include_str!("../../templates/security.html"),
     ),
+    (
+        "break_glass.html",
+        include_str!("../../templates/break_glass.html"),
+    ),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 

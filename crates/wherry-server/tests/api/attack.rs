@@ -615,3 +615,137 @@ async fn finding_11_pushed_fields_have_limits_and_only_json_is_taken() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn finding_12_break_glass_needs_a_real_fresh_reason_an_allowed_purpose_and_the_officers_sign_off()
+ {
+    use crate::access::PERSON;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        let [(advisor, _), ..] = crate::access::hub(&t.store, dir.path()).await;
+        let admin = user(&t.store, "dpo", "admin", &[]).await;
+        let clock = wherry_core::clock::Clock::manual();
+        let state = state_on(&t.store, &clock);
+        let uri = format!("/api/v1/residents/{PERSON}");
+        let glass = |purpose: &str, reason: &str| {
+            Request::get(&uri)
+                .header("authorization", format!("Bearer {advisor}"))
+                .header("wherry-purpose", purpose)
+                .header("wherry-break-glass", reason)
+                .body(Body::empty())
+                .unwrap()
+        };
+        let reason = "caller reports her neighbour has not been seen for days";
+        for (purpose, why, status, code) in [
+            ("safeguarding", ".", 400, "break_glass_reason"),
+            ("safeguarding", "child at risk", 400, "break_glass_reason"),
+            (
+                "safeguarding",
+                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                400,
+                "break_glass_reason",
+            ),
+            ("research", reason, 403, "break_glass_purpose"),
+            ("fire_prevention", reason, 403, "break_glass_purpose"),
+        ] {
+            let (s, _, body) = raw(&state, glass(purpose, why)).await;
+            assert_eq!(s.as_u16(), status, "{purpose} {why:?}: {body}");
+            assert!(body.contains(code), "{body}");
+        }
+        assert!(
+            t.store.audit_log(0).await.unwrap().is_empty(),
+            "nothing disclosed"
+        );
+        // One emergency: several requests under one reason, one override.
+        for _ in 0..3 {
+            let (s, _, body) = raw(&state, glass("safeguarding", reason)).await;
+            assert_eq!(s, StatusCode::OK, "{}: {body}", t.name);
+            clock.advance(Duration::from_secs(60));
+        }
+        // The same words, hours later: refused; a new reason: a new override.
+        clock.advance(Duration::from_secs(2 * 3600));
+        let (s, _, body) = raw(&state, glass("safeguarding", reason)).await;
+        assert_eq!(
+            (s, body.contains("break_glass_repeat")),
+            (StatusCode::BAD_REQUEST, true),
+            "{body}"
+        );
+        let (s, _, _) = raw(
+            &state,
+            glass(
+                "safeguarding",
+                "police asked about a missing person at this address",
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let awaiting = t.store.break_glass_overrides(true, 10).await.unwrap();
+        assert_eq!(awaiting.len(), 2, "{}: {awaiting:?}", t.name);
+        assert_eq!((awaiting[1].reason.as_str(), awaiting[1].uses), (reason, 3));
+
+        // The officer signs them off in the browser; a note is required.
+        let (session, csrf) = crate::ui::sign_in(&state, &admin).await;
+        let page = crate::ui::fetch(&state, "GET", "/break-glass", Some(&session), None).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.html.contains(reason) && page.html.contains("Sign off override"),
+            "{}",
+            page.html
+        );
+        let id = awaiting[1].id.to_string();
+        let path = format!("/break-glass/{id}");
+        let empty = crate::ui::fetch(
+            &state,
+            "POST",
+            &path,
+            Some(&session),
+            Some(&[("csrf", &csrf), ("note", " ")]),
+        )
+        .await;
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let done = crate::ui::fetch(
+            &state,
+            "POST",
+            &path,
+            Some(&session),
+            Some(&[
+                ("csrf", &csrf),
+                ("note", "Checked with the team leader: justified."),
+            ]),
+        )
+        .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.html);
+        assert!(done.html.contains(&format!("Override {id} is signed off")));
+        let awaiting = t.store.break_glass_overrides(true, 10).await.unwrap();
+        assert_eq!(awaiting.len(), 1);
+        let all = t.store.break_glass_overrides(false, 10).await.unwrap();
+        assert_eq!(all[1].signed_off_by.as_deref(), Some("dpo"));
+        // Only the admin reviews.
+        let (session, _) = crate::ui::sign_in(&state, &advisor).await;
+        let page = crate::ui::fetch(&state, "GET", "/break-glass", Some(&session), None).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+
+        // A council that lets advisors override into nothing.
+        let policy = wherry_server::config::Config::parse("[break_glass]\nadvisor = []")
+            .unwrap()
+            .policy()
+            .unwrap();
+        let strict = Arc::new(AppState::with_policy(
+            t.store.clone(),
+            policy,
+            None,
+            clock.clone(),
+        ));
+        let (s, _, body) = raw(
+            &strict,
+            glass("safeguarding", "a brand new reason for this one request"),
+        )
+        .await;
+        assert_eq!(
+            (s, body.contains("break_glass_purpose")),
+            (StatusCode::FORBIDDEN, true)
+        );
+        t.finish().await;
+    }
+}

@@ -31,3 +31,21 @@ CREATE TABLE security_log (
     code TEXT NOT NULL,
     reason TEXT NOT NULL
 );
+
+-- Break-glass overrides, for the data protection officer to sign off: one
+-- row per override (a user's reason, used for up to an hour), with how
+-- often it was used, and who signed it off, when, with what note.
+CREATE TABLE break_glass (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    first_ms BIGINT NOT NULL,
+    last_ms BIGINT NOT NULL,
+    uses BIGINT NOT NULL,
+    signed_off_by TEXT,
+    signed_off_at TEXT,
+    note TEXT
+);
+CREATE INDEX break_glass_by_user ON break_glass (user_name, id);
