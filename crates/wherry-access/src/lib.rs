@@ -333,9 +333,10 @@ impl Access {
         &self,
         caller: &Caller,
         person: &str,
+        reason: &str,
         request: &str,
     ) -> Result<rights::Removed, Error> {
-        rights::erase_person(&self.store, caller, person, request).await
+        rights::erase_person(&self.store, caller, person, reason, request).await
     }
 }
 #[cfg(test)]

@@ -24,7 +24,15 @@ pub struct Removed {
     pub records: BTreeMap<String, Vec<String>>,
     /// Persons left with no records.
     pub retired: Vec<String>,
+    /// Whether the store then left no copy of the deleted rows (see
+    /// `Store::reclaim`).
+    pub reclaimed: bool,
 }
+
+/// Shortest reason taken for an erasure.
+pub const MIN_ERASURE_REASON: usize = 10;
+/// Longest reason taken for an erasure.
+pub const MAX_ERASURE_REASON: usize = 1000;
 
 impl Removed {
     /// Records erased in all.
@@ -34,14 +42,25 @@ impl Removed {
 }
 
 /// Erases every record linked to `person`, retires the person and writes
-/// a tombstone: all in one transaction. For the admin role.
+/// a tombstone with the written `reason`: all in one transaction; then
+/// has the store leave no copy of what was deleted. A person already
+/// erased (no records left) is left as they are: nothing is done and no
+/// second tombstone written. For the admin role.
 pub async fn erase_person(
     store: &Store,
     caller: &Caller,
     person: &str,
+    reason: &str,
     request: &str,
 ) -> Result<Removed, Error> {
     caller.require(&[Role::Admin], "erasure")?;
+    let reason = reason.trim();
+    let n = reason.chars().count();
+    if !(MIN_ERASURE_REASON..=MAX_ERASURE_REASON).contains(&n) {
+        return Err(Error::Invalid(format!(
+            "an erasure needs a written reason of {MIN_ERASURE_REASON} to {MAX_ERASURE_REASON} characters"
+        )));
+    }
     if !store.person_exists(person).await? {
         return Err(Error::NotFound("resident"));
     }
@@ -54,9 +73,24 @@ pub async fn erase_person(
             .or_default()
             .push(k.record_id);
     }
+    if removed.records.is_empty() {
+        drop(tx);
+        return Ok(removed);
+    }
     erase(&mut tx, &mut removed).await?;
-    tombstone(&mut tx, caller, "erasure", Some(person), &removed, request).await?;
+    let why = Some(reason);
+    tombstone(
+        &mut tx,
+        caller,
+        "erasure",
+        Some(person),
+        &removed,
+        why,
+        request,
+    )
+    .await?;
     tx.commit().await?;
+    removed.reclaimed = store.reclaim().await?;
     Ok(removed)
 }
 
@@ -95,11 +129,14 @@ pub async fn expire(
         let mut removed = Removed::default();
         removed.records.insert(source.clone(), ids);
         erase(&mut tx, &mut removed).await?;
-        tombstone(&mut tx, caller, "retention", None, &removed, request).await?;
+        tombstone(&mut tx, caller, "retention", None, &removed, None, request).await?;
         all.retired.extend(removed.retired);
         all.records.extend(removed.records);
     }
     tx.commit().await?;
+    if all.count() > 0 {
+        all.reclaimed = store.reclaim().await?;
+    }
     Ok(all)
 }
 
@@ -135,13 +172,15 @@ async fn tombstone(
     action: &str,
     person: Option<&str>,
     removed: &Removed,
+    reason: Option<&str>,
     request: &str,
 ) -> Result<(), Error> {
     let sources: Vec<&String> = removed.records.keys().collect();
+    let mut fields = vec![format!("records_erased:{}", removed.count())];
+    fields.extend(reason.map(|r| format!("reason:{r}")));
     let entry = wherry_store::AuditEntry {
         sources: serde_json::to_string(&sources).expect("strings serialise"),
-        fields: serde_json::to_string(&[format!("records_erased:{}", removed.count())])
-            .expect("strings serialise"),
+        fields: serde_json::to_string(&fields).expect("strings serialise"),
         ..caller.entry(action, person, request)
     };
     crate::audit::append(tx, entry).await?;

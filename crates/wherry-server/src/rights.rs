@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
@@ -25,15 +26,29 @@ pub(crate) async fn subject_access(
         .ok_or_else(|| ApiError::not_found("resident"))
 }
 
-/// `POST /api/v1/residents/{id}/erasure`: erases every record of the
-/// person (all versions, links, contact events), retires the person, and
-/// leaves a tombstone in the audit log.
+/// An erasure's body: why.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Erasure {
+    reason: String,
+}
+
+/// `POST /api/v1/residents/{id}/erasure` with `{"reason": "…"}`: erases
+/// every record of the person (all versions, links, contact events),
+/// retires the person, leaves a tombstone with the reason in the audit
+/// log, and has the store keep no copy of what was deleted. A person
+/// already erased: nothing is done (`already_erased`).
 pub(crate) async fn erasure(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     ApiCaller { caller, request }: ApiCaller,
+    body: Result<Json<Erasure>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let removed = state.access.erase(&caller, &id, request.as_str()).await?;
+    let body = crate::json_body(body)?;
+    let removed = state
+        .access
+        .erase(&caller, &id, &body.reason, request.as_str())
+        .await?;
     if let Some(m) = &state.matcher {
         m.forget(&removed.records).await;
     }
@@ -42,5 +57,7 @@ pub(crate) async fn erasure(
         "records_erased": removed.count(),
         "sources": removed.records.keys().collect::<Vec<_>>(),
         "retired": removed.retired,
+        "already_erased": removed.count() == 0,
+        "reclaimed": removed.reclaimed,
     })))
 }

@@ -195,6 +195,9 @@ impl Store {
                 // A long-running server checkpoints in the background (see
                 // `checkpoint`); this is the backstop.
                 .pragma("wal_autocheckpoint", "10000")
+                // Deleted content is overwritten with zeros, so an erased
+                // record cannot be read back from the file's free space.
+                .pragma("secure_delete", "ON")
                 .page_size(PAGE)
                 .busy_timeout(std::time::Duration::from_secs(30));
             let pool = SqlitePoolOptions::new()
@@ -337,6 +340,39 @@ impl Store {
                 .await?;
         }
         Ok(())
+    }
+
+    /// After an erasure: leaves no copy of deleted rows to be read back.
+    /// On SQLite (whose deletes already zero their content) the
+    /// write-ahead log, which still holds the pages as they were, is
+    /// copied in and truncated to nothing; tried for up to about a second
+    /// while readers are busy. On PostgreSQL the tables erasure deletes
+    /// from are vacuumed, so their dead rows' space is reclaimed (the
+    /// server's own write-ahead log and backups keep them until they are
+    /// recycled: see docs/access.md). True when it completed.
+    pub async fn reclaim(&self) -> Result<bool, Error> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                for _ in 0..50 {
+                    let (busy,): (i64,) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .fetch_one(p)
+                        .await?;
+                    if busy == 0 {
+                        return Ok(true);
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Ok(false)
+            }
+            Pool::Postgres(p) => {
+                sqlx::query(
+                    "VACUUM record_versions, records, person_links, contact_events, steward_decisions, review_queue",
+                )
+                .execute(p)
+                .await?;
+                Ok(true)
+            }
+        }
     }
 
     /// Starts a transaction. On SQLite it takes the write lock at once

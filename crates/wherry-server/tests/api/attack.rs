@@ -749,3 +749,69 @@ async fn finding_12_break_glass_needs_a_real_fresh_reason_an_allowed_purpose_and
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn finding_07_an_erasure_needs_a_reason_leaves_no_bytes_behind_and_is_done_once() {
+    use crate::access::PERSON;
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        crate::access::hub(&t.store, dir.path()).await;
+        let admin = user(&t.store, "dpo", "admin", &[]).await;
+        let state = Arc::new(AppState::new(t.store.clone(), None));
+        let uri = format!("/api/v1/residents/{PERSON}/erasure");
+        let erase = |body: Option<serde_json::Value>| {
+            crate::call(&state, "POST", &uri, &admin, "subject_rights", body)
+        };
+        for body in [None, Some(json!({})), Some(json!({"reason": "  ok  "}))] {
+            let (status, b) = erase(body.clone()).await;
+            assert!(status.is_client_error(), "{body:?}: {b}");
+        }
+        assert!(
+            t.store.audit_log(0).await.unwrap().is_empty(),
+            "{}: nothing erased",
+            t.name
+        );
+        let why = json!({"reason": "the resident's request under Article 17, ref 2026/88"});
+        let (status, b) = erase(Some(why.clone())).await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+        assert_eq!(
+            (b["records_erased"].as_u64(), b["reclaimed"].as_bool()),
+            (Some(3), Some(true))
+        );
+        let (status, again) = erase(Some(why)).await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(
+            (
+                again["records_erased"].as_u64(),
+                again["already_erased"].as_bool()
+            ),
+            (Some(0), Some(true))
+        );
+        let tombstones = t
+            .store
+            .audit_log(0)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "erasure")
+            .count();
+        assert_eq!(tombstones, 1, "a second erasure is no second tombstone");
+        if t.name == "sqlite" {
+            // The file and its write-ahead log hold none of the erased
+            // record's values (the fixture's email, street and NHS number).
+            let path = t.url.trim_start_matches("sqlite://").to_string();
+            let main = std::fs::read(&path).unwrap();
+            assert!(main.len() > 4096, "{path}: the store's file");
+            for file in [path.clone(), format!("{path}-wal")] {
+                // The log may be gone or empty: that is what is wanted.
+                let bytes = std::fs::read(&file).unwrap_or_default();
+                for needle in ["m@example.org", "Abbey Place", "9434765919", "Thrower"] {
+                    let found = bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+                    assert!(!found, "{file} still holds {needle:?}");
+                }
+            }
+        }
+        t.finish().await;
+    }
+}

@@ -483,7 +483,7 @@ async fn subject_access_shows_everything_and_who_looked_and_erasure_leaves_a_tom
             "/api/v1/residents/P999999999/erasure",
             &admin,
             "subject_rights",
-            None,
+            Some(json!({"reason": "subject access request 2026/114: erase"})),
         )
         .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
@@ -493,7 +493,7 @@ async fn subject_access_shows_everything_and_who_looked_and_erasure_leaves_a_tom
             &format!("{uri}/erasure"),
             &admin,
             "subject_rights",
-            None,
+            Some(json!({"reason": "subject access request 2026/114: erase"})),
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");
@@ -519,7 +519,10 @@ async fn subject_access_shows_everything_and_who_looked_and_erasure_leaves_a_tom
         let log = t.store.audit_log(0).await.unwrap();
         let tombstone = log.iter().find(|e| e.action == "erasure").unwrap();
         assert_eq!(tombstone.person_id.as_deref(), Some(PERSON));
-        assert_eq!(tombstone.fields, r#"["records_erased:3"]"#);
+        assert_eq!(
+            tombstone.fields,
+            r#"["records_erased:3","reason:subject access request 2026/114: erase"]"#
+        );
         assert!(!format!("{tombstone:?}").contains("Thrower"));
         assert!(
             wherry_access::audit::verify_store(&t.store)
