@@ -39,6 +39,9 @@ printf '[limits]\nburst = 0\n[matcher]\nreload_seconds = 0\n' > "$out/wherry.tom
 
 for url in "sqlite://$out/api.db" "$pg"; do
   backend="${url%%:*}"
+  # Each store's audit trail (key and checkpoints) starts afresh with it.
+  export WHERRY_AUDIT_DIR="$out/audit-$backend"
+  rm -rf "$WHERRY_AUDIT_DIR"
   case "$url" in
     sqlite://*) rm -f "$out/api.db" "$out/api.db-wal" "$out/api.db-shm" ;;
     *) psql -q "$admin" -c "DROP DATABASE IF EXISTS wherry_bench_api" -c "CREATE DATABASE wherry_bench_api" 2>&1 | grep -v NOTICE || true ;;

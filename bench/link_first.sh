@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 [ -f bench/out/county54/summary.json ] || { echo "run bench/hub.sh … link first (it makes the county)" >&2; exit 1; }
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 for W in "$@"; do
-  db="bench/out/link_first.db"; rm -f "$db" "$db-wal" "$db-shm"
+  db="bench/out/link_first.db"; rm -rf "$db" "$db-wal" "$db-shm" "$db.audit"
   "$W" init --database "sqlite://$db" >/dev/null
   for s in social_care:social_care.csv gp_registrations:gp_registrations.jsonl fire_rescue:fire_rescue.csv \
            district_council:district_council.csv police_vulnerable:police_vulnerable.csv libraries:libraries.csv; do
@@ -17,5 +17,5 @@ for W in "$@"; do
   done
   echo "$W"
   /usr/bin/time -f "  wall %e s, peak %M KiB" "$W" link run --database "sqlite://$db" 2>&1 | grep -E "Seconds|wall"
-  rm -f "$db" "$db-wal" "$db-shm"
+  rm -rf "$db" "$db-wal" "$db-shm" "$db.audit"
 done

@@ -14,6 +14,7 @@ out=bench/out/api
 cargo build --release --quiet
 W="$PWD/target/release/wherry"
 url="sqlite://$out/api.db"
+export WHERRY_AUDIT_DIR="$out/audit-sqlite"   # api.sh's trail for this store
 echo "bench/ui.sh on $(date -u +%F), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'); $n requests a page"
 tokens=()
 for role in advisor steward admin; do

@@ -82,4 +82,6 @@ psql "$pg" -qc "CREATE DATABASE $pgdb" >/dev/null || {
 dropdb() { psql "$pg" -qc "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" >/dev/null 2>&1 || true; }
 trap 'cleanup; dropdb' EXIT
 echo "e2e: PostgreSQL"
+# Its audit trail (key and checkpoints) in the run's own directory.
+export WHERRY_AUDIT_DIR="$work/pg-audit"
 run_on "${pg%/*}/$pgdb" "$work/shots-postgres"

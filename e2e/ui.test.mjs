@@ -144,7 +144,7 @@ await admin.goto(`${base}/audit?user=sam`);
 const actions = await admin.$$eval("#audit tbody tr", (rows) => rows.map((tr) => tr.children[4].textContent));
 check(actions.includes("review_accept"), "the audit view shows the steward's decision");
 await admin.click("form[action='/audit/verify'] button");
-check(((await admin.textContent("#verified")) ?? "").includes("The chain holds"), "the chain verifies from the audit view");
+check(((await admin.textContent("#verified")) ?? "").includes("The log holds"), "the log, its MACs and checkpoints verify from the audit view");
 await accessible(admin, "audit log");
 await shot(admin, "audit");
 

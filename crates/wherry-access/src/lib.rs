@@ -42,6 +42,7 @@ pub mod rights;
 mod sar;
 pub mod survivorship;
 pub mod token;
+pub mod trail;
 pub mod writer;
 
 use std::collections::{BTreeMap, BTreeSet};

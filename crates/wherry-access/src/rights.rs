@@ -120,6 +120,7 @@ pub async fn expire(
     let agreements = Agreements::load(store).await?;
     let mut all = Removed::default();
     let mut tx = store.begin().await?;
+    let mut last = None;
     for (source, terms) in agreements.iter() {
         let cutoff = retention_cutoff(today, terms.agreement.retention_years)?;
         let ids = store.expired_records(source, &cutoff.to_string()).await?;
@@ -129,11 +130,14 @@ pub async fn expire(
         let mut removed = Removed::default();
         removed.records.insert(source.clone(), ids);
         erase(&mut tx, &mut removed).await?;
-        tombstone(&mut tx, caller, "retention", None, &removed, None, request).await?;
+        last = Some(tombstone(&mut tx, caller, "retention", None, &removed, None, request).await?);
         all.retired.extend(removed.retired);
         all.records.extend(removed.records);
     }
     tx.commit().await?;
+    if let Some(stone) = &last {
+        checkpoint(stone)?;
+    }
     if all.count() > 0 {
         all.reclaimed = store.reclaim().await?;
     }
@@ -174,7 +178,7 @@ async fn tombstone(
     removed: &Removed,
     reason: Option<&str>,
     request: &str,
-) -> Result<(), Error> {
+) -> Result<wherry_store::AuditEntry, Error> {
     let sources: Vec<&String> = removed.records.keys().collect();
     let mut fields = vec![format!("records_erased:{}", removed.count())];
     fields.extend(reason.map(|r| format!("reason:{r}")));
@@ -183,6 +187,11 @@ async fn tombstone(
         fields: serde_json::to_string(&fields).expect("strings serialise"),
         ..caller.entry(action, person, request)
     };
-    crate::audit::append(tx, entry).await?;
-    Ok(())
+    Ok(crate::audit::append(tx, entry).await?)
+}
+
+/// The trail's checkpoint after a tombstone's commit.
+fn checkpoint(stone: &wherry_store::AuditEntry) -> Result<(), Error> {
+    crate::trail::checkpoint(stone.seq, &stone.hash)
+        .map_err(|e| Error::Audit(format!("the audit checkpoint could not be written: {e}")))
 }

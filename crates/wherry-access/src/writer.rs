@@ -69,8 +69,13 @@ async fn commit(store: &Store, batches: &[Batch]) -> Result<(), String> {
         .iter()
         .flat_map(|(e, _)| e.iter().cloned())
         .collect();
-    crate::audit::append_all(&mut tx, all)
+    let written = crate::audit::append_all(&mut tx, all)
         .await
         .map_err(|e| e.to_string())?;
-    tx.commit().await.map_err(|e| e.to_string())
+    tx.commit().await.map_err(|e| e.to_string())?;
+    if let Some(last) = written.last() {
+        crate::trail::checkpoint(last.seq, &last.hash)
+            .map_err(|e| format!("the audit checkpoint could not be written: {e}"))?;
+    }
+    Ok(())
 }

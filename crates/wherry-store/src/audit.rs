@@ -12,7 +12,7 @@ use crate::{BATCH, Error, Store, Tx};
 
 const COLUMNS: &str =
     "seq, at, user_name, role, purpose, action, person_id, sources, fields, request_id,
-                   break_glass, prev_hash, hash";
+                   break_glass, prev_hash, hash, mac";
 
 type AuditRow = (
     i64,
@@ -26,6 +26,7 @@ type AuditRow = (
     String,
     String,
     Option<String>,
+    String,
     String,
     String,
 );
@@ -59,6 +60,10 @@ pub struct AuditEntry {
     pub prev_hash: String,
     /// This entry's hash.
     pub hash: String,
+    /// The HMAC of the hash under the audit key kept outside the database
+    /// (empty when written without one).
+    #[serde(default)]
+    pub mac: String,
 }
 
 impl From<AuditRow> for AuditEntry {
@@ -77,6 +82,7 @@ impl From<AuditRow> for AuditEntry {
             break_glass: r.10,
             prev_hash: r.11,
             hash: r.12,
+            mac: r.13,
         }
     }
 }
@@ -179,12 +185,13 @@ impl Store {
 
 impl Tx {
     /// Appends `entry` to the audit log: its `seq`, `at` and `prev_hash` are
-    /// set here from the chain's head, then `hash` computes its hash. The
-    /// head is claimed first, so appends are serialised on both backends.
+    /// set here from the chain's head, then `seal` sets its hash and MAC.
+    /// The head is claimed first, so appends are serialised on both
+    /// backends.
     pub async fn append_audit(
         &mut self,
         mut entry: AuditEntry,
-        hash: impl Fn(&AuditEntry) -> String,
+        seal: impl Fn(&mut AuditEntry),
     ) -> Result<AuditEntry, Error> {
         let (seq, prev): (i64, String) = dispatch_tx!(&mut self.inner, t => {
             sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
@@ -193,16 +200,16 @@ impl Tx {
         entry.seq = seq;
         entry.at = now();
         entry.prev_hash = prev;
-        entry.hash = hash(&entry);
+        seal(&mut entry);
         let e = &entry;
         dispatch_tx!(&mut self.inner, t => {
             sqlx::query(
                 "INSERT INTO audit_log (seq, at, user_name, role, purpose, action, person_id, sources, fields, request_id,
-                 break_glass, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                 break_glass, prev_hash, hash, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
             .bind(e.seq).bind(&e.at).bind(&e.user_name).bind(&e.role).bind(&e.purpose).bind(&e.action)
             .bind(&e.person_id).bind(&e.sources).bind(&e.fields).bind(&e.request_id).bind(&e.break_glass)
-            .bind(&e.prev_hash).bind(&e.hash)
+            .bind(&e.prev_hash).bind(&e.hash).bind(&e.mac)
             .execute(&mut **t).await.map(|_| ())
         })?;
         dispatch_tx!(&mut self.inner, t => {
@@ -218,7 +225,7 @@ impl Tx {
     pub async fn append_audits(
         &mut self,
         entries: Vec<AuditEntry>,
-        hash: impl Fn(&AuditEntry) -> String,
+        seal: impl Fn(&mut AuditEntry),
     ) -> Result<Vec<AuditEntry>, Error> {
         if entries.is_empty() {
             return Ok(entries);
@@ -234,22 +241,22 @@ impl Tx {
             e.seq = last - n + 1 + i as i64;
             e.at = at.clone();
             e.prev_hash = std::mem::take(&mut prev);
-            e.hash = hash(&e);
+            seal(&mut e);
             prev = e.hash.clone();
             out.push(e);
         }
         for chunk in out.chunks(BATCH / 8) {
             let sql = format!(
                 "INSERT INTO audit_log (seq, at, user_name, role, purpose, action, person_id, sources, fields, request_id,
-                 break_glass, prev_hash, hash) VALUES {}",
-                self.tuples(chunk.len(), 13, "")
+                 break_glass, prev_hash, hash, mac) VALUES {}",
+                self.tuples(chunk.len(), 14, "")
             );
             dispatch_tx!(&mut self.inner, t => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
                 for e in chunk {
                     q = q.bind(e.seq).bind(&e.at).bind(&e.user_name).bind(&e.role).bind(&e.purpose).bind(&e.action)
                         .bind(&e.person_id).bind(&e.sources).bind(&e.fields).bind(&e.request_id).bind(&e.break_glass)
-                        .bind(&e.prev_hash).bind(&e.hash);
+                        .bind(&e.prev_hash).bind(&e.hash).bind(&e.mac);
                 }
                 q.execute(&mut **t).await.map(|_| ())
             })?;

@@ -104,11 +104,17 @@ pub fn run(args: Args) -> Result<()> {
             std::fs::remove_file(&f).with_context(|| format!("removing {}", f.display()))?;
         }
     }
+    // The old store's audit trail goes with it.
+    let trail = PathBuf::from(format!("{}.audit", db.display()));
+    if trail.exists() {
+        std::fs::remove_dir_all(&trail).with_context(|| format!("removing {}", trail.display()))?;
+    }
     let sources = args.dir.join("sources");
     std::fs::create_dir_all(&sources)?;
     let url = format!("sqlite://{}", db.display());
     runtime().block_on(async {
         let store = wherry_store::Store::connect(&url).await?;
+        wherry_access::trail::open(&trail)?;
         store.migrate().await?;
         let today = Date::today_utc();
         for (id, text) in SOURCES {

@@ -21,6 +21,14 @@ pub fn init(a: InitArgs) -> Result<()> {
     runtime().block_on(async {
         let store = a.database.open().await?;
         let applied = store.migrate().await?;
+        let trail = wherry_access::trail::get().expect("opened with the store");
+        let seen = trail.checkpoints().map_err(anyhow::Error::msg)?;
+        if store.audit_head().await?.seq == 0 && seen.iter().any(|c| c.seq > 0) {
+            bail!(
+                "the audit directory {} holds checkpoints of another store (this one's audit log is empty): give this store its own with --audit-dir or WHERRY_AUDIT_DIR",
+                trail.dir().display()
+            );
+        }
         if applied.is_empty() {
             println!("The store at {} is up to date.", redact(&a.database.url()));
         } else {
@@ -30,6 +38,7 @@ pub fn init(a: InitArgs) -> Result<()> {
                 applied
             );
         }
+        println!("Its audit trail (key and checkpoints) is in {}.", trail.dir().display());
         store.close().await;
         Ok(())
     })

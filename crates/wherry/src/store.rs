@@ -14,6 +14,12 @@ pub struct Database {
     /// [default: $WHERRY_DATABASE_URL, else sqlite://wherry.db]
     #[arg(long = "database", value_name = "URL", global = true)]
     url: Option<String>,
+    /// The audit trail's directory (its key and checkpoints), kept where
+    /// the database's administrators cannot write [default:
+    /// $WHERRY_AUDIT_DIR, else FILE.audit beside a SQLite store, else
+    /// ~/.local/share/wherry/audit/HOST_PORT_DB for PostgreSQL]
+    #[arg(long = "audit-dir", value_name = "DIR", global = true)]
+    audit_dir: Option<std::path::PathBuf>,
 }
 
 impl Database {
@@ -25,7 +31,34 @@ impl Database {
         }
         Self {
             url: url.or(self.url),
+            ..self
         }
+    }
+
+    /// The audit trail's directory for this store (see `--audit-dir`).
+    pub fn audit_dir(&self) -> std::path::PathBuf {
+        if let Some(d) = self.audit_dir.clone().or_else(|| {
+            std::env::var_os("WHERRY_AUDIT_DIR")
+                .filter(|d| !d.is_empty())
+                .map(Into::into)
+        }) {
+            return d;
+        }
+        let url = self.url();
+        if let Some(file) = url.strip_prefix("sqlite://") {
+            let file = file.split('?').next().unwrap_or(file);
+            return format!("{file}.audit").into();
+        }
+        // postgres://user:pass@host:port/db?options → host_port_db
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+        let rest = rest.split('?').next().unwrap_or(rest);
+        let name: String = rest
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let home = std::env::var_os("HOME").map_or_else(|| ".".into(), std::path::PathBuf::from);
+        home.join(".local/share/wherry/audit").join(name)
     }
 
     pub fn url(&self) -> String {
@@ -46,11 +79,14 @@ impl Database {
         Ok(store)
     }
 
+    /// Opens the store and this process's audit trail.
     pub async fn open(&self) -> Result<Store> {
         let url = self.url();
-        Store::connect(&url)
+        let store = Store::connect(&url)
             .await
-            .with_context(|| format!("cannot open the store at {}", redact(&url)))
+            .with_context(|| format!("cannot open the store at {}", redact(&url)))?;
+        wherry_access::trail::open(&self.audit_dir())?;
+        Ok(store)
     }
 }
 

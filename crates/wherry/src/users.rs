@@ -63,8 +63,10 @@ pub struct AuditArgs {
 
 #[derive(Debug, clap::Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain: fails, naming the first entry edited, inserted
-    /// or removed.
+    /// Check the audit log against its trail: the hash chain, each entry's
+    /// MAC under the audit key and every checkpoint; fails naming the first
+    /// entry edited, inserted, removed or forged, a log cut short or
+    /// rewritten, or a missing checkpoint.
     Verify,
 }
 
@@ -230,14 +232,20 @@ pub fn user(a: UserArgs) -> Result<()> {
 pub fn audit(a: AuditArgs) -> Result<()> {
     runtime().block_on(async {
         let store = a.database.open_initialised().await?;
+        let trail = wherry_access::trail::get().expect("opened with the store");
         let result = match a.command {
-            AuditCommand::Verify => wherry_access::audit::verify_store(&store).await?,
+            AuditCommand::Verify => wherry_access::trail::verify_trail(&store, trail).await?,
         };
         store.close().await;
         match result {
-            Ok(n) => {
-                let noun = if n == 1 { "entry" } else { "entries" };
-                println!("The audit log holds {n} {noun}, every one chained to the one before.");
+            Ok(v) => {
+                let noun = if v.entries == 1 { "entry" } else { "entries" };
+                println!(
+                    "The audit log holds {} {noun}, every one chained to the one before and sealed with the audit key; {} checkpoints in {} agree with it.",
+                    v.entries,
+                    v.checkpoints,
+                    trail.dir().display()
+                );
                 Ok(())
             }
             Err(broken) => bail!("{broken}"),

@@ -92,12 +92,26 @@ pub(crate) async fn audit_verify(State(state): State<Arc<AppState>>, posted: Pos
         .caller
         .require(&[Role::Admin], "the audit log")
         .or_page(&acting.who)?;
-    let message = match wherry_access::audit::verify_store(state.store())
-        .await
-        .or_page(&acting.who)?
-    {
-        Ok(n) => format!("The chain holds: {n} entries, each linked to the one before."),
-        Err(broken) => format!("The chain is broken: {broken}."),
+    let message = match wherry_access::trail::get() {
+        Some(trail) => match wherry_access::trail::verify_trail(state.store(), trail)
+            .await
+            .or_page(&acting.who)?
+        {
+            Ok(v) => format!(
+                "The log holds: {} entries, each linked to the one before and sealed with the audit key; {} checkpoints agree with it.",
+                v.entries, v.checkpoints
+            ),
+            Err(broken) => format!("The log does not hold: {broken}."),
+        },
+        None => match wherry_access::audit::verify_store(state.store())
+            .await
+            .or_page(&acting.who)?
+        {
+            Ok(n) => format!(
+                "The chain holds: {n} entries, each linked to the one before (this server has no audit key, so no MAC or checkpoint was checked)."
+            ),
+            Err(broken) => format!("The chain is broken: {broken}."),
+        },
     };
     audit_page(&state, &acting, AuditFilter::default(), Some(message)).await
 }

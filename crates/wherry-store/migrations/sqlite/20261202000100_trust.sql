@@ -49,3 +49,7 @@ CREATE TABLE break_glass (
     note TEXT
 );
 CREATE INDEX break_glass_by_user ON break_glass (user_name, id);
+
+-- Each audit entry's HMAC-SHA256 of its hash under a key kept outside the
+-- database (empty where no key was configured).
+ALTER TABLE audit_log ADD COLUMN mac TEXT NOT NULL DEFAULT '';

@@ -119,11 +119,12 @@ async fn tokens_are_shown_once_and_the_audit_chain_names_tampering() {
             wherry_access::audit::append(&mut tx, e).await.unwrap();
             tx.commit().await.unwrap();
         }
+        // Written here, without the store's audit key: not vouched for.
         let o = wherry(tmp.path(), &["audit", "verify", "--database", db]);
         assert!(
-            o.status.success() && stdout(&o).contains("holds 4 entries"),
+            !o.status.success() && stderr(&o).contains("entry 1: it carries no MAC"),
             "{}",
-            stdout(&o)
+            stderr(&o)
         );
         t.execute("UPDATE audit_log SET person_id = 'P000000009' WHERE seq = 2")
             .await;

@@ -2,7 +2,7 @@
 //! was; run again, the store equals a clean single run.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use wherry_store::testing::stores;
@@ -83,12 +83,14 @@ async fn a_killed_ingest_leaves_nothing_and_a_rerun_equals_a_clean_run() {
     for t in stores().await {
         let init = wherry(tmp.path(), &["init", "--database", &t.url]);
         assert!(init.status.success(), "{}", stderr(&init));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wherry"))
-            .args(["ingest", "--source", &gp, &extract, "--database", &t.url])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = crate::util::command(
+            tmp.path(),
+            &["ingest", "--source", &gp, &extract, "--database", &t.url],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
         let started = Instant::now();
         while !writing(&t.url).await {
             assert!(

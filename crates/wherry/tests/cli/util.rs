@@ -3,13 +3,31 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The binary, run in `cwd`. A PostgreSQL store's audit trail goes under
+/// `cwd` (by the database's name), not the user's home directory.
+pub fn command(cwd: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wherry"));
+    c.args(args).current_dir(cwd);
+    if let Some(url) = args
+        .windows(2)
+        .find(|w| w[0] == "--database" && w[1].starts_with("postgres"))
+        .map(|w| w[1])
+    {
+        let name: String = url
+            .rsplit('/')
+            .next()
+            .unwrap_or("pg")
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        c.env("WHERRY_AUDIT_DIR", cwd.join(format!("audit-{name}")));
+    }
+    c
+}
+
 /// Runs `wherry` with `args` in `cwd`.
 pub fn wherry(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wherry"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the wherry binary runs")
+    command(cwd, args).output().expect("the wherry binary runs")
 }
 
 /// Standard error as text.
@@ -53,10 +71,9 @@ impl Server {
     /// Starts `wherry serve` with `args` and waits for its "Serving" line.
     pub fn start(cwd: &Path, args: &[&str]) -> Self {
         use std::io::BufRead;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wherry"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .current_dir(cwd)
+        let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        let mut child = command(cwd, &all)
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("the wherry binary runs");
