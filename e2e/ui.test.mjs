@@ -91,10 +91,19 @@ if (services > 1) {
   await accessible(advisor, "resident view, timeline filtered");
 }
 
-// 2. A fire prevention officer opens the same resident: no field the fire
-//    agreement withholds.
+// 2. A fire prevention officer opens the same resident: only with a reason
+//    on record (straight from the address bar, refused), then found by
+//    search; no field the fire agreement withholds.
 const fire = await person();
 await signIn(fire, fixture.tokens.fire);
+const straight = await fire.goto(residentUrl);
+check(straight.status() === 403 && ((await fire.textContent("main")) ?? "").includes("no reason on record"), "a resident opened without a reason on record is refused, saying why");
+await accessible(fire, "no relationship");
+await shot(fire, "no-relationship");
+await fire.goto(`${base}/search`);
+await fire.fill("#name", `${r.given} ${r.family}`);
+await fire.fill("#dob", r.dob);
+await fire.click("form[action='/search'] button[type=submit]");
 await fire.goto(residentUrl);
 const shown = await fire.$$eval("dl.wherry-record", (lists) =>
   lists.flatMap((dl) => [...dl.querySelectorAll("[data-field]")].map((d) => [dl.dataset.source, d.dataset.field])),
@@ -131,6 +140,13 @@ await steward.click("form[action^='/review/'] button[type=submit]");
 await steward.goto(`${base}/residents/${leftPerson}`);
 const after = await steward.locator("dl.wherry-record").count();
 check(after > before, `accepting merges the records (${before} → ${after})`);
+// The steward keeps the resident on the team's caseload.
+await steward.click("#caseload-button");
+check(((await steward.textContent("#caseload-done")) ?? "").includes("Added to your team's caseload"), "a resident goes on the caseload from their page");
+await steward.goto(`${base}/caseload`);
+check((await steward.locator(`#caseload a[href='/residents/${leftPerson}']`).count()) === 1, "the caseload lists them");
+await accessible(steward, "caseload");
+await shot(steward, "caseload");
 
 // 4. An admin sees those accesses in the audit view.
 const admin = await person();
@@ -147,6 +163,18 @@ await admin.click("form[action='/audit/verify'] button");
 check(((await admin.textContent("#verified")) ?? "").includes("The log holds"), "the log, its MACs and checkpoints verify from the audit view");
 await accessible(admin, "audit log");
 await shot(admin, "audit");
+// The officer's other pages: refusals, overrides to sign off, unusual access.
+await admin.goto(`${base}/security`);
+check((await admin.locator("#refusals tbody tr").count()) > 0, "the security log lists the refused requests (the wrong token, the fire officer's refusal)");
+await accessible(admin, "security log");
+await shot(admin, "security");
+await admin.goto(`${base}/break-glass`);
+check((await admin.locator("h1").textContent()) === "Break-glass review", "the break-glass review opens");
+await accessible(admin, "break-glass review");
+await admin.goto(`${base}/unusual`);
+check((await admin.locator("#reads tbody tr").count()) > 0, "the unusual-access review lists who opened residents");
+await accessible(admin, "unusual access");
+await shot(admin, "unusual");
 
 // Bad input: a 10,000-character search and an unknown resident.
 await advisor.goto(`${base}/search`);

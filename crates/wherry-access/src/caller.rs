@@ -65,6 +65,11 @@ pub enum Denied {
         /// The source asked for.
         id: String,
     },
+    /// No reason on record to open this resident.
+    #[error(
+        "you have no reason on record to open this resident: find them by search first, or open them from your team's caseload (or break glass with a reason)"
+    )]
+    NoRelationship,
     /// A pseudonymised-only role asked for something that identifies.
     #[error("{what} is not open to a pseudonymised-only role")]
     PseudonymisedOnly {

@@ -207,13 +207,21 @@ pub async fn gather(
 impl Access {
     /// The resident view of `person` as `caller` may see it, audited
     /// (action `view`) before it is returned; `None` when no resident has
-    /// that id.
+    /// that id. Refused without a legitimate relationship (see
+    /// [`crate::relate`]).
     pub async fn resident(
         &self,
         caller: &Caller,
         person: &str,
         request: &str,
     ) -> Result<Option<ResidentView>, Error> {
+        if let Err(refused) = self.require_relationship(caller, person).await {
+            // No one to have a reason for: not found, as for anyone else.
+            if !self.store().person_exists(person).await? {
+                return Ok(None);
+            }
+            return Err(refused);
+        }
         let agreements = self.agreements().await?;
         let Some(mut g) = gather(self, &agreements, caller, person).await? else {
             return Ok(None);
@@ -290,6 +298,9 @@ impl Access {
         };
         for (person, probability) in ranked {
             let Some(agreements) = &agreements else {
+                // Only the id and the match: still a disclosure that this
+                // person matched, so it names them.
+                entries.push(caller.entry("search_result", Some(person), request));
                 out.push(Listed {
                     person: person.clone(),
                     name: None,
@@ -331,6 +342,8 @@ impl Access {
             });
         }
         self.record(entries).await?;
+        let found: Vec<String> = out.iter().map(|l| l.person.clone()).collect();
+        self.relate(caller, &found, "search").await?;
         Ok(out)
     }
 
@@ -389,6 +402,8 @@ impl Access {
             });
         }
         self.record(entries).await?;
+        let shown: Vec<String> = sides.iter().filter_map(|s| s.person.clone()).collect();
+        self.relate(caller, &shown, "review").await?;
         let [left, right]: [Side; 2] = sides.try_into().expect("two sides");
         Ok(Some(ReviewPair {
             item,
@@ -445,6 +460,8 @@ impl Access {
             entries.push(caller.entry(action, None, request));
         }
         self.record(entries).await?;
+        let found: Vec<String> = out.iter().map(|l| l.person.clone()).collect();
+        self.relate(caller, &found, "search").await?;
         Ok(out)
     }
 }

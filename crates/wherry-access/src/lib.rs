@@ -38,6 +38,7 @@ pub mod disclose;
 pub mod glass;
 pub mod limits;
 pub mod oidc;
+pub mod relate;
 pub mod rights;
 mod sar;
 pub mod survivorship;
@@ -318,15 +319,23 @@ impl Access {
         Ok(rows)
     }
 
-    /// The newest `limit` audit entries matching `filter`, for the admin.
+    /// The newest `limit` audit entries matching `filter`, for the admin;
+    /// audited (`audit_view`).
     pub async fn audit_entries(
         &self,
         caller: &Caller,
         filter: &AuditFilter,
         limit: i64,
+        request: &str,
     ) -> Result<Vec<AuditEntry>, Error> {
         caller.require(&[Role::Admin], "the audit log")?;
-        Ok(self.store.audit_search(filter, limit).await?)
+        let found = self.store.audit_search(filter, limit).await?;
+        // Reading who looked at whom is itself recorded: one entry for the
+        // page, naming the resident when the admin asked about one.
+        let person = Some(filter.person.trim()).filter(|p| !p.is_empty());
+        self.record(vec![caller.entry("audit_view", person, request)])
+            .await?;
+        Ok(found)
     }
 
     /// Erases `person` (see [`rights::erase_person`]).

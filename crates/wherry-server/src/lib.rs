@@ -42,6 +42,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
+mod caseload;
 pub mod config;
 mod error;
 mod fhir;
@@ -163,6 +164,11 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/api/v1/links", post(steward::link))
         .route("/api/v1/unlinks", post(steward::unlink))
         .route("/api/v1/changes", get(steward::changes))
+        .route("/api/v1/caseload", get(caseload::list))
+        .route(
+            "/api/v1/caseload/{id}",
+            post(caseload::add).delete(caseload::remove),
+        )
         .route("/fhir/Patient/$match", post(fhir::patient_match))
         .route("/metrics", get(metrics::metrics))
         .merge(ui::routes())

@@ -89,6 +89,7 @@ pub mod linkage;
 pub mod models;
 pub mod persons;
 pub mod records;
+pub mod relationships;
 pub mod review;
 pub mod security;
 pub mod sessions;

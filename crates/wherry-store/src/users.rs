@@ -108,6 +108,15 @@ impl Store {
         Ok(done == 1)
     }
 
+    /// Puts a user in a team (whose caseload they share).
+    pub async fn set_user_team(&self, name: &str, team: &str) -> Result<bool, Error> {
+        let sql = "UPDATE users SET team = $1 WHERE name = $2";
+        let n = dispatch!(&self.pool, p => {
+            sqlx::query(sql).bind(team).bind(name).execute(p).await.map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
     /// Every user, by name.
     pub async fn users(&self) -> Result<Vec<User>, Error> {
         let sql = "SELECT name, role, created_at, disabled_at, sources FROM users ORDER BY name";

@@ -31,6 +31,10 @@ enum UserCommand {
         /// that role, refused for the others.
         #[arg(long = "source", value_name = "SOURCE")]
         sources: Vec<String>,
+        /// The team whose caseload they share (caseworkers, the TEC team,
+        /// stewards) [default: a team of their own].
+        #[arg(long)]
+        team: Option<String>,
     },
     /// List users and their roles (never tokens).
     List,
@@ -159,6 +163,7 @@ pub fn user(a: UserArgs) -> Result<()> {
                 name,
                 role,
                 sources,
+                team,
             } => {
                 let role: Role = role.parse().map_err(anyhow::Error::msg)?;
                 if name.trim().is_empty() || name.chars().any(char::is_control) {
@@ -172,6 +177,9 @@ pub fn user(a: UserArgs) -> Result<()> {
                     .await?
                 {
                     bail!("a user named {name:?} exists already");
+                }
+                if let Some(team) = team.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                    store.set_user_team(&name, team).await?;
                 }
                 let purposes: Vec<String> = wherry_access::Policy::default()
                     .purposes(role)

@@ -48,7 +48,12 @@ async fn audit_page(
     };
     let mut entries = state
         .access
-        .audit_entries(&acting.caller, &filter, AUDIT_PAGE as i64 + 1)
+        .audit_entries(
+            &acting.caller,
+            &filter,
+            AUDIT_PAGE as i64 + 1,
+            acting.request.as_str(),
+        )
         .await
         .or_page(who)?;
     let capped = entries.len() > AUDIT_PAGE;
@@ -189,4 +194,25 @@ pub(crate) async fn sign_off(
         format!("Override {id} was not awaiting sign-off.")
     };
     overrides_page(&state, &acting, Some(done)).await
+}
+
+/// Hours of the audit log the unusual-access review looks at.
+const UNUSUAL_HOURS: i64 = 24;
+
+/// `GET /unusual`: users whose access stands out, for the data
+/// protection officer.
+pub(crate) async fn unusual(State(state): State<Arc<AppState>>, acting: Acting) -> Page {
+    let who = &acting.who;
+    let since =
+        wherry_core::clock::rfc3339(wherry_core::clock::unix_seconds() - UNUSUAL_HOURS * 3600);
+    let (flags, reads) = state
+        .access
+        .unusual_access(&acting.caller, &since, acting.request.as_str())
+        .await
+        .or_page(who)?;
+    Ok(page(
+        StatusCode::OK,
+        "unusual.html",
+        context! {title => "Unusual access", user => who.ctx(), csrf => who.csrf, flags, reads, hours => UNUSUAL_HOURS},
+    ))
 }

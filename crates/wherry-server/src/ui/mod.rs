@@ -48,6 +48,9 @@ pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
         )
         .route("/search", get(search::search_form).post(search::search))
         .route("/residents/{id}", get(resident::resident))
+        .route("/residents/{id}/caseload", post(resident::caseload_change))
+        .route("/caseload", get(resident::caseload))
+        .route("/unusual", get(audit::unusual))
         .route("/review", get(review::review))
         .route(
             "/review/{id}",

@@ -34,6 +34,11 @@ const TEMPLATES: &[(&str, &str)] = &[
         "break_glass.html",
         include_str!("../../templates/break_glass.html"),
     ),
+    (
+        "caseload.html",
+        include_str!("../../templates/caseload.html"),
+    ),
+    ("unusual.html", include_str!("../../templates/unusual.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 

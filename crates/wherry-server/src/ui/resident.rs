@@ -10,7 +10,7 @@ use minijinja::context;
 use wherry_access::survivorship::Contact;
 
 use super::render::{OrPage, Page, error_page, field_label, page, value_text};
-use super::session::Acting;
+use super::session::{Acting, Posted};
 use crate::AppState;
 
 /// `?service=&from=&to=` on the resident page.
@@ -36,12 +36,37 @@ pub(crate) async fn resident(
     filter: Result<Query<TimelineFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Page {
     let filter = filter.map(|Query(f)| f).unwrap_or_default();
+    resident_page(
+        &state,
+        &id,
+        Acting {
+            who,
+            caller,
+            request,
+        },
+        filter,
+        None,
+    )
+    .await
+}
+
+async fn resident_page(
+    state: &AppState,
+    id: &str,
+    Acting {
+        who,
+        caller,
+        request,
+    }: Acting,
+    filter: TimelineFilter,
+    done: Option<String>,
+) -> Page {
     let bad_date = |d: &str| !d.is_empty() && wherry_core::Date::parse(d).is_err();
     let filter_error = (bad_date(&filter.from) || bad_date(&filter.to))
         .then_some("Enter dates as YYYY-MM-DD, for example 2026-01-31");
     let view = state
         .access
-        .resident(&caller, &id, request.as_str())
+        .resident(&caller, id, request.as_str())
         .await
         .or_page(&who)?
         .ok_or_else(|| {
@@ -103,6 +128,12 @@ pub(crate) async fn resident(
             context! {source => r.source, record_id => r.record_id, fields}
         })
         .collect();
+    let on_caseload = if wherry_access::relate::CASELOAD_ROLES.contains(&caller.role) {
+        let (_, list) = state.access.caseload(&caller).await.or_page(&who)?;
+        Some(list.iter().any(|c| c.person == id))
+    } else {
+        None
+    };
     let status = if filter_error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -133,6 +164,48 @@ pub(crate) async fn resident(
             errors,
             timeline,
             records,
+            on_caseload,
+            done,
         },
+    ))
+}
+
+/// `POST /residents/{id}/caseload` (`action` = `add` or `remove`): the
+/// resident on or off the user's team's caseload; the page again.
+pub(crate) async fn caseload_change(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Page {
+    let (acting, form) = posted.acting(&state).await?;
+    let add = form.get("action").map(String::as_str) == Some("add");
+    state
+        .access
+        .caseload_change(&acting.caller, &id, add, acting.request.as_str())
+        .await
+        .or_page(&acting.who)?;
+    let done = if add {
+        "Added to your team's caseload."
+    } else {
+        "Taken off your team's caseload."
+    };
+    resident_page(
+        &state,
+        &id,
+        acting,
+        TimelineFilter::default(),
+        Some(done.into()),
+    )
+    .await
+}
+
+/// `GET /caseload`: the user's team's caseload.
+pub(crate) async fn caseload(State(state): State<Arc<AppState>>, acting: Acting) -> Page {
+    let who = &acting.who;
+    let (team, people) = state.access.caseload(&acting.caller).await.or_page(who)?;
+    Ok(page(
+        StatusCode::OK,
+        "caseload.html",
+        context! {title => "Caseload", user => who.ctx(), csrf => who.csrf, team, people},
     ))
 }

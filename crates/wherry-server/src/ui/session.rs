@@ -225,6 +225,23 @@ impl FromRequestParts<Arc<AppState>> for Who {
                 csrf,
             }) => {
                 crate::security::identified(&parts.extensions, &user);
+                // The same per-user rate limit as the API.
+                if let Err(wait) = state.limiter.take(&user) {
+                    let mut page = error_page(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        None,
+                        "Too many pages at once",
+                        &format!(
+                            "You have asked for pages faster than anyone reads them. Wait {wait} seconds, then try again."
+                        ),
+                        None,
+                    );
+                    page.headers_mut().insert(
+                        header::RETRY_AFTER,
+                        HeaderValue::from_str(&wait.to_string()).expect("digits"),
+                    );
+                    return Err(page);
+                }
                 Ok(Who {
                     session: id,
                     name: user,

@@ -815,3 +815,296 @@ async fn finding_07_an_erasure_needs_a_reason_leaves_no_bytes_behind_and_is_done
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn finding_06_every_disclosure_names_its_person_search_results_and_the_audit_page_included() {
+    use crate::push::{linked, person_of, with_matcher};
+    for t in stores().await {
+        let (_, advisor, patient) = linked(&t.store).await;
+        let admin = user(&t.store, "dpo", "admin", &[]).await;
+        let state = with_matcher(&t.store).await;
+        let theirs = person_of(&t.store, &patient).await;
+        let name = format!(
+            "{} {}",
+            patient["name"][0]["given"][0].as_str().unwrap(),
+            patient["name"][0]["family"].as_str().unwrap()
+        );
+        let dob = patient["birthDate"].as_str().unwrap();
+        let q: String = format!("name={}&dob={dob}", name.replace(' ', "%20"));
+        let (status, body) = crate::call(
+            &state,
+            "GET",
+            &format!("/api/v1/residents?{q}"),
+            &advisor,
+            "contact_centre",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let returned: Vec<&str> = body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["person"].as_str().unwrap())
+            .collect();
+        assert!(returned.contains(&theirs.as_str()), "{}: {body}", t.name);
+        let log = t.store.audit_log(0).await.unwrap();
+        let named: Vec<&str> = log
+            .iter()
+            .filter(|e| e.action == "search_result")
+            .map(|e| e.person_id.as_deref().unwrap())
+            .collect();
+        assert_eq!(named, returned, "{}: each person returned is named", t.name);
+
+        // The admin's audit page is itself audited, naming whom it was about.
+        let (session, _) = crate::ui::sign_in(&state, &admin).await;
+        let page = crate::ui::fetch(
+            &state,
+            "GET",
+            &format!("/audit?resident={theirs}"),
+            Some(&session),
+            None,
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::OK);
+        let last = t.store.audit_log(0).await.unwrap().pop().unwrap();
+        assert_eq!(
+            (
+                last.action.as_str(),
+                last.user_name.as_str(),
+                last.person_id.as_deref()
+            ),
+            ("audit_view", "dpo", Some(theirs.as_str()))
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn finding_09_a_resident_is_opened_only_with_a_reason_on_record_and_bulk_reading_is_flagged()
+{
+    use crate::push::{linked, person_of};
+    use std::time::Duration;
+    for t in stores().await {
+        let (gp_system, advisor, patient) = linked(&t.store).await;
+        let theirs = person_of(&t.store, &patient).await;
+        let clock = wherry_core::clock::Clock::manual();
+        let matcher =
+            wherry_hub::Matcher::open(t.store.clone(), wherry_link::ReviewRange::default())
+                .await
+                .unwrap();
+        let state = Arc::new(AppState::with_policy(
+            t.store.clone(),
+            wherry_access::Policy::default(),
+            Some(matcher),
+            clock.clone(),
+        ));
+        let open = |token: &str, purpose: &str, person: &str| {
+            let uri = format!("/api/v1/residents/{person}");
+            let (token, purpose) = (token.to_string(), purpose.to_string());
+            let state = state.clone();
+            async move { crate::call(&state, "GET", &uri, &token, &purpose, None).await }
+        };
+        // Residents the fire service holds and does not, for a partner
+        // system's rule.
+        let fire_system = user(&t.store, "fire-system", "partner_system", &["fire_rescue"]).await;
+        let (mut held, mut other) = (String::new(), String::new());
+        for n in 1..400 {
+            let p = format!("P{n:09}");
+            let sources = t.store.person_sources(&p).await.unwrap();
+            let fire = sources.iter().any(|s| s == "fire_rescue");
+            if fire && held.is_empty() {
+                held = p;
+            } else if !fire && !sources.is_empty() && p != theirs && other.is_empty() {
+                other = p;
+            }
+        }
+        assert!(
+            !held.is_empty() && !other.is_empty(),
+            "{}: residents the fire service does and does not hold",
+            t.name
+        );
+
+        // No reason: refused, and an id that is no one's is still 404.
+        let (status, body) = open(&advisor, "contact_centre", &theirs).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::FORBIDDEN, Some("no_relationship")),
+            "{}: {body}",
+            t.name
+        );
+        let (status, _) = open(&advisor, "contact_centre", "P999999999").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        // A search that returned them is a reason, for 30 minutes.
+        let name = format!(
+            "{} {}",
+            patient["name"][0]["given"][0].as_str().unwrap(),
+            patient["name"][0]["family"].as_str().unwrap()
+        );
+        let q = format!(
+            "/api/v1/residents?name={}&dob={}",
+            name.replace(' ', "%20"),
+            patient["birthDate"].as_str().unwrap()
+        );
+        let (status, found) =
+            crate::call(&state, "GET", &q, &advisor, "contact_centre", None).await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        assert_eq!(
+            open(&advisor, "contact_centre", &theirs).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            open(&advisor, "contact_centre", &other).await.0,
+            StatusCode::FORBIDDEN,
+            "not returned by the search"
+        );
+        clock.advance(Duration::from_secs(31 * 60));
+        assert_eq!(
+            open(&advisor, "contact_centre", &theirs).await.0,
+            StatusCode::FORBIDDEN,
+            "{}: 31 minutes later",
+            t.name
+        );
+        // Breaking glass needs no relationship (it is reviewed instead).
+        let req = Request::get(format!("/api/v1/residents/{other}"))
+            .header("authorization", format!("Bearer {advisor}"))
+            .header("wherry-purpose", "safeguarding")
+            .header(
+                "wherry-break-glass",
+                "the police asked us to check on this resident tonight",
+            )
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(raw(&state, req).await.0, StatusCode::OK);
+
+        // A team's caseload: one member adds, every member may open.
+        let cath = user(&t.store, "cath", "caseworker", &[]).await;
+        let carl = user(&t.store, "carl", "caseworker", &[]).await;
+        let cleo = user(&t.store, "cleo", "caseworker", &[]).await;
+        for who in ["cath", "carl"] {
+            assert!(
+                t.store
+                    .set_user_team(who, "adult-care-north")
+                    .await
+                    .unwrap()
+            );
+        }
+        let add = format!("/api/v1/caseload/{theirs}");
+        let (status, body) = crate::call(&state, "POST", &add, &cath, "direct_care", None).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::FORBIDDEN, Some("no_relationship")),
+            "{body}: add only whom you may open"
+        );
+        let (status, _) = crate::call(&state, "GET", &q, &cath, "direct_care", None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, body) = crate::call(&state, "POST", &add, &cath, "direct_care", None).await;
+        assert_eq!(
+            (status, body["changed"].as_bool()),
+            (StatusCode::OK, Some(true)),
+            "{body}"
+        );
+        assert_eq!(
+            open(&carl, "direct_care", &theirs).await.0,
+            StatusCode::OK,
+            "{}: a team mate",
+            t.name
+        );
+        assert_eq!(
+            open(&cleo, "direct_care", &theirs).await.0,
+            StatusCode::FORBIDDEN,
+            "another team"
+        );
+        let (_, list) = crate::call(
+            &state,
+            "GET",
+            "/api/v1/caseload",
+            &carl,
+            "direct_care",
+            None,
+        )
+        .await;
+        assert_eq!(list["residents"][0]["person"], theirs.as_str());
+        let (status, _) = crate::call(&state, "DELETE", &add, &carl, "direct_care", None).await;
+        assert_eq!(status, StatusCode::OK);
+        clock.advance(Duration::from_secs(31 * 60));
+        assert_eq!(
+            open(&carl, "direct_care", &theirs).await.0,
+            StatusCode::FORBIDDEN,
+            "taken off"
+        );
+
+        // A partner system: the persons its own source's records are with.
+        assert_eq!(
+            open(&gp_system, "direct_care", &theirs).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            open(&fire_system, "direct_care", &held).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            open(&fire_system, "direct_care", &other).await.0,
+            StatusCode::FORBIDDEN
+        );
+
+        // The web UI is rate-limited as the API is.
+        let mut limited = AppState::new(t.store.clone(), None);
+        limited.limiter = wherry_access::limits::RateLimiter::new(wherry_access::limits::Limits {
+            requests_per_second: 0.001,
+            burst: 5,
+        });
+        let limited = Arc::new(limited);
+        let fred = user(&t.store, "fay", "fire_prevention", &[]).await;
+        let (session, _) = crate::ui::sign_in(&limited, &fred).await;
+        let mut statuses = Vec::new();
+        for _ in 0..8 {
+            statuses.push(
+                crate::ui::fetch(&limited, "GET", "/search", Some(&session), None)
+                    .await
+                    .status
+                    .as_u16(),
+            );
+        }
+        assert!(statuses.contains(&429), "{statuses:?}");
+
+        // Bulk reading stands out on the officer's page.
+        let admin = user(&t.store, "dpo", "admin", &[]).await;
+        let view = |who: &str, n: usize| wherry_store::AuditEntry {
+            user_name: who.into(),
+            role: "advisor".into(),
+            purpose: "contact_centre".into(),
+            action: "view".into(),
+            person_id: Some(format!("P{n:09}")),
+            sources: "[]".into(),
+            fields: "[]".into(),
+            request_id: "r".into(),
+            ..Default::default()
+        };
+        let mut entries: Vec<_> = (1..=120).map(|n| view("bulk-reader", n)).collect();
+        entries.extend((1..=4).map(|n| view("amy", n)));
+        entries.extend((1..=6).map(|n| view("ben", n)));
+        state.access.record(entries).await.unwrap();
+        let (session, _) = crate::ui::sign_in(&state, &admin).await;
+        let page = crate::ui::fetch(&state, "GET", "/unusual", Some(&session), None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        assert!(
+            page.html.contains("bulk-reader (advisor)")
+                && page.html.contains("opened 120 residents"),
+            "{}",
+            page.html
+        );
+        assert!(
+            !page
+                .html
+                .contains("amy (advisor)</td><td class=\"govuk-table__cell\">opened"),
+            "peers are not flagged"
+        );
+        assert!(
+            page.html.contains("broke glass into safeguarding"),
+            "the override is flagged"
+        );
+        t.finish().await;
+    }
+}

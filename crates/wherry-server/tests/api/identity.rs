@@ -82,6 +82,16 @@ async fn oidc_tokens_from_the_councils_provider_are_verified_and_mapped_to_roles
         );
         let state = Arc::new(state);
         let uri = format!("/api/v1/residents/{PERSON}");
+        // As if Cath had found the resident by a search.
+        t.store
+            .relate(
+                "oidc:cath.worker",
+                &[PERSON.to_string()],
+                "search",
+                i64::MAX,
+            )
+            .await
+            .unwrap();
         let claims = |roles: Value| json!({"iss": ISSUER, "aud": "wherry", "exp": in_an_hour(), "sub": "u-17", "preferred_username": "cath.worker", "roles": roles});
         let good = provider.token(claims(json!(["staff", "caseworker"])));
         let (status, body) = call(&state, "GET", &uri, &good, "safeguarding", None).await;

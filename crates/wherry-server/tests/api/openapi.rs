@@ -20,9 +20,17 @@ fn routes_in_code() -> BTreeSet<(String, String)> {
     while let Some(i) = rest.find(".route(") {
         rest = &rest[i + ".route(".len()..];
         let path = rest.split('"').nth(1).unwrap().to_string();
-        let after = &rest[rest.find(',').unwrap() + 1..];
-        let method = after.trim_start().split('(').next().unwrap().to_string();
-        out.insert((method, path));
+        // `get(handler)` or a chain, `post(a).delete(b)`.
+        let mut after = rest[rest.find(',').unwrap() + 1..].trim_start();
+        loop {
+            let (method, tail) = after.split_once('(').unwrap();
+            out.insert((method.to_string(), path.clone()));
+            let close = tail.find(')').unwrap();
+            match tail[close + 1..].strip_prefix('.') {
+                Some(next) => after = next,
+                None => break,
+            }
+        }
     }
     out
 }

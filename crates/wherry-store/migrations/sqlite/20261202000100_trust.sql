@@ -53,3 +53,23 @@ CREATE INDEX break_glass_by_user ON break_glass (user_name, id);
 -- Each audit entry's HMAC-SHA256 of its hash under a key kept outside the
 -- database (empty where no key was configured).
 ALTER TABLE audit_log ADD COLUMN mac TEXT NOT NULL DEFAULT '';
+
+-- Legitimate relationships: reasons on record for a user to open a
+-- resident. A search result or a review item, for a while; a team's
+-- caseload, until taken off. A user's team (their own name when unset).
+ALTER TABLE users ADD COLUMN team TEXT;
+CREATE TABLE relationships (
+    user_name TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    until_ms BIGINT NOT NULL,
+    PRIMARY KEY (user_name, person_id)
+);
+CREATE TABLE caseload (
+    team TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    added_by TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (team, person_id)
+);
+CREATE INDEX audit_log_by_at ON audit_log (at);
