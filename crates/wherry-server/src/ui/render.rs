@@ -111,12 +111,30 @@ impl<T, E: Into<ApiError>> OrPage<T> for Result<T, E> {
 /// cause is logged, never shown).
 pub(crate) fn failed(who: &Who, e: impl Into<ApiError>) -> Response {
     let e: ApiError = e.into();
+    let refused = crate::security::Refused {
+        code: e.code,
+        reason: e.message.clone(),
+    };
+    let mut page = failed_page(who, e);
+    // The security log names the refusal as the API's would.
+    page.extensions_mut().insert(refused);
+    page
+}
+
+/// The message as a sentence: a capital first letter and a full stop.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+    format!("{}{}.", first.unwrap_or_default(), chars.as_str())
+}
+
+fn failed_page(who: &Who, e: ApiError) -> Response {
     match e.status() {
         StatusCode::FORBIDDEN => error_page(
             StatusCode::FORBIDDEN,
             Some(who),
             "You cannot use this page",
-            &format!("{}.", e.message),
+            &sentence(&e.message),
             Some(("/search", "Go to search")),
         ),
         StatusCode::NOT_FOUND => error_page(
@@ -130,7 +148,10 @@ pub(crate) fn failed(who: &Who, e: impl Into<ApiError>) -> Response {
             s,
             Some(who),
             "This could not be done",
-            &format!("{}. Nothing was changed. Go back and try again.", e.message),
+            &format!(
+                "{} Nothing was changed. Go back and try again.",
+                sentence(&e.message)
+            ),
             None,
         ),
         _ => {
