@@ -5,7 +5,8 @@
 # driving Debian's chromium, axe-core checking WCAG 2.2 A and AA on every
 # page), on SQLite and then on PostgreSQL ($WHERRY_TEST_DATABASE_URL, else
 # the local server; a database of its own is made and dropped). The SQLite
-# run's screenshots go to docs/ui/.
+# run's screenshots go to docs/ui/. Then schemathesis checks the API
+# against its OpenAPI document (e2e/schemathesis.sh).
 # Usage: e2e/run.sh [PATH_TO_WHERRY]   (default: target/debug/wherry, built if missing)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -85,3 +86,6 @@ echo "e2e: PostgreSQL"
 # Its audit trail (key and checkpoints) in the run's own directory.
 export WHERRY_AUDIT_DIR="$work/pg-audit"
 run_on "${pg%/*}/$pgdb" "$work/shots-postgres"
+
+echo "e2e: the API against its OpenAPI document"
+"$root/e2e/schemathesis.sh" "$W"

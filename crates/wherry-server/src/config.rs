@@ -15,6 +15,10 @@
 //! requests_per_second = 50
 //! burst = 100             # 0 turns the limit off
 //!
+//! [auth_failures]         # failed authentications per client address
+//! requests_per_second = 0.1667
+//! burst = 10              # 0 turns the limit off (only for a test harness)
+//!
 //! [matcher]
 //! review_low = 0.5        # pushed pairs in [low, high) go to the review queue
 //! review_high = 0.95
@@ -61,6 +65,9 @@ pub struct Config {
     /// Per-caller rate limits.
     #[serde(default)]
     pub limits: Limits,
+    /// Failed authentications allowed per client address (see
+    /// [`Config::auth_failures`]).
+    pub auth_failures: Option<Limits>,
     /// The real-time matcher.
     #[serde(default)]
     pub matcher: MatcherSettings,
@@ -123,6 +130,10 @@ impl Config {
         if c.limits.requests_per_second.is_nan() || c.limits.requests_per_second <= 0.0 {
             return Err("limits.requests_per_second must be above 0".into());
         }
+        let f = c.auth_failures().requests_per_second;
+        if f.is_nan() || f <= 0.0 {
+            return Err("auth_failures.requests_per_second must be above 0".into());
+        }
         if c.session_lifetime_hours
             .is_some_and(|h| !(h > 0.0 && h <= 24.0 * 30.0))
         {
@@ -140,6 +151,13 @@ impl Config {
     /// says `secure_cookies = false`.
     pub fn secure_cookies(&self) -> bool {
         self.secure_cookies.unwrap_or(true)
+    }
+
+    /// Failed authentications allowed per client address: the file's, or
+    /// 10 and then one every 6 seconds.
+    pub fn auth_failures(&self) -> Limits {
+        self.auth_failures
+            .unwrap_or(wherry_access::limits::AUTH_FAILURES)
     }
 
     /// How long a web session lasts at most, if configured.

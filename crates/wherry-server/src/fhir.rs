@@ -16,7 +16,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::StringRejection;
 use axum::http::StatusCode;
@@ -34,11 +33,27 @@ const MATCH_GRADE: &str = "http://hl7.org/fhir/StructureDefinition/match-grade";
 
 /// An error as a FHIR `OperationOutcome`.
 fn outcome(status: StatusCode, code: &str, diagnostics: impl Into<String>) -> Response {
+    let diagnostics = diagnostics.into();
     let body = json!({
         "resourceType": "OperationOutcome",
-        "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics.into()}],
+        "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics}],
     });
-    (status, Json(body)).into_response()
+    let mut r = fhir_json(status, &body);
+    r.extensions_mut().insert(crate::security::Refused {
+        code: "fhir_outcome",
+        reason: diagnostics,
+    });
+    r
+}
+
+/// A FHIR resource as `application/fhir+json`.
+fn fhir_json(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/fhir+json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 impl<E: Into<ApiError>> From<E> for Outcome {
@@ -178,7 +193,7 @@ async fn run(
         "total": entries.len(),
         "entry": entries,
     });
-    Ok(Json(bundle).into_response())
+    Ok(fhir_json(StatusCode::OK, &bundle))
 }
 
 /// A golden record's values as text, for the Patient built from them.

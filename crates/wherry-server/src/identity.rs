@@ -184,6 +184,15 @@ impl FromRequestParts<Arc<AppState>> for ApiCaller {
             .headers
             .get("wherry-break-glass")
             .map(|v| v.to_str().unwrap_or(""));
+        // Sent at all, a reason is of the documented length, needed or not.
+        let sent = break_glass.map(|r| r.trim().chars().count());
+        let (min, max) = (
+            wherry_access::caller::MIN_REASON,
+            wherry_access::caller::MAX_REASON,
+        );
+        if sent.is_some_and(|n| !(min..=max).contains(&n)) {
+            return Err(wherry_access::Denied::BreakGlassReason.into());
+        }
         let caller = state
             .access
             .caller(who.name, who.role, purpose, break_glass)?

@@ -174,6 +174,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .merge(ui::routes())
         .route("/openapi.json", get(openapi))
         .fallback(no_route)
+        .method_not_allowed_fallback(no_method)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -200,6 +201,15 @@ pub(crate) async fn no_route() -> ApiError {
         StatusCode::NOT_FOUND,
         "no_route",
         "the API has no such path",
+    )
+}
+
+/// A method the path does not take (axum adds `Allow`).
+pub(crate) async fn no_method() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "the path does not take that method",
     )
 }
 

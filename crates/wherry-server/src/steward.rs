@@ -72,6 +72,7 @@ pub(crate) async fn review_settle(
     State(state): State<Arc<AppState>>,
     Path((id, verb)): Path<(String, String)>,
     ApiCaller { caller, request }: ApiCaller,
+    headers: axum::http::HeaderMap,
     body: Result<Json<Reason>, JsonRejection>,
 ) -> Result<Json<wherry_hub::steward::Effect>, ApiError> {
     let accept = match verb.as_str() {
@@ -86,7 +87,16 @@ pub(crate) async fn review_settle(
             "a review item id is a whole number",
         )
     })?;
-    let reason = json_body(body)?.reason;
+    // The body (a reason) may be left out altogether.
+    let bodiless = !headers.contains_key(axum::http::header::CONTENT_TYPE)
+        && headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .is_none_or(|v| v.as_bytes() == b"0");
+    let reason = if bodiless {
+        String::new()
+    } else {
+        json_body(body)?.reason
+    };
     wherry_hub::steward::settle(
         &state.access,
         &caller,
@@ -180,7 +190,14 @@ pub(crate) async fn changes(
             "since and limit must be whole numbers",
         )
     })?;
-    let limit = q.limit.unwrap_or(MAX_CHANGES).clamp(1, MAX_CHANGES);
+    let limit = q.limit.unwrap_or(MAX_CHANGES);
+    if q.since < 0 || !(1..=MAX_CHANGES).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!("since must be 0 or more and limit from 1 to {MAX_CHANGES}"),
+        ));
+    }
     let rows = state
         .access
         .changes(&caller, q.since, limit, request.as_str())

@@ -58,6 +58,7 @@ pub fn serve(a: ServeArgs) -> Result<()> {
             wherry_core::clock::Clock::system(),
         );
         state.limiter = wherry_access::limits::RateLimiter::new(config.limits);
+        state.auth_failures = wherry_access::limits::RateLimiter::new(config.auth_failures());
         state.log_requests = a.log_requests;
         state.secure_cookies = config.secure_cookies();
         state.metrics_token = config.metrics_token.clone();

@@ -270,15 +270,28 @@ async fn each_caller_sees_only_what_their_purpose_is_granted_and_every_read_is_a
             (status, body["error"].as_str()),
             (StatusCode::BAD_REQUEST, Some("break_glass_reason"))
         );
-        let (status, _) =
-            get_with(&state, &uri, &fire, "fire_prevention", Some("not needed")).await;
+        let (status, _) = get_with(
+            &state,
+            &uri,
+            &fire,
+            "fire_prevention",
+            Some("not needed for this visit list"),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
         let last = t.store.audit_log(0).await.unwrap().pop().unwrap();
         assert_eq!(
             last.break_glass, None,
             "no override when the role has the purpose"
         );
-        let (status, body) = get_with(&state, &uri, &analyst, "direct_care", Some("curious")).await;
+        let (status, body) = get_with(
+            &state,
+            &uri,
+            &analyst,
+            "direct_care",
+            Some("curious about this resident"),
+        )
+        .await;
         assert_eq!(
             (status, body["error"].as_str()),
             (StatusCode::FORBIDDEN, Some("break_glass_not_allowed")),

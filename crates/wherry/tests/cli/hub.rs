@@ -374,6 +374,11 @@ async fn review_takes_effect_at_once(dir: &std::path::Path, t: &wherry_store::te
     let now = links(&t.store).await;
     let person = &now[&split(&items[0][3])];
     assert_eq!(person, &now[&split(&items[0][4])], "{}: {accepted}", t.name);
+    // As if Carol had found the resident by a search.
+    t.store
+        .relate("carol", std::slice::from_ref(person), "search", i64::MAX)
+        .await
+        .unwrap();
     let view = ok(
         dir,
         &[

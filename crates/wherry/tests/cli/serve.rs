@@ -90,10 +90,12 @@ async fn a_real_server_enforces_roles_purposes_and_agreements_and_audits_each_re
         persons.truncate(10);
         assert!(persons.len() >= 5, "{}", t.name);
         // As if Fred had found each by a search: a reason to open them.
-        t.store
-            .relate("fred", &persons, "search", i64::MAX)
-            .await
-            .unwrap();
+        for user in ["fred", "ann"] {
+            t.store
+                .relate(user, &persons, "search", i64::MAX)
+                .await
+                .unwrap();
+        }
 
         let server = Server::start(tmp.path(), &["--database", db]);
         let get = |path: &str, token: Option<&str>, purpose: &str| {
