@@ -3,7 +3,9 @@
 # 100,000 residents, every partner's extract ingested and linked, served by
 # `wherry serve` (release build) on SQLite and on PostgreSQL; wrk, a second
 # process on loopback, sends authenticated requests (each audited by the
-# server): resident views at random person ids, then searches by family name
+# server): resident views at random person ids (by a partner system
+# registered for every source, so each view passes a legitimate-relationship
+# check: the person is linked to one of its sources), then searches by family name
 # and date of birth drawn from the social care extract; then a partner
 # system pushing new library members (each validated, stored, matched in
 # real time, placed and audited) from PUSHERS connections.
@@ -54,6 +56,9 @@ for url in "sqlite://$out/api.db" "$pg"; do
   done
   persons="$("$W" link run --database "$url" | sed -n 's/.* into \([0-9]*\) persons.*/\1/p')"
   token="$("$W" user add "bench-advisor" --role advisor --database "$url" | tail -1)"
+  every=""; for m in examples/sources/*.toml; do every="$every --source $(basename "$m" .toml)"; done
+  # shellcheck disable=SC2086
+  viewer="$("$W" user add "bench-viewer" --role partner_system $every --database "$url" | tail -1)"
   partner="$("$W" user add "bench-partner" --role partner_system --source libraries --database "$url" | tail -1)"
   "$W" serve --listen 127.0.0.1:0 --config "$out/wherry.toml" --database "$url" > "$out/serve.txt" &
   server=$!
@@ -65,6 +70,7 @@ for url in "sqlite://$out/api.db" "$pg"; do
   before="$("$W" audit verify --database "$url" | sed -n 's/.*holds \([0-9]*\) entr.*/\1/p')"
   for mode in view search push; do
     t="$token"; c="$conns"; p=contact_centre
+    [ "$mode" = view ] && { t="$viewer"; p=direct_care; }
     [ "$mode" = push ] && { t="$partner"; c="$pushers"; p=direct_care; }
     r="$(WHERRY_MODE=$mode WHERRY_PERSONS=$persons WHERRY_TOKEN=$t WHERRY_TERMS=$out/terms.txt WHERRY_PURPOSE_HEADER=$p \
       wrk -t1 -c"$c" -d"${secs}s" -s bench/api.lua "http://$addr" | grep RESULT)"

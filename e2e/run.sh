@@ -20,10 +20,16 @@ if ! command -v chromium >/dev/null; then
     echo "e2e: Debian's chromium is needed (apt-get install chromium)" >&2; exit 1
   fi
 fi
-[ -d node_modules/playwright-core ] && [ -d node_modules/axe-core ] || npm ci --no-audit --no-fund --silent
+[ -d node_modules/playwright-core ] && [ -d node_modules/axe-core ] && [ -d node_modules/oidc-provider ] \
+  || npm ci --no-audit --no-fund --silent
 work="$(mktemp -d)"
 server=""
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+idp=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null
+  [ -n "$idp" ] && kill "$idp" 2>/dev/null
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 # The whole run on one store: ingest, link, users, serve, the browser.
@@ -37,10 +43,16 @@ run_on() {
   done
   "$W" link run --database "$db" >/dev/null
   token() { "$W" user add "$1" --role "$2" --database "$db" | tail -1; }
+  roles="advisor caseworker fire_prevention steward analyst tec_team admin"
+  by_role=""
+  for r in $roles; do by_role="$by_role $r=$(token "e2e-$r" "$r")"; done
+  # shellcheck disable=SC2086
   python3 - "$root/examples/sources" "$work/county/extracts/social_care.csv" "$work/fixture.json" \
-    "$(token ann advisor)" "$(token fred fire_prevention)" "$(token sam steward)" "$(token dpo admin)" <<'PY'
+    "$(token ann advisor)" "$(token fred fire_prevention)" "$(token sam steward)" "$(token dpo admin)" $by_role <<'PY'
 import csv, json, pathlib, sys, tomllib
-sources, extract, out, *tokens = sys.argv[1:]
+sources, extract, out, *rest = sys.argv[1:]
+tokens = rest[:4]
+tokens_by_role = dict(kv.split("=", 1) for kv in rest[4:])
 grants = {}
 for m in pathlib.Path(sources).glob("*.toml"):
     t = tomllib.loads(m.read_text())
@@ -52,11 +64,32 @@ row = next(r for r in csv.DictReader(open(extract, encoding="utf-8"))
 s = row["surname"]
 json.dump({
     "tokens": dict(zip(["advisor", "fire", "steward", "admin"], tokens)),
+    "tokens_by_role": tokens_by_role,
     "fire_grants": grants,
     "resident": {"given": row["forename"], "family": s, "misspelt": s[0] + s[2] + s[1] + s[3:], "dob": row["date_of_birth"]},
 }, open(out, "w"))
 PY
-  "$W" serve --listen 127.0.0.1:0 --database "$db" > "$work/serve.txt" &
+  # The council's identity provider (node-oidc-provider) on a port of its
+  # own, with Wherry registered as its client at Wherry's address.
+  read -r wport iport < <(python3 -c 'import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])')
+  node oidc-provider.mjs "$iport" "http://127.0.0.1:$wport/oidc/callback" "$work/jwks.json" > "$work/idp.txt" 2>&1 &
+  idp=$!
+  until grep -q "OIDC provider on" "$work/idp.txt"; do
+    kill -0 "$idp" 2>/dev/null || { cat "$work/idp.txt" >&2; echo "e2e: the OpenID provider exited" >&2; exit 1; }
+    sleep 0.2
+  done
+  cat > "$work/wherry.toml" <<TOML
+[oidc]
+issuer = "http://127.0.0.1:$iport"
+audience = "wherry"
+jwks_file = "$work/jwks.json"
+redirect_uri = "http://127.0.0.1:$wport/oidc/callback"
+scopes = "profile roles"
+TOML
+  "$W" serve --listen "127.0.0.1:$wport" --config "$work/wherry.toml" --database "$db" > "$work/serve.txt" &
   server=$!
   until grep -q "Serving the Wherry API" "$work/serve.txt"; do
     kill -0 "$server" 2>/dev/null || { echo "e2e: wherry serve exited" >&2; exit 1; }
@@ -65,7 +98,7 @@ PY
   url="$(sed -n 's|.*\(http://[^/]*\)/.*|\1|p' "$work/serve.txt")"
   mkdir -p "$shots"
   node ui.test.mjs "$url" "$work/fixture.json" "$shots"
-  kill "$server"; wait "$server" 2>/dev/null || true; server=""
+  kill "$server" "$idp"; wait "$server" "$idp" 2>/dev/null || true; server=""; idp=""
 }
 
 "$W" synth --residents 4000 --seed 3 --out "$work/county" >/dev/null

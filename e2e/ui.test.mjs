@@ -187,6 +187,40 @@ const missing = await advisor.goto(`${base}/residents/P999999999`);
 check(missing.status() === 404 && (await advisor.textContent("h1")) === "Resident not found", "an unknown resident is a clear 404 page");
 await accessible(advisor, "not found");
 
+// Sign-in as each role, through the council's OpenID Connect provider (a
+// real one, node-oidc-provider, run by run.sh) and with a Wherry token;
+// sign-out ends the session.
+const ROLES = ["advisor", "caseworker", "fire_prevention", "steward", "analyst", "tec_team", "admin"];
+for (const role of ROLES) {
+  const page = await person();
+  await page.goto(`${base}/sign-in`);
+  if (role === "advisor") {
+    await accessible(page, "sign-in with the council's provider offered");
+    await shot(page, "sign-in");
+  }
+  await page.click("#council-sign-in");
+  await page.fill("input[name=login]", `${role}.user`);
+  await page.fill("input[name=password]", "any password");
+  await page.click("button[type=submit]");
+  const consent = page.locator("button", { hasText: "Continue" });
+  if (await consent.count()) await consent.click();
+  await page.waitForURL((u) => u.toString().startsWith(base) && !u.pathname.startsWith("/oidc"));
+  const banner = (await page.textContent(".wherry-user, body")) ?? "";
+  check(banner.includes(`Signed in as oidc:${role}.user`) && (await page.locator(`text=${role}`).count()) > 0,
+    `${role}: signs in through the council's OpenID Connect provider (${new URL(page.url()).pathname})`);
+  await page.locator("button", { hasText: "Sign out" }).click();
+  check(page.url().endsWith("/sign-in"), `${role}: sign-out ends the session`);
+  const after = await page.goto(`${base}/search`);
+  check(after.url().endsWith("/sign-in"), `${role}: signed out, a page needs signing in again`);
+  await page.context().close();
+
+  const byToken = await person();
+  await signIn(byToken, fixture.tokens_by_role[role]);
+  const text = (await byToken.textContent("body")) ?? "";
+  check(text.includes("Signed in as e2e-") && text.includes(role), `${role}: signs in with a Wherry token`);
+  await byToken.context().close();
+}
+
 // Without JavaScript: sign in, search, open the resident.
 const plain = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
 await signIn(plain, fixture.tokens.advisor);

@@ -31,6 +31,29 @@ pub struct Settings {
     /// The claim naming the user in the audit log.
     #[serde(default = "username")]
     pub name_claim: String,
+    /// Signing in to the web UI through the provider (authorisation code
+    /// flow with PKCE): where the provider sends the browser back,
+    /// `https://HOST/oidc/callback`. Unset, the UI takes Wherry tokens only.
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    /// The provider's authorisation endpoint [default: from its discovery
+    /// document, `ISSUER/.well-known/openid-configuration`].
+    #[serde(default)]
+    pub authorization_endpoint: Option<String>,
+    /// The provider's token endpoint [default: from discovery].
+    #[serde(default)]
+    pub token_endpoint: Option<String>,
+    /// Wherry's client secret, for a provider that registers Wherry as a
+    /// confidential client (sent by HTTP Basic); unset for a public client.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// Scopes asked for besides `openid` (for the role and name claims).
+    #[serde(default = "scopes")]
+    pub scopes: String,
+}
+
+fn scopes() -> String {
+    "profile".into()
 }
 
 fn roles() -> String {
@@ -121,8 +144,30 @@ impl Verifier {
         Ok(Self { settings, keys })
     }
 
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The user's name and Wherry role from a valid ID token issued for
+    /// the sign-in that sent `nonce`.
+    pub fn verify_id_token(&self, token: &str, nonce: &str) -> Result<(String, Role), Error> {
+        let claims = self.claims(token)?;
+        if claims["nonce"].as_str() != Some(nonce) {
+            return Err(Error::Invalid(
+                "the ID token was not issued for this sign-in (nonce)".into(),
+            ));
+        }
+        self.user_of(&claims)
+    }
+
     /// The user's name and Wherry role from a valid token.
     pub fn verify(&self, token: &str) -> Result<(String, Role), Error> {
+        let claims = self.claims(token)?;
+        self.user_of(&claims)
+    }
+
+    fn claims(&self, token: &str) -> Result<serde_json::Value, Error> {
         let invalid = |e: &dyn std::fmt::Display| Error::Invalid(e.to_string());
         let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(&e))?;
         let kid = header.kid.ok_or_else(|| invalid(&"no kid in the header"))?;
@@ -140,6 +185,11 @@ impl Verifier {
         let claims: serde_json::Value = jsonwebtoken::decode(token, key, &validation)
             .map_err(|e| invalid(&e))?
             .claims;
+        Ok(claims)
+    }
+
+    fn user_of(&self, claims: &serde_json::Value) -> Result<(String, Role), Error> {
+        let invalid = |e: &dyn std::fmt::Display| Error::Invalid(e.to_string());
         let name = claims[&self.settings.name_claim]
             .as_str()
             .or_else(|| claims["sub"].as_str())

@@ -54,7 +54,7 @@ mod residents;
 mod rights;
 pub mod security;
 mod steward;
-mod ui;
+pub mod ui;
 
 use serde_json::{Value, json};
 use wherry_access::{Access, Policy};
@@ -74,6 +74,8 @@ pub struct AppState {
     pub matcher: Option<Matcher>,
     /// OpenID Connect token verification, when configured.
     pub oidc: Option<wherry_access::oidc::Verifier>,
+    /// The provider's endpoints, when the web UI signs in through it.
+    pub oidc_endpoints: Option<ui::oidc::Endpoints>,
     /// Per-caller rate limits.
     pub limiter: wherry_access::limits::RateLimiter,
     /// Failed authentications per client address.
@@ -114,6 +116,7 @@ impl AppState {
             access: Access::with_clock(store, policy, clock.clone()),
             matcher,
             oidc: None,
+            oidc_endpoints: None,
             limiter: wherry_access::limits::RateLimiter::new(config::Limits::default()),
             auth_failures: wherry_access::limits::RateLimiter::new(
                 wherry_access::limits::AUTH_FAILURES,

@@ -66,6 +66,16 @@ pub fn serve(a: ServeArgs) -> Result<()> {
             state.session_lifetime = l;
         }
         if let Some(o) = config.oidc.clone() {
+            if o.redirect_uri.is_some() {
+                // The web UI signs in through the provider too.
+                let settings = o.clone();
+                let ends = tokio::task::spawn_blocking(move || {
+                    wherry_server::ui::oidc::Endpoints::resolve(&settings)
+                })
+                .await?
+                .map_err(anyhow::Error::msg)?;
+                state.oidc_endpoints = Some(ends);
+            }
             state.oidc = Some(wherry_access::oidc::Verifier::new(o)?);
         }
         let listener = tokio::net::TcpListener::bind(&listen)

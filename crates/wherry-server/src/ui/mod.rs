@@ -6,8 +6,10 @@
 //! Modules: [`session`] (sessions, the [`session::Who`], [`session::Acting`]
 //! and [`session::Posted`] extractors, CSRF), [`render`] (templates, error
 //! pages, labels), [`assets`] (vendored files, security headers), and a
-//! module per page group: [`sign_in`] (sign-in, sign-out, purpose),
-//! [`search`], [`resident`], [`review`] and [`audit`]. Every response has a
+//! module per page group: [`sign_in`] (sign-in with a Wherry token,
+//! sign-out, purpose), [`oidc`] (sign-in through the council's OpenID
+//! Connect provider), [`search`], [`resident`] (and the caseload),
+//! [`review`] and [`audit`] (the officer's pages). Every response has a
 //! strict Content-Security-Policy (no inline script or style). Search is a
 //! POST, so names and dates never appear in URLs or logs. Pages work
 //! without JavaScript.
@@ -20,6 +22,7 @@ use std::sync::Arc;
 
 pub(crate) mod assets;
 pub(crate) mod audit;
+pub mod oidc;
 pub(crate) mod render;
 pub(crate) mod resident;
 pub(crate) mod review;
@@ -42,6 +45,8 @@ pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
             get(sign_in::sign_in_form).post(sign_in::sign_in),
         )
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/oidc/start", get(oidc::start))
+        .route("/oidc/callback", get(oidc::callback))
         .route(
             "/purpose",
             get(sign_in::purpose_form).post(sign_in::choose_purpose),

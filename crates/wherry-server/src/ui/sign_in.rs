@@ -24,10 +24,11 @@ pub(crate) fn sign_in_page(state: &AppState, status: StatusCode, error: Option<&
         .map(|m| context! {field => "token", message => m})
         .into_iter()
         .collect();
+    let council = state.oidc_endpoints.is_some();
     let mut r = page(
         status,
         "sign_in.html",
-        context! {title => "Sign in", csrf, errors},
+        context! {title => "Sign in", csrf, errors, council},
     );
     r.headers_mut().insert(
         header::SET_COOKIE,

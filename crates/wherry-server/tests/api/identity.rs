@@ -77,6 +77,11 @@ async fn oidc_tokens_from_the_councils_provider_are_verified_and_mapped_to_roles
                 jwks_file: jwks.clone(),
                 role_claim: "roles".into(),
                 name_claim: "preferred_username".into(),
+                redirect_uri: None,
+                authorization_endpoint: None,
+                token_endpoint: None,
+                client_secret: None,
+                scopes: "profile".into(),
             })
             .unwrap(),
         );
