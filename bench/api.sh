@@ -11,6 +11,7 @@
 # real time, placed and audited) from PUSHERS connections.
 # Usage: bench/api.sh [POSTGRES_ADMIN_URL [SECONDS [CONNECTIONS [PUSHERS]]]]
 #   WHERRY_BIN=path runs another build of wherry (for before/after figures).
+#   WHERRY_BACKENDS="sqlite" (or "postgres") runs one backend only.
 #   (default postgres://postgres@127.0.0.1:5432/test, 30 s, 12 connections)
 # The server and wrk share this machine's cores. Rate limits are off for the
 # run (one token carries the whole load; the limit is per caller).
@@ -41,6 +42,7 @@ printf '[limits]\nburst = 0\n[matcher]\nreload_seconds = 0\n' > "$out/wherry.tom
 
 for url in "sqlite://$out/api.db" "$pg"; do
   backend="${url%%:*}"
+  case " ${WHERRY_BACKENDS:-sqlite postgres} " in *" $backend "*) ;; *) continue ;; esac
   # Each store's audit trail (key and checkpoints) starts afresh with it.
   export WHERRY_AUDIT_DIR="$out/audit-$backend"
   rm -rf "$WHERRY_AUDIT_DIR"

@@ -20,7 +20,7 @@ use wherry_core::{Purpose, Role};
 use wherry_store::{AuditEntry, LinkMethod, RecordKey, ReviewItem, ReviewStatus};
 
 use crate::survivorship::{self, Chosen, Contact, Involved, Lead, Visible};
-use crate::{Access, Agreements, Caller, Error};
+use crate::{Access, Agreements, Caller, Denied, Error};
 
 /// How a shown record is linked to its person.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -65,6 +65,8 @@ pub struct Gathered {
     pub disclosed: BTreeSet<String>,
     /// Sources whose events the purpose may see.
     pub events_from: BTreeSet<String>,
+    /// Every source holding a record of the person, shown or not.
+    pub held: BTreeSet<String>,
 }
 
 /// The resident view as the caller may see it.
@@ -154,6 +156,7 @@ pub async fn gather(
     let pseudonymised = caller.role.pseudonymised_only();
     let mut g = Gathered::default();
     for r in rows {
+        g.held.insert(r.source.clone());
         let Some(terms) = agreements.get(&r.source) else {
             g.withheld.insert(r.source);
             continue;
@@ -215,7 +218,10 @@ impl Access {
         person: &str,
         request: &str,
     ) -> Result<Option<ResidentView>, Error> {
-        if let Err(refused) = self.require_relationship(caller, person).await {
+        // A partner system's reason is in the records read below (one of
+        // its own sources); anyone else's is looked up first.
+        let partner = caller.role == Role::PartnerSystem && caller.break_glass.is_none();
+        if !partner && let Err(refused) = self.require_relationship(caller, person).await {
             // No one to have a reason for: not found, as for anyone else.
             if !self.store().person_exists(person).await? {
                 return Ok(None);
@@ -226,6 +232,9 @@ impl Access {
         let Some(mut g) = gather(self, &agreements, caller, person).await? else {
             return Ok(None);
         };
+        if partner && !g.held.iter().any(|s| caller.sources.contains(s)) {
+            return Err(Denied::NoRelationship.into());
+        }
         let pseudonymised = caller.role.pseudonymised_only();
         let golden = survivorship::golden_record(&g.visible);
         let mut timeline = Vec::new();
@@ -341,9 +350,9 @@ impl Access {
                 probability: *probability,
             });
         }
-        self.record(entries).await?;
         let found: Vec<String> = out.iter().map(|l| l.person.clone()).collect();
-        self.relate(caller, &found, "search").await?;
+        let relations = self.relations(caller, &found, "search");
+        self.record_related(entries, relations).await?;
         Ok(out)
     }
 
@@ -401,9 +410,9 @@ impl Access {
                 person,
             });
         }
-        self.record(entries).await?;
         let shown: Vec<String> = sides.iter().filter_map(|s| s.person.clone()).collect();
-        self.relate(caller, &shown, "review").await?;
+        let relations = self.relations(caller, &shown, "review");
+        self.record_related(entries, relations).await?;
         let [left, right]: [Side; 2] = sides.try_into().expect("two sides");
         Ok(Some(ReviewPair {
             item,
@@ -459,9 +468,9 @@ impl Access {
         if entries.is_empty() {
             entries.push(caller.entry(action, None, request));
         }
-        self.record(entries).await?;
         let found: Vec<String> = out.iter().map(|l| l.person.clone()).collect();
-        self.relate(caller, &found, "search").await?;
+        let relations = self.relations(caller, &found, "search");
+        self.record_related(entries, relations).await?;
         Ok(out)
     }
 }

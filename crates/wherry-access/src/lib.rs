@@ -297,8 +297,19 @@ impl Access {
 
     /// Appends `entries` to the audit log; returns once committed.
     pub async fn record(&self, entries: Vec<AuditEntry>) -> Result<(), Error> {
+        self.record_related(entries, Vec::new()).await
+    }
+
+    /// Appends `entries` to the audit log and records the reasons on
+    /// record a disclosure gives its caller, in the same transaction;
+    /// returns once committed.
+    pub(crate) async fn record_related(
+        &self,
+        entries: Vec<AuditEntry>,
+        relations: Vec<wherry_store::relationships::Relation>,
+    ) -> Result<(), Error> {
         self.writer
-            .record(&self.store, entries)
+            .record(&self.store, entries, relations)
             .await
             .map_err(Error::Audit)
     }

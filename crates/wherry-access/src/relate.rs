@@ -11,7 +11,7 @@
 //! reading out of hours, and breaking glass.
 
 use wherry_core::Role;
-use wherry_store::relationships::{Caseload, Reads};
+use wherry_store::relationships::{Caseload, Reads, Relation};
 
 use crate::{Access, Caller, Denied, Error};
 
@@ -64,22 +64,28 @@ impl Access {
         }
     }
 
-    /// Records that `caller` was shown `persons` (by a search, `search`, or
-    /// a review item, `review`): a reason to open each for a while.
-    pub(crate) async fn relate(
+    /// The reasons on record that showing `persons` to `caller` (by a
+    /// search, `search`, or a review item, `review`) gives them, for
+    /// [`RELATED_FOR_MS`]; none for a partner system.
+    pub(crate) fn relations(
         &self,
         caller: &Caller,
         persons: &[String],
         why: &str,
-    ) -> Result<(), Error> {
+    ) -> Vec<Relation> {
         if caller.role == Role::PartnerSystem {
-            return Ok(());
+            return Vec::new();
         }
-        let until = self.clock.unix_ms() + RELATED_FOR_MS;
-        Ok(self
-            .store()
-            .relate(&caller.user, persons, why, until)
-            .await?)
+        let until_ms = self.clock.unix_ms() + RELATED_FOR_MS;
+        persons
+            .iter()
+            .map(|p| Relation {
+                user: caller.user.clone(),
+                person: p.clone(),
+                reason: why.to_string(),
+                until_ms,
+            })
+            .collect()
     }
 
     /// Puts `person` on the caller's team's caseload (or, `add` false,

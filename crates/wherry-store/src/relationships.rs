@@ -6,7 +6,22 @@
 //! a record of its own sources. Which reasons a role may rely on is
 //! `wherry-access`'s rule.
 
-use crate::{Error, Store};
+use std::collections::BTreeMap;
+
+use crate::{Error, Store, Tx};
+
+/// A reason on record for a user to open a person, until a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    /// The user.
+    pub user: String,
+    /// The person.
+    pub person: String,
+    /// Why: `search` or `review`.
+    pub reason: String,
+    /// Until when (milliseconds since the Unix epoch).
+    pub until_ms: i64,
+}
 
 /// One person on a team's caseload.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -43,20 +58,18 @@ impl Store {
         reason: &str,
         until_ms: i64,
     ) -> Result<(), Error> {
-        if persons.is_empty() {
-            return Ok(());
-        }
-        let sql = "INSERT INTO relationships (user_name, person_id, reason, until_ms) VALUES ($1, $2, $3, $4)
-                   ON CONFLICT (user_name, person_id) DO UPDATE SET reason = excluded.reason, until_ms = excluded.until_ms";
+        let all: Vec<Relation> = persons
+            .iter()
+            .map(|p| Relation {
+                user: user.to_string(),
+                person: p.clone(),
+                reason: reason.to_string(),
+                until_ms,
+            })
+            .collect();
         let mut tx = self.begin().await?;
-        for p in persons {
-            dispatch_tx!(&mut tx.inner, t => {
-                sqlx::query(sql).bind(user).bind(p).bind(reason).bind(until_ms)
-                    .execute(&mut **t).await.map(|_| ())
-            })?;
-        }
-        tx.commit().await?;
-        Ok(())
+        tx.relate(&all).await?;
+        tx.commit().await
     }
 
     /// Why `user` may open `person` at `now_ms`, if they have a reason on
@@ -155,5 +168,35 @@ impl Store {
                 out_of_hours,
             })
             .collect())
+    }
+}
+
+impl Tx {
+    /// Records reasons on record (the latest for a user and person wins),
+    /// with one statement per few hundred.
+    pub async fn relate(&mut self, all: &[Relation]) -> Result<(), Error> {
+        let mut latest: BTreeMap<(&str, &str), &Relation> = BTreeMap::new();
+        for r in all {
+            let key = (r.user.as_str(), r.person.as_str());
+            if latest.get(&key).is_none_or(|o| o.until_ms <= r.until_ms) {
+                latest.insert(key, r);
+            }
+        }
+        let rows: Vec<&Relation> = latest.into_values().collect();
+        for chunk in rows.chunks(crate::BATCH / 4) {
+            let sql = format!(
+                "INSERT INTO relationships (user_name, person_id, reason, until_ms) VALUES {}
+                 ON CONFLICT (user_name, person_id) DO UPDATE SET reason = excluded.reason, until_ms = excluded.until_ms",
+                self.tuples(chunk.len(), 4, "")
+            );
+            dispatch_tx!(&mut self.inner, t => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for r in chunk {
+                    q = q.bind(&r.user).bind(&r.person).bind(&r.reason).bind(r.until_ms);
+                }
+                q.execute(&mut **t).await.map(|_| ())
+            })?;
+        }
+        Ok(())
     }
 }

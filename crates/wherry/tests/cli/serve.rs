@@ -246,3 +246,92 @@ async fn a_real_server_enforces_roles_purposes_and_agreements_and_audits_each_re
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn two_real_servers_on_one_store_share_a_web_session_and_a_restart_keeps_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        let db = t.url.as_str();
+        let o = wherry(tmp.path(), &["init", "--database", db]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = wherry(
+            tmp.path(),
+            &[
+                "user",
+                "add",
+                "fay",
+                "--role",
+                "fire_prevention",
+                "--database",
+                db,
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let token = stdout(&o).lines().last().unwrap().to_string();
+        // Plain HTTP on this machine: cookies without `Secure`.
+        let config = tmp.path().join(format!("plain-{}.toml", t.name));
+        std::fs::write(&config, "secure_cookies = false\n").unwrap();
+        let config = config.to_str().unwrap();
+        let one = Server::start(tmp.path(), &["--database", db, "--config", config]);
+        let two = Server::start(tmp.path(), &["--database", db, "--config", config]);
+
+        // Sign in through the first.
+        let (status, head, page) = one.exchange("GET", "/sign-in", &[], "");
+        assert_eq!(status, 200);
+        let form_cookie = cookie(&head, "wherry_sign_in").expect("the sign-in form's cookie");
+        let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+        let csrf = &page[at..at + 64];
+        let cookie_header = format!("wherry_sign_in={form_cookie}");
+        let body = format!("csrf={csrf}&token={token}");
+        let (status, head, _) = one.exchange(
+            "POST",
+            "/sign-in",
+            &[
+                ("Cookie", &cookie_header),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            &body,
+        );
+        assert_eq!(status, 303, "{}: {head}", t.name);
+        let session = format!(
+            "wherry_session={}",
+            cookie(&head, "wherry_session").unwrap()
+        );
+
+        // Continue through the second; and after the first is gone.
+        let (status, _, page) = two.exchange("GET", "/search", &[("Cookie", &session)], "");
+        assert_eq!(status, 200, "{}", t.name);
+        assert!(page.contains("Signed in as fay"), "{page}");
+        assert!(one.stop(), "the first server stops cleanly");
+        let restarted = Server::start(tmp.path(), &["--database", db, "--config", config]);
+        let (status, _, page) = restarted.exchange("GET", "/search", &[("Cookie", &session)], "");
+        assert_eq!(status, 200);
+        let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+        let csrf = page[at..at + 64].to_string();
+        // Signed out through one: refused by the other at once.
+        let (status, _, _) = two.exchange(
+            "POST",
+            "/sign-out",
+            &[
+                ("Cookie", &session),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            &format!("csrf={csrf}"),
+        );
+        assert_eq!(status, 303);
+        let (status, _, _) = restarted.exchange("GET", "/search", &[("Cookie", &session)], "");
+        assert_eq!(status, 401, "{}", t.name);
+        assert!(two.stop() && restarted.stop());
+        t.finish().await;
+    }
+}
+
+/// The value of cookie `name` set in a response head.
+fn cookie(head: &str, name: &str) -> Option<String> {
+    head.lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .filter_map(|l| l.split_once(':').map(|(_, v)| v.trim()))
+        .filter_map(|v| v.split(';').next()?.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}

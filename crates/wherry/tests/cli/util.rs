@@ -98,6 +98,18 @@ impl Server {
         headers: &[(&str, &str)],
         body: &str,
     ) -> (u16, String) {
+        let (status, _, body) = self.exchange(method, path, headers, body);
+        (status, body)
+    }
+
+    /// One HTTP/1.1 request: (status, response head, body).
+    pub fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String, String) {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
         let mut req = format!(
@@ -121,6 +133,7 @@ impl Server {
             .contains("transfer-encoding: chunked");
         (
             status,
+            head.to_string(),
             if chunked {
                 dechunk(body)
             } else {
