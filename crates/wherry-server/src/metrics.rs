@@ -149,6 +149,17 @@ pub(crate) fn method_label(m: &axum::http::Method) -> &'static str {
     }
 }
 
+/// A request's method and route template as labels (bounded sets of
+/// values: never the path itself).
+pub(crate) fn labels(request: &Request) -> (&'static str, String) {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    (method_label(request.method()), route)
+}
+
 /// Times each request, counts it, and logs one JSON line (when logging
 /// is on) with the request id the request layer gave it.
 pub(crate) async fn observe(
@@ -157,16 +168,11 @@ pub(crate) async fn observe(
     next: Next,
 ) -> Response {
     let start = Instant::now();
-    let method = method_label(request.method()).to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_string();
+    let (method, route) = labels(&request);
     let response = next.run(request).await;
     let seconds = start.elapsed().as_secs_f64();
     let status = response.status().as_u16();
-    state.metrics.observe(&method, &route, status, seconds);
+    state.metrics.observe(method, &route, status, seconds);
     if state.log_requests {
         let id = response
             .headers()

@@ -16,7 +16,7 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use wherry_access::limits::Limits;
@@ -83,12 +83,7 @@ pub(crate) async fn observe(
     let slot = Identified::default();
     request.extensions_mut().insert(Client(address.clone()));
     request.extensions_mut().insert(slot.clone());
-    let method = crate::metrics::method_label(request.method());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_string();
+    let (method, route) = crate::metrics::labels(&request);
     let response = next.run(request).await;
     let status = response.status().as_u16();
     if !matches!(status, 400 | 401 | 403 | 429) {

@@ -81,26 +81,23 @@ impl Store {
     /// sessions end. False when no enabled user has that name.
     pub async fn disable_user(&self, name: &str) -> Result<bool, Error> {
         let sql = "UPDATE users SET disabled_at = $1 WHERE name = $2 AND disabled_at IS NULL";
-        let end = "DELETE FROM sessions WHERE user_name = $1";
-        let at = now();
-        let mut tx = self.begin().await?;
-        let done = dispatch_tx!(&mut tx.inner, t => {
-            let done = sqlx::query(sql).bind(&at).bind(name).execute(&mut **t).await?.rows_affected();
-            sqlx::query(end).bind(name).execute(&mut **t).await?;
-            Ok::<_, sqlx::Error>(done)
-        })?;
-        tx.commit().await?;
-        Ok(done == 1)
+        self.change_user(sql, &now(), name).await
     }
 
     /// Gives an enabled user another role; their web sessions end. False
     /// when no enabled user has that name.
     pub async fn set_user_role(&self, name: &str, role: &str) -> Result<bool, Error> {
         let sql = "UPDATE users SET role = $1 WHERE name = $2 AND disabled_at IS NULL";
+        self.change_user(sql, role, name).await
+    }
+
+    /// Runs `sql` (binding `value`, then `name`) and ends the user's web
+    /// sessions, in one transaction: whether a user was changed.
+    async fn change_user(&self, sql: &'static str, value: &str, name: &str) -> Result<bool, Error> {
         let end = "DELETE FROM sessions WHERE user_name = $1";
         let mut tx = self.begin().await?;
         let done = dispatch_tx!(&mut tx.inner, t => {
-            let done = sqlx::query(sql).bind(role).bind(name).execute(&mut **t).await?.rows_affected();
+            let done = sqlx::query(sql).bind(value).bind(name).execute(&mut **t).await?.rows_affected();
             sqlx::query(end).bind(name).execute(&mut **t).await?;
             Ok::<_, sqlx::Error>(done)
         })?;

@@ -16,9 +16,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
-use wherry_core::Purpose;
 
-use super::session::{cookie_named, random_hex, set_cookie};
+use super::session::{cookie_named, random_hex};
 use super::sign_in::sign_in_page;
 use crate::AppState;
 
@@ -202,20 +201,7 @@ pub(crate) async fn callback(
             );
         }
     };
-    let purposes: Vec<Purpose> = state.access.policy().purposes(role).collect();
-    let purpose = (purposes.len() == 1).then(|| purposes[0]);
-    let id = match super::session::start(&state, &name, role, purpose).await {
-        Ok(id) => id,
-        Err(e) => return e.into_response(),
-    };
-    let mut r = Redirect::to(if purpose.is_some() {
-        "/search"
-    } else {
-        "/purpose"
-    })
-    .into_response();
-    r.headers_mut()
-        .insert(header::SET_COOKIE, set_cookie(&state, &id));
+    let mut r = super::session::signed_in(&state, &name, role).await;
     r.headers_mut().append(
         header::SET_COOKIE,
         HeaderValue::from_static("wherry_oidc=; Path=/oidc; HttpOnly; SameSite=Lax; Max-Age=0"),

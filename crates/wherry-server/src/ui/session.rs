@@ -81,6 +81,27 @@ pub(crate) async fn start(
     Ok(id)
 }
 
+/// The answer to a user who has just signed in (by token or through the
+/// provider): a new session, its cookie, and on to search, or to choosing
+/// a purpose when the role has several.
+pub(crate) async fn signed_in(state: &AppState, name: &str, role: Role) -> Response {
+    let purposes: Vec<Purpose> = state.access.policy().purposes(role).collect();
+    let purpose = (purposes.len() == 1).then(|| purposes[0]);
+    let id = match start(state, name, role, purpose).await {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let next = if purpose.is_some() {
+        "/search"
+    } else {
+        "/purpose"
+    };
+    let mut r = Redirect::to(next).into_response();
+    r.headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(state, &id));
+    r
+}
+
 /// The live session `id`, if any: a session past its idle time or its
 /// lifetime, or whose user has been disabled or given another role, is
 /// ended and is not live.

@@ -12,7 +12,6 @@ use wherry_core::Purpose;
 use super::render::{page, purpose_label};
 use super::session::{
     CLEAR_COOKIE, Posted, SIGN_IN_COOKIE, Who, cookie, cookie_named, random_hex, read_form,
-    set_cookie,
 };
 use crate::AppState;
 
@@ -104,21 +103,7 @@ pub(crate) async fn sign_in(State(state): State<Arc<AppState>>, req: Request) ->
             );
         }
     };
-    let purposes: Vec<Purpose> = state.access.policy().purposes(role).collect();
-    let purpose = (purposes.len() == 1).then(|| purposes[0]);
-    let id = match super::session::start(&state, &name, role, purpose).await {
-        Ok(id) => id,
-        Err(e) => return e.into_response(),
-    };
-    let mut r = Redirect::to(if purpose.is_some() {
-        "/search"
-    } else {
-        "/purpose"
-    })
-    .into_response();
-    r.headers_mut()
-        .insert(header::SET_COOKIE, set_cookie(&state, &id));
-    r
+    super::session::signed_in(&state, &name, role).await
 }
 
 /// `POST /sign-out`.
