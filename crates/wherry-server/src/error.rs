@@ -122,6 +122,12 @@ impl From<wherry_store::Error> for ApiError {
                 "not_initialised",
                 "the store has not been initialised",
             ),
+            e if e.is_overloaded() => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "the service is busy: try again in a moment",
+            )
+            .retry_after(1),
             E::UnknownScheme { .. }
             | E::MigrationEdited { .. }
             | E::DatabaseNewer { .. }
@@ -178,5 +184,27 @@ impl From<wherry_hub::Error> for ApiError {
             ),
             E::Link(_) | E::Corrupt { .. } | E::Task(_) => Self::internal(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_too_busy_to_answer_is_503_with_retry_after_not_500() {
+        let busy: ApiError = wherry_store::Error::Database(sqlx_pool_timed_out()).into();
+        assert_eq!(
+            (busy.status, busy.code),
+            (StatusCode::SERVICE_UNAVAILABLE, "overloaded")
+        );
+        let r = busy.into_response();
+        assert_eq!(r.headers()["retry-after"], "1");
+        let other: ApiError = wherry_store::Error::NotInitialised.into();
+        assert_ne!(other.code, "overloaded");
+    }
+
+    fn sqlx_pool_timed_out() -> wherry_store::SqlxError {
+        wherry_store::SqlxError::PoolTimedOut
     }
 }

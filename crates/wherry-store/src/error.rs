@@ -41,3 +41,21 @@ pub enum Error {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
+
+impl Error {
+    /// Whether the database was too busy to answer in time (SQLite's
+    /// writer lock past the busy timeout, no connection free in the pool,
+    /// PostgreSQL out of connections or a lock not granted): the request
+    /// may be tried again shortly.
+    pub fn is_overloaded(&self) -> bool {
+        match self {
+            Error::Database(sqlx::Error::PoolTimedOut) => true,
+            Error::Database(sqlx::Error::Database(d)) => matches!(
+                d.code().as_deref(),
+                // SQLITE_BUSY, SQLITE_LOCKED; PostgreSQL's too_many_connections, lock_not_available.
+                Some("5" | "6" | "517" | "262" | "53300" | "55P03")
+            ),
+            _ => false,
+        }
+    }
+}

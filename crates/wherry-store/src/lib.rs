@@ -45,6 +45,8 @@ use sqlx::sqlite::{
 };
 
 pub use error::Error;
+/// The database driver's error, as `Error::Database` carries it.
+pub use sqlx::Error as SqlxError;
 
 /// Which database a store is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
