@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 root="$(cd .. && pwd)"
+. ./lib.sh
 W="${1:-$root/target/debug/wherry}"
 [ -x "$W" ] || (cd "$root" && cargo build --quiet --bin wherry)
 if ! command -v chromium >/dev/null; then
@@ -77,10 +78,7 @@ for x in s: x.bind(("127.0.0.1", 0))
 print(*[x.getsockname()[1] for x in s])')
   node oidc-provider.mjs "$iport" "http://127.0.0.1:$wport/oidc/callback" "$work/jwks.json" > "$work/idp.txt" 2>&1 &
   idp=$!
-  until grep -q "OIDC provider on" "$work/idp.txt"; do
-    kill -0 "$idp" 2>/dev/null || { cat "$work/idp.txt" >&2; echo "e2e: the OpenID provider exited" >&2; exit 1; }
-    sleep 0.2
-  done
+  wait_for_line "$work/idp.txt" "OIDC provider on" "$idp" "the OpenID provider"
   cat > "$work/wherry.toml" <<TOML
 [oidc]
 issuer = "http://127.0.0.1:$iport"
@@ -91,11 +89,8 @@ scopes = "profile roles"
 TOML
   "$W" serve --listen "127.0.0.1:$wport" --config "$work/wherry.toml" --database "$db" > "$work/serve.txt" &
   server=$!
-  until grep -q "Serving the Wherry API" "$work/serve.txt"; do
-    kill -0 "$server" 2>/dev/null || { echo "e2e: wherry serve exited" >&2; exit 1; }
-    sleep 0.2
-  done
-  url="$(sed -n 's|.*\(http://[^/]*\)/.*|\1|p' "$work/serve.txt")"
+  wait_for_line "$work/serve.txt" "Serving the Wherry API" "$server" "wherry serve"
+  url="$(served_url "$work/serve.txt")"
   mkdir -p "$shots"
   node ui.test.mjs "$url" "$work/fixture.json" "$shots"
   kill "$server" "$idp"; wait "$server" "$idp" 2>/dev/null || true; server=""; idp=""

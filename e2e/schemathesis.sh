@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 root="$(cd .. && pwd)"
+. ./lib.sh
 W="${1:-$root/target/debug/wherry}"
 [ -x "$W" ] || (cd "$root" && cargo build --quiet --bin wherry)
 venv="$root/target/schemathesis-venv"
@@ -25,11 +26,8 @@ token() { awk -v u="$1" '$2 == u {print $3}' "$work/demo.txt"; }
 printf 'secure_cookies = false\n[limits]\nburst = 0\n[auth_failures]\nburst = 0\n[matcher]\nreload_seconds = 0\n' > "$work/wherry.toml"
 "$W" serve --listen 127.0.0.1:0 --config "$work/wherry.toml" --database "sqlite://$work/demo/hub.db" > "$work/serve.txt" &
 server=$!
-until grep -q "Serving the Wherry API" "$work/serve.txt"; do
-  kill -0 "$server" 2>/dev/null || { echo "schemathesis: wherry serve exited" >&2; exit 1; }
-  sleep 0.2
-done
-url="$(sed -n 's|.*\(http://[^/]*\)/.*|\1|p' "$work/serve.txt")"
+wait_for_line "$work/serve.txt" "Serving the Wherry API" "$server" "wherry serve"
+url="$(served_url "$work/serve.txt")"
 
 failed=0
 # role user, purpose, the operations (a path regex) the role is for.
