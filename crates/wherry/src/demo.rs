@@ -33,6 +33,10 @@ pub struct Args {
     /// Build the hub and print the tokens, but do not start the server.
     #[arg(long)]
     pub no_serve: bool,
+    /// Start afresh over a demo that exists already: its store, audit log
+    /// and trail, users and stewards' decisions are deleted.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// The partners' manifests the demo county is sent under.
@@ -77,6 +81,31 @@ const USERS: &[(&str, Role)] = &[
 
 /// Runs the demo.
 pub fn run(args: Args) -> Result<()> {
+    let db = args.dir.join("hub.db");
+    let trail = PathBuf::from(format!("{}.audit", db.display()));
+    if db.exists() && !args.force {
+        bail!(
+            "{dir} already holds a demo hub: its store ({db}), audit log and trail, users and stewards' decisions. \
+             Serve it as it is with `wherry serve --database sqlite://{db}`, \
+             or start afresh with `wherry demo --force`, which deletes all of them.",
+            dir = args.dir.display(),
+            db = db.display()
+        );
+    }
+    // The port first: nothing is built, or deleted, for a demo that cannot
+    // be served.
+    let listener = if args.no_serve {
+        None
+    } else {
+        let l = std::net::TcpListener::bind(&args.listen).with_context(|| {
+            format!(
+                "cannot listen on {}: is a demo or another server running there? Stop it, or pass --listen 127.0.0.1:PORT",
+                args.listen
+            )
+        })?;
+        l.set_nonblocking(true)?;
+        Some(l)
+    };
     let county = args.dir.join("county");
     if county.exists() && !wherry_synth::is_county(&county) {
         bail!(
@@ -96,16 +125,20 @@ pub fn run(args: Args) -> Result<()> {
     crate::synth::print_summary(&summary, &county, started.elapsed());
     println!();
 
-    // A fresh store each time: the demo's users and audit log start clean.
-    let db = args.dir.join("hub.db");
+    // Only with --force (checked above): the old store, and its audit
+    // trail with it, said aloud.
+    if db.exists() {
+        println!(
+            "Deleting the demo hub at {} (--force): its store, audit log and trail, users and decisions.",
+            db.display()
+        );
+    }
     for suffix in ["", "-wal", "-shm"] {
         let f = PathBuf::from(format!("{}{suffix}", db.display()));
         if f.exists() {
             std::fs::remove_file(&f).with_context(|| format!("removing {}", f.display()))?;
         }
     }
-    // The old store's audit trail goes with it.
-    let trail = PathBuf::from(format!("{}.audit", db.display()));
     if trail.exists() {
         std::fs::remove_dir_all(&trail).with_context(|| format!("removing {}", trail.display()))?;
     }
@@ -173,16 +206,14 @@ pub fn run(args: Args) -> Result<()> {
             println!("  {:<16} {:<15} {token}", role.as_str(), name);
         }
         println!();
-        if args.no_serve {
+        let Some(listener) = listener else {
             println!("Serve it with: wherry serve --database {url}");
             store.close().await;
             return Ok(());
-        }
+        };
         let matcher = wherry_hub::Matcher::open(store.clone(), wherry_link::ReviewRange::default()).await?;
         let state = Arc::new(wherry_server::AppState::new(store.clone(), Some(matcher)));
-        let listener = tokio::net::TcpListener::bind(&args.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
         let at = listener.local_addr()?;
         println!("Open http://{at}/ in a browser and sign in with a token above.");
         println!("The API is at http://{at}/api/v1/ (see http://{at}/openapi.json). Ctrl-C stops the demo.");

@@ -187,10 +187,12 @@ fn unknown_or_out_of_range_rates_are_refused() {
 }
 
 #[test]
-fn demo_generates_a_county_and_can_run_again() {
+fn demo_generates_a_county_and_can_run_again_with_force() {
     let tmp = tempfile::tempdir().unwrap();
-    for _ in 0..2 {
-        let o = wherry(tmp.path(), &["demo", "--residents", "300", "--no-serve"]);
+    for args in [&[][..], &["--force"][..]] {
+        let mut all = vec!["demo", "--residents", "300", "--no-serve"];
+        all.extend_from_slice(args);
+        let o = wherry(tmp.path(), &all);
         assert!(o.status.success(), "{}", stderr(&o));
         let out = stdout(&o);
         assert!(
@@ -211,6 +213,62 @@ fn demo_generates_a_county_and_can_run_again() {
         tmp.path()
             .join("wherry-demo/county/extracts/social_care.csv")
             .exists()
+    );
+}
+
+/// Issue 13, defect 3: run again, the demo refused to touch the hub it
+/// made (its store and audit trail byte for byte as they were), and a
+/// busy port is found before anything is built.
+#[test]
+fn demo_refuses_an_existing_hub_without_force_and_checks_its_port_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = wherry(tmp.path(), &["demo", "--residents", "300", "--no-serve"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let hub = tmp.path().join("wherry-demo/hub.db");
+    let checkpoints = tmp.path().join("wherry-demo/hub.db.audit/audit.key");
+    let before = (
+        std::fs::read(&hub).unwrap(),
+        std::fs::read(&checkpoints).unwrap(),
+    );
+    let again = wherry(tmp.path(), &["demo", "--residents", "300", "--no-serve"]);
+    assert!(!again.status.success());
+    let why = stderr(&again);
+    assert!(
+        why.contains("already holds a demo hub") && why.contains("--force"),
+        "{why}"
+    );
+    assert_eq!(
+        (
+            std::fs::read(&hub).unwrap(),
+            std::fs::read(&checkpoints).unwrap()
+        ),
+        before,
+        "nothing lost"
+    );
+
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().to_string();
+    let o = wherry(
+        tmp.path(),
+        &[
+            "demo",
+            "--residents",
+            "300",
+            "--dir",
+            "other",
+            "--listen",
+            &port,
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains(&format!("cannot listen on {port}")),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !tmp.path().join("other").exists(),
+        "nothing built for a demo that cannot be served"
     );
 }
 
