@@ -71,6 +71,20 @@ pub enum Error {
         /// The file.
         file: String,
     },
+    /// An events file whose rows say they are another source's.
+    #[error(
+        "{file} line {line}: this events file is {found}'s, not {expected}'s; ingest it with {found}'s extract and manifest (nothing was stored)"
+    )]
+    EventsOfAnotherSource {
+        /// The file.
+        file: String,
+        /// The first row naming another source.
+        line: u64,
+        /// The source it names.
+        found: String,
+        /// The source being ingested.
+        expected: String,
+    },
     /// Columns the manifest names are not in the header.
     #[error("{file} line 1: missing columns the manifest maps: {}", .columns.join(", "))]
     MissingColumns {
@@ -189,7 +203,7 @@ pub async fn ingest_with(
     let (sha, text) = read::hash_and_text(path, bytes)?;
     let total = text.len() as u64;
     let event_rows = match events {
-        Some(p) => Some(read_events(p, today)?),
+        Some(p) => Some(read_events(p, today, &m.source.id)?),
         None => None,
     };
     let name = path
@@ -307,7 +321,31 @@ pub async fn ingest_with(
         report.counts.withdrawn = gone.len() as i64;
         tx.withdraw(&m.source.id, &gone).await?;
     }
-    if let Some((events, bad, events_file)) = event_rows {
+    if let Some((read, mut bad, events_file)) = event_rows {
+        // An event of a record the source does not hold is quarantined, not
+        // filed under a record that is not there.
+        let held: HashSet<String> = if already_loaded {
+            tx.current(&m.source.id).await?.into_keys().collect()
+        } else {
+            current
+                .keys()
+                .cloned()
+                .chain(seen.iter().cloned())
+                .collect()
+        };
+        let mut events = Vec::with_capacity(read.len());
+        for (line, raw, e) in read {
+            if held.contains(&e.record_id) {
+                events.push(e);
+            } else {
+                bad.push(Quarantined {
+                    line,
+                    field: Some("record_id".into()),
+                    reason: "unknown_record: the source holds no valid record with this id".into(),
+                    raw,
+                });
+            }
+        }
         report.events = events.len() as i64;
         report.events_quarantined = bad.len() as i64;
         tx.events(extract, &m.source.id, &events).await?;
@@ -321,8 +359,17 @@ pub async fn ingest_with(
     Ok(report)
 }
 
-/// Reads a contact events file: `source,record_id,date,service,contact_type,practitioner`.
-fn read_events(path: &Path, today: Date) -> Result<(Vec<Event>, Vec<Quarantined>, String), Error> {
+/// An event read, with its line and the row as sent.
+type ReadEvent = (i64, String, Event);
+
+/// Reads a contact events file of `source`:
+/// `source,record_id,date,service,contact_type,practitioner` (a file whose
+/// `source` column names another source is refused whole).
+fn read_events(
+    path: &Path,
+    today: Date,
+    source: &str,
+) -> Result<(Vec<ReadEvent>, Vec<Quarantined>, String), Error> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         file: file.clone(),
@@ -389,6 +436,17 @@ fn read_events(path: &Path, today: Date) -> Result<(Vec<Event>, Vec<Quarantined>
             });
             continue;
         }
+        if let Some(i) = header.iter().position(|h| h == "source") {
+            let named = rec[i].trim();
+            if !named.is_empty() && named != source {
+                return Err(Error::EventsOfAnotherSource {
+                    file,
+                    line: line as u64,
+                    found: named.to_string(),
+                    expected: source.to_string(),
+                });
+            }
+        }
         let sent = event::SentEvent {
             record_id: &rec[col["record_id"]],
             date: &rec[col["date"]],
@@ -397,7 +455,7 @@ fn read_events(path: &Path, today: Date) -> Result<(Vec<Event>, Vec<Quarantined>
             practitioner: &rec[col["practitioner"]],
         };
         match event::check(&sent, today) {
-            Ok(e) => good.push(e),
+            Ok(e) => good.push((line, raw, e)),
             Err(p) => bad.push(Quarantined {
                 line,
                 field: Some(p.field.into()),
