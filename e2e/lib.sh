@@ -11,3 +11,11 @@ wait_for_line() {
 
 # served_url FILE: the http://HOST:PORT `wherry serve` printed to FILE.
 served_url() { sed -n 's|.*\(http://[^/]*\)/.*|\1|p' "$1"; }
+
+# wherry_bin [PATH]: PATH, or the workspace's debug build, (re)built now so
+# the run never tests a stale binary.
+wherry_bin() {
+  if [ -n "${1:-}" ]; then echo "$1"; return; fi
+  (cd "$root" && cargo build --quiet --bin wherry) >&2
+  echo "$root/target/debug/wherry"
+}

@@ -7,13 +7,12 @@
 # the local server; a database of its own is made and dropped). The SQLite
 # run's screenshots go to docs/ui/. Then schemathesis checks the API
 # against its OpenAPI document (e2e/schemathesis.sh).
-# Usage: e2e/run.sh [PATH_TO_WHERRY]   (default: target/debug/wherry, built if missing)
+# Usage: e2e/run.sh [PATH_TO_WHERRY]   (default: target/debug/wherry, brought up to date)
 set -euo pipefail
 cd "$(dirname "$0")"
 root="$(cd .. && pwd)"
 . ./lib.sh
-W="${1:-$root/target/debug/wherry}"
-[ -x "$W" ] || (cd "$root" && cargo build --quiet --bin wherry)
+W="$(wherry_bin "${1:-}")"
 if ! command -v chromium >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null

@@ -8,8 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root="$(cd .. && pwd)"
 . ./lib.sh
-W="${1:-$root/target/debug/wherry}"
-[ -x "$W" ] || (cd "$root" && cargo build --quiet --bin wherry)
+W="$(wherry_bin "${1:-}")"
 venv="$root/target/schemathesis-venv"
 if [ ! -x "$venv/bin/schemathesis" ]; then
   python3 -m venv "$venv"

@@ -22,27 +22,32 @@ pub(crate) async fn list(
 /// `POST /api/v1/caseload/{id}`: puts a resident the caller has a reason
 /// to open on their team's caseload.
 pub(crate) async fn add(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    ApiCaller { caller, request }: ApiCaller,
+    state: State<Arc<AppState>>,
+    id: Path<String>,
+    caller: ApiCaller,
 ) -> Result<Json<Value>, ApiError> {
-    let added = state
-        .access
-        .caseload_change(&caller, &id, true, request.as_str())
-        .await?;
-    Ok(Json(json!({"person": id, "changed": added})))
+    change(state, id, caller, true).await
 }
 
 /// `DELETE /api/v1/caseload/{id}`: takes a resident off the caller's
 /// team's caseload.
 pub(crate) async fn remove(
+    state: State<Arc<AppState>>,
+    id: Path<String>,
+    caller: ApiCaller,
+) -> Result<Json<Value>, ApiError> {
+    change(state, id, caller, false).await
+}
+
+async fn change(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     ApiCaller { caller, request }: ApiCaller,
+    add: bool,
 ) -> Result<Json<Value>, ApiError> {
-    let removed = state
+    let changed = state
         .access
-        .caseload_change(&caller, &id, false, request.as_str())
+        .caseload_change(&caller, &id, add, request.as_str())
         .await?;
-    Ok(Json(json!({"person": id, "changed": removed})))
+    Ok(Json(json!({"person": id, "changed": changed})))
 }

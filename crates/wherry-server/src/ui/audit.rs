@@ -178,10 +178,14 @@ pub(crate) async fn overrides(State(state): State<Arc<AppState>>, acting: Acting
 /// `POST /break-glass/{id}`: signs an override off with a note.
 pub(crate) async fn sign_off(
     State(state): State<Arc<AppState>>,
-    axum::extract::Path(id): axum::extract::Path<i64>,
+    axum::extract::Path(id): axum::extract::Path<String>,
     posted: Posted,
 ) -> Page {
     let (acting, form) = posted.acting(&state).await?;
+    // An override's number, else the plain "not found" page.
+    let id: i64 = id.parse().map_err(|_| {
+        super::render::failed(&acting.who, wherry_access::Error::NotFound("override"))
+    })?;
     let note = form.get("note").map_or("", String::as_str);
     let signed = state
         .access

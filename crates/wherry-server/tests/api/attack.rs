@@ -695,6 +695,25 @@ async fn finding_12_break_glass_needs_a_real_fresh_reason_an_allowed_purpose_and
         );
         let id = awaiting[1].id.to_string();
         let path = format!("/break-glass/{id}");
+        // No number: a plain 404 page; a number that is no override's: said.
+        let form: &[(&str, &str)] = &[("csrf", &csrf), ("note", "Checked: justified.")];
+        let page =
+            crate::ui::fetch(&state, "POST", "/break-glass/x", Some(&session), Some(form)).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{}", page.html);
+        let page = crate::ui::fetch(
+            &state,
+            "POST",
+            "/break-glass/999999",
+            Some(&session),
+            Some(form),
+        )
+        .await;
+        assert!(
+            page.html
+                .contains("Override 999999 was not awaiting sign-off"),
+            "{}",
+            page.html
+        );
         let empty = crate::ui::fetch(
             &state,
             "POST",
