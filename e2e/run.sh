@@ -4,8 +4,10 @@
 # user per role), starts `wherry serve`, and runs ui.test.mjs (Playwright
 # driving Debian's chromium, axe-core checking WCAG 2.2 A and AA on every
 # page), on SQLite and then on PostgreSQL ($WHERRY_TEST_DATABASE_URL, else
-# the local server; a database of its own is made and dropped). The SQLite
-# run's screenshots go to docs/ui/. Then schemathesis checks the API
+# the local server; a database of its own is made and dropped). The runs'
+# screenshots go to target/e2e/screenshots/{sqlite,postgres} (never into
+# tracked files: e2e/screenshots.sh copies the SQLite ones to docs/ui/ when
+# the documentation's pictures should change). Then schemathesis checks the API
 # against its OpenAPI document (e2e/schemathesis.sh).
 # Usage: e2e/run.sh [PATH_TO_WHERRY]   (default: target/debug/wherry, brought up to date)
 set -euo pipefail
@@ -62,7 +64,11 @@ for m in pathlib.Path(sources).glob("*.toml"):
 row = next(r for r in csv.DictReader(open(extract, encoding="utf-8"))
            if len(r["surname"]) >= 6 and r["surname"].isalpha() and r["date_of_birth"] and r["forename"].isalpha())
 s = row["surname"]
+# The tour's resident, planted in every county.
+margaret = next(r for r in csv.DictReader(open(pathlib.Path(extract).parent.parent / "truth/residents.csv", encoding="utf-8"))
+                if r["entity_id"] == "E0000001")
 json.dump({
+    "margaret": {"name": f'{margaret["given_name"]} {margaret["family_name"]}', "postcode": margaret["postcode"], "dob": margaret["dob"]},
     "tokens": dict(zip(["advisor", "fire", "steward", "admin"], tokens)),
     "tokens_by_role": tokens_by_role,
     "fire_grants": grants,
@@ -98,7 +104,9 @@ TOML
 "$W" synth --residents 4000 --seed 3 --out "$work/county" >/dev/null
 
 echo "e2e: SQLite"
-run_on "sqlite://$work/hub.db" "$root/docs/ui"
+shots_dir="$root/target/e2e/screenshots"
+rm -rf "$shots_dir"
+run_on "sqlite://$work/hub.db" "$shots_dir/sqlite"
 
 # PostgreSQL too: a database of its own, dropped afterwards.
 pg="${WHERRY_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
@@ -112,7 +120,7 @@ trap 'cleanup; dropdb' EXIT
 echo "e2e: PostgreSQL"
 # Its audit trail (key and checkpoints) in the run's own directory.
 export WHERRY_AUDIT_DIR="$work/pg-audit"
-run_on "${pg%/*}/$pgdb" "$work/shots-postgres"
+run_on "${pg%/*}/$pgdb" "$shots_dir/postgres"
 
 echo "e2e: the API against its OpenAPI document"
 "$root/e2e/schemathesis.sh" "$W"

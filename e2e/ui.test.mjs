@@ -91,6 +91,27 @@ if (services > 1) {
   await accessible(advisor, "resident view, timeline filtered");
 }
 
+// Issue 13: a caller often gives one detail first. A name alone, a
+// misspelt name alone and a postcode alone each find the tour's resident
+// (Margaret Thrower, planted in every county); nobody is listed at 0%.
+for (const [field, value, what] of [
+  ["name", fixture.margaret.name, "a name alone"],
+  ["name", "Margret Throwr", "a misspelt name alone"],
+  ["postcode", fixture.margaret.postcode, "a postcode alone"],
+]) {
+  await advisor.goto(`${base}/search`);
+  await advisor.fill(`#${field}`, value);
+  await advisor.click("form[action='/search'] button[type=submit]");
+  const rows = advisor.locator("table.govuk-table tbody tr");
+  const names = (await rows.locator("td:first-child").allTextContents()).map((n) => n.trim().toUpperCase());
+  const scores = (await rows.locator("td:last-child").allTextContents()).map((n) => n.trim());
+  check(names.length > 0, `${what} (${field}) lists residents (${names.length})`);
+  if (field === "name") check((names[0] ?? "").includes("THROWER"), `${what} finds Margaret Thrower first (got "${names[0]}")`);
+  else check(names.some((n) => n.includes("THROWER")), `${what} lists Margaret Thrower among ${names.length}`);
+  check(scores.length > 0 && scores.every((p) => p !== "0%"), `${what}: nobody listed at 0% (${scores.join(", ")})`);
+  if (field === "name" && value === fixture.margaret.name) await shot(advisor, "search-name-alone");
+}
+
 // 2. A fire prevention officer opens the same resident: only with a reason
 //    on record (straight from the address bar, refused), then found by
 //    search; no field the fire agreement withholds.

@@ -184,6 +184,14 @@ impl Matcher {
     ) -> Result<Vec<Found>, Error> {
         let record = raw_record("", "", fields);
         let found = self.index().best_matches(&record, limit);
+        self.with_persons_of(found).await
+    }
+
+    /// Each candidate with the person its record is linked to.
+    async fn with_persons_of(
+        &self,
+        found: Vec<wherry_link::realtime::Candidate>,
+    ) -> Result<Vec<Found>, Error> {
         let keys: Vec<RecordKey> = found
             .iter()
             .map(|c| RecordKey::new(c.source.as_str(), c.record_id.as_str()))
@@ -199,6 +207,19 @@ impl Matcher {
                 weight: c.weight,
             })
             .collect())
+    }
+
+    /// A search for the resident `fields` describe, however few (see
+    /// [`RealtimeIndex::search`]): at most `limit` records, strongest
+    /// first, with the person each is linked to (if any).
+    pub async fn search(
+        &self,
+        fields: &BTreeMap<String, String>,
+        limit: usize,
+    ) -> Result<Vec<Found>, Error> {
+        let record = raw_record("", "", fields);
+        let found = self.index().search(&record, limit);
+        self.with_persons_of(found).await
     }
 
     /// Places one validated record of `source` (see the module docs), in one

@@ -50,6 +50,19 @@ pub fn fields(
                 let n = wherry_core::NhsNumber::parse(v).map_err(invalid)?;
                 fields.insert("nhs_number".into(), n.to_string());
             }
+            "phone" => {
+                let digits: String = v.chars().filter(char::is_ascii_digit).collect();
+                if !(10..=13).contains(&digits.len())
+                    || v.chars()
+                        .any(|c| !(c.is_ascii_digit() || " +-()".contains(c)))
+                {
+                    return Err((
+                        key,
+                        format!("{key}: give a UK telephone number, for example 01603 123456"),
+                    ));
+                }
+                fields.insert("phone".into(), v.to_string());
+            }
             _ => {
                 fields.insert(key.to_string(), v.to_string());
             }
@@ -58,32 +71,79 @@ pub fn fields(
     if fields.is_empty() {
         return Err((
             "name",
-            "give at least one of name, given_name, family_name, dob, postcode, nhs_number".into(),
+            "give at least one of name, given_name, family_name, dob, postcode, nhs_number, phone"
+                .into(),
         ));
     }
     Ok(fields)
 }
 
-/// Persons ranked by the best match weight of their records against
-/// `fields`, strongest first, at most `limit`: (person, probability, weight).
+/// Records looked at for one search.
+const SEARCHED_RECORDS: usize = 500;
+
+/// A candidate resident for a search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    /// The person.
+    pub person: String,
+    /// The chance this is the resident described, if the hub knows them:
+    /// the candidate's share of the evidence across every candidate found
+    /// (each person's strongest record counts).
+    pub probability: f64,
+    /// The strongest match weight of the person's records, in bits.
+    pub weight: f64,
+}
+
+/// What a search found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Found {
+    /// The strongest candidates, at most the limit asked for.
+    pub ranked: Vec<Ranked>,
+    /// How many candidates there were before the limit.
+    pub total: usize,
+}
+
+/// Candidates below this share of the evidence (0% when shown) are not
+/// listed: listing them would disclose residents who are not the one asked
+/// about.
+pub const MIN_SHARE: f64 = 0.005;
+
+/// Persons who may be the resident `fields` describe, strongest first, at
+/// most `limit` (see [`Matcher::search`]): candidates share a name's sound
+/// or first letters, a date of birth, a postcode, an NHS number or a phone
+/// number with the search; each person's probability is their share of the
+/// evidence among all candidates, and those under [`MIN_SHARE`] are left
+/// out.
 pub async fn rank(
     matcher: &Matcher,
     fields: &BTreeMap<String, String>,
     limit: usize,
-) -> Result<Vec<(String, f64, f64)>, Error> {
-    let found = matcher.candidates(fields, 50).await?;
-    let mut best: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+) -> Result<Found, Error> {
+    let found = matcher.search(fields, SEARCHED_RECORDS).await?;
+    let mut best: BTreeMap<String, f64> = BTreeMap::new();
     for c in found {
         if let Some(p) = c.person {
-            let e = best.entry(p).or_insert((c.probability, c.weight));
-            if c.weight > e.1 {
-                *e = (c.probability, c.weight);
-            }
+            let e = best.entry(p).or_insert(c.weight);
+            *e = e.max(c.weight);
         }
     }
-    let mut ranked: Vec<(String, f64, f64)> =
-        best.into_iter().map(|(p, (pr, w))| (p, pr, w)).collect();
-    ranked.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    let top = best.values().copied().fold(f64::NEG_INFINITY, f64::max);
+    let sum: f64 = best.values().map(|w| (w - top).exp2()).sum();
+    let mut ranked: Vec<Ranked> = best
+        .into_iter()
+        .map(|(person, weight)| Ranked {
+            probability: (weight - top).exp2() / sum,
+            person,
+            weight,
+        })
+        .filter(|r| r.probability >= MIN_SHARE)
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then_with(|| a.person.cmp(&b.person))
+    });
+    let total = ranked.len();
     ranked.truncate(limit);
-    Ok(ranked)
+    Ok(Found { ranked, total })
 }

@@ -22,6 +22,11 @@ pub struct Comparison {
     uprn: Option<usize>,
 }
 
+/// A place comparison's "same postcode" level: below "same home" (1) and
+/// "same address, near enough" (2), so between records that both hold an
+/// address it means a different home at the same postcode.
+pub const PLACE_SAME_POSTCODE: usize = 3;
+
 /// The label of each level, in order, for a kind of comparison.
 pub fn level_labels(spec: &ComparisonSpec) -> Vec<String> {
     let c = &spec.column;
@@ -165,6 +170,15 @@ impl Comparison {
         } else {
             0
         }
+    }
+
+    /// For a place comparison: whether record `r` holds neither the
+    /// address nor the UPRN, so that reaching [`PLACE_SAME_POSTCODE`] says
+    /// only that the postcodes agree, not that the homes differ.
+    pub fn knows_only_postcode(&self, ds: &Dataset, r: u32) -> bool {
+        self.spec.kind == ComparisonKind::Place
+            && ds.columns[self.column].get(r).is_none()
+            && self.uprn.is_none_or(|c| ds.columns[c].get(r).is_none())
     }
 
     /// Number of levels, the null level included.

@@ -9,7 +9,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::Error;
 use crate::blocking::{RuleParts, record_key, rule_parts};
-use crate::compare::{Comparison, level_of, pattern};
+use crate::compare::{Comparison, PLACE_SAME_POSTCODE, level_of, pattern};
 use crate::dataset::{Dataset, RawRecord};
 use crate::explain::{Explanation, explain};
 use crate::model::{Model, probability};
@@ -28,6 +28,26 @@ pub struct Candidate {
     pub probability: f64,
 }
 
+/// The keys a search is blocked on, each of one thing a caller may know:
+/// any one of them finds candidates, so a name alone, a misspelt name, a
+/// date of birth, a postcode, an NHS number or a phone number each find
+/// someone. A misspelling usually keeps a name's sound (metaphone) or its
+/// first three letters; a rule whose columns the model lacks is left out.
+pub const SEARCH_RULES: &[&[&str]] = &[
+    &["nhs_number"],
+    &["dob"],
+    &["postcode"],
+    &["phone"],
+    &["family_name:metaphone"],
+    &["family_name:first3"],
+    &["given_name:metaphone", "family_name:initial"],
+    &["given_name:first3", "family_name:initial"],
+];
+
+/// A search bucket holding more records than this (a very common surname
+/// in a very large county) is not scored: the other keys narrow instead.
+const MAX_SEARCH_BUCKET: usize = 50_000;
+
 /// The index.
 pub struct RealtimeIndex {
     model: Model,
@@ -39,6 +59,9 @@ pub struct RealtimeIndex {
     positions: Vec<usize>,
     rules: Vec<RuleParts>,
     buckets: Vec<FxHashMap<u64, Vec<u32>>>,
+    /// The search's keys (see [`SEARCH_RULES`]) and their buckets.
+    search_rules: Vec<RuleParts>,
+    search_buckets: Vec<FxHashMap<u64, Vec<u32>>>,
     live: Vec<bool>,
     by_id: FxHashMap<(String, String), u32>,
 }
@@ -74,6 +97,15 @@ impl RealtimeIndex {
             .iter()
             .map(|r| rule_parts(&ds, r))
             .collect::<Result<Vec<_>, _>>()?;
+        let search_rules: Vec<RuleParts> = SEARCH_RULES
+            .iter()
+            .filter_map(|keys| {
+                let rule = crate::settings::BlockingRule {
+                    keys: keys.iter().map(|k| k.to_string()).collect(),
+                };
+                rule_parts(&ds, &rule).ok()
+            })
+            .collect();
         let mut index = Self {
             table: model.weight_table(),
             tf_columns: (0..model.comparisons.len())
@@ -84,6 +116,8 @@ impl RealtimeIndex {
             positions,
             buckets: vec![FxHashMap::default(); rules.len()],
             rules,
+            search_buckets: vec![FxHashMap::default(); search_rules.len()],
+            search_rules,
             live: vec![true; ds.len()],
             by_id: FxHashMap::default(),
             ds,
@@ -117,6 +151,11 @@ impl RealtimeIndex {
         for (i, parts) in self.rules.iter().enumerate() {
             if let Some(k) = record_key(&self.ds, parts, r) {
                 self.buckets[i].entry(k).or_default().push(r);
+            }
+        }
+        for (i, parts) in self.search_rules.iter().enumerate() {
+            if let Some(k) = record_key(&self.ds, parts, r) {
+                self.search_buckets[i].entry(k).or_default().push(r);
             }
         }
     }
@@ -173,10 +212,15 @@ impl RealtimeIndex {
         else {
             return false;
         };
-        for (i, parts) in self.rules.iter().enumerate() {
-            if let Some(k) = record_key(&self.ds, parts, r) {
-                if let Some(bucket) = self.buckets[i].get_mut(&k) {
-                    bucket.retain(|&x| x != r);
+        for (rules, buckets) in [
+            (&self.rules, &mut self.buckets),
+            (&self.search_rules, &mut self.search_buckets),
+        ] {
+            for (i, parts) in rules.iter().enumerate() {
+                if let Some(k) = record_key(&self.ds, parts, r) {
+                    if let Some(bucket) = buckets[i].get_mut(&k) {
+                        bucket.retain(|&x| x != r);
+                    }
                 }
             }
         }
@@ -222,27 +266,92 @@ impl RealtimeIndex {
                 }
             }
         }
-        let mut out: Vec<(f64, u32)> = seen
-            .into_iter()
-            .map(|r| {
-                let p = pattern(&self.comparisons, &self.ds, q, r);
-                let mut w = pattern_weight(&self.model, &self.table, p);
-                for &i in &self.tf_columns {
-                    if level_of(p, i) == 1 {
-                        w += tf_adjustment(&self.model, &self.ds, i, r);
+        let scored = seen.into_iter().map(|r| (self.weight(q, r), r)).collect();
+        let result = self.strongest(scored, limit);
+        self.unappend();
+        result
+    }
+
+    /// A search for the resident `record` describes, however little it
+    /// holds: candidates share any one [`SEARCH_RULES`] key with it and
+    /// have more evidence for than against them (a match weight above the
+    /// prior's), strongest first, at most `limit`. Fields the search
+    /// leaves out count neither way.
+    pub fn search(&mut self, record: &RawRecord, limit: usize) -> Vec<Candidate> {
+        let q = self.append(record);
+        let mut seen: FxHashSet<u32> = FxHashSet::default();
+        for (i, parts) in self.search_rules.iter().enumerate() {
+            if let Some(k) = record_key(&self.ds, parts, q) {
+                if let Some(bucket) = self.search_buckets[i].get(&k) {
+                    if bucket.len() <= MAX_SEARCH_BUCKET {
+                        seen.extend(bucket.iter().copied().filter(|&r| self.live[r as usize]));
                     }
                 }
-                (w, r)
-            })
+            }
+        }
+        let prior = self.model.prior_weight();
+        let table = self.search_table(q);
+        let scored = seen
+            .into_iter()
+            .map(|r| (self.weight_with(&table, q, r), r))
+            .filter(|(w, _)| *w > prior)
             .collect();
-        out.sort_by(|a, b| {
+        let result = self.strongest(scored, limit);
+        self.unappend();
+        result
+    }
+
+    /// The weight table for a search `q`: as trained, except that a place
+    /// the search gives only by its postcode agrees at "same postcode"
+    /// with every record there, whatever their address; that level then
+    /// weighs as the union of the levels it stands for (same home, same
+    /// address, same postcode), not as "a different home at the postcode",
+    /// which counts against.
+    fn search_table(&self, q: u32) -> std::borrow::Cow<'_, [Vec<f64>]> {
+        let mut table = std::borrow::Cow::Borrowed(self.table.as_slice());
+        for (i, c) in self.comparisons.iter().enumerate() {
+            if c.knows_only_postcode(&self.ds, q)
+                && self.model.comparisons[i].levels.len() > PLACE_SAME_POSTCODE
+            {
+                let levels = &self.model.comparisons[i].levels;
+                let (m, u) = levels[1..=PLACE_SAME_POSTCODE]
+                    .iter()
+                    .fold((0.0, 0.0), |(m, u), l| (m + l.m, u + l.u));
+                if m > 0.0 && u > 0.0 {
+                    table.to_mut()[i][PLACE_SAME_POSTCODE] = (m / u).log2();
+                }
+            }
+        }
+        table
+    }
+
+    /// The match weight of the pair (`q`, `r`), term frequencies included.
+    fn weight(&self, q: u32, r: u32) -> f64 {
+        self.weight_with(&self.table, q, r)
+    }
+
+    /// [`Self::weight`] with another weight table.
+    fn weight_with(&self, table: &[Vec<f64>], q: u32, r: u32) -> f64 {
+        let p = pattern(&self.comparisons, &self.ds, q, r);
+        let mut w = pattern_weight(&self.model, table, p);
+        for &i in &self.tf_columns {
+            if level_of(p, i) == 1 {
+                w += tf_adjustment(&self.model, &self.ds, i, r);
+            }
+        }
+        w
+    }
+
+    /// The `limit` strongest of `scored`, ties by source and id.
+    fn strongest(&self, mut scored: Vec<(f64, u32)>, limit: usize) -> Vec<Candidate> {
+        scored.sort_by(|a, b| {
             b.0.total_cmp(&a.0).then_with(|| {
                 (self.source_of(a.1), &self.ds.record_ids[a.1 as usize])
                     .cmp(&(self.source_of(b.1), &self.ds.record_ids[b.1 as usize]))
             })
         });
-        out.truncate(limit);
-        let result = out
+        scored.truncate(limit);
+        scored
             .into_iter()
             .map(|(weight, r)| Candidate {
                 source: self.source_of(r).to_string(),
@@ -250,9 +359,7 @@ impl RealtimeIndex {
                 weight,
                 probability: probability(weight),
             })
-            .collect();
-        self.unappend();
-        result
+            .collect()
     }
 }
 
@@ -386,5 +493,53 @@ mod tests {
         let best = ix.best_matches(&b3, 1);
         assert_eq!(best[0].record_id, "a3", "{best:?}");
         assert!(best[0].probability > 0.9, "{best:?}");
+    }
+
+    fn query(values: [&str; 4]) -> RawRecord {
+        RawRecord {
+            source: "q".into(),
+            record_id: "q".into(),
+            values: values
+                .iter()
+                .map(|v| Some(v.to_string()).filter(|v| !v.is_empty()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_search_finds_by_any_one_field_and_by_a_misspelt_name() {
+        let (mut ix, records) = index();
+        let a9 = records.iter().find(|r| r.record_id == "a9").unwrap();
+        let v: Vec<&str> = a9.values.iter().map(|v| v.as_deref().unwrap()).collect();
+        let (given, family, dob, postcode) = (v[0], v[1], v[2], v[3]);
+        let misspelt: String = family.chars().rev().collect::<String>();
+        let typo = format!("{}{}", &family[..family.len() - 1], "x");
+        for (q, what) in [
+            (query([given, family, "", ""]), "the name alone"),
+            (query([given, &typo, "", ""]), "a misspelt family name"),
+            (query(["", "", dob, ""]), "the date of birth alone"),
+            (query(["", "", "", postcode]), "the postcode alone"),
+        ] {
+            let found = ix.search(&q, 200);
+            assert!(
+                found.iter().any(|c| c.record_id == "a9"),
+                "{what}: {found:?}"
+            );
+            let prior = ix.model().prior_weight();
+            assert!(found.iter().all(|c| c.weight > prior), "{what}");
+        }
+        // The full matcher's blocking finds nothing from a name alone.
+        assert!(
+            ix.best_matches(&query([given, family, "", ""]), 5)
+                .is_empty(),
+            "best_matches needs more than a name"
+        );
+        // A reversed name shares no key: nothing, rather than noise.
+        let found = ix.search(&query(["", &misspelt, "", ""]), 200);
+        assert!(found.iter().all(|c| c.record_id != "a9"), "{found:?}");
+        // A removed record is not found by search either.
+        ix.remove("a", "a9");
+        let found = ix.search(&query([given, family, dob, postcode]), 200);
+        assert!(found.iter().all(|c| c.record_id != "a9"), "{found:?}");
     }
 }

@@ -132,6 +132,7 @@ impl From<wherry_store::Error> for ApiError {
             | E::MigrationEdited { .. }
             | E::DatabaseNewer { .. }
             | E::Corrupt { .. }
+            | E::Open(_)
             | E::Database(_) => Self::internal(e),
         }
     }

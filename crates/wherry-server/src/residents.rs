@@ -20,11 +20,12 @@ pub(crate) struct SearchQuery {
     dob: Option<String>,
     postcode: Option<String>,
     nhs_number: Option<String>,
+    phone: Option<String>,
 }
 
-/// `GET /api/v1/residents?name=&dob=&postcode=&nhs_number=`: persons ranked
-/// by the real-time matcher's probability that they are the one described.
-/// The answer is person ids and scores; the search is audited with the
+/// `GET /api/v1/residents?name=&dob=&postcode=&nhs_number=&phone=`: any one
+/// is enough; persons ranked by `wherry_hub::search::rank`, at most 20, with
+/// `total` candidates found. The answer is person ids and scores; the search is audited with the
 /// parameters' names, not their values.
 pub(crate) async fn search(
     State(state): State<Arc<AppState>>,
@@ -42,22 +43,28 @@ pub(crate) async fn search(
         ("dob", q.dob.as_deref()),
         ("postcode", q.postcode.as_deref()),
         ("nhs_number", q.nhs_number.as_deref()),
+        ("phone", q.phone.as_deref()),
     ];
     let fields = wherry_hub::search::fields(&terms).map_err(|(_, m)| bad(m))?;
-    let ranked = wherry_hub::search::rank(matcher, &fields, 20).await?;
-    let by_person: Vec<(String, f64)> = ranked.iter().map(|r| (r.0.clone(), r.1)).collect();
+    let found = wherry_hub::search::rank(matcher, &fields, 20).await?;
+    let by_person: Vec<(String, f64)> = found
+        .ranked
+        .iter()
+        .map(|r| (r.person.clone(), r.probability))
+        .collect();
     let searched: Vec<&str> = fields.keys().map(String::as_str).collect();
     state
         .access
         .search_results(&caller, &searched, &by_person, false, request.as_str())
         .await?;
-    let results: Vec<Value> = ranked
+    let results: Vec<Value> = found
+        .ranked
         .into_iter()
-        .map(|(person, probability, weight)| {
-            json!({"person": person, "probability": probability, "match_weight": weight})
-        })
+        .map(
+            |r| json!({"person": r.person, "probability": r.probability, "match_weight": r.weight}),
+        )
         .collect();
-    Ok(Json(json!({"results": results})))
+    Ok(Json(json!({"results": results, "total": found.total})))
 }
 
 /// `GET /api/v1/residents/{id}`: the resident view (see

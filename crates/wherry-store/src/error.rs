@@ -26,6 +26,10 @@ pub enum Error {
         /// The unknown version.
         version: i64,
     },
+    /// The store could not be opened: what went wrong and what to do, in
+    /// one line (the location is the caller's to add).
+    #[error("{0}")]
+    Open(String),
     /// The store has not been initialised.
     #[error("the store has not been initialised: run `wherry init`")]
     NotInitialised,

@@ -177,13 +177,32 @@ pub struct Counts {
 
 const PAGE: u32 = 65536;
 
+/// How long opening a PostgreSQL store waits for its server.
+const CONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 impl Store {
     /// Opens `url`: `sqlite://path/to/file.db` (created if missing) or
     /// `postgres://user@host:port/database`.
     pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::connect_with(url, true).await
+    }
+
+    /// Opens the store at `url`, which must exist already: a SQLite file
+    /// that is missing is [`Error::Open`] saying to run `wherry init`, not
+    /// a new empty file.
+    pub async fn open_existing(url: &str) -> Result<Self, Error> {
+        Self::connect_with(url, false).await
+    }
+
+    async fn connect_with(url: &str, create: bool) -> Result<Self, Error> {
         if let Some(path) = url.strip_prefix("sqlite://") {
+            let file = std::path::Path::new(path.split('?').next().unwrap_or(path));
+            let in_memory = path.contains(":memory:") || path.contains("mode=memory");
+            if !in_memory {
+                check_sqlite_file(file, create)?;
+            }
             let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
-                .create_if_missing(true)
+                .create_if_missing(create)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
@@ -206,12 +225,28 @@ impl Store {
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(options)
-                .await?;
+                .await
+                .map_err(|e| sqlite_open_error(file, e))?;
             Ok(Self {
                 pool: Pool::Sqlite(pool),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+            // One connection first, given a few seconds: a wrong host, port
+            // or database is said at once, not after the pool's 30 s of
+            // retries.
+            use sqlx::Connection as _;
+            match tokio::time::timeout(CONNECT_WAIT, sqlx::PgConnection::connect(url)).await {
+                Err(_) => return Err(postgres_open_error(url, sqlx::Error::PoolTimedOut)),
+                Ok(Err(e)) => return Err(postgres_open_error(url, e)),
+                Ok(Ok(c)) => {
+                    let _ = c.close().await;
+                }
+            }
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .connect(url)
+                .await
+                .map_err(|e| postgres_open_error(url, e))?;
             Ok(Self {
                 pool: Pool::Postgres(pool),
             })
@@ -458,4 +493,105 @@ impl Tx {
         dispatch_tx!(self.inner, t => t.commit().await)?;
         Ok(())
     }
+}
+
+/// Whether a SQLite store file can be opened (or, with `create`, made), as
+/// one line saying why not and what to do.
+fn check_sqlite_file(file: &std::path::Path, create: bool) -> Result<(), Error> {
+    let shown = file.display();
+    if file.is_dir() {
+        return Err(Error::Open(format!(
+            "{shown} is a directory, not a store file: name a file, such as sqlite://{}/hub.db",
+            shown
+        )));
+    }
+    if !file.exists() {
+        if !create {
+            return Err(Error::Open(format!(
+                "there is no store at {shown}: create it with `wherry init --database sqlite://{shown}`, or name the store you meant with --database"
+            )));
+        }
+        let parent = file.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(dir) = parent.filter(|d| !d.is_dir()) {
+            return Err(Error::Open(format!(
+                "cannot create the store {shown}: the directory {} does not exist; create it, or name a file in another directory",
+                dir.display()
+            )));
+        }
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(file)
+    {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Error::Open(format!(
+            "cannot open the store {shown} for reading and writing ({}); check its permissions and those of its directory",
+            io_reason(&e)
+        ))),
+    }
+}
+
+/// An OS error's reason without Rust's "(os error N)".
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+fn sqlite_open_error(file: &std::path::Path, e: sqlx::Error) -> Error {
+    let reason = match &e {
+        sqlx::Error::Database(d) => d.message().to_string(),
+        sqlx::Error::Io(io) => io_reason(io),
+        other => other.to_string(),
+    };
+    Error::Open(format!(
+        "SQLite cannot use {} as a store ({reason}); is it a Wherry store, and may this user write to it and to its directory?",
+        file.display()
+    ))
+}
+
+/// `host:port` and the database name of a PostgreSQL URL, for messages.
+fn postgres_place(url: &str) -> (String, String) {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    let rest = rest.split('?').next().unwrap_or(rest);
+    let (host, db) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:5432")
+    };
+    (host, db.to_string())
+}
+
+fn postgres_open_error(url: &str, e: sqlx::Error) -> Error {
+    let (host, db) = postgres_place(url);
+    let message = match &e {
+        sqlx::Error::Database(d) if d.code().as_deref() == Some("3D000") => format!(
+            "PostgreSQL at {host} has no database {db:?}: create it (createdb -h {} -p {} {db}) or name another in the URL",
+            host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h),
+            host.rsplit_once(':').map_or("5432", |(_, p)| p),
+        ),
+        sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("28P01" | "28000")) => {
+            format!(
+                "PostgreSQL at {host} refused the login ({}): check the user and password in the URL",
+                d.message()
+            )
+        }
+        sqlx::Error::Database(d) => format!("PostgreSQL at {host} refused: {}", d.message()),
+        sqlx::Error::Io(io) => format!(
+            "PostgreSQL does not answer at {host} ({}): is it running, and are the host and port right?",
+            io_reason(io)
+        ),
+        sqlx::Error::PoolTimedOut => format!(
+            "PostgreSQL did not answer at {host} within {} s: is it running, and are the host and port right?",
+            CONNECT_WAIT.as_secs()
+        ),
+        other => format!("PostgreSQL at {host}: {other}"),
+    };
+    Error::Open(message)
 }

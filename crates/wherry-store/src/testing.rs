@@ -4,8 +4,10 @@
 //!
 //! SQLite: a file in a temporary directory. PostgreSQL: a database with a
 //! unique name created from `WHERRY_TEST_DATABASE_URL` and dropped after the
-//! test. Outside CI an unset URL skips PostgreSQL with a notice; in CI
-//! (`CI=true`) it is an error, because the suite must run on both.
+//! test. Unset, the URL is the local PostgreSQL ([`LOCAL_POSTGRES`]); if it
+//! does not answer the test fails saying how to provide one. Only
+//! `WHERRY_TEST_DATABASE_URL=none` skips PostgreSQL, with a notice, and CI
+//! (`CI=true`) refuses even that: the suite must run on both.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -29,17 +31,27 @@ enum Cleanup {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// The PostgreSQL the suite uses when `WHERRY_TEST_DATABASE_URL` is unset:
+/// the local one, as a developer's machine and CI have it.
+pub const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// `WHERRY_TEST_DATABASE_URL`, else the local PostgreSQL; `None` only when
+/// it is set to `none` on purpose (SQLite alone: said loudly, refused in
+/// CI), so a plain `cargo test` never passes with half the suite unrun.
 fn admin_url() -> Option<String> {
     match std::env::var("WHERRY_TEST_DATABASE_URL") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
+        Ok(u) if u == "none" => {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
-                "CI must set WHERRY_TEST_DATABASE_URL so the store tests run on PostgreSQL"
+                "CI runs the store tests on PostgreSQL: WHERRY_TEST_DATABASE_URL=none is refused"
             );
-            eprintln!("notice: WHERRY_TEST_DATABASE_URL is unset; PostgreSQL store tests skipped");
+            eprintln!(
+                "notice: WHERRY_TEST_DATABASE_URL=none: PostgreSQL store tests skipped; this is not a full run"
+            );
             None
         }
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => Some(LOCAL_POSTGRES.to_string()),
     }
 }
 
@@ -51,9 +63,18 @@ fn with_database(url: &str, db: &str) -> String {
 
 async fn postgres() -> Option<TestStore> {
     let admin_url = admin_url()?;
-    let admin = sqlx::PgPool::connect(&admin_url)
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect(&admin_url)
         .await
-        .expect("PostgreSQL reachable at WHERRY_TEST_DATABASE_URL");
+        .unwrap_or_else(|e| {
+            panic!(
+                "The tests run on SQLite and PostgreSQL, and PostgreSQL did not answer at {admin_url}: {e}.\n\
+                 Start it (Debian: apt-get install postgresql && service postgresql start), or point \
+                 WHERRY_TEST_DATABASE_URL at one whose user may create databases. \
+                 WHERRY_TEST_DATABASE_URL=none runs SQLite alone (not a full run)."
+            )
+        });
     // Databases left by runs that were killed: their process is gone.
     let stale: Vec<(String,)> =
         sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'wherry_test_%'")

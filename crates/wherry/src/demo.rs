@@ -97,12 +97,8 @@ pub fn run(args: Args) -> Result<()> {
     let listener = if args.no_serve {
         None
     } else {
-        let l = std::net::TcpListener::bind(&args.listen).with_context(|| {
-            format!(
-                "cannot listen on {}: is a demo or another server running there? Stop it, or pass --listen 127.0.0.1:PORT",
-                args.listen
-            )
-        })?;
+        let l = std::net::TcpListener::bind(&args.listen)
+            .map_err(|e| anyhow::anyhow!("{}", crate::serve::listen_error(&args.listen, &e)))?;
         l.set_nonblocking(true)?;
         Some(l)
     };

@@ -113,8 +113,7 @@ pub struct IngestArgs {
 pub fn ingest(a: IngestArgs) -> Result<()> {
     let (manifest, _) = wherry_ingest::load_manifest(&a.source)?;
     runtime().block_on(async {
-        let store = a.database.open().await?;
-        store.require_initialised().await?;
+        let store = a.database.open_initialised().await?;
         let bar = ProgressBar::new(0).with_style(
             ProgressStyle::with_template("{msg} [{bar:36}] {bytes}/{total_bytes} ({elapsed}, {eta} left)")
                 .expect("valid template")

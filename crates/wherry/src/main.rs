@@ -77,10 +77,12 @@ enum Command {
         after_help = "Examples:\n  wherry user add alice --role caseworker\n  wherry user list"
     )]
     User(users::UserArgs),
-    /// Serve the HTTP API and the web UI: the resident view, by role,
-    /// purpose and agreement, every disclosure audited.
+    /// Serve the web UI (open the address in a browser and sign in) and the
+    /// HTTP API, on one address: the resident view, by role, purpose and
+    /// agreement, every disclosure audited.
     #[command(
-        after_help = "Example:\n  wherry serve --listen 127.0.0.1:8080\n  curl -H \"Authorization: Bearer $TOKEN\" -H \"Wherry-Purpose: contact_centre\" \\\n      http://127.0.0.1:8080/api/v1/residents/P000000001"
+        after_help = "Examples:\n  wherry serve --listen 127.0.0.1:8080      # then open http://127.0.0.1:8080/\n  \
+        wherry serve --config wherry.toml          # sign-in provider, limits, TLS proxy (docs/access.md)\n  curl -H \"Authorization: Bearer $TOKEN\" -H \"Wherry-Purpose: contact_centre\" \\\n      http://127.0.0.1:8080/api/v1/residents/P000000001"
     )]
     Serve(serve::ServeArgs),
     /// The audit log of every disclosure.
@@ -93,10 +95,15 @@ enum Command {
         after_help = "Example:\n  wherry retention run --purpose subject_rights --operator dpo"
     )]
     Retention(users::RetentionArgs),
-    /// Run the demonstration: generate a synthetic county into ./wherry-demo/
-    /// and summarise it.
+    /// Run the whole hub on a synthetic county: generate it into
+    /// ./wherry-demo/, ingest every partner's extract into a SQLite store
+    /// there, link them, add a user per role, and serve the web UI and the
+    /// API, printing each role's sign-in token. Refuses a directory holding
+    /// a demo hub unless --force (which deletes that hub).
     #[command(
-        after_help = "Example:\n  cargo run --release -- demo\n  wherry demo --residents 2000"
+        after_help = "Examples:\n  cargo run --release -- demo\n  wherry demo --residents 2000 --listen 127.0.0.1:8090\n  \
+        wherry serve --database sqlite://wherry-demo/hub.db    # the demo hub again, as it was left\n  \
+        wherry demo --force                                    # a fresh demo: deletes the old hub"
     )]
     Demo(demo::Args),
 }

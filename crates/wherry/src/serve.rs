@@ -80,7 +80,7 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         }
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("{}", listen_error(&listen, &e)))?;
         let at = listener.local_addr()?;
         // Printed once listening, so a script can wait for this line.
         println!("Serving the Wherry API on http://{at}/ (Ctrl-C stops it)");
@@ -92,4 +92,24 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         store.close().await;
         Ok(())
     })
+}
+
+/// Why `--listen` could not be used, and what to give instead.
+pub fn listen_error(listen: &str, e: &std::io::Error) -> String {
+    if listen.parse::<u16>().is_ok() {
+        return format!(
+            "cannot listen on {listen:?}: --listen takes an address with its port, such as 127.0.0.1:{listen} (or 0.0.0.0:{listen} for every interface)"
+        );
+    }
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "cannot listen on {listen}: the port is in use (is a demo or another server running there?); stop it, or pass --listen 127.0.0.1:PORT"
+        ),
+        std::io::ErrorKind::PermissionDenied => format!(
+            "cannot listen on {listen}: permission denied (ports below 1024 need privileges); use a port above 1024"
+        ),
+        _ => format!(
+            "cannot listen on {listen} ({e}): give an address and port such as 127.0.0.1:8080"
+        ),
+    }
 }

@@ -72,19 +72,36 @@ impl Database {
             .unwrap_or_else(|| "sqlite://wherry.db".into())
     }
 
-    /// Opens the store, which must be initialised.
+    /// Opens the store, which must exist and be initialised: a missing
+    /// SQLite file is an error saying to run `wherry init`, never a new
+    /// empty file.
     pub async fn open_initialised(&self) -> Result<Store> {
-        let store = self.open().await?;
-        store.require_initialised().await?;
+        let store = self.connect(false).await?;
+        store.require_initialised().await.map_err(|_| {
+            let url = redact(&self.url());
+            anyhow!(
+                "the store {url} has not been initialised: run `wherry init --database {url}` first"
+            )
+        })?;
         Ok(store)
     }
 
-    /// Opens the store and this process's audit trail.
+    /// Opens the store (creating a SQLite file that is missing: for
+    /// `wherry init` and the demo) and this process's audit trail.
     pub async fn open(&self) -> Result<Store> {
+        self.connect(true).await
+    }
+
+    async fn connect(&self, create: bool) -> Result<Store> {
         let url = self.url();
-        let store = Store::connect(&url)
-            .await
-            .with_context(|| format!("cannot open the store at {}", redact(&url)))?;
+        let connecting = if create {
+            Store::connect(&url).await
+        } else {
+            Store::open_existing(&url).await
+        };
+        // The store's message says what and what to do; this says where.
+        let store =
+            connecting.with_context(|| format!("cannot open the store {}", redact(&url)))?;
         wherry_access::trail::open(&self.audit_dir())?;
         Ok(store)
     }

@@ -22,7 +22,7 @@ const SEARCH_FIELDS: &[(&str, &str, &str, &str)] = &[
     (
         "name",
         "Full name",
-        "For example, Margaret Thrower. Spelling need not be exact.",
+        "For example, Margaret Thrower. Any one detail is enough; spelling need not be exact.",
         "govuk-input--width-30",
     ),
     (
@@ -33,14 +33,23 @@ const SEARCH_FIELDS: &[(&str, &str, &str, &str)] = &[
     ),
     ("postcode", "Postcode", "", "govuk-input--width-10"),
     ("nhs_number", "NHS number", "", "govuk-input--width-10"),
+    (
+        "phone",
+        "Mobile phone number",
+        "For example, 07700 900123",
+        "govuk-input--width-20",
+    ),
 ];
+
+/// More candidates than this without a date of birth: the page suggests one.
+const MANY: usize = 5;
 
 fn search_page(
     who: &Who,
     status: StatusCode,
     values: &HashMap<String, String>,
     error: Option<(&str, String)>,
-    results: Option<Vec<minijinja::Value>>,
+    results: Option<(Vec<minijinja::Value>, usize)>,
 ) -> Response {
     let fields: Vec<minijinja::Value> = SEARCH_FIELDS
         .iter()
@@ -61,10 +70,12 @@ fn search_page(
         .map(|(f, m)| context! {field => f, message => m})
         .collect();
     let searched = results.is_some();
+    let (results, total) = results.unwrap_or_default();
+    let narrow = total > MANY && values.get("dob").is_none_or(|d| d.trim().is_empty());
     page(
         status,
         "search.html",
-        context! {title => "Find a resident", user => who.ctx(), csrf => who.csrf, fields, errors, searched, results => results.unwrap_or_default()},
+        context! {title => "Find a resident", user => who.ctx(), csrf => who.csrf, fields, errors, searched, results, total, narrow},
     )
 }
 
@@ -128,8 +139,12 @@ pub(crate) async fn search(State(state): State<Arc<AppState>>, posted: Posted) -
             None,
         ));
     };
-    let ranked = rank(matcher, &fields, RESULTS).await.or_page(&who)?;
-    let ranked: Vec<(String, f64)> = ranked.into_iter().map(|(p, pr, _)| (p, pr)).collect();
+    let found = rank(matcher, &fields, RESULTS).await.or_page(&who)?;
+    let ranked: Vec<(String, f64)> = found
+        .ranked
+        .into_iter()
+        .map(|r| (r.person, r.probability))
+        .collect();
     let searched: Vec<&str> = fields.keys().map(String::as_str).collect();
     let listed = state
         .access
@@ -148,7 +163,13 @@ pub(crate) async fn search(State(state): State<Arc<AppState>>, posted: Posted) -
             }
         })
         .collect();
-    Ok(search_page(&who, StatusCode::OK, &form, None, Some(rows)))
+    Ok(search_page(
+        &who,
+        StatusCode::OK,
+        &form,
+        None,
+        Some((rows, found.total)),
+    ))
 }
 
 fn label_of(field: &str) -> &'static str {

@@ -7,6 +7,7 @@ mod fhir;
 mod identity;
 mod openapi;
 mod push;
+mod search;
 mod steward;
 mod ui;
 

@@ -17,7 +17,7 @@ use wherry_store::testing::stores;
 
 pub const GP: &str = "gp_registrations";
 
-fn county() -> &'static Path {
+pub fn county() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-county");

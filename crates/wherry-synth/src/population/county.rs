@@ -86,6 +86,9 @@ impl County {
         let previous_address = rng.chance(0.12).then(|| self.address_elsewhere(rng));
         let mut residents = self.members(kind, rng);
         residents.truncate(max_residents.max(1));
+        if index == 0 {
+            self.plant_tour_resident(&mut residents[0]);
+        }
         let tenure = match kind {
             HouseholdType::Shared => Tenure::Hmo,
             _ => match rng.weighted(&[0.64, 0.19, 0.17]) {
@@ -120,6 +123,19 @@ impl County {
         };
         self.attributes(&mut h, rng);
         h
+    }
+
+    /// The README's and the search page's example is a real resident of
+    /// every county: the first household's first member becomes Margaret
+    /// Thrower, born 7 March 1948 (no random draw changes, so the rest of
+    /// the county is as it would be).
+    fn plant_tour_resident(&self, r: &mut Resident) {
+        let dob = Date::new(1948, 3, 7).expect("a real date");
+        r.given = "Margaret";
+        r.family = "Thrower".into();
+        r.sex = Sex::Female;
+        r.dob = dob;
+        r.age = dob.years_until(self.as_of);
     }
 
     fn members(&mut self, kind: HouseholdType, rng: &mut Rng) -> Vec<Resident> {
