@@ -13,7 +13,9 @@
 //!   resident view ([`Access::resident`]), search results, the review
 //!   queue and pairs, the change feed, the subject access export; with
 //!   [`survivorship`] (golden record, timeline, involvement, lead,
-//!   pseudonymisation) and [`rights`] (erasure and retention).
+//!   pseudonymisation) and [`rights`] (erasure and retention);
+//!   [`activity`]: contacts per service and month in aggregate, small
+//!   counts suppressed, for planning.
 //! - [`audit`]: the hash-chained audit log and its [`writer::Writer`];
 //!   [`token`] and [`oidc`]: who a caller is.
 //!
@@ -31,6 +33,7 @@
 //! assert!(Caller::authorise(&policy, "ann", Role::Advisor, Purpose::Safeguarding, None).is_err());
 //! ```
 
+pub mod activity;
 pub mod agreements;
 pub mod audit;
 pub mod caller;

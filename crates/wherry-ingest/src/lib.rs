@@ -33,17 +33,25 @@ use wherry_store::{Event, ExtractCounts, NewVersion, Quarantined, Store, Write};
 
 pub use manifest::Manifest;
 
+/// An operating system's reason without Rust's "(os error N)".
+fn os_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    text.find(" (os error")
+        .map_or(text.clone(), |at| text[..at].to_string())
+}
+
 /// Why an extract could not be loaded (the store is untouched).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The file could not be read.
-    #[error("{file}: {source}")]
+    /// The file could not be read (the reason is in the message, once,
+    /// not repeated as a source).
+    #[error("cannot read {file}: {}", os_reason(.reason))]
     Io {
         /// The file.
         file: String,
         /// Why.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// Bytes that are not UTF-8.
     #[error(
@@ -158,9 +166,9 @@ pub async fn stored_manifest(store: &Store, source: &str) -> Result<Option<Manif
 /// Reads and checks a manifest file.
 pub fn load_manifest(path: &Path) -> Result<(Manifest, String), Error> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    let text = std::fs::read_to_string(path).map_err(|reason| Error::Io {
         file: file.clone(),
-        source,
+        reason,
     })?;
     let m = Manifest::parse(&text).map_err(|problems| Error::Manifest { file, problems })?;
     Ok((m, text))
@@ -196,9 +204,9 @@ pub async fn ingest_with(
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<Report, Error> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+    let bytes = std::fs::read(path).map_err(|reason| Error::Io {
         file: file.clone(),
-        source,
+        reason,
     })?;
     let (sha, text) = read::hash_and_text(path, bytes)?;
     let total = text.len() as u64;
@@ -371,9 +379,9 @@ fn read_events(
     source: &str,
 ) -> Result<(Vec<ReadEvent>, Vec<Quarantined>, String), Error> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+    let bytes = std::fs::read(path).map_err(|reason| Error::Io {
         file: file.clone(),
-        source,
+        reason,
     })?;
     let text = read::text_of(path, bytes)?;
     let (mut rdr, header) = read::csv_reader(&file, &text)?;

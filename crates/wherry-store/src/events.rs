@@ -64,6 +64,18 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Contacts per source, service and month (`YYYY-MM`), newest month
+    /// first: counts only, no person.
+    pub async fn contacts_by_month(&self) -> Result<Vec<(String, String, String, i64)>, Error> {
+        let sql = "SELECT source_id, service, substr(event_date, 1, 7) AS month, COUNT(*)
+                   FROM contact_events
+                   GROUP BY source_id, service, substr(event_date, 1, 7)
+                   ORDER BY month DESC, source_id, service";
+        Ok(dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?)
+    }
+}
+
 impl Tx {
     /// Stores contact events.
     pub async fn events(

@@ -9,7 +9,9 @@
 //! module per page group: [`sign_in`] (sign-in with a Wherry token,
 //! sign-out, purpose), [`oidc`] (sign-in through the council's OpenID
 //! Connect provider), [`search`], [`resident`] (and the caseload),
-//! [`review`] and [`audit`] (the officer's pages). Every response has a
+//! [`review`] and [`audit`] (the officer's pages), [`about`] (the
+//! accessibility statement, the privacy notice from the agreements, and
+//! service activity in aggregate, where an analyst lands). Every response has a
 //! strict Content-Security-Policy (no inline script or style). Search is a
 //! POST, so names and dates never appear in URLs or logs. Pages work
 //! without JavaScript.
@@ -20,6 +22,7 @@
 
 use std::sync::Arc;
 
+pub(crate) mod about;
 pub(crate) mod assets;
 pub(crate) mod audit;
 pub mod oidc;
@@ -67,4 +70,7 @@ pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
         .route("/break-glass", get(audit::overrides))
         .route("/break-glass/{id}", post(audit::sign_off))
         .route("/assets/{name}", get(assets::asset))
+        .route("/privacy", get(about::privacy))
+        .route("/accessibility", get(about::accessibility))
+        .route("/activity", get(about::activity))
 }

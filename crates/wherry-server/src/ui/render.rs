@@ -40,6 +40,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("unusual.html", include_str!("../../templates/unusual.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    ("privacy.html", include_str!("../../templates/privacy.html")),
+    (
+        "accessibility.html",
+        include_str!("../../templates/accessibility.html"),
+    ),
+    (
+        "activity.html",
+        include_str!("../../templates/activity.html"),
+    ),
 ];
 
 fn templates() -> &'static Environment<'static> {
@@ -201,6 +210,77 @@ pub(crate) fn field_label(f: &str) -> String {
                 .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
                 .unwrap_or_default()
         }
+    }
+}
+
+/// A code as people read it: `older_people_team` → "Older people's team";
+/// codes not listed lose their underscores and gain a capital.
+pub(crate) fn code_label(code: &str) -> String {
+    let known = match code {
+        "older_people_team" => "Older people's team",
+        "primary_care" => "GP practice",
+        "fire_prevention" => "Fire prevention",
+        "operational_response" => "Fire and rescue response",
+        "neighbourhood_policing" => "Neighbourhood policing",
+        "occupational_therapy" => "Occupational therapy",
+        "environmental_health" => "Environmental health",
+        "council_tax" => "Council tax",
+        "library" => "Libraries",
+        "gp_registrations" => "GP registration",
+        "social_care" => "Adult social care",
+        "fire_rescue" => "Fire and rescue",
+        "district_council" => "District council",
+        "police_vulnerable" => "Police (vulnerable people)",
+        "libraries" => "Libraries",
+        "home_fire_safety_check" => "Home fire safety check",
+        "safe_and_well_visit" => "Safe and well visit",
+        "tec_team" => "Technology-enabled care team",
+        "fire_prevention_officer" => "Fire prevention officer",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
+    }
+    let t = code.replace('_', " ");
+    let mut c = t.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// `YYYY-MM-DD…` in the GOV.UK style, "7 March 1948"; anything else as it is.
+pub(crate) fn govuk_date(iso: &str) -> String {
+    match wherry_core::Date::parse(iso.get(..10).unwrap_or(iso)) {
+        Ok(d) => format!(
+            "{} {} {}",
+            d.day(),
+            MONTHS[usize::from(d.month()) - 1],
+            d.year()
+        ),
+        Err(_) => iso.to_string(),
+    }
+}
+
+/// `YYYY-MM` as "November 2026"; anything else as it is.
+pub(crate) fn govuk_month(ym: &str) -> String {
+    match govuk_date(&format!("{ym}-01")).split_once(' ') {
+        Some((_, rest)) if ym.len() == 7 => rest.to_string(),
+        _ => ym.to_string(),
     }
 }
 

@@ -40,6 +40,8 @@ pub(crate) fn sign_in_page(state: &AppState, status: StatusCode, error: Option<&
 pub(crate) async fn home(who: Result<Who, Response>) -> Response {
     match who {
         Ok(w) if w.purpose.is_none() => Redirect::to("/purpose").into_response(),
+        // Pseudonymised data only: no search; counts are where they start.
+        Ok(w) if w.role.pseudonymised_only() => Redirect::to("/activity").into_response(),
         Ok(_) => Redirect::to("/search").into_response(),
         Err(r) => r,
     }
@@ -154,6 +156,9 @@ pub(crate) async fn choose_purpose(State(state): State<Arc<AppState>>, posted: P
     };
     if let Err(e) = super::session::choose(&state, &who.session, p).await {
         return super::render::failed(&who, e);
+    }
+    if who.role.pseudonymised_only() {
+        return Redirect::to("/activity").into_response();
     }
     Redirect::to("/search").into_response()
 }
