@@ -242,6 +242,35 @@ for (const role of ROLES) {
   await byToken.context().close();
 }
 
+// Issue 13: the analyst lands on counts, not on a search closed to them;
+// every page has the phase banner and the footer's accessibility statement
+// and privacy notice, which open without signing in.
+const analyst = await person();
+await signIn(analyst, fixture.tokens_by_role.analyst);
+await analyst.goto(`${base}/purpose`);
+await analyst.check("input[value=planning]");
+await analyst.click("form[action='/purpose'] button[type=submit]");
+check(analyst.url().endsWith("/activity"), `the analyst lands on service activity (${new URL(analyst.url()).pathname})`);
+const counts = await analyst.locator("table.govuk-table tbody tr td.govuk-table__cell--numeric").allTextContents();
+check(counts.length > 0 && counts.every((c) => /^\d+$/.test(c.trim()) && Number(c) >= 5 || c.trim() === "fewer than 5"),
+  `the analyst's landing page shows counts by service and month (${counts.length} cells), none under 5`);
+check((await analyst.locator("nav a[href='/search']").count()) === 0, "no Search in the analyst's navigation");
+check((await analyst.locator("h1").count()) === 1, "one heading on the analyst's page");
+await accessible(analyst, "service activity (analyst)");
+await shot(analyst, "activity-analyst");
+await analyst.context().close();
+const visitor = await person();
+for (const [path, heading] of [["/accessibility", "Accessibility statement"], ["/privacy", "Privacy notice"]]) {
+  await visitor.goto(`${base}/sign-in`);
+  await visitor.click(`footer a[href='${path}']`);
+  check((await visitor.textContent("h1")) === heading, `the footer's ${heading.toLowerCase()} opens without signing in`);
+  check((await visitor.locator("#phase-banner").count()) === 1, `${heading}: the phase banner`);
+  await accessible(visitor, heading);
+}
+check(((await visitor.textContent("main")) ?? "").includes("UK GDPR Article 6(1)"), "the privacy notice names each agreement's lawful basis");
+await shot(visitor, "privacy");
+await visitor.context().close();
+
 // Without JavaScript: sign in, search, open the resident.
 const plain = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
 await signIn(plain, fixture.tokens.advisor);
