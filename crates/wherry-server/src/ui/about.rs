@@ -147,7 +147,12 @@ pub(crate) async fn activity(State(state): State<Arc<AppState>>, acting: Acting)
         .filter(|c| months.contains(&c.month))
         .filter_map(|c| c.contacts)
         .sum();
-    let withheld = a.withheld.join(", ");
+    let withheld: Vec<String> = a
+        .withheld
+        .iter()
+        .map(|s| super::render::code_label(s))
+        .collect();
+    let withheld = withheld.join(", ");
     Ok(page(
         StatusCode::OK,
         "activity.html",

@@ -157,7 +157,7 @@ pub(crate) async fn search(State(state): State<Arc<AppState>>, posted: Posted) -
             context! {
                 person => l.person,
                 name => l.name,
-                dob => l.dob,
+                dob => l.dob.as_deref().map(super::render::govuk_date),
                 postcode => l.postcode,
                 score => format!("{:.0}%", l.probability * 100.0),
             }
