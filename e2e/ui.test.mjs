@@ -91,6 +91,17 @@ if (services > 1) {
   await accessible(advisor, "resident view, timeline filtered");
 }
 
+// Issue 13: the resident's page and the search fit a phone 390 pixels
+// wide (no sideways scrolling of the page).
+for (const url of [residentUrl, `${base}/search`]) {
+  await advisor.setViewportSize({ width: 390, height: 844 });
+  await advisor.goto(url);
+  const wide = await advisor.evaluate(() => document.documentElement.scrollWidth);
+  check(wide <= 390, `${new URL(url).pathname} fits 390 pixels (${wide})`);
+  if (url === residentUrl) await shot(advisor, "resident-phone");
+}
+await advisor.setViewportSize({ width: 1200, height: 900 });
+
 // Issue 13: a caller often gives one detail first. A name alone, a
 // misspelt name alone and a postcode alone each find the tour's resident
 // (Margaret Thrower, planted in every county); nobody is listed at 0%.

@@ -90,6 +90,11 @@ pub struct ResidentView {
     pub lead_practitioner: Option<Lead>,
     /// Sources whose agreement grants the purpose nothing.
     pub withheld_sources: BTreeSet<String>,
+    /// Sources shown whose agreement does not grant the purpose their
+    /// contact events: the timeline leaves those sources' contacts out
+    /// (whether this resident has any is not said, which would disclose
+    /// it).
+    pub contacts_withheld: BTreeSet<String>,
     /// Whether the caller broke glass.
     pub break_glass: bool,
 }
@@ -169,7 +174,16 @@ pub async fn gather(
         if view.events {
             g.events_from.insert(r.source.clone());
         }
-        let mut fields = view.fields_of(&object(&r.fields)?);
+        let stored = object(&r.fields)?;
+        // The partner's own change date: read for the golden record's
+        // choice, never disclosed as a field. Hidden from analysts too
+        // (a precise date is identifying).
+        let changed_at = stored
+            .get(wherry_core::record::CHANGED_AT)
+            .and_then(|v| v.as_str())
+            .filter(|_| !pseudonymised)
+            .map(str::to_string);
+        let mut fields = view.fields_of(&stored);
         let mut attributes = view.attributes_of(&object(&r.attributes)?);
         if pseudonymised {
             fields = survivorship::pseudonymised(&fields);
@@ -189,6 +203,7 @@ pub async fn gather(
             record_id: record_id.clone(),
             trust: terms.trust,
             updated_at: r.updated_at.clone(),
+            changed_at,
             fields: fields.clone(),
         });
         g.records.push(RecordShown {
@@ -276,6 +291,7 @@ impl Access {
             timeline,
             involved_services: involved,
             lead_practitioner: lead,
+            contacts_withheld: g.sources.difference(&g.events_from).cloned().collect(),
             withheld_sources: g.withheld,
             break_glass: caller.break_glass.is_some(),
         }))

@@ -3,12 +3,23 @@
 //! the suggested lead practitioner. Each works on what the caller's purpose
 //! may already see; none widens it.
 //!
-//! Survivorship: for each canonical field, the value comes from the record
-//! of the most trusted source that holds it (`trust` in the source's
-//! manifest, 1–100); between records of equal trust, the most recently
-//! updated wins; then the lower source and record id, so the choice is
-//! always the same. The provenance names that record, when it was updated,
-//! how many other records agree, and how many hold a different value.
+//! Survivorship: for each canonical field, the records holding it are
+//! grouped by value (names and text compared without regard to case and
+//! spacing), and the value is chosen by, in order:
+//!
+//! 1. **recency**: the value whose newest record the partner changed most
+//!    recently in its own system (the record's change date; a record
+//!    without one counts as older than any that has one);
+//! 2. **agreement**: then the value more records hold;
+//! 3. **trust**: then the value held by the more trusted source (`trust` in
+//!    the source's manifest, 1–100);
+//!
+//! then the lower source and record id, so the choice is always the same.
+//! A GP's record that still holds a name from before a marriage, unchanged
+//! for years, does not beat four partners who changed theirs this year.
+//! The provenance names the chosen record, the partner's own change date
+//! (and when the hub loaded it), the sources that agree and, value by
+//! value, those that differ, so a disagreement is said plainly.
 //!
 //! Involvement: a service is involved when it has had contact with the
 //! resident in the last [`INVOLVED_DAYS`] days. The suggested lead is the
@@ -39,6 +50,9 @@ pub struct Visible {
     pub trust: u8,
     /// When its current version was stored (ISO 8601; compared as text).
     pub updated_at: String,
+    /// When the partner last changed it in its own system (`YYYY-MM-DD`),
+    /// if the partner says.
+    pub changed_at: Option<String>,
     /// The fields the caller may see.
     pub fields: BTreeMap<String, Value>,
 }
@@ -52,52 +66,131 @@ pub struct Chosen {
     pub source: String,
     /// Which record.
     pub record_id: String,
-    /// That record's update time.
+    /// When the hub stored that record's current version.
     pub updated_at: String,
+    /// When the partner last changed that record (`YYYY-MM-DD`), if it
+    /// says.
+    pub changed_at: Option<String>,
     /// That source's trust.
     pub trust: u8,
     /// Other records holding the same value.
     pub agreeing: usize,
     /// Records holding a different value.
     pub differing: usize,
+    /// The sources of every record holding the chosen value.
+    pub sources: Vec<String>,
+    /// Each other value held, with the sources holding it, the most held
+    /// first.
+    pub others: Vec<Other>,
 }
+
+/// A value the golden record did not choose.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Other {
+    /// The value.
+    pub value: Value,
+    /// The sources of the records holding it.
+    pub sources: Vec<String>,
+}
+
+/// Values compared for agreement: text without regard to case or spacing.
+fn agreement_key(v: &Value) -> String {
+    match v {
+        Value::String(s) => s
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase(),
+        other => other.to_string(),
+    }
+}
+
+/// The records holding one value of a field, each with the value as held.
+type Holders<'a> = Vec<(&'a Visible, &'a Value)>;
 
 /// The golden record over `records`: per field, the surviving value and its
 /// provenance (see the module docs).
 pub fn golden_record(records: &[Visible]) -> BTreeMap<String, Chosen> {
-    let mut order: Vec<&Visible> = records.iter().collect();
-    order.sort_by(|a, b| {
-        b.trust
-            .cmp(&a.trust)
-            .then_with(|| b.updated_at.cmp(&a.updated_at))
-            .then_with(|| a.source.cmp(&b.source))
-            .then_with(|| a.record_id.cmp(&b.record_id))
-    });
-    let mut out: BTreeMap<String, Chosen> = BTreeMap::new();
-    for r in &order {
+    // Field → agreement key → the records holding that value.
+    let mut by_field: BTreeMap<&str, BTreeMap<String, Holders>> = BTreeMap::new();
+    for r in records {
         for (field, value) in &r.fields {
-            if value.is_null() || value.as_str().is_some_and(str::is_empty) {
+            if value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty()) {
                 continue;
             }
-            match out.get_mut(field) {
-                None => {
-                    out.insert(
-                        field.clone(),
-                        Chosen {
-                            value: value.clone(),
-                            source: r.source.clone(),
-                            record_id: r.record_id.clone(),
-                            updated_at: r.updated_at.clone(),
-                            trust: r.trust,
-                            agreeing: 0,
-                            differing: 0,
-                        },
-                    );
-                }
-                Some(c) if c.value == *value => c.agreeing += 1,
-                Some(c) => c.differing += 1,
-            }
+            by_field
+                .entry(field.as_str())
+                .or_default()
+                .entry(agreement_key(value))
+                .or_default()
+                .push((r, value));
         }
+    }
+    let mut out = BTreeMap::new();
+    for (field, groups) in by_field {
+        // Within a value, its best record: newest change, then trust, then
+        // the lower source and id.
+        let best_of = |holders: &[(&Visible, &Value)]| -> (Option<String>, u8, String, String) {
+            holders
+                .iter()
+                .map(|(r, _)| {
+                    (
+                        r.changed_at.clone(),
+                        r.trust,
+                        r.source.clone(),
+                        r.record_id.clone(),
+                    )
+                })
+                .max_by(|a, b| {
+                    a.0.cmp(&b.0)
+                        .then(a.1.cmp(&b.1))
+                        .then_with(|| b.2.cmp(&a.2))
+                        .then_with(|| b.3.cmp(&a.3))
+                })
+                .expect("a group holds a record")
+        };
+        let mut ranked: Vec<(&String, &Holders)> = groups.iter().collect();
+        ranked.sort_by(|(_, a), (_, b)| {
+            let (ca, ta, sa, ia) = best_of(a);
+            let (cb, tb, sb, ib) = best_of(b);
+            cb.cmp(&ca)
+                .then(b.len().cmp(&a.len()))
+                .then(tb.cmp(&ta))
+                .then_with(|| sa.cmp(&sb))
+                .then_with(|| ia.cmp(&ib))
+        });
+        let (_, chosen) = ranked[0];
+        let (changed_at, trust, source, record_id) = best_of(chosen);
+        let record = chosen
+            .iter()
+            .find(|(r, _)| r.source == source && r.record_id == record_id)
+            .expect("the best record is among them");
+        let sources_of = |holders: &[(&Visible, &Value)]| -> Vec<String> {
+            holders.iter().map(|(r, _)| r.source.clone()).collect()
+        };
+        let mut others: Vec<Other> = ranked[1..]
+            .iter()
+            .map(|(_, holders)| Other {
+                value: holders[0].1.clone(),
+                sources: sources_of(holders),
+            })
+            .collect();
+        others.sort_by_key(|o| std::cmp::Reverse(o.sources.len()));
+        out.insert(
+            field.to_string(),
+            Chosen {
+                value: record.1.clone(),
+                source,
+                record_id,
+                updated_at: record.0.updated_at.clone(),
+                changed_at,
+                trust,
+                agreeing: chosen.len() - 1,
+                differing: ranked[1..].iter().map(|(_, h)| h.len()).sum(),
+                sources: sources_of(chosen),
+                others,
+            },
+        );
     }
     out
 }
@@ -238,12 +331,131 @@ mod tests {
             record_id: "1".into(),
             trust,
             updated_at: at.into(),
+            changed_at: None,
             fields: serde_json::from_value(fields).unwrap(),
         }
     }
 
+    fn changed(mut v: Visible, on: &str) -> Visible {
+        v.changed_at = Some(on.into());
+        v
+    }
+
+    /// Issue 13, defect 4: a GP's record still holding a married name from
+    /// years ago beat four partners who agree and changed theirs this year.
     #[test]
-    fn the_most_trusted_source_wins_then_the_most_recent() {
+    fn defect_04_the_newest_change_wins_then_agreement_then_trust_and_disagreement_is_named() {
+        let records = [
+            changed(
+                record(
+                    "gp_registrations",
+                    90,
+                    "2026-12-01T10:00:00Z",
+                    json!({"family_name": "O'Brien", "given_name": "Dorothy"}),
+                ),
+                "2014-05-02",
+            ),
+            changed(
+                record(
+                    "social_care",
+                    80,
+                    "2026-11-01T10:00:00Z",
+                    json!({"family_name": "Richardson", "given_name": "Dorothy"}),
+                ),
+                "2026-06-01",
+            ),
+            changed(
+                record(
+                    "fire_rescue",
+                    70,
+                    "2026-11-01T10:00:00Z",
+                    json!({"family_name": "RICHARDSON"}),
+                ),
+                "2026-02-11",
+            ),
+            changed(
+                record(
+                    "libraries",
+                    40,
+                    "2026-11-01T10:00:00Z",
+                    json!({"family_name": "Richardson"}),
+                ),
+                "2025-09-30",
+            ),
+            changed(
+                record(
+                    "district_council",
+                    60,
+                    "2026-11-01T10:00:00Z",
+                    json!({"family_name": "Richardson "}),
+                ),
+                "2026-03-15",
+            ),
+        ];
+        let g = golden_record(&records);
+        let f = &g["family_name"];
+        assert_eq!(f.value, json!("Richardson"));
+        assert_eq!(
+            f.source, "social_care",
+            "the newest change among those agreeing"
+        );
+        assert_eq!(
+            f.changed_at.as_deref(),
+            Some("2026-06-01"),
+            "the partner's date, not the load time"
+        );
+        assert_eq!(
+            (f.agreeing, f.differing),
+            (3, 1),
+            "case and spacing do not make a disagreement"
+        );
+        assert_eq!(f.sources.len(), 4);
+        assert_eq!(
+            f.others,
+            vec![Other {
+                value: json!("O'Brien"),
+                sources: vec!["gp_registrations".into()]
+            }]
+        );
+        // Where all agree, nothing differs.
+        assert_eq!(
+            (g["given_name"].agreeing, g["given_name"].differing),
+            (1, 0)
+        );
+        assert!(g["given_name"].others.is_empty());
+
+        // Equally recent: agreement decides; equally agreed: trust.
+        let tie = [
+            changed(record("a", 10, "x", json!({"phone": "1"})), "2026-01-01"),
+            changed(record("b", 10, "x", json!({"phone": "1"})), "2025-01-01"),
+            changed(record("c", 90, "x", json!({"phone": "2"})), "2026-01-01"),
+        ];
+        assert_eq!(
+            golden_record(&tie)["phone"].value,
+            json!("1"),
+            "agreement before trust"
+        );
+        let tie = [
+            changed(record("a", 10, "x", json!({"phone": "1"})), "2026-01-01"),
+            changed(record("c", 90, "x", json!({"phone": "2"})), "2026-01-01"),
+        ];
+        assert_eq!(golden_record(&tie)["phone"].value, json!("2"), "then trust");
+        // A record that says when it changed is newer than one that does not.
+        let unknown = [
+            record("gp", 90, "2026-12-01", json!({"email": "old@example.org"})),
+            changed(
+                record("lib", 10, "2020-01-01", json!({"email": "new@example.org"})),
+                "2019-01-01",
+            ),
+        ];
+        assert_eq!(
+            golden_record(&unknown)["email"].value,
+            json!("new@example.org")
+        );
+    }
+
+    #[test]
+    fn without_change_dates_agreement_then_trust_decide() {
         let records = [
             record(
                 "council",
@@ -266,14 +478,18 @@ mod tests {
         ];
         let g = golden_record(&records);
         assert_eq!(g["family_name"].value, json!("SMITH"));
-        assert_eq!(g["family_name"].source, "gp");
+        assert_eq!(
+            g["family_name"].source, "gp",
+            "two agree; the GP is trusted more"
+        );
         assert_eq!(
             (g["family_name"].agreeing, g["family_name"].differing),
             (1, 1)
         );
-        // The GP's empty phone is no value: the newer of the equal-trust two.
-        assert_eq!(g["phone"].value, json!("01603 2"));
-        assert_eq!(g["phone"].source, "fire");
+        // The GP's empty phone is no value; two equal values of equal trust:
+        // the lower source.
+        assert_eq!(g["phone"].value, json!("01603 1"));
+        assert_eq!(g["phone"].source, "council");
         assert_eq!(g["phone"].differing, 1);
     }
 

@@ -7,6 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
+/// The key under which a record's own change date (`YYYY-MM-DD`, the
+/// date the partner last changed it in its own system, when its manifest
+/// names where that is) is kept among the record's stored fields. Not a
+/// canonical field: never disclosed as one, read by the golden record.
+pub const CHANGED_AT: &str = "changed_at";
+
 /// A canonical person field. The names are the column names Wherry's own CSV
 /// files use, and what source manifests map partner columns onto.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -79,6 +79,12 @@ pub struct SourceInfo {
     /// The file holding contact events, if the partner sends them.
     #[serde(default)]
     pub events: Option<String>,
+    /// The column (CSV, JSON Lines) holding the date the partner last
+    /// changed the record in its own system, or `meta.lastUpdated` for FHIR
+    /// Patients. The golden record prefers the most recently changed
+    /// value; without it, a record's change date is unknown.
+    #[serde(default)]
+    pub changed_at: Option<String>,
     /// How far the source's values are trusted when sources disagree, 1 to
     /// 100 (default 50): the resident view's golden record takes each field
     /// from the most trusted source that holds it.

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 use serde_json::Value;
+use wherry_core::record::CHANGED_AT;
 use wherry_core::{Date, DateRule, Field, NhsNumber, Postcode, Sex, is_valid_uprn};
 use wherry_store::Quarantined;
 
@@ -162,13 +163,25 @@ fn stray_quote(line: &str) -> bool {
     false
 }
 
+/// A partner's change date: `2026-03-01`, `01/03/2026`, or an ISO 8601
+/// time (`2026-03-01T09:30:00Z`, whose date is taken).
+pub fn changed_date(v: &str) -> Result<Date, String> {
+    let date_part = match v.find('T') {
+        Some(10) => &v[..10],
+        _ => v,
+    };
+    Date::parse(date_part).map_err(|e| format!("not a date: {e}"))
+}
+
 /// Validates and normalises one record's canonical values and attributes.
+#[allow(clippy::too_many_arguments)]
 fn validate(
     m: &Manifest,
     line: u64,
     record_id: String,
     values: BTreeMap<String, String>,
     attributes: BTreeMap<String, String>,
+    changed: Option<String>,
     raw: &str,
     today: Date,
 ) -> Result<Row, Quarantined> {
@@ -297,6 +310,21 @@ fn validate(
         };
         attrs.insert(name, typed);
     }
+    if let Some(v) = changed.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        let column = m.source.changed_at.as_deref().unwrap_or(CHANGED_AT);
+        let d = changed_date(v)
+            .map_err(|why| bad(line, Some(column), "invalid_changed_date", why, raw))?;
+        if d > today {
+            return Err(bad(
+                line,
+                Some(column),
+                "invalid_changed_date",
+                format!("the record is said to have changed on {d}, after today"),
+                raw,
+            ));
+        }
+        fields.insert(CHANGED_AT.to_string(), d.to_string());
+    }
     let fields_json = serde_json::to_string(&fields).expect("strings serialise");
     let attributes_json = serde_json::to_string(&attrs).expect("values serialise");
     let hash = crate::sha256_hex(format!("{fields_json}\u{1f}{attributes_json}").as_bytes());
@@ -385,6 +413,16 @@ fn read_csv(
     if id_col.is_none() {
         missing.push(m.source.record_id.clone().unwrap_or_default());
     }
+    let changed_col = match m.source.changed_at.as_deref() {
+        Some(c) => match col(c) {
+            Some(i) => Some(i),
+            None => {
+                missing.push(c.to_string());
+                None
+            }
+        },
+        None => None,
+    };
     let mut fields: Vec<(String, Vec<usize>)> = Vec::new();
     for (f, cols) in &m.columns {
         let mut idx = Vec::new();
@@ -438,6 +476,7 @@ fn read_csv(
             record[id_col].to_string(),
             values,
             attributes,
+            changed_col.map(|i| record[i].to_string()),
             &raw_json,
             today,
         )

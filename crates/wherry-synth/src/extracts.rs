@@ -84,6 +84,7 @@ pub fn csv_header(source: Source) -> &'static [&'static str] {
             "oxygen_therapy",
             "smoker",
             "care_package",
+            "last_updated",
         ],
         Source::Fire => &[
             "person_ref",
@@ -99,6 +100,7 @@ pub fn csv_header(source: Source) -> &'static [&'static str] {
             "smoker",
             "oxygen_therapy",
             "previous_fire",
+            "last_updated",
         ],
         Source::District => &[
             "account_ref",
@@ -113,6 +115,7 @@ pub fn csv_header(source: Source) -> &'static [&'static str] {
             "phone",
             "email",
             "hoarding_concern",
+            "last_updated",
         ],
         Source::Police => &[
             "subject_id",
@@ -124,6 +127,7 @@ pub fn csv_header(source: Source) -> &'static [&'static str] {
             "postcode",
             "vulnerability",
             "recorded_on",
+            "last_updated",
         ],
         Source::Libraries => &[
             "borrower_id",
@@ -135,6 +139,7 @@ pub fn csv_header(source: Source) -> &'static [&'static str] {
             "postcode",
             "home_library",
             "joined",
+            "last_updated",
         ],
         Source::Gp => &[],
     }
@@ -276,8 +281,22 @@ const VULNERABILITIES: &[&str] = &[
     "dementia",
 ];
 
-/// The fields of one CSV row, in header order.
+/// The fields of one CSV row, in header order; the last is when the
+/// partner last changed the record (`last_updated`, in its date layout).
 pub fn csv_fields(
+    e: &Entry,
+    r: &Resident,
+    h: &Household,
+    as_of: Date,
+    rng: &mut Rng,
+) -> Vec<String> {
+    let mut fields = csv_fields_of(e, r, h, as_of, rng);
+    fields.push(format_date(e.source, e.changed));
+    fields
+}
+
+/// [`csv_fields`] but the change date.
+fn csv_fields_of(
     e: &Entry,
     r: &Resident,
     h: &Household,

@@ -109,6 +109,8 @@ pub struct Entry {
     pub phone: String,
     /// Email (may be empty).
     pub email: String,
+    /// When the partner last changed the record in its own system.
+    pub changed: Date,
 }
 
 impl Entry {
@@ -133,6 +135,7 @@ impl Entry {
             },
             phone: r.phone.clone().unwrap_or_default(),
             email: r.email.clone().unwrap_or_default(),
+            changed: r.dob,
         }
     }
 
@@ -147,6 +150,25 @@ impl Entry {
         }
         s
     }
+}
+
+/// When a partner last changed a record: within the three years before
+/// `as_of`; four to twelve years before, for a record still holding an old
+/// address or a name from before a marriage (nobody has touched it since).
+/// Taken from the record's id, not the county's random stream, so every
+/// other value of the county stays as it was.
+fn changed_on(record_id: &str, stale: bool, as_of: Date) -> Date {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in record_id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let days = if stale {
+        4 * 365 + h % (8 * 365)
+    } else {
+        h % (3 * 365)
+    };
+    as_of.add_days(-(days as i64))
 }
 
 /// Makes a partner record for `r`, with errors at `rates`; `as_of` is the
@@ -179,6 +201,8 @@ pub fn enter(
             }
         }
     }
+    let stale = moved.is_some() || r.previous_family.as_ref() == Some(&e.family);
+    e.changed = changed_on(&e.record_id, stale, as_of);
     if rng.chance(rates.typo) {
         if rng.chance(0.5) {
             e.given = typo(&e.given, rng);

@@ -177,5 +177,19 @@ fn jsonl_row(m: &Manifest, line_no: u64, line: &str, today: Date) -> Result<Row,
     for (n, a) in &m.attributes {
         attributes.insert(n.clone(), text(&a.column)?);
     }
-    validate(m, line_no, record_id, values, attributes, line, today)
+    let changed = match m.source.changed_at.as_deref() {
+        None => None,
+        Some(path) if m.source.format == Format::FhirPatient => {
+            // A dotted path into the resource: `meta.lastUpdated`.
+            let mut at = &v;
+            for part in path.split('.') {
+                at = &at[part];
+            }
+            at.as_str().map(str::to_string)
+        }
+        Some(column) => Some(text(column)?),
+    };
+    validate(
+        m, line_no, record_id, values, attributes, changed, line, today,
+    )
 }

@@ -9,7 +9,7 @@ use wherry_store::testing::stores;
 
 use crate::util::*;
 
-const HEADER: &str = "person_id,nhs_number,forename,middle_names,surname,date_of_birth,gender,address_line_1,address_line_2,town,postcode,uprn,telephone,email,lives_alone,limited_mobility,oxygen_therapy,smoker,care_package";
+const HEADER: &str = "person_id,nhs_number,forename,middle_names,surname,date_of_birth,gender,address_line_1,address_line_2,town,postcode,uprn,telephone,email,lives_alone,limited_mobility,oxygen_therapy,smoker,care_package,last_updated";
 
 /// A social care extract of `rows` rows; the rows on `bad` lines have an
 /// impossible date of birth, and one row has an address over two lines.
@@ -25,12 +25,12 @@ fn extract(rows: usize, bad: &[usize]) -> String {
         if i == CHUNK - 1 {
             // A quoted field with a line break: one row, two lines.
             text.push_str(&format!(
-                "P{i:07},,Ann,,Smith,{dob},Female,\"1 Mill Road\nHoltby\",,Holt,NR25 6AB,,,,N,N,N,N,N\n"
+                "P{i:07},,Ann,,Smith,{dob},Female,\"1 Mill Road\nHoltby\",,Holt,NR25 6AB,,,,N,N,N,N,N,2026-01-05\n"
             ));
             line += 2;
         } else {
             text.push_str(&format!(
-                "P{i:07},,Ann,,Smith,{dob},Female,1 Mill Road,,Holt,NR25 6AB,,,,N,N,N,N,N\n"
+                "P{i:07},,Ann,,Smith,{dob},Female,1 Mill Road,,Holt,NR25 6AB,,,,N,N,N,N,N,2026-01-05\n"
             ));
             line += 1;
         }

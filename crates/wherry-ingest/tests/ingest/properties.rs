@@ -70,7 +70,7 @@ proptest! {
         rows in prop::collection::vec(prop::collection::vec(cell(), 0..10), 1..20),
     ) {
         let m = manifest("libraries");
-        let header = "borrower_id,first_name,last_name,date_of_birth,email,phone,postcode,home_library,joined";
+        let header = "borrower_id,first_name,last_name,date_of_birth,email,phone,postcode,home_library,joined,last_updated";
         let mut text = format!("{header}\n");
         for (i, r) in rows.iter().enumerate() {
             let mut cells = vec![format!("B{i}")];
@@ -132,4 +132,58 @@ proptest! {
             }
         }
     }
+}
+
+proptest! {
+    /// A partner's change date: any text is a date that round-trips, or an
+    /// error that says it is not a date; never a panic.
+    #[test]
+    fn a_change_date_is_a_date_or_a_clear_error(v in "\\PC{0,30}") {
+        match wherry_ingest::read::changed_date(&v) {
+            Ok(d) => prop_assert_eq!(Date::parse(&d.to_string()).unwrap(), d),
+            Err(e) => prop_assert!(e.starts_with("not a date"), "{e}"),
+        }
+    }
+
+    /// Every valid date in the layouts partners use, and as a FHIR instant,
+    /// reads back as itself.
+    #[test]
+    fn a_change_date_in_any_partner_layout_reads_back(days in 0i64..40_000) {
+        let d = Date::new(1920, 1, 1).unwrap().add_days(days);
+        for text in [d.to_string(), d.to_uk_slashed(), d.to_compact(), format!("{d}T09:30:00Z")] {
+            prop_assert_eq!(wherry_ingest::read::changed_date(&text), Ok(d), "{}", text);
+        }
+    }
+}
+
+#[test]
+fn a_change_date_that_is_not_a_date_or_is_in_the_future_is_quarantined_by_line() {
+    let m = manifest("libraries");
+    let header = "borrower_id,first_name,last_name,date_of_birth,email,phone,postcode,home_library,joined,last_updated";
+    let text = format!(
+        "{header}\nB1,Ann,Gotts,01-03-1950,,,NR1 1AA,Norwich,2020-01-01,31-02-2026\nB2,Bob,Gotts,01-03-1950,,,NR1 1AA,Norwich,2020-01-01,02-12-2026\nB3,Cy,Gotts,01-03-1950,,,NR1 1AA,Norwich,2020-01-01,30-11-2026\nB4,Di,Gotts,01-03-1950,,,NR1 1AA,Norwich,2020-01-01,\n"
+    );
+    let got = read(&m, Path::new("libraries.csv"), &text, today()).unwrap();
+    let bad: Vec<(i64, Option<String>, &str)> = got
+        .quarantined
+        .iter()
+        .map(|q| (q.line, q.field.clone(), q.reason.split(':').next().unwrap()))
+        .collect();
+    assert_eq!(
+        bad,
+        vec![
+            (2, Some("last_updated".into()), "invalid_changed_date"),
+            (3, Some("last_updated".into()), "invalid_changed_date"),
+        ]
+    );
+    let kept: Vec<Option<&str>> = got
+        .valid
+        .iter()
+        .map(|r| r.fields.get("changed_at").map(String::as_str))
+        .collect();
+    assert_eq!(
+        kept,
+        vec![Some("2026-11-30"), None],
+        "unknown when not given"
+    );
 }

@@ -65,6 +65,7 @@ pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
             get(review::review_item).post(review::review_decide),
         )
         .route("/audit", get(audit::audit_log))
+        .route("/audit.csv", get(audit::audit_csv))
         .route("/audit/verify", post(audit::audit_verify))
         .route("/security", get(audit::security_log))
         .route("/break-glass", get(audit::overrides))

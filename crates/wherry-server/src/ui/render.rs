@@ -55,6 +55,9 @@ fn templates() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
+        // Codes as people read them, dates in the GOV.UK style.
+        env.add_filter("label", |code: String| code_label(&code));
+        env.add_filter("govuk_date", |iso: String| govuk_date(&iso));
         for (name, text) in TEMPLATES {
             env.add_template(name, text)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));

@@ -96,12 +96,14 @@ async fn resident_page(
                 field => *f,
                 label => field_label(f),
                 value => value_text(&c.value),
-                source => c.source,
+                source => super::render::code_label(&c.source),
                 record_id => c.record_id,
-                updated_at => c.updated_at.get(..10).unwrap_or(&c.updated_at),
+                changed_at => c.changed_at.as_deref().map(super::render::govuk_date),
+                loaded => super::render::govuk_date(&c.updated_at),
                 trust => c.trust,
                 agreeing => c.agreeing,
                 differing => c.differing,
+                disagreement => disagreement(c),
             }
         })
         .collect();
@@ -155,6 +157,7 @@ async fn resident_page(
             purpose => caller.purpose.as_str(),
             break_glass => view.break_glass,
             withheld => view.withheld_sources,
+            contacts_withheld => view.contacts_withheld.iter().map(|s| super::render::code_label(s)).collect::<Vec<_>>(),
             golden,
             involved => view.involved_services,
             lead => view.lead_practitioner,
@@ -208,4 +211,30 @@ pub(crate) async fn caseload(State(state): State<Arc<AppState>>, acting: Acting)
         "caseload.html",
         context! {title => "Caseload", user => who.ctx(), csrf => who.csrf, team, people},
     ))
+}
+
+/// A disagreement among sources, said plainly: "4 sources say Richardson;
+/// GP registration says O'Brien." `None` when every source agrees.
+fn disagreement(c: &wherry_access::survivorship::Chosen) -> Option<String> {
+    if c.others.is_empty() {
+        return None;
+    }
+    let say = |sources: &[String], value: &serde_json::Value| {
+        let v = value_text(value);
+        match sources {
+            [one] => format!("{} says {v}", super::render::code_label(one)),
+            many => format!("{} sources say {v}", many.len()),
+        }
+    };
+    let mut parts = vec![say(&c.sources, &c.value)];
+    parts.extend(c.others.iter().map(|o| say(&o.sources, &o.value)));
+    let mut text = parts.join("; ");
+    text.push('.');
+    let mut chars = text.chars();
+    Some(
+        chars
+            .next()
+            .map(|f| f.to_uppercase().collect::<String>() + chars.as_str())
+            .unwrap_or_default(),
+    )
 }

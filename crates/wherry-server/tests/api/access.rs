@@ -26,15 +26,15 @@ pub async fn hub(store: &Store, dir: &Path) -> [(String, &'static str); 4] {
     let files = [
         (
             "social_care",
-            "person_id,nhs_number,forename,middle_names,surname,date_of_birth,gender,address_line_1,address_line_2,town,postcode,uprn,telephone,email,lives_alone,limited_mobility,oxygen_therapy,smoker,care_package\nS1,9434765919,Margaret,Rose,Thrower,07/03/1948,Female,5 Abbey Place,,Norwich,NR3 8JY,100090162805,01603 000000,m@example.org,Y,Y,N,N,Y\n",
+            "person_id,nhs_number,forename,middle_names,surname,date_of_birth,gender,address_line_1,address_line_2,town,postcode,uprn,telephone,email,lives_alone,limited_mobility,oxygen_therapy,smoker,care_package,last_updated\nS1,9434765919,Margaret,Rose,Thrower,07/03/1948,Female,5 Abbey Place,,Norwich,NR3 8JY,100090162805,01603 000000,m@example.org,Y,Y,N,N,Y,01/10/2026\n",
         ),
         (
             "fire_rescue",
-            "person_ref,first_name,last_name,dob,sex,address,postcode,uprn,nhs_number,phone,smoker,oxygen_therapy,previous_fire\nF1,Peggy,Thrower,1948-03-07,F,\"5 Abbey Place, Norwich\",NR3 8JY,100090162805,9434765919,01603 000000,no,no,yes\n",
+            "person_ref,first_name,last_name,dob,sex,address,postcode,uprn,nhs_number,phone,smoker,oxygen_therapy,previous_fire,last_updated\nF1,Peggy,Thrower,1948-03-07,F,\"5 Abbey Place, Norwich\",NR3 8JY,100090162805,9434765919,01603 000000,no,no,yes,2025-06-01\n",
         ),
         (
             "police_vulnerable",
-            "subject_id,surname,forename,dob,gender,address,postcode,vulnerability,recorded_on\nV1,Thrower,Margaret,07/03/1948,F,\"5 Abbey Place, Norwich\",NR3 8JY,financial_abuse,2026-01-05\n",
+            "subject_id,surname,forename,dob,gender,address,postcode,vulnerability,recorded_on,last_updated\nV1,Thrower,Margaret,07/03/1948,F,\"5 Abbey Place, Norwich\",NR3 8JY,financial_abuse,2026-01-05,20260105\n",
         ),
     ];
     for (source, text) in files {

@@ -29,6 +29,8 @@ struct Patient<'a> {
 
 #[derive(Serialize)]
 struct Meta {
+    #[serde(rename = "lastUpdated")]
+    last_updated: String,
     profile: [&'static str; 1],
 }
 
@@ -173,6 +175,8 @@ pub fn patient_line(e: &Entry, r: &Resident, bad: Option<BadKind>, rng: &mut Rng
         resource_type: "Patient",
         id: &e.record_id,
         meta: Meta {
+            // FHIR's instant: the practice system's last change.
+            last_updated: format!("{}T09:00:00Z", e.changed),
             profile: [UK_CORE_PATIENT],
         },
         identifier: vec![Identifier {
