@@ -94,12 +94,23 @@ fn item(r: ItemRow) -> Result<ReviewItem, Error> {
 const SELECT: &str = "SELECT id, source_l, record_l, source_r, record_r, probability, explanation, status FROM review_queue";
 
 impl Store {
-    /// Review items with `status` (or all), by number.
+    /// Review items with `status` (or all), by number. An open item whose
+    /// two records are already with one person (a steward linked them, or
+    /// a later run or push put them together) has nothing left to decide
+    /// and is not listed as open.
     pub async fn review_items(
         &self,
         status: Option<ReviewStatus>,
     ) -> Result<Vec<ReviewItem>, Error> {
-        let sql = format!("{SELECT} WHERE ($1 = '' OR status = $1) ORDER BY id");
+        let sql = format!(
+            "{SELECT} WHERE ($1 = '' OR status = $1)
+               AND NOT ($1 = 'open' AND EXISTS (
+                   SELECT 1 FROM person_links a
+                   JOIN person_links b ON b.person_id = a.person_id
+                   WHERE a.source_id = review_queue.source_l AND a.record_id = review_queue.record_l
+                     AND b.source_id = review_queue.source_r AND b.record_id = review_queue.record_r))
+             ORDER BY id"
+        );
         let status = status.map_or("", ReviewStatus::as_str);
         let rows: Vec<ItemRow> = dispatch!(&self.pool, p => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(status).fetch_all(p).await

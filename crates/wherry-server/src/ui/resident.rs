@@ -95,7 +95,7 @@ async fn resident_page(
             context! {
                 field => *f,
                 label => field_label(f),
-                value => value_text(&c.value),
+                value => shown(f, &c.value),
                 source => super::render::code_label(&c.source),
                 record_id => c.record_id,
                 changed_at => c.changed_at.as_deref().map(super::render::govuk_date),
@@ -125,7 +125,7 @@ async fn resident_page(
                 .fields
                 .iter()
                 .chain(&r.attributes)
-                .map(|(k, v)| (k.clone(), field_label(k), value_text(v)))
+                .map(|(k, v)| (k.clone(), field_label(k), shown(k, v)))
                 .collect();
             context! {source => r.source, record_id => r.record_id, fields}
         })
@@ -237,4 +237,13 @@ fn disagreement(c: &wherry_access::survivorship::Chosen) -> Option<String> {
             .map(|f| f.to_uppercase().collect::<String>() + chars.as_str())
             .unwrap_or_default(),
     )
+}
+
+/// A field's value as the page shows it: dates in the GOV.UK style.
+fn shown(field: &str, v: &serde_json::Value) -> String {
+    let text = value_text(v);
+    match field {
+        "dob" => super::render::govuk_date(&text),
+        _ => text,
+    }
 }

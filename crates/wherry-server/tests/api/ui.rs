@@ -356,7 +356,17 @@ async fn every_form_refuses_a_missing_or_another_sessions_csrf_token() {
             tokens.push(token);
         }
         let mut tx = t.store.begin().await.unwrap();
+        // The police record on a person of its own: an item whose records
+        // are already together has nothing to decide.
         tx.save_linkage(&wherry_store::Linkage {
+            created: vec!["P000000099".into()],
+            links: vec![wherry_store::Link {
+                source: "police_vulnerable".into(),
+                record_id: "V1".into(),
+                person: "P000000099".into(),
+                method: wherry_store::LinkMethod::Automatic,
+                probability: None,
+            }],
             review: vec![wherry_store::NewReviewItem {
                 left: wherry_store::RecordKey::new("fire_rescue", "F1"),
                 right: wherry_store::RecordKey::new("police_vulnerable", "V1"),

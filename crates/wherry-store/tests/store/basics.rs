@@ -88,3 +88,64 @@ async fn a_transaction_not_committed_leaves_nothing() {
         t.finish().await;
     }
 }
+
+/// Issue 13: a review item whose two records are already with one person
+/// has nothing left to decide and leaves the open queue (17 of 75 did not).
+#[tokio::test]
+async fn an_item_whose_records_are_already_together_leaves_the_open_queue() {
+    use wherry_store::{Link, LinkMethod, Linkage, NewReviewItem, RecordKey, ReviewStatus};
+    for t in stores().await {
+        t.store.migrate().await.unwrap();
+        let link = |source: &str, id: &str, person: &str| Link {
+            source: source.into(),
+            record_id: id.into(),
+            person: person.into(),
+            method: LinkMethod::Automatic,
+            probability: None,
+        };
+        let item = |l: &str, r: &str| NewReviewItem {
+            left: RecordKey::new("a", l),
+            right: RecordKey::new("b", r),
+            probability: 0.7,
+            explanation: "{}".into(),
+        };
+        let mut tx = t.store.begin().await.unwrap();
+        tx.save_linkage(&Linkage {
+            created: vec!["P000000001".into(), "P000000002".into()],
+            links: vec![
+                link("a", "1", "P000000001"),
+                link("b", "1", "P000000002"),
+                link("a", "2", "P000000001"),
+                link("b", "2", "P000000001"),
+            ],
+            review: vec![item("1", "1"), item("2", "2")],
+            ..Linkage::default()
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let open = t
+            .store
+            .review_items(Some(ReviewStatus::Open))
+            .await
+            .unwrap();
+        let pairs: Vec<(&str, &str)> = open
+            .iter()
+            .map(|i| (i.left.record_id.as_str(), i.right.record_id.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![("1", "1")],
+            "{}: a/2 and b/2 are one person already",
+            t.name
+        );
+        // All items are still on record.
+        assert_eq!(
+            t.store.review_items(None).await.unwrap().len(),
+            2,
+            "{}",
+            t.name
+        );
+        t.finish().await;
+    }
+}
