@@ -15,7 +15,8 @@
 //!   [`survivorship`] (golden record, timeline, involvement, lead,
 //!   pseudonymisation) and [`rights`] (erasure and retention);
 //!   [`activity`]: contacts per service and month in aggregate, small
-//!   counts suppressed, for planning.
+//!   counts suppressed, for planning; [`quality`]: the data team's
+//!   extracts, quarantine and per-source figures.
 //! - [`audit`]: the hash-chained audit log and its [`writer::Writer`];
 //!   [`token`] and [`oidc`]: who a caller is.
 //!
@@ -41,6 +42,7 @@ pub mod disclose;
 pub mod glass;
 pub mod limits;
 pub mod oidc;
+pub mod quality;
 pub mod relate;
 pub mod rights;
 mod sar;

@@ -102,7 +102,7 @@ pub use audit::{AuditEntry, AuditFilter, AuditHead};
 pub use break_glass::Override;
 pub use decisions::{Decision, DecisionAbout, DecisionKind};
 pub use events::{ContactEvent, Event};
-pub use extracts::{ExtractCounts, Quarantined, QuarantinedRow};
+pub use extracts::{ExtractCounts, ExtractRow, Quarantined, QuarantinedRow, SourceQuality};
 pub use linkage::{Change, Link, LinkMethod, Linkage, PersonLink};
 pub use persons::{LinkedRecord, StoredVersion};
 pub use records::{

@@ -9,7 +9,8 @@
 //! module per page group: [`sign_in`] (sign-in with a Wherry token,
 //! sign-out, purpose), [`oidc`] (sign-in through the council's OpenID
 //! Connect provider), [`search`], [`resident`] (and the caseload),
-//! [`review`] and [`audit`] (the officer's pages), [`about`] (the
+//! [`review`] and [`quality`] (the data team's extracts, quarantine and
+//! figures), [`audit`] (the officer's pages), [`about`] (the
 //! accessibility statement, the privacy notice from the agreements, and
 //! service activity in aggregate, where an analyst lands). Every response has a
 //! strict Content-Security-Policy (no inline script or style). Search is a
@@ -26,6 +27,7 @@ pub(crate) mod about;
 pub(crate) mod assets;
 pub(crate) mod audit;
 pub mod oidc;
+pub(crate) mod quality;
 pub(crate) mod render;
 pub(crate) mod resident;
 pub(crate) mod review;
@@ -72,6 +74,10 @@ pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
         .route("/break-glass/{id}", post(audit::sign_off))
         .route("/assets/{name}", get(assets::asset))
         .route("/privacy", get(about::privacy))
+        .route("/quarantine", get(quality::extracts))
+        .route("/quarantine/{id}", get(quality::quarantine))
+        .route("/quarantine/{id}/rows.csv", get(quality::quarantine_csv))
+        .route("/quality", get(quality::quality))
         .route("/accessibility", get(about::accessibility))
         .route("/activity", get(about::activity))
 }

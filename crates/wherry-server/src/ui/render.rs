@@ -49,6 +49,15 @@ const TEMPLATES: &[(&str, &str)] = &[
         "activity.html",
         include_str!("../../templates/activity.html"),
     ),
+    (
+        "extracts.html",
+        include_str!("../../templates/extracts.html"),
+    ),
+    (
+        "quarantine.html",
+        include_str!("../../templates/quarantine.html"),
+    ),
+    ("quality.html", include_str!("../../templates/quality.html")),
 ];
 
 fn templates() -> &'static Environment<'static> {

@@ -348,3 +348,238 @@ async fn the_admin_downloads_the_audit_log_as_csv_with_sources_and_fields() {
         t.finish().await;
     }
 }
+
+/// The steward's journey: a queue with its count, pages, sorting and a
+/// source filter; a pair aligned field by field; a decision without a
+/// choice refused on the form; a decision confirmed; an extract's
+/// quarantine as a page and a CSV for the partner; the data-quality page.
+#[tokio::test]
+async fn a_steward_pages_the_queue_decides_an_item_and_downloads_a_quarantine() {
+    use wherry_store::{Link, LinkMethod, Linkage, NewReviewItem, RecordKey};
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        crate::access::hub(&t.store, dir.path()).await;
+        let token = wherry_access::token::new_token().unwrap();
+        let hash = wherry_access::token::token_hash(&token);
+        t.store
+            .add_user("sam", "steward", &hash, &[])
+            .await
+            .unwrap();
+        // The police record on a person of its own, with an item against
+        // the fire record; and 30 more items between other sources.
+        let mut review = vec![NewReviewItem {
+            left: RecordKey::new("fire_rescue", "F1"),
+            right: RecordKey::new("police_vulnerable", "V1"),
+            probability: 0.555,
+            explanation: "{}".into(),
+        }];
+        for i in 0..30 {
+            review.push(NewReviewItem {
+                left: RecordKey::new("district_council", format!("D{i:02}")),
+                right: RecordKey::new("libraries", format!("L{i:02}")),
+                probability: 0.5 + f64::from(i) / 100.0,
+                explanation: "{}".into(),
+            });
+        }
+        let mut tx = t.store.begin().await.unwrap();
+        tx.save_linkage(&Linkage {
+            created: vec!["P000000099".into()],
+            links: vec![Link {
+                source: "police_vulnerable".into(),
+                record_id: "V1".into(),
+                person: "P000000099".into(),
+                method: LinkMethod::Automatic,
+                probability: None,
+            }],
+            review,
+            ..Linkage::default()
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let state = Arc::new(AppState::new(t.store.clone(), None));
+        let (session, _) = signed_in_for(&state, &token, "data_quality").await;
+        let queue = |q: &'static str| {
+            let state = state.clone();
+            let session = session.clone();
+            async move {
+                fetch(&state, "GET", &format!("/review{q}"), Some(&session), None)
+                    .await
+                    .html
+            }
+        };
+        let items = |html: &str| -> Vec<String> {
+            html.split("<a class=\"govuk-link\" href=\"/review/")
+                .skip(1)
+                .map(|s| s.split('"').next().unwrap().to_string())
+                .collect()
+        };
+        let first = queue("").await;
+        assert!(first.contains("31 open items"), "{first}");
+        let page1 = items(&first);
+        assert_eq!(page1.len(), 25, "a page of 25");
+        // Most likely first: the 0.79 item (the 30th of the district ones).
+        let all = t
+            .store
+            .review_items(Some(wherry_store::ReviewStatus::Open))
+            .await
+            .unwrap();
+        let best = all
+            .iter()
+            .max_by(|a, b| a.probability.total_cmp(&b.probability))
+            .unwrap();
+        assert_eq!(page1[0], best.id.to_string());
+        assert!(first.contains("Page 1 of 2") && first.contains("rel=\"next\""));
+        let second = queue("?page=2&sort=probability").await;
+        assert_eq!(items(&second).len(), 6);
+        assert!(second.contains("rel=\"prev\""));
+        let oldest = queue("?sort=oldest").await;
+        let lowest = all.iter().map(|i| i.id).min().unwrap();
+        assert_eq!(items(&oldest)[0], lowest.to_string());
+        let fire = queue("?source=fire_rescue").await;
+        assert!(fire.contains("1 open item"), "{fire}");
+        let fire_item = items(&fire)[0].clone();
+
+        // The pair, field by field.
+        let item = fetch(
+            &state,
+            "GET",
+            &format!("/review/{fire_item}"),
+            Some(&session),
+            None,
+        )
+        .await;
+        assert_eq!(item.status, StatusCode::OK, "{}", item.html);
+        let family = item
+            .html
+            .split("Family name</th>")
+            .nth(1)
+            .expect("a family name row");
+        let family_row = family.split("</tr>").next().unwrap();
+        assert!(
+            family_row.matches("Thrower").count() == 2 && family_row.contains(">Same<"),
+            "{family_row}"
+        );
+        // No decision: the form again, saying so, the reason kept.
+        let csrf = crate::ui::csrf_of(&item.html);
+        let refused = fetch(
+            &state,
+            "POST",
+            &format!("/review/{fire_item}"),
+            Some(&session),
+            Some(&[
+                ("csrf", &csrf),
+                ("reason", "same address and date of birth"),
+            ]),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(
+            refused.html.contains("govuk-error-summary")
+                && refused.html.contains("href=\"#decision\"")
+                && refused
+                    .html
+                    .contains(">same address and date of birth</textarea>"),
+            "{}",
+            refused.html
+        );
+        // Decided: the queue, with the confirmation, one item fewer.
+        let decided = fetch(
+            &state,
+            "POST",
+            &format!("/review/{fire_item}"),
+            Some(&session),
+            Some(&[
+                ("csrf", &csrf),
+                ("decision", "accept"),
+                ("reason", "same address and date of birth"),
+            ]),
+        )
+        .await;
+        assert_eq!(decided.status, StatusCode::SEE_OTHER);
+        let to = decided.headers["location"].to_str().unwrap().to_string();
+        let after = fetch(&state, "GET", &to, Some(&session), None).await.html;
+        assert!(
+            after.contains(&format!(
+                "Item {fire_item} settled: the two records are now one resident."
+            )) && after.contains("30 open items"),
+            "{after}"
+        );
+
+        // A libraries extract with one bad row: its quarantine.
+        let path = dir.path().join("libraries.csv");
+        std::fs::write(
+            &path,
+            "borrower_id,first_name,last_name,date_of_birth,email,phone,postcode,home_library,joined,last_updated\n\
+             2900000001,Ann,Gotts,01-03-1950,,,NR1 1AA,Norwich,01-01-2020,01-11-2026\n\
+             2900000002,Bob,Gotts,31-02-1950,,,NR1 1AA,Norwich,01-01-2020,01-11-2026\n",
+        )
+        .unwrap();
+        let today = Date::new(2026, 11, 22).unwrap();
+        wherry_ingest::ingest(&t.store, &manifest("libraries"), &path, None, "test", today)
+            .await
+            .unwrap();
+        let extracts = fetch(&state, "GET", "/quarantine", Some(&session), None)
+            .await
+            .html;
+        let link = extracts
+            .split("href=\"/quarantine/")
+            .nth(1)
+            .expect("a quarantined extract is linked")
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let q = fetch(
+            &state,
+            "GET",
+            &format!("/quarantine/{link}"),
+            Some(&session),
+            None,
+        )
+        .await;
+        assert_eq!(q.status, StatusCode::OK, "{}", q.html);
+        assert!(
+            q.html.contains(">3</td>") && q.html.contains(">dob</td>"),
+            "{}",
+            q.html
+        );
+        let csv_page = fetch(
+            &state,
+            "GET",
+            &format!("/quarantine/{link}/rows.csv"),
+            Some(&session),
+            None,
+        )
+        .await;
+        assert_eq!(csv_page.headers["content-type"], "text/csv; charset=utf-8");
+        let mut rdr = csv::Reader::from_reader(csv_page.html.as_bytes());
+        let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+        assert_eq!(rows.len(), 1);
+        assert_eq!((&rows[0][1], &rows[0][2]), ("3", "dob"));
+        assert!(rows[0][3].starts_with("impossible_date"), "{:?}", rows[0]);
+        let quality = fetch(&state, "GET", "/quality", Some(&session), None)
+            .await
+            .html;
+        let libraries = quality
+            .split("Libraries<br>")
+            .nth(1)
+            .expect("a libraries row");
+        let cells: Vec<&str> = libraries
+            .split("govuk-table__cell--numeric\">")
+            .skip(1)
+            .map(|c| c.split('<').next().unwrap())
+            .take(2)
+            .collect();
+        assert_eq!(
+            cells,
+            ["1", "1"],
+            "one record held, one quarantined: {libraries}"
+        );
+        let log = t.store.audit_log(0).await.unwrap();
+        for action in ["extracts_view", "quarantine_view", "data_quality_view"] {
+            assert!(log.iter().any(|e| e.action == action), "{action} audited");
+        }
+        t.finish().await;
+    }
+}
