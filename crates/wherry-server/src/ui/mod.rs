@@ -10,7 +10,8 @@
 //! sign-out, purpose), [`oidc`] (sign-in through the council's OpenID
 //! Connect provider), [`search`], [`resident`] (and the caseload),
 //! [`review`] and [`quality`] (the data team's extracts, quarantine and
-//! figures), [`audit`] (the officer's pages), [`about`] (the
+//! figures), [`audit`] (the officer's pages), [`rights`] (subject access
+//! and erasure), [`about`] (the
 //! accessibility statement, the privacy notice from the agreements, and
 //! service activity in aggregate, where an analyst lands). Every response has a
 //! strict Content-Security-Policy (no inline script or style). Search is a
@@ -31,6 +32,7 @@ pub(crate) mod quality;
 pub(crate) mod render;
 pub(crate) mod resident;
 pub(crate) mod review;
+pub(crate) mod rights;
 pub(crate) mod search;
 pub(crate) mod session;
 pub(crate) mod sign_in;
@@ -78,6 +80,12 @@ pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
         .route("/quarantine/{id}", get(quality::quarantine))
         .route("/quarantine/{id}/rows.csv", get(quality::quarantine_csv))
         .route("/quality", get(quality::quality))
+        .route("/rights", get(rights::rights))
+        .route(
+            "/rights/{id}/subject-access.json",
+            get(rights::subject_access),
+        )
+        .route("/rights/{id}/erase", post(rights::erase))
         .route("/accessibility", get(about::accessibility))
         .route("/activity", get(about::activity))
 }

@@ -58,6 +58,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/quarantine.html"),
     ),
     ("quality.html", include_str!("../../templates/quality.html")),
+    ("rights.html", include_str!("../../templates/rights.html")),
 ];
 
 fn templates() -> &'static Environment<'static> {

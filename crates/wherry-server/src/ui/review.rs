@@ -308,7 +308,10 @@ pub(crate) async fn review_decide(
         )),
         Err(e) => {
             let e: crate::ApiError = e.into();
-            if e.status() == StatusCode::BAD_REQUEST {
+            if matches!(
+                e.status(),
+                StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY
+            ) {
                 let message = e.message.clone();
                 return item_page(
                     &state,

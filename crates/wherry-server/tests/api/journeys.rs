@@ -583,3 +583,110 @@ async fn a_steward_pages_the_queue_decides_an_item_and_downloads_a_quarantine() 
         t.finish().await;
     }
 }
+
+/// The data protection officer's journey: a resident chosen by reference,
+/// the subject access file downloaded, an erasure refused without a real
+/// reason and then done, with what was erased said.
+#[tokio::test]
+async fn the_admin_exports_a_subject_access_file_and_erases_a_resident() {
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        crate::access::hub(&t.store, dir.path()).await;
+        let token = wherry_access::token::new_token().unwrap();
+        let hash = wherry_access::token::token_hash(&token);
+        t.store.add_user("dpo", "admin", &hash, &[]).await.unwrap();
+        let state = Arc::new(AppState::new(t.store.clone(), None));
+        let (session, _) = signed_in_for(&state, &token, "subject_rights").await;
+        let person = crate::access::PERSON;
+        let unknown = fetch(
+            &state,
+            "GET",
+            "/rights?person=P999999999",
+            Some(&session),
+            None,
+        )
+        .await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+        assert!(
+            unknown.html.contains("There is no resident P999999999"),
+            "{}",
+            unknown.html
+        );
+        let page = fetch(
+            &state,
+            "GET",
+            &format!("/rights?person={person}"),
+            Some(&session),
+            None,
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        let file = fetch(
+            &state,
+            "GET",
+            &format!("/rights/{person}/subject-access.json"),
+            Some(&session),
+            None,
+        )
+        .await;
+        assert_eq!(file.status, StatusCode::OK, "{}", file.html);
+        assert!(
+            file.headers["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("subject-access-P000000001.json")
+        );
+        let export: serde_json::Value = serde_json::from_str(&file.html).unwrap();
+        let text = export.to_string();
+        assert!(
+            text.contains("Thrower") && text.contains("social_care"),
+            "{text}"
+        );
+        // Too short a reason: the form again, nothing erased.
+        let csrf = crate::ui::csrf_of(&page.html);
+        let short = fetch(
+            &state,
+            "POST",
+            &format!("/rights/{person}/erase"),
+            Some(&session),
+            Some(&[("csrf", &csrf), ("reason", "asked")]),
+        )
+        .await;
+        assert_eq!(short.status, StatusCode::BAD_REQUEST);
+        assert!(short.html.contains("href=\"#reason\""), "{}", short.html);
+        assert!(t.store.person_exists(person).await.unwrap());
+        let erased = fetch(
+            &state,
+            "POST",
+            &format!("/rights/{person}/erase"),
+            Some(&session),
+            Some(&[
+                ("csrf", &csrf),
+                (
+                    "reason",
+                    "Erasure request ER-2026-114, no other basis to keep",
+                ),
+            ]),
+        )
+        .await;
+        assert_eq!(erased.status, StatusCode::OK, "{}", erased.html);
+        assert!(
+            erased
+                .html
+                .contains(&format!("{person} erased: 3 records from")),
+            "{}",
+            erased.html
+        );
+        let log = t.store.audit_log(0).await.unwrap();
+        assert!(
+            log.iter().any(|e| e.action == "subject_access"),
+            "the export is audited"
+        );
+        assert!(
+            log.iter().any(|e| e.action == "erasure"),
+            "{:?}",
+            log.iter().map(|e| &e.action).collect::<Vec<_>>()
+        );
+        t.finish().await;
+    }
+}
