@@ -132,7 +132,10 @@ pub(crate) struct Callback {
     error: String,
 }
 
-fn refused(state: &AppState, why: &str) -> Response {
+async fn refused(state: &AppState, why: &str) -> Response {
+    if let Err(e) = super::session::record_sign_in(state, None, "openid_connect").await {
+        return e.into_response();
+    }
     let mut r = sign_in_page(state, StatusCode::FORBIDDEN, Some(why));
     r.headers_mut().append(
         header::SET_COOKIE,
@@ -158,19 +161,22 @@ pub(crate) async fn callback(
         return refused(
             &state,
             "Your sign-in had expired or did not start here. Sign in again.",
-        );
+        )
+        .await;
     };
     if !crate::metrics::constant_time_eq(expected.as_bytes(), answer.state.as_bytes()) {
         return refused(
             &state,
             "Your sign-in had expired or did not start here. Sign in again.",
-        );
+        )
+        .await;
     }
     if !answer.error.is_empty() || answer.code.is_empty() {
         return refused(
             &state,
             "Your council account did not sign you in. Try again, or ask your administrator.",
-        );
+        )
+        .await;
     }
     let s = v.settings().clone();
     let (token_url, code, verifier) = (
@@ -188,20 +194,18 @@ pub(crate) async fn callback(
             return refused(
                 &state,
                 "Your council account could not be checked. Try again later.",
-            );
+            )
+            .await;
         }
     };
     let (name, role) = match v.verify_id_token(&id_token, nonce) {
         Ok(who) => who,
         Err(e) => {
             crate::request::log_error("oidc_id_token_refused", "", &e.to_string());
-            return refused(
-                &state,
-                "Your council account does not give you a role in this service. Ask your administrator.",
-            );
+            return refused(&state, "Your council account does not give you a role in this service. Ask your administrator.").await;
         }
     };
-    let mut r = super::session::signed_in(&state, &name, role).await;
+    let mut r = super::session::signed_in(&state, &name, role, "openid_connect").await;
     r.headers_mut().append(
         header::SET_COOKIE,
         HeaderValue::from_static("wherry_oidc=; Path=/oidc; HttpOnly; SameSite=Lax; Max-Age=0"),

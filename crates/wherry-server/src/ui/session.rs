@@ -84,22 +84,53 @@ pub(crate) async fn start(
 /// The answer to a user who has just signed in (by token or through the
 /// provider): a new session, its cookie, and on to search, or to choosing
 /// a purpose when the role has several.
-pub(crate) async fn signed_in(state: &AppState, name: &str, role: Role) -> Response {
+pub(crate) async fn signed_in(state: &AppState, name: &str, role: Role, how: &str) -> Response {
     let purposes: Vec<Purpose> = state.access.policy().purposes(role).collect();
     let purpose = (purposes.len() == 1).then(|| purposes[0]);
     let id = match start(state, name, role, purpose).await {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let next = if purpose.is_some() {
-        "/search"
-    } else {
-        "/purpose"
+    if let Err(e) = record_sign_in(state, Some((name, role)), how).await {
+        return e.into_response();
+    }
+    let next = match purpose {
+        None => "/purpose",
+        Some(_) if role.pseudonymised_only() => "/activity",
+        Some(_) => "/search",
     };
     let mut r = Redirect::to(next).into_response();
     r.headers_mut()
         .insert(header::SET_COOKIE, set_cookie(state, &id));
     r
+}
+
+/// A sign-in in the audit log: `sign_in` with who and their role and
+/// `how` (`token` or `openid_connect`), or, when `who` is `None`,
+/// `sign_in_failed` for someone not identified (the security log holds the
+/// client's address). The admin's audit page lists both.
+pub(crate) async fn record_sign_in(
+    state: &AppState,
+    who: Option<(&str, Role)>,
+    how: &str,
+) -> Result<(), ApiError> {
+    let (user_name, role, action) = match who {
+        Some((name, role)) => (name.to_string(), role.to_string(), "sign_in"),
+        None => (
+            "(not identified)".to_string(),
+            String::new(),
+            "sign_in_failed",
+        ),
+    };
+    let entry = wherry_store::AuditEntry {
+        user_name,
+        role,
+        action: action.into(),
+        sources: "[]".into(),
+        fields: serde_json::to_string(&[format!("method:{how}")]).expect("strings serialise"),
+        ..wherry_store::AuditEntry::default()
+    };
+    Ok(state.access.record(vec![entry]).await?)
 }
 
 /// The live session `id`, if any: a session past its idle time or its

@@ -98,6 +98,9 @@ pub(crate) async fn sign_in(State(state): State<Arc<AppState>>, req: Request) ->
             );
         }
         Err(_) => {
+            if let Err(e) = super::session::record_sign_in(&state, None, "token").await {
+                return e.into_response();
+            }
             return sign_in_page(
                 &state,
                 StatusCode::UNAUTHORIZED,
@@ -105,7 +108,7 @@ pub(crate) async fn sign_in(State(state): State<Arc<AppState>>, req: Request) ->
             );
         }
     };
-    super::session::signed_in(&state, &name, role).await
+    super::session::signed_in(&state, &name, role, "token").await
 }
 
 /// `POST /sign-out`.
