@@ -165,10 +165,51 @@ await accessible(steward, "review item");
 await shot(steward, "review-item");
 await steward.goto(`${base}/residents/${leftPerson}`);
 const before = await steward.locator("dl.wherry-record").count();
+// Issue 13: the queue is counted and paged; a decision without a choice
+// comes back on the form; a decision made is confirmed on the queue.
+const countOf = async () => Number(((await steward.textContent("#queue-count")) ?? "").split(" ")[0]);
+await steward.goto(`${base}/review`);
+const queued = await countOf();
+const listed = await steward.locator("#queue tbody tr").count();
+check(queued > 0 && listed === Math.min(queued, 25), `the queue counts its ${queued} items and lists ${listed} on its first page`);
+if (queued > 25) {
+  await steward.click("a[rel=next]");
+  check((await steward.locator("#queue tbody tr").count()) === Math.min(queued - 25, 25), "the queue's second page lists the rest");
+}
+await steward.selectOption("#sort", "oldest");
+await steward.click("form.wherry-filter button");
+const oldestFirst = await steward.$$eval("#queue tbody tr a", (as) => as.map((a) => Number(a.getAttribute("href").split("/").pop())));
+check(oldestFirst.length > 0 && oldestFirst.every((id, i) => i === 0 || oldestFirst[i - 1] < id), "sorted oldest first");
 await steward.goto(itemUrl);
-await steward.check("#decision");
+check((await steward.locator("#pair tbody tr").count()) > 2, "the pair is shown field by field");
 await steward.fill("#reason", "Same name, date of birth and address");
 await steward.click("form[action^='/review/'] button[type=submit]");
+check((await steward.locator(".govuk-error-summary a[href='#decision']").count()) === 1
+  && (await steward.inputValue("#reason")) === "Same name, date of birth and address", "a decision without a choice comes back on the form, the reason kept");
+await accessible(steward, "review item with an error");
+await steward.check("#decision");
+await steward.click("form[action^='/review/'] button[type=submit]");
+check(((await steward.textContent("#review-done")) ?? "").includes("the two records are now one resident"), "the decision is confirmed on the queue");
+check((await countOf()) === queued - 1, "the queue has one item fewer");
+await accessible(steward, "review queue after a decision");
+// The quarantine of an extract, and its CSV for the partner.
+await steward.goto(`${base}/quarantine`);
+await accessible(steward, "extracts");
+const quarantined = await steward.$$eval("#extracts a[href^='/quarantine/']", (as) => as.map((a) => a.getAttribute("href")));
+check(quarantined.length > 0, `extracts with quarantined rows are linked (${quarantined.length})`);
+await steward.goto(`${base}${quarantined[0]}`);
+const qRows = await steward.locator("#quarantine tbody tr").count();
+check(qRows > 0, `an extract's quarantine lists its rows (${qRows})`);
+await accessible(steward, "quarantine");
+await shot(steward, "quarantine");
+const csv = await steward.context().request.get(`${base}${quarantined[0]}/rows.csv`);
+const csvLines = (await csv.text()).trim().split("\n");
+check(csv.headers()["content-type"].startsWith("text/csv") && csvLines[0] === "file,line,field,reason" && csvLines.length === qRows + 1,
+  `the quarantine downloads as CSV for the partner (${csvLines.length - 1} rows)`);
+await steward.goto(`${base}/quality`);
+check((await steward.locator("#quality tbody tr").count()) >= 6, "the data-quality page has a row per source");
+await accessible(steward, "data quality");
+await shot(steward, "data-quality");
 await steward.goto(`${base}/residents/${leftPerson}`);
 const after = await steward.locator("dl.wherry-record").count();
 check(after > before, `accepting merges the records (${before} → ${after})`);
@@ -207,6 +248,21 @@ await admin.goto(`${base}/unusual`);
 check((await admin.locator("#reads tbody tr").count()) > 0, "the unusual-access review lists who opened residents");
 await accessible(admin, "unusual access");
 await shot(admin, "unusual");
+// Issue 13: a resident's rights from the UI: the subject access file, then
+// erasure with its reason.
+await admin.goto(`${base}/rights?person=${leftPerson}`);
+await accessible(admin, "a resident's rights");
+const sar = await admin.context().request.get(`${base}/rights/${leftPerson}/subject-access.json`);
+const sarText = await sar.text();
+check(sar.ok() && sar.headers()["content-disposition"].includes("subject-access-") && sarText.includes(leftPerson),
+  "the admin downloads the subject access file");
+await admin.fill("#reason", "short");
+await admin.click("#erase");
+check((await admin.locator(".govuk-error-summary a[href='#reason']").count()) === 1, "an erasure without a real reason comes back on the form");
+await admin.fill("#reason", "Erasure request ER-2026-114 upheld; no other basis to keep");
+await admin.click("#erase");
+check(((await admin.textContent("#rights-done")) ?? "").includes(`${leftPerson} erased:`), "the admin erases a resident and is told what was erased");
+await accessible(admin, "erased");
 
 // Bad input: a 10,000-character search and an unknown resident.
 await advisor.goto(`${base}/search`);
