@@ -132,6 +132,13 @@ const straight = await fire.goto(residentUrl);
 check(straight.status() === 403 && ((await fire.textContent("main")) ?? "").includes("no reason on record"), "a resident opened without a reason on record is refused, saying why");
 await accessible(fire, "no relationship");
 await shot(fire, "no-relationship");
+// Issue 13: break-glass from the page, with a reason (the override goes to
+// the data protection officer's review).
+check((await fire.locator("form[action$='/break-glass'] #reason").count()) === 1, "the refusal offers break-glass with a reason");
+await fire.fill("#reason", "Crew at the address now: smoke alarm sounding, resident not answering the door");
+await fire.click("#break-glass");
+check(((await fire.textContent("main")) ?? "").includes("You opened this record by break-glass"), "break-glass from the UI opens the record, marked as such");
+await accessible(fire, "resident view by break-glass");
 await fire.goto(`${base}/search`);
 await fire.fill("#name", `${r.given} ${r.family}`);
 await fire.fill("#dob", r.dob);
@@ -190,7 +197,8 @@ await accessible(steward, "review item with an error");
 await steward.check("#decision");
 await steward.click("form[action^='/review/'] button[type=submit]");
 check(((await steward.textContent("#review-done")) ?? "").includes("the two records are now one resident"), "the decision is confirmed on the queue");
-check((await countOf()) === queued - 1, "the queue has one item fewer");
+const left = await countOf();
+check(left <= queued - 1, `the queue has the decided item, and any it settled, fewer (${queued} → ${left})`);
 await accessible(steward, "review queue after a decision");
 // The quarantine of an extract, and its CSV for the partner.
 await steward.goto(`${base}/quarantine`);

@@ -95,9 +95,10 @@ const SELECT: &str = "SELECT id, source_l, record_l, source_r, record_r, probabi
 
 impl Store {
     /// Review items with `status` (or all), by number. An open item whose
-    /// two records are already with one person (a steward linked them, or
-    /// a later run or push put them together) has nothing left to decide
-    /// and is not listed as open.
+    /// two records a steward has since put with one person (a link, or the
+    /// merge of accepting another item) has nothing left to decide and is
+    /// not listed as open. An item the matcher linked itself in the
+    /// uncertain band stays: a steward confirms it or splits it.
     pub async fn review_items(
         &self,
         status: Option<ReviewStatus>,
@@ -108,7 +109,8 @@ impl Store {
                    SELECT 1 FROM person_links a
                    JOIN person_links b ON b.person_id = a.person_id
                    WHERE a.source_id = review_queue.source_l AND a.record_id = review_queue.record_l
-                     AND b.source_id = review_queue.source_r AND b.record_id = review_queue.record_r))
+                     AND b.source_id = review_queue.source_r AND b.record_id = review_queue.record_r
+                     AND (a.method = 'steward' OR b.method = 'steward')))
              ORDER BY id"
         );
         let status = status.map_or("", ReviewStatus::as_str);

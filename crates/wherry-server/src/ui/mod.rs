@@ -61,6 +61,7 @@ pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
         .route("/search", get(search::search_form).post(search::search))
         .route("/residents/{id}", get(resident::resident))
         .route("/residents/{id}/caseload", post(resident::caseload_change))
+        .route("/residents/{id}/break-glass", post(resident::break_glass))
         .route("/caseload", get(resident::caseload))
         .route("/unusual", get(audit::unusual))
         .route("/review", get(review::review))

@@ -59,6 +59,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("quality.html", include_str!("../../templates/quality.html")),
     ("rights.html", include_str!("../../templates/rights.html")),
+    (
+        "no_relationship.html",
+        include_str!("../../templates/no_relationship.html"),
+    ),
 ];
 
 fn templates() -> &'static Environment<'static> {

@@ -64,20 +64,31 @@ async fn resident_page(
     let bad_date = |d: &str| !d.is_empty() && wherry_core::Date::parse(d).is_err();
     let filter_error = (bad_date(&filter.from) || bad_date(&filter.to))
         .then_some("Enter dates as YYYY-MM-DD, for example 2026-01-31");
-    let view = state
-        .access
-        .resident(&caller, id, request.as_str())
-        .await
-        .or_page(&who)?
-        .ok_or_else(|| {
-            error_page(
-                StatusCode::NOT_FOUND,
-                Some(&who),
-                "Resident not found",
-                "No resident has that reference. Search for them instead.",
-                Some(("/search", "Search for a resident")),
-            )
-        })?;
+    let view = match state.access.resident(&caller, id, request.as_str()).await {
+        Err(wherry_access::Error::Denied(wherry_access::Denied::NoRelationship))
+            if caller.break_glass.is_none() =>
+        {
+            let mut page = no_relationship(state, &who, id, StatusCode::FORBIDDEN, None, "");
+            // The security log names the refusal as the API's would.
+            let e: crate::ApiError =
+                wherry_access::Error::Denied(wherry_access::Denied::NoRelationship).into();
+            page.extensions_mut().insert(crate::security::Refused {
+                code: e.code,
+                reason: e.message,
+            });
+            return Err(page);
+        }
+        other => other,
+    };
+    let view = view.or_page(&who)?.ok_or_else(|| {
+        error_page(
+            StatusCode::NOT_FOUND,
+            Some(&who),
+            "Resident not found",
+            "No resident has that reference. Search for them instead.",
+            Some(("/search", "Search for a resident")),
+        )
+    })?;
     let text = |f: &str| {
         view.golden_record
             .get(f)
@@ -246,4 +257,128 @@ fn shown(field: &str, v: &serde_json::Value) -> String {
         "dob" => super::render::govuk_date(&text),
         _ => text,
     }
+}
+
+/// The refusal of a resident opened with no reason on record: how to find
+/// them, and the break-glass form (a reason, recorded and reviewed by the
+/// data protection officer) for an emergency.
+/// The purpose `role` may break glass into, if any: one its role does not
+/// hold already (see `wherry_access::Caller::authorise`).
+fn glass_purpose(state: &AppState, role: wherry_core::Role) -> Option<wherry_core::Purpose> {
+    let policy = state.access.policy();
+    policy
+        .break_glass(role)
+        .find(|p| policy.check(role, *p).is_err())
+}
+
+fn no_relationship(
+    state: &AppState,
+    who: &super::session::Who,
+    id: &str,
+    status: StatusCode,
+    error: Option<String>,
+    reason: &str,
+) -> axum::response::Response {
+    let glass = glass_purpose(state, who.role).map(super::render::purpose_label);
+    let errors: Vec<minijinja::Value> = error
+        .iter()
+        .map(|m| context! {field => "reason", message => m})
+        .collect();
+    page(
+        status,
+        "no_relationship.html",
+        context! {
+            title => "You have no reason on record to open this resident",
+            user => who.ctx(), csrf => who.csrf, person => id, errors, error, reason, glass,
+            min => wherry_access::caller::MIN_REASON, max => wherry_access::caller::MAX_REASON,
+        },
+    )
+}
+
+/// `POST /residents/{id}/break-glass` with a reason: the resident opened
+/// by break-glass (the override recorded for the data protection
+/// officer's review, every audit entry carrying the reason), or the form
+/// again saying what is wrong with the reason.
+pub(crate) async fn break_glass(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Page {
+    let (
+        Acting {
+            who,
+            caller,
+            request,
+        },
+        form,
+    ) = posted.acting(&state).await?;
+    let reason = form.get("reason").map(|r| r.trim()).unwrap_or_default();
+    let n = reason.chars().count();
+    let (min, max) = (
+        wherry_access::caller::MIN_REASON,
+        wherry_access::caller::MAX_REASON,
+    );
+    if !(min..=max).contains(&n) {
+        return Err(no_relationship(
+            &state,
+            &who,
+            &id,
+            StatusCode::BAD_REQUEST,
+            Some(format!("Give a reason of {min} to {max} characters")),
+            reason,
+        ));
+    }
+    // Into the purpose the role may break glass into; the session keeps
+    // its own purpose, the override is for this one view.
+    let Some(purpose) = glass_purpose(&state, who.role) else {
+        return Err(no_relationship(
+            &state,
+            &who,
+            &id,
+            StatusCode::FORBIDDEN,
+            Some("Your role may not break glass".into()),
+            reason,
+        ));
+    };
+    let glass = state
+        .access
+        .caller(who.name.clone(), who.role, purpose, Some(reason))
+        .map(|c| c.with_sources(caller.sources.clone()));
+    let glass = match glass {
+        Ok(c) => c,
+        Err(e) => {
+            let e: crate::ApiError = e.into();
+            return Err(no_relationship(
+                &state,
+                &who,
+                &id,
+                e.status(),
+                Some(e.message.clone()),
+                reason,
+            ));
+        }
+    };
+    if let Err(e) = state.access.break_glass(&glass).await {
+        let e: crate::ApiError = e.into();
+        return Err(no_relationship(
+            &state,
+            &who,
+            &id,
+            e.status(),
+            Some(e.message.clone()),
+            reason,
+        ));
+    }
+    resident_page(
+        &state,
+        &id,
+        Acting {
+            who,
+            caller: glass,
+            request,
+        },
+        TimelineFilter::default(),
+        None,
+    )
+    .await
 }

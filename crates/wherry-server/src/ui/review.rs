@@ -85,16 +85,33 @@ pub(crate) async fn review(
     let total = items.len();
     let pages = total.div_ceil(QUEUE_PAGE).max(1);
     let page_no = q.page.unwrap_or(1).clamp(1, pages);
-    let shown: Vec<minijinja::Value> = items
+    let page_items: Vec<_> = items
         .iter()
         .skip((page_no - 1) * QUEUE_PAGE)
         .take(QUEUE_PAGE)
+        .collect();
+    // Where each pair's records are now: linked by the matcher in the
+    // uncertain band (to confirm or split), or apart (to link or keep
+    // apart).
+    let keys: Vec<wherry_store::RecordKey> = page_items
+        .iter()
+        .flat_map(|i| [i.left.clone(), i.right.clone()])
+        .collect();
+    let persons = state.store().persons_of(&keys).await.or_page(&who)?;
+    let shown: Vec<minijinja::Value> = page_items
+        .iter()
         .map(|i| {
+            let together = matches!(
+                (persons.get(&i.left), persons.get(&i.right)),
+                (Some(a), Some(b)) if a == b
+            );
             context! {
                 id => i.id,
                 left => super::render::code_label(&i.left.source),
                 right => super::render::code_label(&i.right.source),
                 probability => format!("{:.0}%", i.probability * 100.0),
+                now => if together { "Linked by the matcher: confirm or split" } else { "Apart: link or keep apart" },
+                together,
             }
         })
         .collect();

@@ -438,6 +438,10 @@ async fn a_steward_pages_the_queue_decides_an_item_and_downloads_a_quarantine() 
         assert_eq!(items(&oldest)[0], lowest.to_string());
         let fire = queue("?source=fire_rescue").await;
         assert!(fire.contains("1 open item"), "{fire}");
+        assert!(
+            fire.contains("Apart: link or keep apart"),
+            "the item's state: {fire}"
+        );
         let fire_item = items(&fire)[0].clone();
 
         // The pair, field by field.
@@ -687,6 +691,86 @@ async fn the_admin_exports_a_subject_access_file_and_erases_a_resident() {
             "{:?}",
             log.iter().map(|e| &e.action).collect::<Vec<_>>()
         );
+        t.finish().await;
+    }
+}
+
+/// Break-glass from the web UI: a resident opened with no reason on record
+/// is refused with the way to find them and a form; a reason too short
+/// comes back on the form; a real one opens the record for safeguarding
+/// (the purpose an advisor may break glass into), marked as break-glass,
+/// the audit entry carrying the reason.
+#[tokio::test]
+async fn an_advisor_breaks_glass_from_the_ui_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        crate::access::hub(&t.store, dir.path()).await;
+        let token = wherry_access::token::new_token().unwrap();
+        let hash = wherry_access::token::token_hash(&token);
+        t.store
+            .add_user("bea", "advisor", &hash, &[])
+            .await
+            .unwrap();
+        let state = Arc::new(AppState::new(t.store.clone(), None));
+        let (session, _) = signed_in_for(&state, &token, "contact_centre").await;
+        let person = crate::access::PERSON;
+        let refused = fetch(
+            &state,
+            "GET",
+            &format!("/residents/{person}"),
+            Some(&session),
+            None,
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(
+            refused.html.contains("no reason on record")
+                && refused
+                    .html
+                    .contains(&format!("action=\"/residents/{person}/break-glass\"")),
+            "{}",
+            refused.html
+        );
+        assert!(
+            !refused.html.contains("Thrower"),
+            "nothing of the resident shown"
+        );
+        let csrf = crate::ui::csrf_of(&refused.html);
+        let short = fetch(
+            &state,
+            "POST",
+            &format!("/residents/{person}/break-glass"),
+            Some(&session),
+            Some(&[("csrf", &csrf), ("reason", "urgent")]),
+        )
+        .await;
+        assert_eq!(short.status, StatusCode::BAD_REQUEST);
+        assert!(short.html.contains("href=\"#reason\""), "{}", short.html);
+        let reason = "Police called: resident missing overnight, need next of kin and GP now";
+        let opened = fetch(
+            &state,
+            "POST",
+            &format!("/residents/{person}/break-glass"),
+            Some(&session),
+            Some(&[("csrf", &csrf), ("reason", reason)]),
+        )
+        .await;
+        assert_eq!(opened.status, StatusCode::OK, "{}", opened.html);
+        assert!(
+            opened.html.contains("Thrower")
+                && opened
+                    .html
+                    .contains("You opened this record by break-glass"),
+            "{}",
+            opened.html
+        );
+        let log = t.store.audit_log(0).await.unwrap();
+        let view = log
+            .iter()
+            .find(|e| e.action == "view" && e.user_name == "bea")
+            .expect("the view is audited");
+        assert_eq!(view.break_glass.as_deref(), Some(reason));
+        assert_eq!(view.purpose, "safeguarding");
         t.finish().await;
     }
 }
