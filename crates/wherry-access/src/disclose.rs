@@ -335,40 +335,103 @@ impl Access {
                 });
                 continue;
             };
-            let Some(g) = gather(self, agreements, caller, person).await? else {
+            let Some((listed, entry)) = self
+                .listing(
+                    agreements,
+                    caller,
+                    person,
+                    *probability,
+                    "search_result",
+                    request,
+                )
+                .await?
+            else {
                 continue;
             };
-            let golden = survivorship::golden_record(&g.visible);
-            let text = |f: &str| {
-                golden
-                    .get(f)
-                    .and_then(|c| c.value.as_str())
-                    .map(str::to_string)
-            };
-            let name = match (text("given_name"), text("family_name")) {
-                (Some(g), Some(f)) => Some(format!("{g} {f}")),
-                (g, f) => g.or(f),
-            };
-            let shown: Vec<&str> = ["given_name", "family_name", "dob", "postcode"]
-                .into_iter()
-                .filter(|f| golden.contains_key(*f))
-                .collect();
-            entries.push(AuditEntry {
-                sources: json_strings(&g.sources),
-                fields: json_strings(&shown),
-                ..caller.entry("search_result", Some(person), request)
-            });
-            out.push(Listed {
-                person: person.clone(),
-                name,
-                dob: text("dob"),
-                postcode: text("postcode"),
-                probability: *probability,
-            });
+            entries.push(entry);
+            out.push(listed);
         }
         let found: Vec<String> = out.iter().map(|l| l.person.clone()).collect();
         let relations = self.relations(caller, &found, "search");
         self.record_related(entries, relations).await?;
+        Ok(out)
+    }
+
+    /// `person` named as `caller`'s purpose may see them (name, date of
+    /// birth, postcode from the golden record of what the agreements
+    /// grant), with the audit entry for it (`action`, the sources and the
+    /// fields shown); `None` when the person has no current records.
+    async fn listing(
+        &self,
+        agreements: &Agreements,
+        caller: &Caller,
+        person: &str,
+        probability: f64,
+        action: &str,
+        request: &str,
+    ) -> Result<Option<(Listed, AuditEntry)>, Error> {
+        let Some(g) = gather(self, agreements, caller, person).await? else {
+            return Ok(None);
+        };
+        let golden = survivorship::golden_record(&g.visible);
+        let text = |f: &str| {
+            golden
+                .get(f)
+                .and_then(|c| c.value.as_str())
+                .map(str::to_string)
+        };
+        let name = match (text("given_name"), text("family_name")) {
+            (Some(g), Some(f)) => Some(format!("{g} {f}")),
+            (g, f) => g.or(f),
+        };
+        let shown: Vec<&str> = ["given_name", "family_name", "dob", "postcode"]
+            .into_iter()
+            .filter(|f| golden.contains_key(*f))
+            .collect();
+        let entry = AuditEntry {
+            sources: json_strings(&g.sources),
+            fields: json_strings(&shown),
+            ..caller.entry(action, Some(person), request)
+        };
+        let listed = Listed {
+            person: person.to_string(),
+            name,
+            dob: text("dob"),
+            postcode: text("postcode"),
+            probability,
+        };
+        Ok(Some((listed, entry)))
+    }
+
+    /// Who else lives at `person`'s home: the `others` the matcher found at
+    /// the address the caller's purpose may see, each named as the purpose
+    /// allows (those of whom it may see no name are left out) and each
+    /// listing audited (`household_listed`). Listing gives no reason on
+    /// record to open them.
+    pub async fn household(
+        &self,
+        caller: &Caller,
+        person: &str,
+        others: &[String],
+        request: &str,
+    ) -> Result<Vec<Listed>, Error> {
+        caller.require_identifying("a resident's household")?;
+        let agreements = self.agreements().await?;
+        let mut entries = Vec::new();
+        let mut out = Vec::new();
+        for other in others.iter().filter(|o| *o != person) {
+            if let Some((listed, entry)) = self
+                .listing(&agreements, caller, other, 1.0, "household_listed", request)
+                .await?
+                && listed.name.is_some()
+            {
+                entries.push(entry);
+                out.push(listed);
+            }
+        }
+        if !entries.is_empty() {
+            self.record(entries).await?;
+        }
         Ok(out)
     }
 

@@ -141,6 +141,9 @@ async fn resident_page(
             context! {source => r.source, record_id => r.record_id, fields}
         })
         .collect();
+    let household = household(state, &caller, id, &view, request.as_str())
+        .await
+        .or_page(&who)?;
     let on_caseload = if wherry_access::relate::CASELOAD_ROLES.contains(&caller.role) {
         let (_, list) = state.access.caseload(&caller).await.or_page(&who)?;
         Some(list.iter().any(|c| c.person == id))
@@ -178,6 +181,7 @@ async fn resident_page(
             errors,
             timeline,
             records,
+            household,
             on_caseload,
             done,
         },
@@ -381,4 +385,49 @@ pub(crate) async fn break_glass(
         None,
     )
     .await
+}
+
+/// Who else lives at the resident's home, as far as the purpose may see:
+/// the matcher's residents at the address the golden record shows (a
+/// purpose not granted the address sees no household), each named as the
+/// purpose allows and audited.
+async fn household(
+    state: &AppState,
+    caller: &wherry_access::Caller,
+    id: &str,
+    view: &wherry_access::ResidentView,
+    request: &str,
+) -> Result<Vec<minijinja::Value>, crate::ApiError> {
+    let (Some(matcher), Some(address)) = (
+        state.matcher.as_ref(),
+        view.golden_record
+            .get("address")
+            .and_then(|c| c.value.as_str()),
+    ) else {
+        return Ok(Vec::new());
+    };
+    if view.pseudonymised {
+        return Ok(Vec::new());
+    }
+    let mut fields = std::collections::BTreeMap::new();
+    fields.insert("address".to_string(), address.to_string());
+    if let Some(p) = view
+        .golden_record
+        .get("postcode")
+        .and_then(|c| c.value.as_str())
+    {
+        fields.insert("postcode".to_string(), p.to_string());
+    }
+    let found = wherry_hub::search::rank(matcher, &fields, 10).await?;
+    let others: Vec<String> = found.ranked.into_iter().map(|r| r.person).collect();
+    let listed = state.access.household(caller, id, &others, request).await?;
+    Ok(listed
+        .into_iter()
+        .map(|l| {
+            context! {
+                name => l.name,
+                dob => l.dob.as_deref().map(super::render::govuk_date),
+            }
+        })
+        .collect())
 }

@@ -209,3 +209,135 @@ async fn defect_01_a_search_matching_many_suggests_a_date_of_birth() {
         );
     }
 }
+
+/// Issue 13, the advisor's journey: who else lives at the address, within
+/// the purpose's grant. A caseworker (direct care, granted the address)
+/// sees Margaret's household by name, each listing audited; an advisor
+/// (contact centre, granted no address by these sources) sees none.
+#[tokio::test]
+async fn who_else_lives_at_the_address_is_shown_within_the_purposes_grant() {
+    // The ground truth: Margaret's household, but her.
+    let mut rdr = csv::Reader::from_path(county().join("truth/residents.csv")).unwrap();
+    let housemates: Vec<String> = rdr
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[1] == "H0000000" && &r[0] != "E0000001")
+        .map(|r| r[4].to_string())
+        .collect();
+    assert!(!housemates.is_empty(), "the planted household has others");
+    for t in stores().await {
+        let (_, advisor, _) = linked(&t.store).await;
+        let state = with_matcher(&t.store).await;
+        let hers: Vec<String> = t
+            .store
+            .persons_of(&records_of("E0000001"))
+            .await
+            .unwrap()
+            .into_values()
+            .collect();
+        let token = wherry_access::token::new_token().unwrap();
+        let hash = wherry_access::token::token_hash(&token);
+        t.store
+            .add_user("cath", "caseworker", &hash, &[])
+            .await
+            .unwrap();
+        for user in ["cath", "ann"] {
+            t.store
+                .relate(user, &hers, "search", i64::MAX)
+                .await
+                .unwrap();
+        }
+        let (session, _) = crate::ui::sign_in(&state, &advisor).await;
+        let page = fetch(
+            &state,
+            "GET",
+            &format!("/residents/{}", hers[0]),
+            Some(&session),
+            None,
+        )
+        .await;
+        // The advisor's session chose no purpose yet: choose contact_centre.
+        let page = if page.status == StatusCode::SEE_OTHER {
+            let form = fetch(&state, "GET", "/purpose", Some(&session), None).await;
+            let csrf = crate::ui::csrf_of(&form.html);
+            fetch(
+                &state,
+                "POST",
+                "/purpose",
+                Some(&session),
+                Some(&[("csrf", &csrf), ("purpose", "contact_centre")]),
+            )
+            .await;
+            fetch(
+                &state,
+                "GET",
+                &format!("/residents/{}", hers[0]),
+                Some(&session),
+                None,
+            )
+            .await
+        } else {
+            page
+        };
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        assert!(
+            !page.html.contains("Who else lives here"),
+            "the advisor is granted no address"
+        );
+
+        let form = fetch(&state, "GET", "/sign-in", None, None).await;
+        let pending = crate::ui::cookie_of(&form);
+        let csrf = crate::ui::csrf_of(&form.html);
+        let done = fetch(
+            &state,
+            "POST",
+            "/sign-in",
+            Some(&format!("wherry_sign_in={pending}")),
+            Some(&[("csrf", &csrf), ("token", &token)]),
+        )
+        .await;
+        let cath = crate::ui::cookie_of(&done);
+        let form = fetch(&state, "GET", "/purpose", Some(&cath), None).await;
+        let csrf = crate::ui::csrf_of(&form.html);
+        fetch(
+            &state,
+            "POST",
+            "/purpose",
+            Some(&cath),
+            Some(&[("csrf", &csrf), ("purpose", "direct_care")]),
+        )
+        .await;
+        let before = t.store.audit_log(0).await.unwrap().len();
+        let page = fetch(
+            &state,
+            "GET",
+            &format!("/residents/{}", hers[0]),
+            Some(&cath),
+            None,
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        let section = page
+            .html
+            .split("id=\"household\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{}: a household: {}", t.name, page.html));
+        let section = section.split("</ul>").next().unwrap();
+        assert!(
+            housemates.iter().any(|f| section.contains(f.as_str())),
+            "{}: {section} names one of {housemates:?}",
+            t.name
+        );
+        assert!(!section.contains("Margaret"), "not herself: {section}");
+        let log = t.store.audit_log(0).await.unwrap();
+        let listed = log[before..]
+            .iter()
+            .filter(|e| e.action == "household_listed")
+            .count();
+        assert_eq!(
+            listed,
+            section.matches("<li>").count(),
+            "each listing audited"
+        );
+    }
+}
