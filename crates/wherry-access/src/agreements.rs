@@ -26,6 +26,9 @@ pub struct Terms {
     pub partner: String,
     /// The data sharing agreement.
     pub agreement: Agreement,
+    /// Canonical field → the partner's own column(s) for it, as its
+    /// manifest maps them (to speak to the partner in its own terms).
+    pub columns: BTreeMap<String, String>,
 }
 
 /// Every source's terms, by source id.
@@ -39,6 +42,8 @@ pub struct Agreements {
 struct StoredManifest {
     source: StoredSource,
     agreement: Agreement,
+    #[serde(default)]
+    columns: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +68,22 @@ impl Agreements {
                     trust: m.source.trust,
                     partner: m.source.partner,
                     agreement: m.agreement,
+                    columns: m
+                        .columns
+                        .into_iter()
+                        .map(|(field, c)| {
+                            let named = match c {
+                                serde_json::Value::String(s) => s,
+                                serde_json::Value::Array(a) => a
+                                    .iter()
+                                    .filter_map(|v| v.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                                other => other.to_string(),
+                            };
+                            (field, named)
+                        })
+                        .collect(),
                 },
             );
         }

@@ -107,8 +107,9 @@ impl Access {
         Ok(list)
     }
 
-    /// One extract and the rows it quarantined (steward; audited with the
-    /// source, since a reason may quote a value).
+    /// One extract and the rows it quarantined, each field named by the
+    /// partner's own column (steward; audited with the source, since a
+    /// reason may quote a value).
     pub async fn quarantine(
         &self,
         caller: &Caller,
@@ -119,7 +120,23 @@ impl Access {
         let Some(e) = self.store().extract(extract).await? else {
             return Ok(None);
         };
-        let rows = self.store().quarantined_in(extract).await?;
+        // The field as the partner names it: its own column, from the
+        // manifest the extract was loaded under (read afresh: the source
+        // may be new since the agreements were last cached).
+        let agreements = crate::Agreements::load(self.store()).await?;
+        let columns = agreements.get(&e.source).map(|t| &t.columns);
+        let rows = self
+            .store()
+            .quarantined_in(extract)
+            .await?
+            .into_iter()
+            .map(|mut q| {
+                if let Some(c) = q.field.as_ref().and_then(|f| columns?.get(f)) {
+                    q.field = Some(c.clone());
+                }
+                q
+            })
+            .collect();
         let sources = serde_json::to_string(&[&e.source]).expect("strings serialise");
         self.record(vec![crate::AuditEntry {
             sources,

@@ -544,7 +544,7 @@ async fn a_steward_pages_the_queue_decides_an_item_and_downloads_a_quarantine() 
         .await;
         assert_eq!(q.status, StatusCode::OK, "{}", q.html);
         assert!(
-            q.html.contains(">3</td>") && q.html.contains(">dob</td>"),
+            q.html.contains(">3</td>") && q.html.contains(">date_of_birth</td>"),
             "{}",
             q.html
         );
@@ -560,7 +560,7 @@ async fn a_steward_pages_the_queue_decides_an_item_and_downloads_a_quarantine() 
         let mut rdr = csv::Reader::from_reader(csv_page.html.as_bytes());
         let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
         assert_eq!(rows.len(), 1);
-        assert_eq!((&rows[0][1], &rows[0][2]), ("3", "dob"));
+        assert_eq!((&rows[0][1], &rows[0][2]), ("3", "date_of_birth"));
         assert!(rows[0][3].starts_with("impossible_date"), "{:?}", rows[0]);
         let quality = fetch(&state, "GET", "/quality", Some(&session), None)
             .await
