@@ -266,6 +266,8 @@ impl Access {
                         } else {
                             e.practitioner
                         },
+                        team: e.team.filter(|_| !pseudonymised),
+                        team_phone: e.team_phone.filter(|_| !pseudonymised),
                     });
                 }
             }

@@ -208,6 +208,11 @@ pub struct Contact {
     pub contact_type: String,
     /// Who.
     pub practitioner: String,
+    /// The team, where the partner shares it (never in the pseudonymised
+    /// view).
+    pub team: Option<String>,
+    /// The team's telephone number, where the partner shares it.
+    pub team_phone: Option<String>,
 }
 
 /// A service currently involved.
@@ -512,6 +517,8 @@ mod tests {
             service: service.into(),
             contact_type: "visit".into(),
             practitioner: who.into(),
+            team: None,
+            team_phone: None,
         }
     }
 

@@ -20,6 +20,10 @@ pub struct SentEvent<'a> {
     pub contact_type: &'a str,
     /// Who (may be empty).
     pub practitioner: &'a str,
+    /// The team that made the contact (may be empty: not shared).
+    pub team: &'a str,
+    /// The team's telephone number (may be empty: not shared).
+    pub team_phone: &'a str,
 }
 
 /// Why an event was refused: the field and the reason (a code, a colon and
@@ -42,6 +46,8 @@ pub fn check(e: &SentEvent, today: Date) -> Result<Event, Problem> {
         ("service", e.service, true),
         ("contact_type", e.contact_type, true),
         ("practitioner", e.practitioner, false),
+        ("team", e.team, false),
+        ("team_phone", e.team_phone, false),
     ] {
         if required && value.trim().is_empty() {
             return Err(problem(field, "missing: a value is required".into()));
@@ -59,6 +65,21 @@ pub fn check(e: &SentEvent, today: Date) -> Result<Event, Problem> {
             ));
         }
     }
+    let phone = e.team_phone.trim();
+    if !phone.is_empty() {
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        if !(10..=13).contains(&digits)
+            || phone
+                .chars()
+                .any(|c| !(c.is_ascii_digit() || " +()-".contains(c)))
+        {
+            return Err(problem(
+                "team_phone",
+                "invalid_phone: a telephone number is 10 to 13 digits, with spaces, +, - or brackets".into(),
+            ));
+        }
+    }
+    let shared = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
     let date = match Date::parse(e.date.trim()) {
         Ok(d) if d <= today => d,
         Ok(_) => {
@@ -75,6 +96,8 @@ pub fn check(e: &SentEvent, today: Date) -> Result<Event, Problem> {
         service: e.service.trim().to_string(),
         contact_type: e.contact_type.trim().to_string(),
         practitioner: e.practitioner.trim().to_string(),
+        team: shared(e.team),
+        team_phone: shared(e.team_phone),
     })
 }
 
@@ -90,6 +113,8 @@ mod tests {
             service,
             contact_type: "visit",
             practitioner: "",
+            team: "",
+            team_phone: "",
         }
     }
 
@@ -130,11 +155,11 @@ mod tests {
             record_id in "\\PC{0,8}", date in "\\PC{0,12}", service in "\\PC{0,8}",
             contact_type in "\\PC{0,8}", practitioner in "\\PC{0,8}",
         ) {
-            let e = SentEvent { record_id: &record_id, date: &date, service: &service, contact_type: &contact_type, practitioner: &practitioner };
+            let e = SentEvent { record_id: &record_id, date: &date, service: &service, contact_type: &contact_type, practitioner: &practitioner, team: &practitioner, team_phone: "" };
             match check(&e, Date::new(2026, 12, 1).unwrap()) {
                 Ok(ev) => prop_assert!(!ev.record_id.is_empty() && ev.date.len() == 10),
                 Err(p) => {
-                    prop_assert!(["record_id", "date", "service", "contact_type", "practitioner"].contains(&p.field));
+                    prop_assert!(["record_id", "date", "service", "contact_type", "practitioner", "team", "team_phone"].contains(&p.field));
                     prop_assert!(p.reason.contains(':'));
                 }
             }

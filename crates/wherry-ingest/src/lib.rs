@@ -407,6 +407,8 @@ fn read_events(
             columns: missing,
         });
     }
+    let team_col = header.iter().position(|h| h == "team");
+    let team_phone_col = header.iter().position(|h| h == "team_phone");
     let (mut good, mut bad) = (Vec::new(), Vec::new());
     for rec in rdr.records() {
         // A row the CSV reader cannot take is quarantined, as in extracts.
@@ -461,6 +463,9 @@ fn read_events(
             service: &rec[col["service"]],
             contact_type: &rec[col["contact_type"]],
             practitioner: &rec[col["practitioner"]],
+            // Optional columns: a partner that shares its teams sends them.
+            team: team_col.map_or("", |i| &rec[i]),
+            team_phone: team_phone_col.map_or("", |i| &rec[i]),
         };
         match event::check(&sent, today) {
             Ok(e) => good.push((line, raw, e)),

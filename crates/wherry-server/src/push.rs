@@ -120,6 +120,10 @@ pub(crate) struct PushedEvent {
     contact_type: String,
     #[serde(default)]
     practitioner: String,
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    team_phone: String,
 }
 
 /// `POST /api/v1/sources/{source}/events`: a partner's system records one
@@ -148,6 +152,8 @@ pub(crate) async fn push_event(
         service: &e.service,
         contact_type: &e.contact_type,
         practitioner: &e.practitioner,
+        team: &e.team,
+        team_phone: &e.team_phone,
     };
     let event =
         wherry_ingest::event::check(&sent, wherry_core::Date::today_utc()).map_err(|p| {

@@ -58,6 +58,11 @@ pub const SQLITE: &[Migration] = &[
         name: "trust",
         sql: include_str!("../migrations/sqlite/20261202000100_trust.sql"),
     },
+    Migration {
+        version: 20261202020000,
+        name: "contact_teams",
+        sql: include_str!("../migrations/sqlite/20261202020000_contact_teams.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -93,6 +98,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 20261202000100,
         name: "trust",
         sql: include_str!("../migrations/postgres/20261202000100_trust.sql"),
+    },
+    Migration {
+        version: 20261202020000,
+        name: "contact_teams",
+        sql: include_str!("../migrations/postgres/20261202020000_contact_teams.sql"),
     },
 ];
 

@@ -14,14 +14,55 @@ use crate::tables;
 pub const HISTORY_DAYS: i64 = 730;
 
 /// The header of every events file.
-pub const HEADER: [&str; 6] = [
+pub const HEADER: [&str; 8] = [
     "source",
     "record_id",
     "date",
     "service",
     "contact_type",
     "practitioner",
+    "team",
+    "team_phone",
 ];
+
+/// The team a partner's service works from in `town`, and the team's
+/// telephone number, for the partners that share them (the GP practices
+/// do not: their columns are empty). Made from the names alone, with no
+/// random draw, so nothing else in the county changes.
+pub fn team_of(source: Source, service: &str, town: &str) -> Option<(String, String)> {
+    if source == Source::Gp {
+        return None;
+    }
+    let name = match service {
+        "older_people_team" => "Older People's Team",
+        "occupational_therapy" => "Occupational Therapy",
+        "reablement" => "Reablement Service",
+        "safeguarding" => "Adult Safeguarding",
+        "fire_prevention" => "Community Safety",
+        "operational_response" => "Fire Control",
+        "housing" => "Housing Options",
+        "benefits" => "Benefits Team",
+        "council_tax" => "Council Tax",
+        "environmental_health" => "Environmental Health",
+        "neighbourhood_policing" => "Safer Neighbourhood Team",
+        "library" => "Library Service",
+        _ => "Customer Services",
+    };
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in source
+        .name()
+        .bytes()
+        .chain(service.bytes())
+        .chain(town.bytes())
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    Some((
+        format!("{name}, {town}"),
+        format!("01603 {:06}", 200_000 + h % 800_000),
+    ))
+}
 
 /// One contact.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

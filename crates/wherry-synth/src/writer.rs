@@ -227,6 +227,8 @@ pub fn write_county(
                     }
                     truth.row(&[s.name(), entry.record_id.as_str(), r.entity_id.as_str()])?;
                     for ev in events::events_for(&entry, r, config.as_of, &staff, &mut rng) {
+                        let (team, phone) =
+                            events::team_of(s, ev.service, &entry.town).unwrap_or_default();
                         event_out[si].row(&[
                             s.name(),
                             entry.record_id.as_str(),
@@ -234,6 +236,8 @@ pub fn write_county(
                             ev.service,
                             ev.contact_type,
                             &ev.practitioner,
+                            &team,
+                            &phone,
                         ])?;
                         *summary.events.entry(s.name().into()).or_default() += 1;
                     }

@@ -774,3 +774,82 @@ async fn an_advisor_breaks_glass_from_the_ui_with_a_reason() {
         t.finish().await;
     }
 }
+
+/// The advisor's journey: a contact's team and the team's telephone number,
+/// where the partner shares them, from the partner's events file to the
+/// timeline (a `tel:` link on the page); a number that is not one is
+/// quarantined with its line.
+#[tokio::test]
+async fn the_timeline_gives_the_contacts_team_and_phone_where_the_partner_shares_them() {
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        let [_, _, (cath, _), _] = crate::access::hub(&t.store, dir.path()).await;
+        // The same social care row again (a new file), with its events.
+        let original = std::fs::read_to_string(dir.path().join("social_care.csv")).unwrap();
+        let again = dir.path().join("social_care_again.csv");
+        std::fs::write(&again, format!("{original}\n")).unwrap();
+        let events = dir.path().join("social_care_events.csv");
+        std::fs::write(
+            &events,
+            "source,record_id,date,service,contact_type,practitioner,team,team_phone\n\
+             social_care,S1,2026-10-02,older_people_team,home_visit,Jo Bloggs,\"Older People's Team, Norwich\",01603 223344\n\
+             social_care,S1,2026-10-03,older_people_team,phone_call,Jo Bloggs,Older People's Team,call us\n\
+             social_care,S1,2026-09-01,reablement,home_visit,Sam Hill,,\n",
+        )
+        .unwrap();
+        let today = Date::new(2026, 11, 22).unwrap();
+        let r = wherry_ingest::ingest(
+            &t.store,
+            &manifest("social_care"),
+            &again,
+            Some(&events),
+            "test",
+            today,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.events, 2, "{r:?}");
+        let bad = t.store.quarantined("social_care").await.unwrap();
+        assert!(
+            bad.iter()
+                .any(|q| q.line == 3 && q.field.as_deref() == Some("team_phone")),
+            "{bad:?}"
+        );
+        let state = Arc::new(AppState::new(t.store.clone(), None));
+        let uri = format!("/api/v1/residents/{}", crate::access::PERSON);
+        let (status, view) = crate::call_raw(&state, "GET", &uri, &cath, "direct_care", None).await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        let timeline = view["timeline"].as_array().unwrap();
+        let visit = timeline
+            .iter()
+            .find(|e| e["date"] == "2026-10-02")
+            .expect("the visit");
+        assert_eq!(visit["team"], "Older People's Team, Norwich");
+        assert_eq!(visit["team_phone"], "01603 223344");
+        let unshared = timeline
+            .iter()
+            .find(|e| e["date"] == "2026-09-01")
+            .expect("the other");
+        assert!(
+            unshared["team"].is_null() && unshared["team_phone"].is_null(),
+            "{unshared}"
+        );
+        let (session, _) = signed_in_for(&state, &cath, "direct_care").await;
+        let page = fetch(
+            &state,
+            "GET",
+            &format!("/residents/{}", crate::access::PERSON),
+            Some(&session),
+            None,
+        )
+        .await;
+        assert!(
+            page.html
+                .contains("href=\"tel:01603223344\">01603 223344</a>")
+                && page.html.contains("Older People&#x27;s Team, Norwich"),
+            "{}",
+            page.html
+        );
+        t.finish().await;
+    }
+}

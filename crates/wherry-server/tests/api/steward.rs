@@ -59,6 +59,8 @@ async fn events(store: &Store) {
                 service: service.into(),
                 contact_type: kind.into(),
                 practitioner: who.into(),
+                team: None,
+                team_phone: None,
             })
             .collect();
         tx.events(extract, source, &rows).await.unwrap();
