@@ -222,6 +222,27 @@ impl Matcher {
         self.with_persons_of(found).await
     }
 
+    /// The persons with a record at the same home as `fields` describe
+    /// (see [`RealtimeIndex::same_home`]), at most `limit` records looked
+    /// at, each person once.
+    pub async fn same_home(
+        &self,
+        fields: &BTreeMap<String, String>,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        let record = raw_record("", "", fields);
+        let found = self.index().same_home(&record, limit);
+        let mut persons: Vec<String> = self
+            .with_persons_of(found)
+            .await?
+            .into_iter()
+            .filter_map(|f| f.person)
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        persons.retain(|p| seen.insert(p.clone()));
+        Ok(persons)
+    }
+
     /// Places one validated record of `source` (see the module docs), in one
     /// transaction; `by` is who pushed it.
     pub async fn place(&self, source: &str, row: Pushed<'_>, by: &str) -> Result<Placed, Error> {

@@ -35,6 +35,7 @@ pub struct Candidate {
 /// first three letters; a rule whose columns the model lacks is left out.
 pub const SEARCH_RULES: &[&[&str]] = &[
     &["nhs_number"],
+    &["uprn"],
     &["dob"],
     &["postcode"],
     &["phone"],
@@ -272,13 +273,36 @@ impl RealtimeIndex {
         result
     }
 
-    /// A search for the resident `record` describes, however little it
-    /// holds: candidates share any one [`SEARCH_RULES`] key with it and
-    /// have more evidence for than against them (a match weight above the
-    /// prior's), strongest first, at most `limit`. Fields the search
-    /// leaves out count neither way.
-    pub fn search(&mut self, record: &RawRecord, limit: usize) -> Vec<Candidate> {
+    /// The indexed records at the same home as `record`: those sharing a
+    /// search key with it (its postcode or UPRN) whose place comparison
+    /// reaches "same home" or "same address" (not merely the same
+    /// postcode, which in a model trained on partners' differing address
+    /// layouts can weigh for a match). At most `limit`, strongest first.
+    pub fn same_home(&mut self, record: &RawRecord, limit: usize) -> Vec<Candidate> {
+        let Some(place) = self
+            .comparisons
+            .iter()
+            .position(|c| c.spec.kind == crate::settings::ComparisonKind::Place)
+        else {
+            return Vec::new();
+        };
         let q = self.append(record);
+        let seen = self.search_candidates(q);
+        let scored = seen
+            .into_iter()
+            .filter(|&r| {
+                let level = level_of(pattern(&self.comparisons, &self.ds, q, r), place);
+                level == 1 || level == 2
+            })
+            .map(|r| (self.weight(q, r), r))
+            .collect();
+        let result = self.strongest(scored, limit);
+        self.unappend();
+        result
+    }
+
+    /// Records sharing any [`SEARCH_RULES`] key with the appended query `q`.
+    fn search_candidates(&self, q: u32) -> FxHashSet<u32> {
         let mut seen: FxHashSet<u32> = FxHashSet::default();
         for (i, parts) in self.search_rules.iter().enumerate() {
             if let Some(k) = record_key(&self.ds, parts, q) {
@@ -289,6 +313,17 @@ impl RealtimeIndex {
                 }
             }
         }
+        seen
+    }
+
+    /// A search for the resident `record` describes, however little it
+    /// holds: candidates share any one [`SEARCH_RULES`] key with it and
+    /// have more evidence for than against them (a match weight above the
+    /// prior's), strongest first, at most `limit`. Fields the search
+    /// leaves out count neither way.
+    pub fn search(&mut self, record: &RawRecord, limit: usize) -> Vec<Candidate> {
+        let q = self.append(record);
+        let seen = self.search_candidates(q);
         let prior = self.model.prior_weight();
         let table = self.search_table(q);
         let scored = seen

@@ -388,9 +388,10 @@ pub(crate) async fn break_glass(
 }
 
 /// Who else lives at the resident's home, as far as the purpose may see:
-/// the matcher's residents at the address the golden record shows (a
-/// purpose not granted the address sees no household), each named as the
-/// purpose allows and audited.
+/// the persons with a record at the same home as the address the golden
+/// record shows (same address, not merely the same postcode; a purpose not
+/// granted the address sees no household), each named as the purpose
+/// allows and audited.
 async fn household(
     state: &AppState,
     caller: &wherry_access::Caller,
@@ -418,8 +419,7 @@ async fn household(
     {
         fields.insert("postcode".to_string(), p.to_string());
     }
-    let found = wherry_hub::search::rank(matcher, &fields, 10).await?;
-    let others: Vec<String> = found.ranked.into_iter().map(|r| r.person).collect();
+    let others = matcher.same_home(&fields, 50).await?;
     let listed = state.access.household(caller, id, &others, request).await?;
     Ok(listed
         .into_iter()

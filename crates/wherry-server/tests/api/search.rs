@@ -39,7 +39,17 @@ fn records_of(entity: &str) -> Vec<RecordKey> {
     rdr.records()
         .map(|r| r.unwrap())
         .filter(|r| &r[2] == entity)
-        .filter(|r| ["social_care", "gp_registrations", "fire_rescue"].contains(&&r[0]))
+        .filter(|r| {
+            [
+                "social_care",
+                "gp_registrations",
+                "fire_rescue",
+                "district_council",
+                "police_vulnerable",
+                "libraries",
+            ]
+            .contains(&&r[0])
+        })
         .map(|r| RecordKey::new(&r[0], &r[1]))
         .collect()
 }
@@ -211,9 +221,10 @@ async fn defect_01_a_search_matching_many_suggests_a_date_of_birth() {
 }
 
 /// Issue 13, the advisor's journey: who else lives at the address, within
-/// the purpose's grant. A caseworker (direct care, granted the address)
-/// sees Margaret's household by name, each listing audited; an advisor
-/// (contact centre, granted no address by these sources) sees none.
+/// the purpose's grant. A household is shown only where the purpose is
+/// granted the address; a caseworker (direct care) sees Margaret's by
+/// name, each listing audited; someone who lives alone among neighbours
+/// has none (the neighbours are not named).
 #[tokio::test]
 async fn who_else_lives_at_the_address_is_shown_within_the_purposes_grant() {
     // The ground truth: Margaret's household, but her.
@@ -226,7 +237,31 @@ async fn who_else_lives_at_the_address_is_shown_within_the_purposes_grant() {
         .collect();
     assert!(!housemates.is_empty(), "the planted household has others");
     for t in stores().await {
+        // Every partner: with the GP's address lines (no town) beside the
+        // others', "same postcode" weighs for a match in the trained model,
+        // so neighbours would pass a ranking; the household must not.
         let (_, advisor, _) = linked(&t.store).await;
+        let today = wherry_core::Date::new(2026, 11, 22).unwrap();
+        for source in ["district_council", "police_vulnerable", "libraries"] {
+            let path = county().join("extracts").join(format!("{source}.csv"));
+            wherry_ingest::ingest(
+                &t.store,
+                &crate::manifest(source),
+                &path,
+                None,
+                "test",
+                today,
+            )
+            .await
+            .unwrap();
+        }
+        wherry_hub::link_run(
+            &t.store,
+            &wherry_hub::RunOptions::default(),
+            std::sync::Arc::new(()),
+        )
+        .await
+        .unwrap();
         let state = with_matcher(&t.store).await;
         let hers: Vec<String> = t
             .store
@@ -280,9 +315,12 @@ async fn who_else_lives_at_the_address_is_shown_within_the_purposes_grant() {
             page
         };
         assert_eq!(page.status, StatusCode::OK, "{}", page.html);
-        assert!(
-            !page.html.contains("Who else lives here"),
-            "the advisor is granted no address"
+        // A household only where the purpose is granted the address.
+        assert_eq!(
+            page.html.contains("Who else lives here"),
+            page.html.contains("data-field=\"address\""),
+            "{}",
+            page.html
         );
 
         let form = fetch(&state, "GET", "/sign-in", None, None).await;
@@ -339,5 +377,61 @@ async fn who_else_lives_at_the_address_is_shown_within_the_purposes_grant() {
             section.matches("<li>").count(),
             "each listing audited"
         );
+
+        // Someone who lives alone, with neighbours at the same postcode:
+        // no household (the neighbours are not named).
+        let alone = lives_alone_among_neighbours();
+        let theirs: Vec<String> = t
+            .store
+            .persons_of(&records_of(&alone))
+            .await
+            .unwrap()
+            .into_values()
+            .collect();
+        assert!(!theirs.is_empty(), "{alone} is linked");
+        t.store
+            .relate("cath", &theirs, "search", i64::MAX)
+            .await
+            .unwrap();
+        let page = fetch(
+            &state,
+            "GET",
+            &format!("/residents/{}", theirs[0]),
+            Some(&cath),
+            None,
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        assert!(
+            !page.html.contains("Who else lives here"),
+            "{}: {alone} lives alone: {}",
+            t.name,
+            page.html
+        );
     }
+}
+
+/// A resident of the ground truth who lives alone at a postcode where at
+/// least three others live, and is known to social care (whose
+/// direct-care grant includes the address).
+fn lives_alone_among_neighbours() -> String {
+    let mut rdr = csv::Reader::from_path(county().join("truth/residents.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let mut households: HashMap<String, usize> = HashMap::new();
+    let mut at_postcode: HashMap<String, usize> = HashMap::new();
+    for r in &rows {
+        *households.entry(r[1].to_string()).or_default() += 1;
+        *at_postcode.entry(r[10].to_string()).or_default() += 1;
+    }
+    let mut truth = csv::Reader::from_path(county().join("truth/truth.csv")).unwrap();
+    let social: std::collections::HashSet<String> = truth
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[0] == "social_care")
+        .map(|r| r[2].to_string())
+        .collect();
+    rows.iter()
+        .find(|r| households[&r[1]] == 1 && at_postcode[&r[10]] >= 4 && social.contains(&r[0]))
+        .map(|r| r[0].to_string())
+        .expect("someone lives alone among neighbours")
 }
