@@ -52,9 +52,11 @@ fn ratio(a: i64, b: i64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
+/// A held text value as compared for agreement; `None` when absent or empty.
 fn normal(v: &serde_json::Value) -> Option<String> {
-    let s = v.as_str()?.split_whitespace().collect::<Vec<_>>().join(" ");
-    (!s.is_empty()).then(|| s.to_lowercase())
+    v.as_str()
+        .filter(|s| !s.trim().is_empty())
+        .map(|_| crate::survivorship::agreement_key(v))
 }
 
 /// Per source, how many of its records (one row per record of a person

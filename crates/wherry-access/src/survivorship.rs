@@ -93,8 +93,10 @@ pub struct Other {
     pub sources: Vec<String>,
 }
 
-/// Values compared for agreement: text without regard to case or spacing.
-fn agreement_key(v: &Value) -> String {
+/// Values compared for agreement: text without regard to case or spacing
+/// (the golden record, the data-quality figures and the steward's pair all
+/// call two values the same by this).
+pub fn agreement_key(v: &Value) -> String {
     match v {
         Value::String(s) => s
             .split_whitespace()

@@ -132,3 +132,13 @@ impl fmt::Display for DateRule {
         })
     }
 }
+
+/// An operating system's reason for an I/O error, without Rust's
+/// "(os error N)": for one-line messages that name the file themselves.
+pub fn os_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}

@@ -43,4 +43,4 @@ pub use nhs::NhsNumber;
 pub use person::{PersonChange, PersonId};
 pub use postcode::Postcode;
 pub use purpose::{Agreement, Purpose, PurposeGrant, Role};
-pub use record::{Field, PersonRecord, Sex, is_valid_uprn};
+pub use record::{Field, PersonRecord, Sex, is_valid_uprn, looks_like_phone};

@@ -207,6 +207,13 @@ impl fmt::Debug for PersonRecord {
     }
 }
 
+/// Whether `s` reads as a UK telephone number: 10 to 13 digits, with
+/// nothing between them but spaces, `+`, `-` and brackets.
+pub fn looks_like_phone(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    (10..=13).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || " +()-".contains(c))
+}
+
 /// Whether `s` is a plausible UPRN: 1 to 12 digits, not all zero.
 pub fn is_valid_uprn(s: &str) -> bool {
     let s = s.trim();
@@ -217,6 +224,29 @@ pub fn is_valid_uprn(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_phone_is_ten_to_thirteen_digits_with_only_separators_between() {
+        for ok in [
+            "01603 223344",
+            "07700 900123",
+            "+44 (0)1603 223344",
+            "01603-223-344",
+        ] {
+            assert!(looks_like_phone(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "call us",
+            "01603",
+            "01603 2233 44 55 66",
+            "01603 22334x",
+            "01603\u{202e}223344",
+        ] {
+            assert!(!looks_like_phone(bad), "{bad:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

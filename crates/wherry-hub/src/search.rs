@@ -51,14 +51,10 @@ pub fn fields(
                 fields.insert("nhs_number".into(), n.to_string());
             }
             "phone" => {
-                let digits: String = v.chars().filter(char::is_ascii_digit).collect();
-                if !(10..=13).contains(&digits.len())
-                    || v.chars()
-                        .any(|c| !(c.is_ascii_digit() || " +-()".contains(c)))
-                {
+                if !wherry_core::looks_like_phone(v) {
                     return Err((
                         key,
-                        format!("{key}: give a UK telephone number, for example 01603 123456"),
+                        format!("{key}: give a UK telephone number, for example 07700 900123"),
                     ));
                 }
                 fields.insert("phone".into(), v.to_string());

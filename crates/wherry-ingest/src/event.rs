@@ -66,18 +66,12 @@ pub fn check(e: &SentEvent, today: Date) -> Result<Event, Problem> {
         }
     }
     let phone = e.team_phone.trim();
-    if !phone.is_empty() {
-        let digits = phone.chars().filter(char::is_ascii_digit).count();
-        if !(10..=13).contains(&digits)
-            || phone
-                .chars()
-                .any(|c| !(c.is_ascii_digit() || " +()-".contains(c)))
-        {
-            return Err(problem(
-                "team_phone",
-                "invalid_phone: a telephone number is 10 to 13 digits, with spaces, +, - or brackets".into(),
-            ));
-        }
+    if !phone.is_empty() && !wherry_core::looks_like_phone(phone) {
+        return Err(problem(
+            "team_phone",
+            "invalid_phone: a telephone number is 10 to 13 digits, with spaces, +, - or brackets"
+                .into(),
+        ));
     }
     let shared = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
     let date = match Date::parse(e.date.trim()) {

@@ -33,20 +33,13 @@ use wherry_store::{Event, ExtractCounts, NewVersion, Quarantined, Store, Write};
 
 pub use manifest::Manifest;
 
-/// An operating system's reason without Rust's "(os error N)".
-fn os_reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    text.find(" (os error")
-        .map_or(text.clone(), |at| text[..at].to_string())
-}
-
 /// Why an extract could not be loaded (the store is untouched).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The file could not be read (the reason is in the message, once,
     /// not repeated as a source).
-    #[error("cannot read {file}: {}", os_reason(.reason))]
+    #[error("cannot read {file}: {}", wherry_core::error::os_reason(.reason))]
     Io {
         /// The file.
         file: String,

@@ -74,12 +74,25 @@ fn extract_row(r: ExtractTuple) -> ExtractRow {
     }
 }
 
+/// `file_name, line, field, reason` of the quarantine table.
+type QuarantineTuple = (String, i64, Option<String>, String);
+
+fn quarantined_row((file, line, field, reason): QuarantineTuple) -> QuarantinedRow {
+    QuarantinedRow {
+        file,
+        line,
+        field,
+        reason,
+    }
+}
+
 impl Store {
     /// Every extract, newest first.
     pub async fn extracts(&self) -> Result<Vec<ExtractRow>, Error> {
-        let sql = "SELECT id, source_id, file_name, kind, rows_read, stored, quarantined, loaded_at, loaded_by FROM extracts ORDER BY id DESC";
-        let rows: Vec<ExtractTuple> =
-            dispatch!(&self.pool, p => sqlx::query_as(sql).fetch_all(p).await)?;
+        let sql = format!("{EXTRACT_COLUMNS} ORDER BY id DESC");
+        let rows: Vec<ExtractTuple> = dispatch!(&self.pool, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await
+        })?;
         Ok(rows.into_iter().map(extract_row).collect())
     }
 
@@ -95,17 +108,9 @@ impl Store {
     /// The rows one extract quarantined, in line order.
     pub async fn quarantined_in(&self, extract: i64) -> Result<Vec<QuarantinedRow>, Error> {
         let sql = "SELECT file_name, line, field, reason FROM quarantine WHERE extract_id = $1 ORDER BY line, id";
-        let rows: Vec<(String, i64, Option<String>, String)> =
+        let rows: Vec<QuarantineTuple> =
             dispatch!(&self.pool, p => sqlx::query_as(sql).bind(extract).fetch_all(p).await)?;
-        Ok(rows
-            .into_iter()
-            .map(|(file, line, field, reason)| QuarantinedRow {
-                file,
-                line,
-                field,
-                reason,
-            })
-            .collect())
+        Ok(rows.into_iter().map(quarantined_row).collect())
     }
 
     /// [`SourceQuality`] for every source that holds or quarantined
@@ -153,17 +158,9 @@ impl Store {
     /// Quarantined rows of a source, in file and line order.
     pub async fn quarantined(&self, source: &str) -> Result<Vec<QuarantinedRow>, Error> {
         let sql = "SELECT file_name, line, field, reason FROM quarantine WHERE source_id = $1 ORDER BY file_name, line";
-        let rows: Vec<(String, i64, Option<String>, String)> =
+        let rows: Vec<QuarantineTuple> =
             dispatch!(&self.pool, p => sqlx::query_as(sql).bind(source).fetch_all(p).await)?;
-        Ok(rows
-            .into_iter()
-            .map(|(file, line, field, reason)| QuarantinedRow {
-                file,
-                line,
-                field,
-                reason,
-            })
-            .collect())
+        Ok(rows.into_iter().map(quarantined_row).collect())
     }
 }
 

@@ -528,24 +528,15 @@ fn check_sqlite_file(file: &std::path::Path, create: bool) -> Result<(), Error> 
         Ok(_) => Ok(()),
         Err(e) => Err(Error::Open(format!(
             "cannot open the store {shown} for reading and writing ({}); check its permissions and those of its directory",
-            io_reason(&e)
+            wherry_core::error::os_reason(&e)
         ))),
-    }
-}
-
-/// An OS error's reason without Rust's "(os error N)".
-fn io_reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(at) => text[..at].to_string(),
-        None => text,
     }
 }
 
 fn sqlite_open_error(file: &std::path::Path, e: sqlx::Error) -> Error {
     let reason = match &e {
         sqlx::Error::Database(d) => d.message().to_string(),
-        sqlx::Error::Io(io) => io_reason(io),
+        sqlx::Error::Io(io) => wherry_core::error::os_reason(io),
         other => other.to_string(),
     };
     Error::Open(format!(
@@ -585,7 +576,7 @@ fn postgres_open_error(url: &str, e: sqlx::Error) -> Error {
         sqlx::Error::Database(d) => format!("PostgreSQL at {host} refused: {}", d.message()),
         sqlx::Error::Io(io) => format!(
             "PostgreSQL does not answer at {host} ({}): is it running, and are the host and port right?",
-            io_reason(io)
+            wherry_core::error::os_reason(io)
         ),
         sqlx::Error::PoolTimedOut => format!(
             "PostgreSQL did not answer at {host} within {} s: is it running, and are the host and port right?",

@@ -48,16 +48,7 @@ pub fn team_of(source: Source, service: &str, town: &str) -> Option<(String, Str
         "library" => "Library Service",
         _ => "Customer Services",
     };
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in source
-        .name()
-        .bytes()
-        .chain(service.bytes())
-        .chain(town.bytes())
-    {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
+    let h = crate::rng::stable_hash(&[source.name(), service, town]);
     Some((
         format!("{name}, {town}"),
         format!("01603 {:06}", 200_000 + h % 800_000),

@@ -158,11 +158,7 @@ impl Entry {
 /// Taken from the record's id, not the county's random stream, so every
 /// other value of the county stays as it was.
 fn changed_on(record_id: &str, stale: bool, as_of: Date) -> Date {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in record_id.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
+    let h = crate::rng::stable_hash(&[record_id]);
     let days = if stale {
         4 * 365 + h % (8 * 365)
     } else {

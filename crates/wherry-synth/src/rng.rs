@@ -19,6 +19,18 @@ fn splitmix64(x: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A value drawn from `parts` alone (FNV-1a over their bytes, in order):
+/// for what must not take a draw from the county's random stream, so that
+/// adding it changes nothing else.
+pub fn stable_hash(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in parts.iter().flat_map(|p| p.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 impl Rng {
     /// A generator for `seed`.
     pub fn new(seed: u64) -> Self {

@@ -94,53 +94,41 @@ pub(crate) async fn audit_csv(
         )
         .await
         .or_page(&acting.who)?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "seq",
-        "at",
-        "user",
-        "role",
-        "purpose",
-        "action",
-        "resident",
-        "sources",
-        "fields",
-        "break_glass",
-        "request_id",
-        "hash",
-    ];
-    let written = w.write_record(header).and_then(|_| {
-        entries.iter().try_for_each(|e| {
-            w.write_record([
-                e.seq.to_string().as_str(),
-                &e.at,
-                &e.user_name,
-                &e.role,
-                &e.purpose,
-                &e.action,
-                e.person_id.as_deref().unwrap_or(""),
-                &e.sources,
-                &e.fields,
-                e.break_glass.as_deref().unwrap_or(""),
-                &e.request_id,
-                &e.hash,
-            ])
-        })
+    let rows = entries.into_iter().map(|e| {
+        vec![
+            e.seq.to_string(),
+            e.at,
+            e.user_name,
+            e.role,
+            e.purpose,
+            e.action,
+            e.person_id.unwrap_or_default(),
+            e.sources,
+            e.fields,
+            e.break_glass.unwrap_or_default(),
+            e.request_id,
+            e.hash,
+        ]
     });
-    let bytes = written
-        .map_err(std::io::Error::from)
-        .and_then(|_| w.into_inner().map_err(|e| e.into_error()))
-        .map_err(|e| super::render::failed(&acting.who, crate::ApiError::internal(e)))?;
-    Ok(axum::response::IntoResponse::into_response((
-        [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"wherry-audit.csv\"",
-            ),
+    super::render::csv_download(
+        &acting.who,
+        "wherry-audit.csv",
+        &[
+            "seq",
+            "at",
+            "user",
+            "role",
+            "purpose",
+            "action",
+            "resident",
+            "sources",
+            "fields",
+            "break_glass",
+            "request_id",
+            "hash",
         ],
-        bytes,
-    )))
+        rows,
+    )
 }
 
 async fn audit_page(

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
 use minijinja::context;
+use wherry_store::{ExtractRow, QuarantinedRow};
 
 use super::render::{OrPage, Page, code_label, error_page, govuk_date, page};
 use super::session::Acting;
@@ -53,24 +53,31 @@ fn not_found(who: &super::session::Who) -> axum::response::Response {
     )
 }
 
+/// The extract `id` names and its quarantined rows, through the access
+/// rules (audited), or the page to send instead.
+async fn quarantined(
+    state: &AppState,
+    id: &str,
+    acting: &Acting,
+) -> Result<(ExtractRow, Vec<QuarantinedRow>), axum::response::Response> {
+    let who = &acting.who;
+    let id = id.parse::<i64>().map_err(|_| not_found(who))?;
+    state
+        .access
+        .quarantine(&acting.caller, id, acting.request.as_str())
+        .await
+        .or_page(who)?
+        .ok_or_else(|| not_found(who))
+}
+
 /// `GET /quarantine/{id}`: the rows one extract quarantined.
 pub(crate) async fn quarantine(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     acting: Acting,
 ) -> Page {
-    let Acting {
-        who,
-        caller,
-        request,
-    } = acting;
-    let id = id.parse::<i64>().map_err(|_| not_found(&who))?;
-    let (extract, rows) = state
-        .access
-        .quarantine(&caller, id, request.as_str())
-        .await
-        .or_page(&who)?
-        .ok_or_else(|| not_found(&who))?;
+    let (extract, rows) = quarantined(&state, &id, &acting).await?;
+    let who = acting.who;
     let rows: Vec<minijinja::Value> = rows
         .iter()
         .map(|q| context! {line => q.line, field => q.field, reason => q.reason})
@@ -95,47 +102,21 @@ pub(crate) async fn quarantine_csv(
     Path(id): Path<String>,
     acting: Acting,
 ) -> Page {
-    let Acting {
-        who,
-        caller,
-        request,
-    } = acting;
-    let id = id.parse::<i64>().map_err(|_| not_found(&who))?;
-    let (extract, rows) = state
-        .access
-        .quarantine(&caller, id, request.as_str())
-        .await
-        .or_page(&who)?
-        .ok_or_else(|| not_found(&who))?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let written = w
-        .write_record(["file", "line", "field", "reason"])
-        .and_then(|_| {
-            rows.iter().try_for_each(|q| {
-                w.write_record([
-                    q.file.as_str(),
-                    &q.line.to_string(),
-                    q.field.as_deref().unwrap_or(""),
-                    &q.reason,
-                ])
-            })
-        });
-    let bytes = written
-        .map_err(std::io::Error::from)
-        .and_then(|_| w.into_inner().map_err(|e| e.into_error()))
-        .map_err(|e| super::render::failed(&who, crate::ApiError::internal(e)))?;
-    let name = format!(
-        "attachment; filename=\"quarantine-{}-{}.csv\"",
-        extract.source, extract.id
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        bytes,
+    let (extract, rows) = quarantined(&state, &id, &acting).await?;
+    let rows = rows.into_iter().map(|q| {
+        vec![
+            q.file,
+            q.line.to_string(),
+            q.field.unwrap_or_default(),
+            q.reason,
+        ]
+    });
+    super::render::csv_download(
+        &acting.who,
+        &format!("quarantine-{}-{}.csv", extract.source, extract.id),
+        &["file", "line", "field", "reason"],
+        rows,
     )
-        .into_response())
 }
 
 /// `GET /quality`: per source, records, quarantined rows, match rate,

@@ -1,7 +1,7 @@
 //! Rendering: the templates (minijinja, GOV.UK Frontend markup), pages,
 //! error pages in the GOV.UK pattern, and the labels people read.
 
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::{Environment, context};
 use serde_json::Value;
@@ -148,10 +148,8 @@ pub(crate) fn failed(who: &Who, e: impl Into<ApiError>) -> Response {
 }
 
 /// The message as a sentence: a capital first letter and a full stop.
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
-    format!("{}{}.", first.unwrap_or_default(), chars.as_str())
+pub(crate) fn sentence(message: &str) -> String {
+    format!("{}.", capitalised(message))
 }
 
 fn failed_page(who: &Who, e: ApiError) -> Response {
@@ -220,14 +218,16 @@ pub(crate) fn field_label(f: &str) -> String {
         "nhs_number" => "NHS number".into(),
         "dob" => "Date of birth".into(),
         "uprn" => "UPRN".into(),
-        other => {
-            let t = other.replace('_', " ");
-            let mut c = t.chars();
-            c.next()
-                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                .unwrap_or_default()
-        }
+        other => capitalised(&other.replace('_', " ")),
     }
+}
+
+/// `text` with a capital first letter.
+fn capitalised(text: &str) -> String {
+    let mut c = text.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// A code as people read it: `older_people_team` → "Older people's team";
@@ -258,11 +258,7 @@ pub(crate) fn code_label(code: &str) -> String {
     if !known.is_empty() {
         return known.to_string();
     }
-    let t = code.replace('_', " ");
-    let mut c = t.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
+    capitalised(&code.replace('_', " "))
 }
 
 const MONTHS: [&str; 12] = [
@@ -307,4 +303,60 @@ pub(crate) fn value_text(v: &Value) -> String {
         Value::Null => String::new(),
         other => other.to_string(),
     }
+}
+
+/// A CSV file to download: `header`, then `rows`, named `filename`; a
+/// failure to write it is the "Sorry" page.
+pub(crate) fn csv_download(
+    who: &Who,
+    filename: &str,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<Response, Response> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let written = w
+        .write_record(header)
+        .and_then(|_| rows.into_iter().try_for_each(|r| w.write_record(&r)));
+    let bytes = written
+        .map_err(std::io::Error::from)
+        .and_then(|_| w.into_inner().map_err(|e| e.into_error()))
+        .map_err(|e| failed(who, ApiError::internal(e)))?;
+    let name: String = filename
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// An error a form's own field should show (400 or 422: the value was
+/// refused), as that field's message; any other error, its page.
+pub(crate) fn form_error(who: &Who, e: impl Into<ApiError>) -> Result<String, Response> {
+    let e: ApiError = e.into();
+    if matches!(
+        e.status(),
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY
+    ) {
+        Ok(e.message)
+    } else {
+        Err(failed(who, e))
+    }
+}
+
+/// The GOV.UK error summary's entries: the one field at fault, if any,
+/// with its message (the summary links to the field).
+pub(crate) fn error_summary(error: Option<(&str, &str)>) -> Vec<minijinja::Value> {
+    error
+        .map(|(field, message)| context! {field, message})
+        .into_iter()
+        .collect()
 }

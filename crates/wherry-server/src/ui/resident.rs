@@ -243,15 +243,7 @@ fn disagreement(c: &wherry_access::survivorship::Chosen) -> Option<String> {
     };
     let mut parts = vec![say(&c.sources, &c.value)];
     parts.extend(c.others.iter().map(|o| say(&o.sources, &o.value)));
-    let mut text = parts.join("; ");
-    text.push('.');
-    let mut chars = text.chars();
-    Some(
-        chars
-            .next()
-            .map(|f| f.to_uppercase().collect::<String>() + chars.as_str())
-            .unwrap_or_default(),
-    )
+    Some(super::render::sentence(&parts.join("; ")))
 }
 
 /// A field's value as the page shows it: dates in the GOV.UK style.
@@ -284,10 +276,7 @@ fn no_relationship(
     reason: &str,
 ) -> axum::response::Response {
     let glass = glass_purpose(state, who.role).map(super::render::purpose_label);
-    let errors: Vec<minijinja::Value> = error
-        .iter()
-        .map(|m| context! {field => "reason", message => m})
-        .collect();
+    let errors = super::render::error_summary(error.as_deref().map(|m| ("reason", m)));
     page(
         status,
         "no_relationship.html",
@@ -344,35 +333,35 @@ pub(crate) async fn break_glass(
             reason,
         ));
     };
-    let glass = state
-        .access
-        .caller(who.name.clone(), who.role, purpose, Some(reason))
-        .map(|c| c.with_sources(caller.sources.clone()));
-    let glass = match glass {
+    // The override is recorded (and a repeated reason refused) before
+    // anything is shown; a refusal comes back on the form.
+    let opened: Result<wherry_access::Caller, crate::ApiError> =
+        match state
+            .access
+            .caller(who.name.clone(), who.role, purpose, Some(reason))
+        {
+            Ok(c) => {
+                let c = c.with_sources(caller.sources.clone());
+                match state.access.break_glass(&c).await {
+                    Ok(()) => Ok(c),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        };
+    let glass = match opened {
         Ok(c) => c,
         Err(e) => {
-            let e: crate::ApiError = e.into();
             return Err(no_relationship(
                 &state,
                 &who,
                 &id,
                 e.status(),
-                Some(e.message.clone()),
+                Some(e.message),
                 reason,
             ));
         }
     };
-    if let Err(e) = state.access.break_glass(&glass).await {
-        let e: crate::ApiError = e.into();
-        return Err(no_relationship(
-            &state,
-            &who,
-            &id,
-            e.status(),
-            Some(e.message.clone()),
-            reason,
-        ));
-    }
     resident_page(
         &state,
         &id,

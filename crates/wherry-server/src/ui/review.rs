@@ -52,7 +52,15 @@ pub(crate) async fn review(
     }: Acting,
     query: Result<Query<QueueQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Page {
-    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let Ok(Query(q)) = query else {
+        return Err(error_page(
+            StatusCode::BAD_REQUEST,
+            Some(&who),
+            "The queue could not be shown",
+            "Its page, sort or source could not be read: a page is a whole number. Nothing was changed.",
+            Some(("/review", "Go to the review queue")),
+        ));
+    };
     let all = state
         .access
         .review_list(&caller, Some(ReviewStatus::Open), request.as_str())
@@ -222,15 +230,15 @@ async fn item_page(
     let rows: Vec<minijinja::Value> = names
         .iter()
         .map(|f| {
-            let values: Vec<String> = pair
-                .sides
+            let held: Vec<Option<&serde_json::Value>> =
+                pair.sides.iter().map(|s| s.fields.get(*f)).collect();
+            let values: Vec<String> = held
                 .iter()
-                .map(|s| s.fields.get(*f).map(value_text).unwrap_or_default())
+                .map(|v| v.map(value_text).unwrap_or_default())
                 .collect();
-            let norm = |v: &str| v.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-            let same = values.len() == 2
-                && !values[0].is_empty()
-                && norm(&values[0]) == norm(&values[1]);
+            use wherry_access::survivorship::agreement_key;
+            let same = matches!(held.as_slice(), [Some(a), Some(b)]
+                if !values[0].is_empty() && agreement_key(a) == agreement_key(b));
             let missing = values.iter().any(String::is_empty);
             context! {
                 label => field_label(f),
@@ -247,10 +255,7 @@ async fn item_page(
         .map(|(l, w)| (l, format!("{w:+.2}")))
         .collect();
     let item_status = pair.item.status;
-    let errors: Vec<minijinja::Value> = error
-        .iter()
-        .map(|(field, message)| context! {field, message})
-        .collect();
+    let errors = super::render::error_summary(error.as_ref().map(|(f, m)| (*f, m.as_str())));
     let (decision_error, reason_error) = match &error {
         Some(("decision", m)) => (Some(m.clone()), None),
         Some((_, m)) => (None, Some(m.clone())),
@@ -324,23 +329,16 @@ pub(crate) async fn review_decide(
             Some(("/review", "Go to the review queue")),
         )),
         Err(e) => {
-            let e: crate::ApiError = e.into();
-            if matches!(
-                e.status(),
-                StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY
-            ) {
-                let message = e.message.clone();
-                return item_page(
-                    &state,
-                    &acting,
-                    &id,
-                    StatusCode::BAD_REQUEST,
-                    Some(("reason", message)),
-                    reason,
-                )
-                .await;
-            }
-            Err(super::render::failed(&acting.who, e))
+            let message = super::render::form_error(&acting.who, e)?;
+            item_page(
+                &state,
+                &acting,
+                &id,
+                StatusCode::BAD_REQUEST,
+                Some(("reason", message)),
+                reason,
+            )
+            .await
         }
     }
 }

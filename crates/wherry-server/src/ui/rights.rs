@@ -29,10 +29,7 @@ fn rights_page(
     reason: &str,
     done: Option<String>,
 ) -> axum::response::Response {
-    let errors: Vec<minijinja::Value> = error
-        .iter()
-        .map(|(field, message)| context! {field, message})
-        .collect();
+    let errors = super::render::error_summary(error.as_ref().map(|(f, m)| (*f, m.as_str())));
     let (person_error, reason_error) = match &error {
         Some(("person", m)) => (Some(m.clone()), None),
         Some((_, m)) => (None, Some(m.clone())),
@@ -188,22 +185,15 @@ pub(crate) async fn erase(
             ))
         }
         Err(e) => {
-            let e: crate::ApiError = e.into();
-            if matches!(
-                e.status(),
-                StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY
-            ) {
-                let message = e.message.clone();
-                return Ok(rights_page(
-                    &acting.who,
-                    StatusCode::BAD_REQUEST,
-                    &id,
-                    Some(("reason", message)),
-                    reason,
-                    None,
-                ));
-            }
-            Err(super::render::failed(&acting.who, e))
+            let message = super::render::form_error(&acting.who, e)?;
+            Ok(rights_page(
+                &acting.who,
+                StatusCode::BAD_REQUEST,
+                &id,
+                Some(("reason", message)),
+                reason,
+                None,
+            ))
         }
     }
 }

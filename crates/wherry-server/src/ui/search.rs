@@ -65,10 +65,7 @@ fn search_page(
             context! {name, label, hint => (!hint.is_empty()).then_some(*hint), width, value, error}
         })
         .collect();
-    let errors: Vec<minijinja::Value> = error
-        .iter()
-        .map(|(f, m)| context! {field => f, message => m})
-        .collect();
+    let errors = super::render::error_summary(error.as_ref().map(|(f, m)| (*f, m.as_str())));
     let searched = results.is_some();
     let (results, total) = results.unwrap_or_default();
     let narrow = total > MANY && values.get("dob").is_none_or(|d| d.trim().is_empty());

@@ -19,10 +19,7 @@ pub(crate) fn sign_in_page(state: &AppState, status: StatusCode, error: Option<&
     // The form's CSRF token is a cookie the form repeats: nothing is kept
     // on the server until someone signs in.
     let csrf = random_hex();
-    let errors: Vec<minijinja::Value> = error
-        .map(|m| context! {field => "token", message => m})
-        .into_iter()
-        .collect();
+    let errors = super::render::error_summary(error.map(|m| ("token", m)));
     let council = state.oidc_endpoints.is_some();
     let mut r = page(
         status,
@@ -129,10 +126,7 @@ fn purpose_page(state: &AppState, who: &Who, status: StatusCode, error: Option<&
         .purposes(who.role)
         .map(|p| context! {name => p.as_str(), label => purpose_label(p)})
         .collect();
-    let errors: Vec<minijinja::Value> = error
-        .map(|m| context! {field => "purpose", message => m})
-        .into_iter()
-        .collect();
+    let errors = super::render::error_summary(error.map(|m| ("purpose", m)));
     page(
         status,
         "purpose.html",

@@ -92,6 +92,38 @@ pub async fn hub(store: &Store, dir: &Path) -> [(String, &'static str); 4] {
     tokens.try_into().unwrap()
 }
 
+/// The fixture's review item between the fire and the police records.
+pub fn fire_police_item(probability: f64, explanation: &str) -> wherry_store::NewReviewItem {
+    wherry_store::NewReviewItem {
+        left: wherry_store::RecordKey::new("fire_rescue", "F1"),
+        right: wherry_store::RecordKey::new("police_vulnerable", "V1"),
+        probability,
+        explanation: explanation.into(),
+    }
+}
+
+/// Puts the fixture's police record on a person of its own (P000000099),
+/// so that an item between it and another record has something to
+/// decide, and queues `review`.
+pub async fn police_apart(store: &Store, review: Vec<wherry_store::NewReviewItem>) {
+    let mut tx = store.begin().await.unwrap();
+    tx.save_linkage(&Linkage {
+        created: vec!["P000000099".into()],
+        links: vec![Link {
+            source: "police_vulnerable".into(),
+            record_id: "V1".into(),
+            person: "P000000099".into(),
+            method: wherry_store::LinkMethod::Automatic,
+            probability: None,
+        }],
+        review,
+        ..Linkage::default()
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
 async fn get(
     state: &Arc<AppState>,
     uri: &str,

@@ -270,19 +270,14 @@ async fn who_else_lives_at_the_address_is_shown_within_the_purposes_grant() {
             .unwrap()
             .into_values()
             .collect();
-        let token = wherry_access::token::new_token().unwrap();
-        let hash = wherry_access::token::token_hash(&token);
-        t.store
-            .add_user("cath", "caseworker", &hash, &[])
-            .await
-            .unwrap();
+        let token = crate::attack::user(&t.store, "cath", "caseworker", &[]).await;
         for user in ["cath", "ann"] {
             t.store
                 .relate(user, &hers, "search", i64::MAX)
                 .await
                 .unwrap();
         }
-        let (session, _) = crate::ui::sign_in(&state, &advisor).await;
+        let (session, _) = crate::ui::signed_in_for(&state, &advisor, "contact_centre").await;
         let page = fetch(
             &state,
             "GET",
@@ -291,29 +286,6 @@ async fn who_else_lives_at_the_address_is_shown_within_the_purposes_grant() {
             None,
         )
         .await;
-        // The advisor's session chose no purpose yet: choose contact_centre.
-        let page = if page.status == StatusCode::SEE_OTHER {
-            let form = fetch(&state, "GET", "/purpose", Some(&session), None).await;
-            let csrf = crate::ui::csrf_of(&form.html);
-            fetch(
-                &state,
-                "POST",
-                "/purpose",
-                Some(&session),
-                Some(&[("csrf", &csrf), ("purpose", "contact_centre")]),
-            )
-            .await;
-            fetch(
-                &state,
-                "GET",
-                &format!("/residents/{}", hers[0]),
-                Some(&session),
-                None,
-            )
-            .await
-        } else {
-            page
-        };
         assert_eq!(page.status, StatusCode::OK, "{}", page.html);
         // A household only where the purpose is granted the address.
         assert_eq!(
@@ -323,28 +295,7 @@ async fn who_else_lives_at_the_address_is_shown_within_the_purposes_grant() {
             page.html
         );
 
-        let form = fetch(&state, "GET", "/sign-in", None, None).await;
-        let pending = crate::ui::cookie_of(&form);
-        let csrf = crate::ui::csrf_of(&form.html);
-        let done = fetch(
-            &state,
-            "POST",
-            "/sign-in",
-            Some(&format!("wherry_sign_in={pending}")),
-            Some(&[("csrf", &csrf), ("token", &token)]),
-        )
-        .await;
-        let cath = crate::ui::cookie_of(&done);
-        let form = fetch(&state, "GET", "/purpose", Some(&cath), None).await;
-        let csrf = crate::ui::csrf_of(&form.html);
-        fetch(
-            &state,
-            "POST",
-            "/purpose",
-            Some(&cath),
-            Some(&[("csrf", &csrf), ("purpose", "direct_care")]),
-        )
-        .await;
+        let (cath, _) = crate::ui::signed_in_for(&state, &token, "direct_care").await;
         let before = t.store.audit_log(0).await.unwrap().len();
         let page = fetch(
             &state,

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use wherry_core::{Date, Purpose};
 use wherry_server::AppState;
 use wherry_store::testing::stores;
-use wherry_store::{DecisionKind, Event, Linkage, NewReviewItem, RecordKey, Store};
+use wherry_store::{DecisionKind, Event, RecordKey, Store};
 
 use crate::access::{PERSON, hub};
 use crate::{call, manifest};
@@ -358,29 +358,13 @@ async fn stewards_link_and_unlink_and_partner_systems_follow_the_changes() {
 
         // The review queue: an item with its explanation; accepting it
         // links the pair at once.
-        let mut tx = t.store.begin().await.unwrap();
         // The police record on a person of its own first: an item whose
         // records are already together has nothing to decide.
-        tx.save_linkage(&Linkage {
-            created: vec!["P000000099".into()],
-            links: vec![wherry_store::Link {
-                source: "police_vulnerable".into(),
-                record_id: "V1".into(),
-                person: "P000000099".into(),
-                method: wherry_store::LinkMethod::Automatic,
-                probability: None,
-            }],
-            review: vec![NewReviewItem {
-                left: RecordKey::new("fire_rescue", "F1"),
-                right: RecordKey::new("police_vulnerable", "V1"),
-                probability: 0.7,
-                explanation: "family_name: exact".into(),
-            }],
-            ..Linkage::default()
-        })
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        crate::access::police_apart(
+            &t.store,
+            vec![crate::access::fire_police_item(0.7, "family_name: exact")],
+        )
+        .await;
         let (status, body) = call(
             &state,
             "GET",

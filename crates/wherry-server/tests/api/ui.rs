@@ -113,6 +113,36 @@ pub async fn sign_in(state: &Arc<AppState>, token: &str) -> (String, String) {
     (session, csrf_of(&page.html))
 }
 
+/// Signs in with `token` and chooses `purpose`: the session cookie, and
+/// where the choice led.
+pub async fn signed_in_for(state: &Arc<AppState>, token: &str, purpose: &str) -> (String, String) {
+    let form = fetch(state, "GET", "/sign-in", None, None).await;
+    let pending = crate::ui::cookie_of(&form);
+    let csrf = crate::ui::csrf_of(&form.html);
+    let done = fetch(
+        state,
+        "POST",
+        "/sign-in",
+        Some(&format!("wherry_sign_in={pending}")),
+        Some(&[("csrf", &csrf), ("token", token)]),
+    )
+    .await;
+    let session = crate::ui::cookie_of(&done);
+    let page = fetch(state, "GET", "/purpose", Some(&session), None).await;
+    let csrf = crate::ui::csrf_of(&page.html);
+    let chosen = fetch(
+        state,
+        "POST",
+        "/purpose",
+        Some(&session),
+        Some(&[("csrf", &csrf), ("purpose", purpose)]),
+    )
+    .await;
+    assert_eq!(chosen.status, StatusCode::SEE_OTHER, "{}", chosen.html);
+    let to = chosen.headers["location"].to_str().unwrap().to_string();
+    (session, to)
+}
+
 #[tokio::test]
 async fn the_ui_applies_the_same_rules_and_refuses_bad_input_plainly() {
     let dir = tempfile::tempdir().unwrap();
@@ -374,29 +404,10 @@ async fn every_form_refuses_a_missing_or_another_sessions_csrf_token() {
             assert!(t.store.add_user(name, role, &hash, &[]).await.unwrap());
             tokens.push(token);
         }
-        let mut tx = t.store.begin().await.unwrap();
         // The police record on a person of its own: an item whose records
         // are already together has nothing to decide.
-        tx.save_linkage(&wherry_store::Linkage {
-            created: vec!["P000000099".into()],
-            links: vec![wherry_store::Link {
-                source: "police_vulnerable".into(),
-                record_id: "V1".into(),
-                person: "P000000099".into(),
-                method: wherry_store::LinkMethod::Automatic,
-                probability: None,
-            }],
-            review: vec![wherry_store::NewReviewItem {
-                left: wherry_store::RecordKey::new("fire_rescue", "F1"),
-                right: wherry_store::RecordKey::new("police_vulnerable", "V1"),
-                probability: 0.7,
-                explanation: "{}".into(),
-            }],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        crate::access::police_apart(&t.store, vec![crate::access::fire_police_item(0.7, "{}")])
+            .await;
         let state = Arc::new(AppState::new(t.store.clone(), None));
         let (other_session, other_csrf) = sign_in(&state, &advisor).await;
         assert!(!other_session.is_empty());
