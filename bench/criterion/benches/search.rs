@@ -36,33 +36,33 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(31);
+    // Made afresh each run: a county kept from an earlier build would be
+    // measured against whatever the synthetic county's tables were then.
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("search-{residents}-{seed}"));
-    let county = dir.join("county");
-    if !county.join("truth/residents.csv").exists() {
-        let config = wherry_synth::Config {
-            residents,
-            seed,
-            ..Default::default()
-        };
-        wherry_synth::generate(&config, &county, true, &mut |_, _| {}).expect("county");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("the previous run's county removed");
     }
+    let county = dir.join("county");
+    let config = wherry_synth::Config {
+        residents,
+        seed,
+        ..Default::default()
+    };
+    wherry_synth::generate(&config, &county, true, &mut |_, _| {}).expect("county");
     let db = dir.join("hub.db");
-    let fresh = !db.exists();
     let store = Store::connect(&format!("sqlite://{}", db.display()))
         .await
         .expect("store");
-    if fresh {
-        let started = Instant::now();
-        store.migrate().await.expect("migrate");
-        ingest_all(&store, &county).await;
-        link_run(&store, &RunOptions::default(), Arc::new(()))
-            .await
-            .expect("linked");
-        eprintln!(
-            "ingested and linked {residents} residents in {:.0} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
+    let started = Instant::now();
+    store.migrate().await.expect("migrate");
+    ingest_all(&store, &county).await;
+    link_run(&store, &RunOptions::default(), Arc::new(()))
+        .await
+        .expect("linked");
+    eprintln!(
+        "ingested and linked {residents} residents in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     let matcher = Matcher::open(store.clone(), wherry_link::ReviewRange::default())
         .await
         .expect("matcher");

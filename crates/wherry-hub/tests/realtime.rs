@@ -229,6 +229,7 @@ async fn pushed_records_are_placed_in_one_transaction() {
                 &["family_name", "postcode", "sex"],
                 &["given_name", "family_name", "sex"],
                 &["family_name", "dob"],
+                &["given_name", "family_name", "postcode"],
             ] {
                 let f: BTreeMap<String, String> = fields
                     .iter()

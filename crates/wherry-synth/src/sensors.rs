@@ -1,7 +1,8 @@
 //! Sensor uplinks as ChirpStack v4 uplink events (one JSON object a line):
 //! five devices in each consenting resident's home, plus roadside traffic
 //! counters and library footfall counters, over the 30 days before the
-//! reference date, with planted anomalies.
+//! reference date, with planted anomalies. Payloads are the real devices'
+//! (Milesight, Parametric), written by `wherry_lorawan`'s encoders.
 //!
 //! Routines are modelled in UK local time (GMT or BST); uplinks carry UTC.
 //! Uplinks are generated one day at a time, so memory does not grow with
@@ -12,6 +13,8 @@ use std::io::Write;
 use base64::Engine;
 use serde::Serialize;
 use wherry_core::Date;
+use wherry_lorawan::Model;
+use wherry_lorawan::reading as vendor;
 
 use crate::rng::Rng;
 use crate::tables::DISTRICTS;
@@ -19,22 +22,22 @@ use crate::tables::DISTRICTS;
 /// Days of sensor data.
 pub const SENSOR_DAYS: i64 = 30;
 
-/// The kinds of device, with the fPort their payload uses.
+/// The kinds of device, each a real model (see [`DeviceKind::model`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceKind {
-    /// Smart plug under the kettle (fPort 10).
+    /// Smart plug under the kettle (Milesight WS52x).
     KettlePlug,
-    /// Contact sensor on the medication drawer (fPort 20).
+    /// Contact sensor on the medication drawer (Milesight WS301).
     MedicationDrawer,
-    /// Contact sensor on the front door (fPort 20).
+    /// Contact sensor on the front door (Milesight WS301).
     FrontDoor,
-    /// Passive infrared motion sensor (fPort 30).
+    /// Passive infrared motion sensor (Milesight WS202).
     PirMotion,
-    /// Room temperature and humidity (fPort 40).
+    /// Room temperature and humidity (Milesight EM300-TH).
     RoomTemperature,
-    /// Roadside traffic counter (fPort 50).
+    /// Roadside traffic counter (Parametric PCR2).
     TrafficCounter,
-    /// Library entrance footfall counter (fPort 60).
+    /// Library entrance footfall counter (Milesight VS133).
     LibraryFootfall,
 }
 
@@ -52,26 +55,31 @@ impl DeviceKind {
         }
     }
 
+    /// The device model.
+    pub fn model(self) -> Model {
+        match self {
+            DeviceKind::KettlePlug => Model::MilesightWs52x,
+            DeviceKind::MedicationDrawer | DeviceKind::FrontDoor => Model::MilesightWs301,
+            DeviceKind::PirMotion => Model::MilesightWs202,
+            DeviceKind::RoomTemperature => Model::MilesightEm300Th,
+            DeviceKind::TrafficCounter => Model::ParametricPcr2,
+            DeviceKind::LibraryFootfall => Model::MilesightVs133,
+        }
+    }
+
     /// The LoRaWAN frame port its payload is sent on.
     pub fn f_port(self) -> u8 {
-        match self {
-            DeviceKind::KettlePlug => 10,
-            DeviceKind::MedicationDrawer | DeviceKind::FrontDoor => 20,
-            DeviceKind::PirMotion => 30,
-            DeviceKind::RoomTemperature => 40,
-            DeviceKind::TrafficCounter => 50,
-            DeviceKind::LibraryFootfall => 60,
-        }
+        self.model().f_port()
     }
 
     fn profile_name(self) -> &'static str {
         match self {
-            DeviceKind::KettlePlug => "Smart plug (kettle)",
-            DeviceKind::MedicationDrawer | DeviceKind::FrontDoor => "Door/drawer contact",
-            DeviceKind::PirMotion => "PIR motion",
-            DeviceKind::RoomTemperature => "Temperature and humidity",
-            DeviceKind::TrafficCounter => "Traffic counter",
-            DeviceKind::LibraryFootfall => "Footfall counter",
+            DeviceKind::KettlePlug => "Milesight WS52x (kettle)",
+            DeviceKind::MedicationDrawer | DeviceKind::FrontDoor => "Milesight WS301",
+            DeviceKind::PirMotion => "Milesight WS202",
+            DeviceKind::RoomTemperature => "Milesight EM300-TH",
+            DeviceKind::TrafficCounter => "Parametric PCR2",
+            DeviceKind::LibraryFootfall => "Milesight VS133",
         }
     }
 }
@@ -143,6 +151,8 @@ struct Device {
     site: String,
     f_cnt: u32,
     counter: u32,
+    /// A second running total: right-to-left, or people out.
+    counter_b: u32,
     energy_wh: u32,
     battery_mv: u16,
 }
@@ -153,8 +163,8 @@ struct HomePlan {
     anomaly: Option<(Anomaly, i64, i64)>,
 }
 
-/// A reading, encoded both as the raw payload and as the decoded object
-/// ChirpStack adds when the device profile has a codec.
+/// A reading as the synthetic county models it; [`Reading::vendor`] is what
+/// the device sends for it.
 #[derive(Debug, Clone, Copy)]
 enum Reading {
     Plug {
@@ -164,7 +174,6 @@ enum Reading {
     },
     Contact {
         open: bool,
-        count: u16,
         battery_mv: u16,
     },
     Motion {
@@ -176,105 +185,114 @@ enum Reading {
         humidity: u8,
         battery_mv: u16,
     },
+    /// The last hour's objects each way and the totals since power-up.
     Traffic {
-        vehicles: u16,
-        cyclists: u16,
-        speed_kmh: u8,
+        ltr: u16,
+        rtl: u16,
+        ltr_sum: u16,
+        rtl_sum: u16,
+        temp_c: i16,
     },
+    /// The last hour's people in and out and the totals since reset.
     Footfall {
-        inward: u16,
-        outward: u16,
+        period_in: u16,
+        period_out: u16,
+        total_in: u32,
+        total_out: u32,
     },
 }
 
+/// A battery's percentage from its voltage (2.6 V empty, 3.6 V full).
+fn battery_percent(mv: u16) -> u8 {
+    ((i32::from(mv) - 2600) / 10).clamp(0, 100) as u8
+}
+
 impl Reading {
-    fn payload(self) -> Vec<u8> {
-        let mut b = Vec::with_capacity(7);
+    /// The reading in the device's own terms.
+    fn vendor(self) -> wherry_lorawan::Reading {
+        use wherry_lorawan::Reading as R;
         match self {
             Reading::Plug {
                 on,
                 power_w,
                 energy_wh,
-            } => {
-                b.push(u8::from(on));
-                b.extend(power_w.to_be_bytes());
-                b.extend(energy_wh.to_be_bytes());
-            }
-            Reading::Contact {
-                open,
-                count,
-                battery_mv,
-            } => {
-                b.push(u8::from(open));
-                b.extend(count.to_be_bytes());
-                b.extend(battery_mv.to_be_bytes());
-            }
-            Reading::Motion { count, battery_mv } => {
-                b.extend(count.to_be_bytes());
-                b.extend(battery_mv.to_be_bytes());
-            }
+            } => R::SmartSocket(vendor::SmartSocket {
+                voltage: Some(if on { 238.4 } else { 241.2 }),
+                active_power: Some(u32::from(power_w)),
+                energy: Some(energy_wh),
+                current: Some((u32::from(power_w) * 1000 / 238).min(u32::from(u16::MAX)) as u16),
+                button: Some(vendor::DoorState::Open),
+                ..Default::default()
+            }),
+            Reading::Contact { open, battery_mv } => R::Contact(vendor::Contact {
+                battery: Some(battery_percent(battery_mv)),
+                door: Some(if open {
+                    vendor::DoorState::Open
+                } else {
+                    vendor::DoorState::Close
+                }),
+                ..Default::default()
+            }),
+            Reading::Motion { count, battery_mv } => R::Motion(vendor::Motion {
+                battery: Some(battery_percent(battery_mv)),
+                pir: Some(if count > 0 {
+                    vendor::PirState::Trigger
+                } else {
+                    vendor::PirState::Normal
+                }),
+                ..Default::default()
+            }),
             Reading::Climate {
                 centi_c,
                 humidity,
                 battery_mv,
-            } => {
-                b.extend(centi_c.to_be_bytes());
-                b.push(humidity);
-                b.extend(battery_mv.to_be_bytes());
-            }
+            } => R::Climate(vendor::Climate {
+                battery: Some(battery_percent(battery_mv)),
+                temperature: Some(f64::from(centi_c / 10) / 10.0),
+                humidity: Some(f64::from(humidity)),
+                ..Default::default()
+            }),
             Reading::Traffic {
-                vehicles,
-                cyclists,
-                speed_kmh,
+                ltr,
+                rtl,
+                ltr_sum,
+                rtl_sum,
+                temp_c,
+            } => R::RadarCounter(vendor::RadarCounter {
+                version: 4,
+                LTR: ltr,
+                RTL: rtl,
+                LTR_SUM: ltr_sum,
+                RTL_SUM: rtl_sum,
+                SBX_BATT: 7200,
+                SBX_PV: 0,
+                DIFF: ltr_sum.abs_diff(rtl_sum),
+                TEMP: temp_c,
+            }),
+            Reading::Footfall {
+                period_in,
+                period_out,
+                total_in,
+                total_out,
             } => {
-                b.extend(vehicles.to_be_bytes());
-                b.extend(cyclists.to_be_bytes());
-                b.push(speed_kmh);
-            }
-            Reading::Footfall { inward, outward } => {
-                b.extend(inward.to_be_bytes());
-                b.extend(outward.to_be_bytes());
+                let mut counter = vendor::PeopleCounter::default();
+                *counter.line_mut(1) = vendor::CountingLine {
+                    total_in: Some(total_in),
+                    total_out: Some(total_out),
+                    period_in: Some(period_in),
+                    period_out: Some(period_out),
+                };
+                R::PeopleCounter(counter)
             }
         }
-        b
+    }
+
+    fn payload(self) -> Vec<u8> {
+        wherry_lorawan::encode(&self.vendor()).1
     }
 
     fn object(self) -> serde_json::Value {
-        use serde_json::json;
-        match self {
-            Reading::Plug {
-                on,
-                power_w,
-                energy_wh,
-            } => {
-                json!({"state": if on { "on" } else { "off" }, "powerW": power_w, "energyWh": energy_wh})
-            }
-            Reading::Contact {
-                open,
-                count,
-                battery_mv,
-            } => {
-                json!({"open": open, "openCount": count, "batteryMv": battery_mv})
-            }
-            Reading::Motion { count, battery_mv } => {
-                json!({"motionCount": count, "batteryMv": battery_mv})
-            }
-            Reading::Climate {
-                centi_c,
-                humidity,
-                battery_mv,
-            } => json!({
-                "temperatureC": f64::from(centi_c) / 100.0, "humidityPercent": humidity, "batteryMv": battery_mv
-            }),
-            Reading::Traffic {
-                vehicles,
-                cyclists,
-                speed_kmh,
-            } => {
-                json!({"vehicles": vehicles, "cyclists": cyclists, "averageSpeedKmh": speed_kmh})
-            }
-            Reading::Footfall { inward, outward } => json!({"in": inward, "out": outward}),
-        }
+        serde_json::to_value(self.vendor()).expect("a reading serialises")
     }
 }
 
@@ -339,6 +357,7 @@ pub fn generate(
             site,
             f_cnt: rng.range(0, 5000) as u32,
             counter: rng.range(0, 2000) as u32,
+            counter_b: 0,
             energy_wh: rng.range(10_000, 90_000) as u32,
             battery_mv: rng.range(2900, 3600) as u16,
         }
@@ -435,7 +454,7 @@ pub fn generate(
     counts.devices = devices.len() as u64;
     writeln!(
         devices_csv,
-        "dev_eui,device_name,kind,f_port,social_care_record_id,uprn,postcode,placement,latitude,longitude,installed_on"
+        "dev_eui,device_name,kind,model,f_port,social_care_record_id,uprn,postcode,placement,latitude,longitude,installed_on"
     )?;
     for d in &devices {
         let (sc, uprn, pc, lat, lon) = match d.home {
@@ -460,10 +479,11 @@ pub fn generate(
         let installed = first_day.add_days(-rng.range(30, 700));
         writeln!(
             devices_csv,
-            "{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{}",
             d.dev_eui,
             device_name(d),
             d.kind.code(),
+            d.kind.model().id(),
             d.kind.f_port(),
             sc,
             uprn,
@@ -612,20 +632,33 @@ mod tests {
     }
 
     #[test]
-    fn payloads_have_the_documented_layout() {
-        let p = Reading::Climate {
+    fn payloads_are_the_real_devices_and_decode_to_the_reading() {
+        let climate = Reading::Climate {
             centi_c: -150,
             humidity: 55,
             battery_mv: 3000,
-        }
-        .payload();
-        assert_eq!(p, vec![0xFF, 0x6A, 55, 0x0B, 0xB8]);
-        let p = Reading::Plug {
+        };
+        // EM300-TH: battery 40%, temperature -1.5 °C (tenths, little-endian),
+        // humidity 55% (halves).
+        assert_eq!(
+            climate.payload(),
+            vec![0x01, 0x75, 40, 0x03, 0x67, 0xf1, 0xff, 0x04, 0x68, 110]
+        );
+        let plug = Reading::Plug {
             on: true,
             power_w: 2850,
             energy_wh: 1,
+        };
+        for (kind, reading) in [
+            (DeviceKind::RoomTemperature, climate),
+            (DeviceKind::KettlePlug, plug),
+        ] {
+            let decoded = kind
+                .model()
+                .decode(kind.f_port(), &reading.payload())
+                .unwrap();
+            assert_eq!(serde_json::to_value(decoded).unwrap(), reading.object());
         }
-        .payload();
-        assert_eq!(p, vec![1, 0x0B, 0x22, 0, 0, 0, 1]);
+        assert_eq!(plug.object()["active_power"], 2850);
     }
 }

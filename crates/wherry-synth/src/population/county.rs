@@ -18,6 +18,8 @@ pub struct County {
     as_of: Date,
     districts: Weighted,
     families: Weighted,
+    /// Given-name weights per sex (female, male) and era.
+    given: [[Weighted; 4]; 2],
     suffixes: Weighted,
     streets: Vec<Option<Street>>,
     used_postcodes: HashSet<String>,
@@ -53,6 +55,12 @@ enum HouseholdType {
     AdultChildren,
 }
 
+/// Weights for a decade's given names, listed from the commonest: the first
+/// about six times as common as the thirtieth.
+fn fashion(names: &[&str]) -> Weighted {
+    Weighted::new((0..names.len()).map(|rank| 1.0 / (rank as f64 + 6.0)))
+}
+
 fn older_age(rng: &mut Rng) -> i32 {
     (65.0 + rng.exponential(11.0)).min(104.0) as i32
 }
@@ -65,6 +73,7 @@ impl County {
             as_of,
             districts: Weighted::new(DISTRICTS.iter().map(|d| d.weight)),
             families: Weighted::new(tables::FAMILY.iter().map(|f| f.1)),
+            given: [tables::FEMALE, tables::MALE].map(|eras| eras.map(fashion)),
             suffixes: Weighted::new(tables::STREET_SUFFIXES.iter().map(|s| s.1)),
             streets: DISTRICTS.iter().map(|_| None).collect(),
             used_postcodes: HashSet::new(),
@@ -127,15 +136,18 @@ impl County {
 
     /// The README's and the search page's example is a real resident of
     /// every county: the first household's first member becomes Margaret
-    /// Thrower, born 7 March 1948 (no random draw changes, so the rest of
-    /// the county is as it would be).
+    /// Thrower, born 7 March 1948, with home sensors wherever the county has
+    /// any (so adult social care, who arranged them, always knows her). No
+    /// random draw is added, so the rest of the county is as it would be.
     fn plant_tour_resident(&self, r: &mut Resident) {
         let dob = Date::new(1948, 3, 7).expect("a real date");
         r.given = "Margaret";
+        r.middle = Some("Rose");
         r.family = "Thrower".into();
         r.sex = Sex::Female;
         r.dob = dob;
         r.age = dob.years_until(self.as_of);
+        r.sensors = self.sensor_rate > 0.0;
     }
 
     fn members(&mut self, kind: HouseholdType, rng: &mut Rng) -> Vec<Resident> {
@@ -305,15 +317,10 @@ impl County {
             .iter()
             .rposition(|&y| dob.year() >= y)
             .unwrap_or(0);
-        let names = if sex == Sex::Female {
-            tables::FEMALE[era]
-        } else {
-            tables::MALE[era]
-        };
-        let given = *rng.pick(names);
+        let given = self.given_name(rng, sex, era);
         let middle = rng
             .chance(0.55)
-            .then(|| *rng.pick(names))
+            .then(|| self.given_name(rng, sex, era))
             .filter(|m| *m != given);
         let nhs = self.nhs_number();
         let mobile_rate = match age {
@@ -402,16 +409,43 @@ impl County {
         }
     }
 
-    fn family_name(&mut self, rng: &mut Rng) -> String {
-        let base = if rng.chance(0.12) {
-            format!(
-                "{}{}{}",
-                rng.pick(tables::RARE_START),
-                rng.pick(tables::RARE_MIDDLE),
-                rng.pick(tables::RARE_END)
-            )
+    /// A given name: mostly the decade's fashions, the commonest most often
+    /// (the lists run from the commonest), sometimes a name of any decade.
+    fn given_name(&self, rng: &mut Rng, sex: Sex, era: usize) -> &'static str {
+        let female = sex == Sex::Female;
+        if rng.chance(tables::GIVEN_ANY_SHARE) {
+            let any: &[&str] = if female {
+                tables::FEMALE_ANY
+            } else {
+                tables::MALE_ANY
+            };
+            return any[rng.below(any.len() as u64) as usize];
+        }
+        let table = if female {
+            &self.given[0][era]
         } else {
+            &self.given[1][era]
+        };
+        let names = if female {
+            tables::FEMALE[era]
+        } else {
+            tables::MALE[era]
+        };
+        names[table.sample(rng)]
+    }
+
+    fn family_name(&mut self, rng: &mut Rng) -> String {
+        let base = if !rng.chance(tables::TAIL_SHARE) {
             tables::FAMILY[self.families.sample(rng)].0.to_string()
+        } else if rng.chance(tables::TAIL_ELSEWHERE) {
+            let (stems, endings) = rng.pick(tables::ELSEWHERE);
+            format!("{}{}", rng.pick(stems), rng.pick(endings))
+        } else {
+            format!(
+                "{}{}",
+                rng.pick(tables::TAIL_STEMS),
+                rng.pick(tables::TAIL_ENDINGS)
+            )
         };
         if rng.chance(0.02) {
             let other = tables::FAMILY[self.families.sample(rng)].0;

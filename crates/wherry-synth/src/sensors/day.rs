@@ -103,13 +103,11 @@ pub(super) fn day_uplinks(
                 }
             }
             for t in times {
-                d.counter = d.counter.wrapping_add(1);
                 push(
                     t,
                     rng,
                     Reading::Contact {
                         open: true,
-                        count: d.counter as u16,
                         battery_mv: d.battery_mv,
                     },
                 );
@@ -118,7 +116,6 @@ pub(super) fn day_uplinks(
                     rng,
                     Reading::Contact {
                         open: false,
-                        count: d.counter as u16,
                         battery_mv: d.battery_mv,
                     },
                 );
@@ -129,7 +126,6 @@ pub(super) fn day_uplinks(
                     rng,
                     Reading::Contact {
                         open: false,
-                        count: d.counter as u16,
                         battery_mv: d.battery_mv,
                     },
                 );
@@ -186,16 +182,22 @@ pub(super) fn day_uplinks(
                 let base = 20.0
                     + 400.0 * peak * if weekend { 0.5 } else { 1.0 }
                     + if (7..20).contains(&h) { 120.0 } else { 0.0 };
-                let vehicles = rng.poisson(base) as u16;
-                let cyclists = rng.poisson(base / 25.0) as u16;
-                let speed_kmh = rng.range(28, 52) as u8;
+                // Each direction carries about half; the totals since
+                // power-up wrap at 65,536 as the device's do.
+                let ltr = rng.poisson(base / 2.0) as u16;
+                let rtl = rng.poisson(base / 2.0) as u16;
+                d.counter = (d.counter + u32::from(ltr)) % 65_536;
+                d.counter_b = (d.counter_b + u32::from(rtl)) % 65_536;
+                let temp_c = (12.0 + 6.0 * peak + rng.normal()) as i16;
                 push(
                     hour(h + 1) - 5,
                     rng,
                     Reading::Traffic {
-                        vehicles,
-                        cyclists,
-                        speed_kmh,
+                        ltr,
+                        rtl,
+                        ltr_sum: d.counter as u16,
+                        rtl_sum: d.counter_b as u16,
+                        temp_c,
                     },
                 );
             }
@@ -213,12 +215,16 @@ pub(super) fn day_uplinks(
                 } else {
                     0
                 };
+                d.counter = d.counter.wrapping_add(visitors);
+                d.counter_b = d.counter_b.wrapping_add(leaving);
                 push(
                     hour(h + 1) - 8,
                     rng,
                     Reading::Footfall {
-                        inward: visitors as u16,
-                        outward: leaving as u16,
+                        period_in: visitors as u16,
+                        period_out: leaving as u16,
+                        total_in: d.counter,
+                        total_out: d.counter_b,
                     },
                 );
             }
