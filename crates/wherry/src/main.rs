@@ -3,6 +3,7 @@
 //! renders the result; the work lives in the crates.
 
 mod demo;
+mod device;
 mod ingest;
 mod link;
 mod resident;
@@ -106,6 +107,12 @@ enum Command {
         wherry demo --force                                    # a fresh demo: deletes the old hub"
     )]
     Demo(demo::Args),
+    /// Sensor devices: decode a payload as the hub reads it.
+    #[command(
+        after_help = "Example:\n  wherry device decode --model milesight_ws301 --fport 85 030001\n\n\
+        Models and their fields are described in docs/sensors.md."
+    )]
+    Device(device::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,6 +137,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => users::audit(args),
         Command::Serve(args) => serve::serve(args),
         Command::Retention(args) => users::retention(args),
+        Command::Device(args) => device::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 mod util;
 
 mod access;
+mod device;
 mod errors;
 mod hub;
 mod ingest;

@@ -1,0 +1,82 @@
+//! `wherry device decode`: what a field engineer uses to check a device.
+
+use crate::util::{stderr, stdout, wherry};
+
+#[test]
+fn decode_prints_the_vendor_fields_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = wherry(
+        dir.path(),
+        &[
+            "device",
+            "decode",
+            "--model",
+            "parametric_pcr2",
+            "--fport",
+            "14",
+            "be010400010002000300041c200ce40139",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["LTR"], 1);
+    assert_eq!(v["SBX_BATT"], 7200);
+    assert_eq!(v["TEMP"], 31);
+    // Bytes may be given with spaces, and the port defaults to the model's.
+    let o = wherry(
+        dir.path(),
+        &[
+            "device",
+            "decode",
+            "--model",
+            "milesight_ws52x",
+            "0374ed08",
+            "06 83 56 04 00 00",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (v["voltage"].as_f64(), v["energy"].as_u64()),
+        (Some(228.5), Some(1110))
+    );
+}
+
+#[test]
+fn a_bad_payload_says_which_byte_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--model", "milesight_ws52x", "0374ed"],
+            "byte 2: voltage needs 2 bytes, the payload has 1 left",
+        ),
+        (
+            &["--model", "milesight_ws301", "0300010999"],
+            "byte 3: unknown channel 0x09 0x99",
+        ),
+        (
+            &["--model", "milesight_ws301", "03000"],
+            "odd number of digits",
+        ),
+        (
+            &["--model", "milesight_ws301", "03zz01"],
+            "character 3 is not a hex digit",
+        ),
+        (
+            &["--model", "acme_kettle", "030001"],
+            "unknown device model \"acme_kettle\": Wherry reads milesight_ws52x",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut all = vec!["device", "decode"];
+        all.extend_from_slice(args);
+        let o = wherry(dir.path(), &all);
+        assert!(!o.status.success(), "{args:?} should fail");
+        let err = stderr(&o);
+        assert!(
+            err.starts_with("error: ") && err.contains(expected),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+}
