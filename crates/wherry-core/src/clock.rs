@@ -85,7 +85,8 @@ impl Clock {
     }
 }
 
-fn unix_ms() -> i64 {
+/// Milliseconds since the Unix epoch, now.
+pub fn unix_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

@@ -79,6 +79,11 @@ pub struct Config {
     pub break_glass: BTreeMap<String, Vec<String>>,
     /// OpenID Connect.
     pub oidc: Option<wherry_access::oidc::Settings>,
+    /// The network servers' integrations' secrets.
+    #[serde(default)]
+    pub integrations: crate::integrations::Secrets,
+    /// The MQTT broker the sensors' uplinks come through.
+    pub mqtt: Option<wherry_sensors::mqtt::MqttSettings>,
 }
 
 /// The real-time matcher's settings.

@@ -47,6 +47,7 @@ pub mod config;
 mod error;
 mod fhir;
 pub mod identity;
+pub mod integrations;
 pub mod metrics;
 mod push;
 pub mod request;
@@ -95,6 +96,12 @@ pub struct AppState {
     pub clock: Clock,
     /// How long a web session lasts at most, however busy.
     pub session_lifetime: std::time::Duration,
+    /// The sensors' intake: network-server events in.
+    pub intake: Arc<wherry_sensors::Intake>,
+    /// The MQTT broker to subscribe to, when configured.
+    pub mqtt: Option<wherry_sensors::mqtt::MqttSettings>,
+    /// The network-server integrations' secrets (closed without one).
+    pub integration_secrets: integrations::Secrets,
     tokens: identity::Tokens,
 }
 
@@ -113,7 +120,7 @@ impl AppState {
         clock: Clock,
     ) -> Self {
         Self {
-            access: Access::with_clock(store, policy, clock.clone()),
+            access: Access::with_clock(store.clone(), policy, clock.clone()),
             matcher,
             oidc: None,
             oidc_endpoints: None,
@@ -128,6 +135,9 @@ impl AppState {
             metrics_token: None,
             clock,
             session_lifetime: ui::session::SESSION_LIFETIME,
+            intake: Arc::new(wherry_sensors::Intake::new(store.clone())),
+            mqtt: None,
+            integration_secrets: integrations::Secrets::default(),
             tokens: identity::Tokens::default(),
         }
     }
@@ -174,6 +184,11 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route("/fhir/Patient/$match", post(fhir::patient_match))
         .route("/metrics", get(metrics::metrics))
+        .route("/integrations/chirpstack", post(integrations::chirpstack))
+        .route(
+            "/integrations/the-things-stack",
+            post(integrations::the_things_stack),
+        )
         .merge(ui::routes())
         .route("/openapi.json", get(openapi))
         .fallback(no_route)
@@ -243,6 +258,10 @@ pub async fn serve_on(
                 }
             }
         }));
+    }
+    if let Some(settings) = state.mqtt.clone() {
+        let (task, _) = wherry_sensors::mqtt::spawn(state.intake.clone(), settings);
+        background.push(task);
     }
     let sweeper = state.clone();
     background.push(tokio::spawn(async move {

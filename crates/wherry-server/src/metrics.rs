@@ -214,9 +214,7 @@ pub(crate) async fn metrics(
             .into_response();
         }
     }
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
+    let mut text = state.metrics.render();
+    crate::integrations::render(&state, &mut text);
+    ([("content-type", "text/plain; version=0.0.4")], text).into_response()
 }

@@ -63,6 +63,11 @@ pub const SQLITE: &[Migration] = &[
         name: "contact_teams",
         sql: include_str!("../migrations/sqlite/20261202020000_contact_teams.sql"),
     },
+    Migration {
+        version: 20261204000100,
+        name: "sensors",
+        sql: include_str!("../migrations/sqlite/20261204000100_sensors.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -103,6 +108,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 20261202020000,
         name: "contact_teams",
         sql: include_str!("../migrations/postgres/20261202020000_contact_teams.sql"),
+    },
+    Migration {
+        version: 20261204000100,
+        name: "sensors",
+        sql: include_str!("../migrations/postgres/20261204000100_sensors.sql"),
     },
 ];
 

@@ -1,14 +1,21 @@
 //! `wherry device`: the sensors' devices. `decode` reads a payload as the
-//! hub would, what a field engineer uses to check a device.
+//! hub would (what a field engineer uses to check a device); `add`,
+//! `list`, `remove`, `withdraw-consent` and `unregistered` keep the
+//! registry.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use wherry_lorawan::Model;
+use wherry_sensors::registry::{self, NewDevice};
+
+use crate::store::{Database, runtime};
 
 /// Arguments of `wherry device`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
     command: DeviceCommand,
+    #[command(flatten)]
+    database: Database,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -31,22 +38,166 @@ enum DeviceCommand {
         /// The payload in hex (spaces between bytes allowed).
         hex: Vec<String>,
     },
+    /// Register a device. A home device (kettle, medication_drawer,
+    /// front_door, motion, room_temperature) needs the resident and their
+    /// recorded consent; a counter (footfall, traffic) its site.
+    #[command(
+        after_help = "Examples:\n  wherry device add --dev-eui 70b3d57ed0045388 --model milesight_ws301 --use medication_drawer \\\n      --resident P000000001 --consent-ref TEC-2026-0042 --operator tina\n  \
+        wherry device add --dev-eui 70b3d57ed0045391 --model parametric_pcr2 --use traffic \\\n      --place \"Wymondham, London Road\" --lat 52.57 --lon 1.11 --operator tina"
+    )]
+    Add {
+        /// The device's EUI: 16 hex digits.
+        #[arg(long = "dev-eui")]
+        dev_eui: String,
+        /// The device model (see `wherry device decode --help`).
+        #[arg(long)]
+        model: String,
+        /// kettle, medication_drawer, front_door, motion, room_temperature,
+        /// footfall or traffic.
+        #[arg(long = "use")]
+        use_kind: String,
+        /// Home devices: the resident's person id.
+        #[arg(long)]
+        resident: Option<String>,
+        /// Home devices: the reference of the resident's recorded consent.
+        #[arg(long = "consent-ref")]
+        consent_ref: Option<String>,
+        /// Counters: the site's name.
+        #[arg(long)]
+        place: Option<String>,
+        /// Counters: latitude.
+        #[arg(long, allow_negative_numbers = true)]
+        lat: Option<f64>,
+        /// Counters: longitude.
+        #[arg(long, allow_negative_numbers = true)]
+        lon: Option<f64>,
+        /// Who registers it: a tec_team or admin user.
+        #[arg(long)]
+        operator: String,
+    },
+    /// List registered devices: model, use, last seen, uplinks stored, battery.
+    List {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a device from the registry (its stored readings stay until
+    /// their retention ends).
+    Remove {
+        /// The device's EUI.
+        dev_eui: String,
+    },
+    /// Record that the resident withdrew consent: from now on nothing the
+    /// device sends is processed.
+    WithdrawConsent {
+        /// The device's EUI.
+        dev_eui: String,
+    },
+    /// Devices the hub has heard but that are not registered, with counts.
+    Unregistered,
 }
 
 /// Runs `wherry device`.
 pub fn run(args: Args) -> Result<()> {
+    if let DeviceCommand::Decode { model, fport, hex } = &args.command {
+        let model: Model = model.parse()?;
+        let bytes = wherry_lorawan::bytes::from_hex(&hex.join(" "))
+            .map_err(anyhow::Error::msg)
+            .context("the payload is not hex")?;
+        let reading = model
+            .decode(fport.unwrap_or(model.f_port()), &bytes)
+            .with_context(|| format!("the payload is not a {} reading", model.id()))?;
+        println!("{}", serde_json::to_string_pretty(&reading)?);
+        return Ok(());
+    }
+    runtime().block_on(registry_command(args))
+}
+
+async fn registry_command(args: Args) -> Result<()> {
+    let store = args.database.open_initialised().await?;
+    let now = wherry_core::clock::unix_ms();
     match args.command {
-        DeviceCommand::Decode { model, fport, hex } => {
-            let model: Model = model.parse()?;
-            let hex = hex.join(" ");
-            let bytes = wherry_lorawan::bytes::from_hex(&hex)
-                .map_err(anyhow::Error::msg)
-                .context("the payload is not hex")?;
-            let reading = model
-                .decode(fport.unwrap_or(model.f_port()), &bytes)
-                .with_context(|| format!("the payload is not a {} reading", model.id()))?;
-            println!("{}", serde_json::to_string_pretty(&reading)?);
-            Ok(())
+        DeviceCommand::Decode { .. } => unreachable!("decoded above"),
+        DeviceCommand::Add {
+            dev_eui,
+            model,
+            use_kind,
+            resident,
+            consent_ref,
+            place,
+            lat,
+            lon,
+            operator,
+        } => {
+            let user = store.user(&operator).await?;
+            if !user
+                .as_ref()
+                .is_some_and(|u| !u.disabled && matches!(u.role.as_str(), "tec_team" | "admin"))
+            {
+                bail!("--operator: {operator:?} is not an enabled tec_team or admin user");
+            }
+            let d = NewDevice {
+                dev_eui,
+                model,
+                use_kind,
+                resident,
+                consent_ref,
+                place,
+                lat,
+                lon,
+            };
+            let device = registry::add(&store, &d, &operator, now).await?;
+            println!(
+                "Registered {} ({} as {}).",
+                device.dev_eui, device.model, device.use_kind
+            );
+        }
+        DeviceCommand::List { json } => {
+            let devices = store.devices().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&devices)?);
+            } else {
+                println!("dev_eui\tmodel\tuse\tlast seen\tuplinks\tbattery");
+                for d in devices {
+                    let seen = d
+                        .last_seen_ms
+                        .map(|ms| wherry_core::clock::rfc3339(ms.div_euclid(1000)))
+                        .unwrap_or_else(|| "never".into());
+                    let battery = d
+                        .battery
+                        .map(|b| format!("{b:.0}%"))
+                        .unwrap_or_else(|| "-".into());
+                    println!(
+                        "{}\t{}\t{}\t{seen}\t{}\t{battery}",
+                        d.device.dev_eui, d.device.model, d.device.use_kind, d.uplinks
+                    );
+                }
+            }
+        }
+        DeviceCommand::Remove { dev_eui } => {
+            registry::remove(&store, &dev_eui).await?;
+            println!("Removed {dev_eui} from the registry.");
+        }
+        DeviceCommand::WithdrawConsent { dev_eui } => {
+            let eui = dev_eui.trim().to_ascii_lowercase();
+            if !store.withdraw_consent(&eui, now).await? {
+                bail!("device {eui} is not registered, or its consent is withdrawn already");
+            }
+            println!("Consent withdrawn for {eui}: nothing it sends is processed from now on.");
+        }
+        DeviceCommand::Unregistered => {
+            println!("dev_eui\tnetwork\tfirst heard\tlast heard\tuplinks");
+            for u in store.unregistered_devices().await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    u.dev_eui,
+                    u.network,
+                    wherry_core::clock::rfc3339(u.first_ms.div_euclid(1000)),
+                    wherry_core::clock::rfc3339(u.last_ms.div_euclid(1000)),
+                    u.uplinks
+                );
+            }
         }
     }
+    Ok(())
 }

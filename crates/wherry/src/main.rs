@@ -107,10 +107,12 @@ enum Command {
         wherry demo --force                                    # a fresh demo: deletes the old hub"
     )]
     Demo(demo::Args),
-    /// Sensor devices: decode a payload as the hub reads it.
+    /// Sensor devices: decode a payload as the hub reads it; register,
+    /// list and remove devices; record a withdrawn consent; list devices
+    /// heard but not registered.
     #[command(
-        after_help = "Example:\n  wherry device decode --model milesight_ws301 --fport 85 030001\n\n\
-        Models and their fields are described in docs/sensors.md."
+        after_help = "Examples:\n  wherry device decode --model milesight_ws301 --fport 85 030001\n  wherry device list --json\n\n\
+        Models, uses and fields are described in docs/sensors.md."
     )]
     Device(device::Args),
 }

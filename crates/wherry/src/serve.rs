@@ -62,6 +62,8 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         state.log_requests = a.log_requests;
         state.secure_cookies = config.secure_cookies();
         state.metrics_token = config.metrics_token.clone();
+        state.integration_secrets = config.integrations.clone();
+        state.mqtt = config.mqtt.clone();
         if let Some(l) = config.session_lifetime() {
             state.session_lifetime = l;
         }

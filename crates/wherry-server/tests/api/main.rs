@@ -9,6 +9,7 @@ mod journeys;
 mod openapi;
 mod push;
 mod search;
+mod sensors;
 mod steward;
 mod ui;
 
@@ -87,7 +88,8 @@ pub fn python() -> PathBuf {
     let _one_at_a_time = MADE.lock().unwrap_or_else(|e| e.into_inner());
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-venv");
     let python = venv.join("bin/python");
-    let ready = venv.join("ready");
+    // Named for the packages it holds: a venv made for fewer is made again.
+    let ready = venv.join("ready-chirpstack-api");
     if !ready.exists() {
         let run = |cmd: &mut Command| {
             let out = cmd.output().expect("python3 runs");
@@ -105,6 +107,7 @@ pub fn python() -> PathBuf {
             "-q",
             "fhir.resources==8.3.0",
             "openapi-spec-validator==0.7.2",
+            "chirpstack-api==4.20.0",
         ]));
         std::fs::write(&ready, "").unwrap();
     }

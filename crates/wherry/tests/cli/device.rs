@@ -80,3 +80,98 @@ fn a_bad_payload_says_which_byte_and_why() {
         assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
     }
 }
+
+#[test]
+fn the_registry_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ok = |args: &[&str]| {
+        let o = wherry(d, args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        stdout(&o)
+    };
+    ok(&["init"]);
+    ok(&["user", "add", "tina", "--role", "tec_team"]);
+    ok(&["user", "add", "ann", "--role", "advisor"]);
+    let counter = [
+        "device",
+        "add",
+        "--dev-eui",
+        "70B3D57ED0045391",
+        "--model",
+        "parametric_pcr2",
+        "--use",
+        "traffic",
+        "--place",
+        "Wymondham, London Road",
+        "--lat",
+        "52.57",
+        "--lon",
+        "1.11",
+        "--operator",
+        "tina",
+    ];
+    assert!(ok(&counter).contains("Registered 70b3d57ed0045391 (parametric_pcr2 as traffic)"));
+    // Refused, each with what to do, and nothing stored.
+    let refused: &[(&[&str], &str)] = &[
+        (&counter, "registered already"),
+        (
+            &[
+                "device",
+                "add",
+                "--dev-eui",
+                "70b3d57ed0045392",
+                "--model",
+                "milesight_ws301",
+                "--use",
+                "front_door",
+                "--operator",
+                "tina",
+            ],
+            "give --resident PERSON_ID and --consent-ref REF",
+        ),
+        (
+            &[
+                "device",
+                "add",
+                "--dev-eui",
+                "70b3d57ed0045392",
+                "--model",
+                "milesight_ws301",
+                "--use",
+                "front_door",
+                "--resident",
+                "P000000001",
+                "--consent-ref",
+                "TEC-1",
+                "--operator",
+                "ann",
+            ],
+            "\"ann\" is not an enabled tec_team or admin user",
+        ),
+        (
+            &["device", "remove", "70b3d57ed0045399"],
+            "device 70b3d57ed0045399 is not registered",
+        ),
+    ];
+    for (args, expected) in refused {
+        let o = wherry(d, args);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
+    }
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(&["device", "list", "--json"])).unwrap();
+    let devices = listed.as_array().unwrap();
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0]["dev_eui"], "70b3d57ed0045391");
+    assert_eq!(devices[0]["use_kind"], "traffic");
+    assert_eq!(devices[0]["uplinks"], 0);
+    assert!(devices[0]["last_seen_ms"].is_null());
+    assert!(
+        ok(&["device", "list"]).contains("70b3d57ed0045391\tparametric_pcr2\ttraffic\tnever\t0\t-")
+    );
+    ok(&["device", "remove", "70b3d57ed0045391"]);
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(&["device", "list", "--json"])).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 0);
+}

@@ -1,0 +1,273 @@
+//! One network-server event in: decode the event → de-duplicate → resolve
+//! the device → check consent → decode the payload → persist. Rules and
+//! notification follow persist (issue 14's next steps).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use wherry_lorawan::{Event, Model, Network, Uplink};
+use wherry_store::Store;
+use wherry_store::sensors::{Device, NewUplink, Stored};
+
+/// How far in the future an event's time may be (clocks differ a little).
+pub const MAX_CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
+
+/// What became of an accepted event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored, with its number.
+    Stored(i64),
+    /// Already stored: a redelivery.
+    Duplicate,
+    /// From a device not in the registry: counted in the unregistered list.
+    Unregistered,
+    /// A status or join event: taken, nothing to store yet.
+    Noted,
+}
+
+impl Outcome {
+    /// The code counted in `/metrics`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Outcome::Stored(_) => "stored",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Unregistered => "unregistered",
+            Outcome::Noted => "noted",
+        }
+    }
+}
+
+/// Why an event was refused: a reason code (counted) and a message that
+/// names the field or byte, never a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Rejection {
+    /// The reason's code.
+    pub reason: &'static str,
+    /// What was wrong.
+    pub message: String,
+}
+
+impl Rejection {
+    fn new(reason: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+/// Events counted by outcome and by rejection reason, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    counts: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+}
+
+impl Counters {
+    fn add(&self, kind: &'static str, code: &'static str) {
+        let mut c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        *c.entry((kind, code)).or_default() += 1;
+    }
+
+    /// `(kind, code, count)`: kind is `outcome` or `rejected`.
+    pub fn snapshot(&self) -> Vec<(&'static str, &'static str, u64)> {
+        let c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        c.iter().map(|((k, code), n)| (*k, *code, *n)).collect()
+    }
+
+    /// The count of one outcome or rejection reason.
+    pub fn get(&self, kind: &'static str, code: &str) -> u64 {
+        let c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        c.iter()
+            .filter(|((k, c), _)| *k == kind && *c == code)
+            .map(|(_, n)| *n)
+            .sum()
+    }
+}
+
+/// The intake: the store, and the counters.
+#[derive(Debug)]
+pub struct Intake {
+    store: Store,
+    counters: Counters,
+}
+
+impl Intake {
+    /// An intake storing into `store`.
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            counters: Counters::default(),
+        }
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Counts an event refused before it reached the intake (a wrong
+    /// integration secret).
+    pub fn count_rejection(&self, reason: &'static str) {
+        self.counters.add("rejected", reason);
+    }
+
+    /// Takes one event from `network` (`kind` is ChirpStack's event type:
+    /// `up`, `status`, `join`; The Things Stack sends uplinks only) that
+    /// arrived at `now_ms`.
+    pub async fn handle(
+        &self,
+        network: Network,
+        kind: &str,
+        body: &[u8],
+        now_ms: i64,
+    ) -> Result<Outcome, Rejection> {
+        let result = self.steps(network, kind, body, now_ms).await;
+        match &result {
+            Ok(o) => self.counters.add("outcome", o.code()),
+            Err(r) => self.counters.add("rejected", r.reason),
+        }
+        result
+    }
+
+    async fn steps(
+        &self,
+        network: Network,
+        kind: &str,
+        body: &[u8],
+        now_ms: i64,
+    ) -> Result<Outcome, Rejection> {
+        let Event::Up(up) = decode_event(network, kind, body)? else {
+            return Ok(Outcome::Noted);
+        };
+        let time_ms = checked_time(&up, now_ms)?;
+        let key = up.dedup_key(time_ms);
+        let eui = up.dev_eui.to_string();
+        if self.already_stored(&eui, key).await? {
+            return Ok(Outcome::Duplicate);
+        }
+        let Some(device) = self.resolve_device(&eui, network, now_ms).await? else {
+            return Ok(Outcome::Unregistered);
+        };
+        check_consent(&device)?;
+        let reading = decode_payload(&device, &up)?;
+        self.persist(&up, &eui, key.window, time_ms, now_ms, &reading)
+            .await
+    }
+
+    async fn already_stored(
+        &self,
+        eui: &str,
+        key: wherry_lorawan::DedupKey,
+    ) -> Result<bool, Rejection> {
+        self.store
+            .uplink_seen(eui, i64::from(key.f_cnt), key.window)
+            .await
+            .map_err(store_failed)
+    }
+
+    async fn resolve_device(
+        &self,
+        eui: &str,
+        network: Network,
+        now_ms: i64,
+    ) -> Result<Option<Device>, Rejection> {
+        let device = self.store.device(eui).await.map_err(store_failed)?;
+        if device.is_none() {
+            self.store
+                .note_unregistered(eui, network.code(), now_ms)
+                .await
+                .map_err(store_failed)?;
+        }
+        Ok(device)
+    }
+
+    async fn persist(
+        &self,
+        up: &Uplink,
+        eui: &str,
+        window: i64,
+        time_ms: i64,
+        now_ms: i64,
+        reading: &wherry_lorawan::Reading,
+    ) -> Result<Outcome, Rejection> {
+        let json = serde_json::to_string(reading)
+            .map_err(|_| Rejection::new("internal", "the reading could not be written"))?;
+        let payload = wherry_lorawan::bytes::to_hex(&up.data);
+        let stored = self
+            .store
+            .store_uplink(&NewUplink {
+                dev_eui: eui,
+                f_cnt: i64::from(up.f_cnt),
+                window,
+                time_ms,
+                received_ms: now_ms,
+                network: up.network.code(),
+                f_port: i32::from(up.f_port),
+                payload: &payload,
+                reading: &json,
+                battery: reading.battery().map(f64::from),
+                rssi: up.best_rssi(),
+            })
+            .await
+            .map_err(store_failed)?;
+        Ok(match stored {
+            Stored::New(id) => Outcome::Stored(id),
+            Stored::Duplicate => Outcome::Duplicate,
+        })
+    }
+}
+
+/// Step 1: the event, from the network server's JSON.
+fn decode_event(network: Network, kind: &str, body: &[u8]) -> Result<Event, Rejection> {
+    let parsed = match network {
+        Network::Chirpstack => wherry_lorawan::chirpstack::parse(kind, body),
+        Network::TheThingsStack => wherry_lorawan::tts::parse(body),
+    };
+    parsed.map_err(|e| Rejection::new(e.reason(), e.to_string()))
+}
+
+/// The event's time, or its arrival when it has none; refused when it is
+/// further in the future than clocks differ.
+fn checked_time(up: &Uplink, now_ms: i64) -> Result<i64, Rejection> {
+    let t = up.time_ms.unwrap_or(now_ms);
+    if t > now_ms + MAX_CLOCK_SKEW_MS {
+        return Err(Rejection::new(
+            "future_time",
+            format!(
+                "the event's time is {} minutes ahead of the hub's clock (at most {} allowed)",
+                (t - now_ms) / 60_000,
+                MAX_CLOCK_SKEW_MS / 60_000
+            ),
+        ));
+    }
+    Ok(t)
+}
+
+/// Step 4: a home device's resident must not have withdrawn consent.
+fn check_consent(device: &Device) -> Result<(), Rejection> {
+    if device.consent_withdrawn_ms.is_some() {
+        return Err(Rejection::new(
+            "consent_withdrawn",
+            "the resident has withdrawn consent for this device: nothing of it is processed",
+        ));
+    }
+    Ok(())
+}
+
+/// Step 5: the payload, by the registered model.
+fn decode_payload(device: &Device, up: &Uplink) -> Result<wherry_lorawan::Reading, Rejection> {
+    let model: Model = device
+        .model
+        .parse()
+        .map_err(|e: wherry_lorawan::UnknownModel| {
+            Rejection::new("unknown_model", e.to_string())
+        })?;
+    model
+        .decode(up.f_port, &up.data)
+        .map_err(|e| Rejection::new(e.reason(), format!("{}: {e}", model.id())))
+}
+
+fn store_failed(e: wherry_store::Error) -> Rejection {
+    Rejection::new("store_unavailable", e.to_string())
+}
