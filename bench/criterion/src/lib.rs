@@ -5,19 +5,18 @@ use std::path::Path;
 
 use wherry_link::RawRecord;
 
-/// Generates a county of `residents` under `dir` (once; reused afterwards)
-/// and returns its canonical column names and records.
+/// Generates a county of `residents` under `dir` (afresh each run: one
+/// kept from an earlier build would hold that build's tables) and returns
+/// its canonical column names and records.
 pub fn county_records(dir: &Path, residents: u64) -> (Vec<String>, Vec<RawRecord>) {
     let county = dir.join(format!("county-{residents}"));
-    if !county.join("linkage/records.csv").exists() {
-        let config = wherry_synth::Config {
-            residents,
-            seed: 13,
-            canonical: true,
-            ..Default::default()
-        };
-        wherry_synth::generate(&config, &county, true, &mut |_, _| {}).expect("county generates");
-    }
+    let config = wherry_synth::Config {
+        residents,
+        seed: 13,
+        canonical: true,
+        ..Default::default()
+    };
+    wherry_synth::generate(&config, &county, true, &mut |_, _| {}).expect("county generates");
     let mut rdr = csv::Reader::from_path(county.join("linkage/records.csv")).expect("records");
     let header: Vec<String> = rdr
         .headers()

@@ -24,6 +24,10 @@ pub struct Removed {
     pub records: BTreeMap<String, Vec<String>>,
     /// Persons left with no records.
     pub retired: Vec<String>,
+    /// Home sensor devices erased with the person (an erasure only).
+    pub sensor_devices: u64,
+    /// Sensor readings erased with them.
+    pub sensor_readings: u64,
     /// Whether the store then left no copy of the deleted rows (see
     /// `Store::reclaim`).
     pub reclaimed: bool,
@@ -73,7 +77,10 @@ pub async fn erase_person(
             .or_default()
             .push(k.record_id);
     }
-    if removed.records.is_empty() {
+    let (devices, readings) = tx.erase_sensors_of(person).await?;
+    removed.sensor_devices = devices;
+    removed.sensor_readings = readings;
+    if removed.records.is_empty() && devices == 0 {
         drop(tx);
         return Ok(removed);
     }
@@ -181,6 +188,13 @@ async fn tombstone(
 ) -> Result<wherry_store::AuditEntry, Error> {
     let sources: Vec<&String> = removed.records.keys().collect();
     let mut fields = vec![format!("records_erased:{}", removed.count())];
+    if removed.sensor_devices > 0 {
+        fields.push(format!("sensor_devices_erased:{}", removed.sensor_devices));
+        fields.push(format!(
+            "sensor_readings_erased:{}",
+            removed.sensor_readings
+        ));
+    }
     fields.extend(reason.map(|r| format!("reason:{r}")));
     let entry = wherry_store::AuditEntry {
         sources: serde_json::to_string(&sources).expect("strings serialise"),

@@ -1,6 +1,7 @@
 //! A resident's subject access request, answered as one document: every
 //! version of every record held about them, how each is linked, their
-//! contact events, and who has seen their record, when and why.
+//! contact events, their home sensors and every reading stored from them,
+//! and who has seen their record, when and why.
 
 use serde_json::{Value, json};
 use wherry_core::Role;
@@ -26,6 +27,8 @@ impl Access {
         let versions = store.person_versions(person).await?;
         let links = store.linked_records(person).await?;
         let events = store.person_events(person).await?;
+        let devices = store.devices_of(person).await?;
+        let readings = store.uplinks_of_person(person).await?;
         // The audit read comes before this request's own entry, which the
         // resident's next request will show.
         let seen = store.audit_about(person).await?;
@@ -68,6 +71,11 @@ impl Access {
             "records": versions,
             "links": links,
             "contact_events": events,
+            "sensor_devices": devices,
+            "sensor_readings": readings.iter().map(|u| json!({
+                "dev_eui": u.dev_eui, "at": wherry_core::clock::rfc3339(u.time_ms.div_euclid(1000)),
+                "reading": parse(&u.reading),
+            })).collect::<Vec<Value>>(),
             "disclosures": seen,
         })))
     }

@@ -55,9 +55,11 @@ pub(crate) async fn erasure(
     Ok(Json(json!({
         "person": id,
         "records_erased": removed.count(),
+        "sensor_devices_erased": removed.sensor_devices,
+        "sensor_readings_erased": removed.sensor_readings,
         "sources": removed.records.keys().collect::<Vec<_>>(),
         "retired": removed.retired,
-        "already_erased": removed.count() == 0,
+        "already_erased": removed.count() == 0 && removed.sensor_devices == 0,
         "reclaimed": removed.reclaimed,
     })))
 }

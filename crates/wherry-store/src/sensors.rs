@@ -1,7 +1,7 @@
 //! Sensors: the device registry, uplinks stored once each, and devices
 //! heard but not registered. What the readings mean is `wherry-sensors`'s.
 
-use crate::{Error, Store};
+use crate::{Error, Store, Tx};
 
 /// A registered device.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -350,5 +350,57 @@ impl Store {
                 },
             )
             .collect())
+    }
+}
+
+impl Store {
+    /// The devices registered to resident `person`.
+    pub async fn devices_of(&self, person: &str) -> Result<Vec<Device>, Error> {
+        let sql = format!(
+            "SELECT {DEVICE_COLUMNS} FROM sensor_devices WHERE person_id = $1 ORDER BY dev_eui"
+        );
+        let rows: Vec<DeviceRow> = dispatch!(&self.pool, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person).fetch_all(p).await
+        })?;
+        Ok(rows.into_iter().map(device_of).collect())
+    }
+
+    /// Every uplink stored from resident `person`'s devices, in time order.
+    pub async fn uplinks_of_person(&self, person: &str) -> Result<Vec<StoredUplink>, Error> {
+        let sql = "SELECT u.id, u.dev_eui, u.f_cnt, u.time_ms, u.f_port, u.reading
+                   FROM sensor_uplinks u JOIN sensor_devices d ON d.dev_eui = u.dev_eui
+                   WHERE d.person_id = $1 ORDER BY u.time_ms, u.id";
+        let rows: Vec<(i64, String, i64, i64, i32, String)> = dispatch!(&self.pool, p => {
+            sqlx::query_as(sql).bind(person).fetch_all(p).await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, dev_eui, f_cnt, time_ms, f_port, reading)| StoredUplink {
+                    id,
+                    dev_eui,
+                    f_cnt,
+                    time_ms,
+                    f_port,
+                    reading,
+                },
+            )
+            .collect())
+    }
+}
+
+impl Tx {
+    /// Deletes resident `person`'s devices and every uplink stored from
+    /// them; returns (devices, uplinks) deleted.
+    pub async fn erase_sensors_of(&mut self, person: &str) -> Result<(u64, u64), Error> {
+        let uplinks = "DELETE FROM sensor_uplinks WHERE dev_eui IN
+                           (SELECT dev_eui FROM sensor_devices WHERE person_id = $1)";
+        let devices = "DELETE FROM sensor_devices WHERE person_id = $1";
+        let counts = dispatch_tx!(&mut self.inner, t => {
+            let u = sqlx::query(uplinks).bind(person).execute(&mut **t).await?.rows_affected();
+            let d = sqlx::query(devices).bind(person).execute(&mut **t).await?.rows_affected();
+            Ok::<_, sqlx::Error>((d, u))
+        })?;
+        Ok(counts)
     }
 }

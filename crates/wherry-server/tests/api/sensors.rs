@@ -274,3 +274,108 @@ async fn chirpstack_and_the_things_stack_events_are_taken_once_each_and_bad_ones
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_residents_subject_access_and_erasure_take_in_their_sensors_and_readings() {
+    use crate::access::PERSON;
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let now_ms = wherry_core::clock::unix_ms();
+    for t in stores().await {
+        crate::access::hub(&t.store, dir.path()).await;
+        let admin = crate::attack::user(&t.store, "dpo", "admin", &[]).await;
+        let d = NewDevice {
+            dev_eui: DRAWER.into(),
+            model: "milesight_ws301".into(),
+            use_kind: "medication_drawer".into(),
+            resident: Some(PERSON.into()),
+            consent_ref: Some("TEC-2026-0042".into()),
+            ..Default::default()
+        };
+        registry::add(&t.store, &d, "tina", now_ms).await.unwrap();
+        let mut state = AppState::new(t.store.clone(), None);
+        state.integration_secrets.chirpstack = Some(CHIRPSTACK_SECRET.into());
+        let state = Arc::new(state);
+        for f_cnt in [1, 2] {
+            let body = format!(
+                r#"{{"time":"{}","deviceInfo":{{"devEui":"{DRAWER}"}},"fCnt":{f_cnt},"fPort":85,"data":"AwAB"}}"#,
+                wherry_lorawan::event::format_time(now_ms - 60_000 + i64::from(f_cnt))
+            );
+            let (code, answer) = post(
+                &state,
+                "/integrations/chirpstack?event=up",
+                Some(CHIRPSTACK_SECRET),
+                &body,
+            )
+            .await;
+            assert_eq!(answer["outcome"], "stored", "{}: {code} {answer}", t.name);
+        }
+        let uri = format!("/api/v1/residents/{PERSON}");
+        let (status, sar) = crate::call(
+            &state,
+            "GET",
+            &format!("{uri}/subject-access"),
+            &admin,
+            "subject_rights",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{}: {sar}", t.name);
+        let devices = sar["sensor_devices"].as_array().unwrap();
+        assert_eq!(devices.len(), 1, "{}: {sar}", t.name);
+        assert_eq!(devices[0]["dev_eui"], DRAWER);
+        let readings = sar["sensor_readings"].as_array().unwrap();
+        assert_eq!(readings.len(), 2, "{}", t.name);
+        assert_eq!(readings[0]["reading"]["door"], "open");
+
+        let why = json!({"reason": "the resident's request under Article 17, ref 2026/91"});
+        let (status, erased) = crate::call(
+            &state,
+            "POST",
+            &format!("{uri}/erasure"),
+            &admin,
+            "subject_rights",
+            Some(why),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{}: {erased}", t.name);
+        assert_eq!(
+            (
+                erased["sensor_devices_erased"].as_u64(),
+                erased["sensor_readings_erased"].as_u64()
+            ),
+            (Some(1), Some(2)),
+            "{}: {erased}",
+            t.name
+        );
+        assert!(
+            t.store.device(DRAWER).await.unwrap().is_none(),
+            "{}",
+            t.name
+        );
+        assert!(
+            t.store
+                .uplinks_of(DRAWER, 0, i64::MAX)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{}",
+            t.name
+        );
+        let tombstone = t
+            .store
+            .audit_log(0)
+            .await
+            .unwrap()
+            .into_iter()
+            .rev()
+            .find(|e| e.action == "erasure")
+            .unwrap();
+        assert!(
+            tombstone.fields.contains("sensor_readings_erased:2"),
+            "{}",
+            tombstone.fields
+        );
+        t.finish().await;
+    }
+}
