@@ -144,6 +144,20 @@ fn device_of(r: DeviceRow) -> Device {
     }
 }
 
+type UplinkRow = (i64, String, i64, i64, i32, String);
+
+fn uplink_of(r: UplinkRow) -> StoredUplink {
+    let (id, dev_eui, f_cnt, time_ms, f_port, reading) = r;
+    StoredUplink {
+        id,
+        dev_eui,
+        f_cnt,
+        time_ms,
+        f_port,
+        reading,
+    }
+}
+
 const DEVICE_COLUMNS: &str = "dev_eui, model, use_kind, person_id, consent_ref, consent_withdrawn_ms, place, lat, lon, added_ms, added_by";
 
 impl Store {
@@ -334,22 +348,10 @@ impl Store {
     ) -> Result<Vec<StoredUplink>, Error> {
         let sql = "SELECT id, dev_eui, f_cnt, time_ms, f_port, reading FROM sensor_uplinks
                    WHERE dev_eui = $1 AND time_ms >= $2 AND time_ms < $3 ORDER BY time_ms, id";
-        let rows: Vec<(i64, String, i64, i64, i32, String)> = dispatch!(&self.pool, p => {
+        let rows: Vec<UplinkRow> = dispatch!(&self.pool, p => {
             sqlx::query_as(sql).bind(dev_eui).bind(from_ms).bind(to_ms).fetch_all(p).await
         })?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, dev_eui, f_cnt, time_ms, f_port, reading)| StoredUplink {
-                    id,
-                    dev_eui,
-                    f_cnt,
-                    time_ms,
-                    f_port,
-                    reading,
-                },
-            )
-            .collect())
+        Ok(rows.into_iter().map(uplink_of).collect())
     }
 }
 
@@ -370,22 +372,10 @@ impl Store {
         let sql = "SELECT u.id, u.dev_eui, u.f_cnt, u.time_ms, u.f_port, u.reading
                    FROM sensor_uplinks u JOIN sensor_devices d ON d.dev_eui = u.dev_eui
                    WHERE d.person_id = $1 ORDER BY u.time_ms, u.id";
-        let rows: Vec<(i64, String, i64, i64, i32, String)> = dispatch!(&self.pool, p => {
+        let rows: Vec<UplinkRow> = dispatch!(&self.pool, p => {
             sqlx::query_as(sql).bind(person).fetch_all(p).await
         })?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, dev_eui, f_cnt, time_ms, f_port, reading)| StoredUplink {
-                    id,
-                    dev_eui,
-                    f_cnt,
-                    time_ms,
-                    f_port,
-                    reading,
-                },
-            )
-            .collect())
+        Ok(rows.into_iter().map(uplink_of).collect())
     }
 }
 
