@@ -104,12 +104,18 @@ pub struct Found {
 /// about.
 pub const MIN_SHARE: f64 = 0.005;
 
+/// Most persons listed when the last place is tied (see [`rank`]).
+pub const MAX_TIED: usize = 60;
+
 /// Persons who may be the resident `fields` describe, strongest first, at
-/// most `limit` (see [`Matcher::search`]): candidates share a name's sound
-/// or first letters, a date of birth, a postcode, an NHS number or a phone
-/// number with the search; each person's probability is their share of the
-/// evidence among all candidates, and those under [`MIN_SHARE`] are left
-/// out.
+/// most `limit` (see [`Matcher::search`]), except that a tie is never cut:
+/// everyone exactly as likely as the last listed is listed too, up to
+/// [`MAX_TIED`] (a postcode alone is shared by some forty people, and which
+/// of them fell off the page would otherwise depend on their ids).
+/// Candidates share a name's sound or first letters, a date of birth, a
+/// postcode, an NHS number or a phone number with the search; each
+/// person's probability is their share of the evidence among all
+/// candidates, and those under [`MIN_SHARE`] are left out.
 pub async fn rank(
     matcher: &Matcher,
     fields: &BTreeMap<String, String>,
@@ -140,6 +146,12 @@ pub async fn rank(
             .then_with(|| a.person.cmp(&b.person))
     });
     let total = ranked.len();
-    ranked.truncate(limit);
+    let mut keep = limit.min(total);
+    if let Some(last) = keep.checked_sub(1).map(|i| ranked[i].weight) {
+        while keep < total.min(MAX_TIED) && ranked[keep].weight == last {
+            keep += 1;
+        }
+    }
+    ranked.truncate(keep);
     Ok(Found { ranked, total })
 }

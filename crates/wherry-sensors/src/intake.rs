@@ -2,8 +2,10 @@
 //! the device → check consent → decode the payload → persist. Rules and
 //! notification follow persist (issue 14's next steps).
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, OnceLock};
+
+use tokio::sync::{mpsc, oneshot};
 
 use wherry_lorawan::{Event, Model, Network, Uplink};
 use wherry_store::Store;
@@ -85,11 +87,25 @@ impl Counters {
     }
 }
 
-/// The intake: the store, and the counters.
+/// Most uplinks written in one transaction.
+const MAX_BATCH: usize = 512;
+
+/// Frame counters remembered to answer a redelivery without the store.
+const RECENT: usize = 200_000;
+
+type Reply = oneshot::Sender<Result<Stored, String>>;
+
+/// The intake: the store, its writer, recent frames, and the counters.
 #[derive(Debug)]
 pub struct Intake {
     store: Store,
     counters: Counters,
+    /// The writer task's queue, started on first use: it stores what
+    /// arrives together in one transaction (group commit) and answers each
+    /// delivery once that commits.
+    writer: OnceLock<mpsc::Sender<(NewUplink, Reply)>>,
+    /// (device, frame counter) → window of uplinks stored by this process.
+    recent: Mutex<HashMap<(u64, u32), i64>>,
 }
 
 impl Intake {
@@ -98,6 +114,8 @@ impl Intake {
         Self {
             store,
             counters: Counters::default(),
+            writer: OnceLock::new(),
+            recent: Mutex::new(HashMap::new()),
         }
     }
 
@@ -143,7 +161,7 @@ impl Intake {
         let time_ms = checked_time(&up, now_ms)?;
         let key = up.dedup_key(time_ms);
         let eui = up.dev_eui.to_string();
-        if self.already_stored(&eui, key).await? {
+        if self.already_stored(key) {
             return Ok(Outcome::Duplicate);
         }
         let Some(device) = self.resolve_device(&eui, network, now_ms).await? else {
@@ -151,19 +169,31 @@ impl Intake {
         };
         check_consent(&device)?;
         let reading = decode_payload(&device, &up)?;
-        self.persist(&up, &eui, key.window, time_ms, now_ms, &reading)
-            .await
+        let outcome = self
+            .persist(&up, &eui, key.window, time_ms, now_ms, &reading)
+            .await?;
+        if matches!(outcome, Outcome::Stored(_)) {
+            self.remember(key);
+        }
+        Ok(outcome)
     }
 
-    async fn already_stored(
-        &self,
-        eui: &str,
-        key: wherry_lorawan::DedupKey,
-    ) -> Result<bool, Rejection> {
-        self.store
-            .uplink_seen(eui, i64::from(key.f_cnt), key.window)
-            .await
-            .map_err(store_failed)
+    /// Step 2, de-duplicate: a delivery of a frame this process stored in
+    /// the same or a neighbouring window is answered here; anything else
+    /// goes on, and the store decides again when it is written.
+    fn already_stored(&self, key: wherry_lorawan::DedupKey) -> bool {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent
+            .get(&(key.dev_eui.0, key.f_cnt))
+            .is_some_and(|w| (w - key.window).abs() <= 1)
+    }
+
+    fn remember(&self, key: wherry_lorawan::DedupKey) {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.len() >= RECENT {
+            recent.clear();
+        }
+        recent.insert((key.dev_eui.0, key.f_cnt), key.window);
     }
 
     async fn resolve_device(
@@ -194,27 +224,66 @@ impl Intake {
         let json = serde_json::to_string(reading)
             .map_err(|_| Rejection::new("internal", "the reading could not be written"))?;
         let payload = wherry_lorawan::bytes::to_hex(&up.data);
-        let stored = self
-            .store
-            .store_uplink(&NewUplink {
-                dev_eui: eui,
-                f_cnt: i64::from(up.f_cnt),
-                window,
-                time_ms,
-                received_ms: now_ms,
-                network: up.network.code(),
-                f_port: i32::from(up.f_port),
-                payload: &payload,
-                reading: &json,
-                battery: reading.battery().map(f64::from),
-                rssi: up.best_rssi(),
-            })
+        let uplink = NewUplink {
+            dev_eui: eui.to_string(),
+            f_cnt: i64::from(up.f_cnt),
+            window,
+            time_ms,
+            received_ms: now_ms,
+            network: up.network.code(),
+            f_port: i32::from(up.f_port),
+            payload,
+            reading: json,
+            battery: reading.battery().map(f64::from),
+            rssi: up.best_rssi(),
+        };
+        let (reply, answer) = oneshot::channel();
+        let queue = self.writer.get_or_init(|| {
+            let (queue, work) = mpsc::channel(4 * MAX_BATCH);
+            tokio::spawn(write_batches(self.store.clone(), work));
+            queue
+        });
+        let unavailable = || Rejection::new("store_unavailable", "the store's writer stopped");
+        queue
+            .send((uplink, reply))
             .await
-            .map_err(store_failed)?;
+            .map_err(|_| unavailable())?;
+        let stored = answer
+            .await
+            .map_err(|_| unavailable())?
+            .map_err(|e| Rejection::new("store_unavailable", e))?;
         Ok(match stored {
             Stored::New(id) => Outcome::Stored(id),
             Stored::Duplicate => Outcome::Duplicate,
         })
+    }
+}
+
+/// The writer: takes what is queued (up to [`MAX_BATCH`]) and stores it in
+/// one transaction, then answers each delivery.
+async fn write_batches(store: Store, mut work: mpsc::Receiver<(NewUplink, Reply)>) {
+    while let Some(first) = work.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match work.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let (uplinks, replies): (Vec<NewUplink>, Vec<Reply>) = batch.into_iter().unzip();
+        match store.store_uplinks(&uplinks).await {
+            Ok(stored) => {
+                for (reply, s) in replies.into_iter().zip(stored) {
+                    let _ = reply.send(Ok(s));
+                }
+            }
+            Err(e) => {
+                let why = e.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(why.clone()));
+                }
+            }
+        }
     }
 }
 

@@ -83,6 +83,36 @@ async fn an_uplink_is_stored_once_however_it_is_delivered() {
                 .await;
             assert_eq!(o, Ok(Outcome::Duplicate), "{}", t.name);
         }
+        // Another process (a second intake on the same store, which has not
+        // seen the frame): the store itself refuses the copy.
+        let other = Intake::new(t.store.clone());
+        let o = other
+            .handle(Network::Chirpstack, "up", body.as_bytes(), NOW + 60_000)
+            .await;
+        assert_eq!(o, Ok(Outcome::Duplicate), "{}", t.name);
+        // Eight copies at once through yet another intake: one stored.
+        let third = std::sync::Arc::new(Intake::new(t.store.clone()));
+        let copy = chirpstack_up(DRAWER, 8, DOOR_OPEN, NOW - 500);
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (intake, copy) = (third.clone(), copy.clone());
+            tasks.push(tokio::spawn(async move {
+                intake
+                    .handle(Network::Chirpstack, "up", copy.as_bytes(), NOW)
+                    .await
+            }));
+        }
+        let mut stored_now = 0;
+        for task in tasks {
+            if matches!(task.await.unwrap(), Ok(Outcome::Stored(_))) {
+                stored_now += 1;
+            }
+        }
+        assert_eq!(
+            stored_now, 1,
+            "{}: eight copies at once, one stored",
+            t.name
+        );
         // The same counter a day later is a new frame (after a rejoin).
         let later = chirpstack_up(DRAWER, 7, DOOR_OPEN, NOW + 86_400_000);
         let o = intake
@@ -95,7 +125,7 @@ async fn an_uplink_is_stored_once_however_it_is_delivered() {
             .await;
         assert!(matches!(o, Ok(Outcome::Stored(_))), "{}: {o:?}", t.name);
         let stored = t.store.uplinks_of(DRAWER, 0, i64::MAX).await.unwrap();
-        assert_eq!(stored.len(), 2, "{}", t.name);
+        assert_eq!(stored.len(), 3, "{}", t.name);
         let reading: serde_json::Value = serde_json::from_str(&stored[0].reading).unwrap();
         assert_eq!(
             (reading["door"].as_str(), reading["battery"].as_u64()),

@@ -46,9 +46,9 @@ pub struct DeviceSummary {
 
 /// An uplink to store.
 #[derive(Debug, Clone)]
-pub struct NewUplink<'a> {
+pub struct NewUplink {
     /// The device.
-    pub dev_eui: &'a str,
+    pub dev_eui: String,
     /// Its frame counter.
     pub f_cnt: i64,
     /// The de-duplication window (`wherry_lorawan::DedupKey::window`).
@@ -58,13 +58,13 @@ pub struct NewUplink<'a> {
     /// When the hub stored it (Unix ms).
     pub received_ms: i64,
     /// `chirpstack` or `the_things_stack`.
-    pub network: &'a str,
+    pub network: &'static str,
     /// The frame port.
     pub f_port: i32,
     /// The payload, hex.
-    pub payload: &'a str,
+    pub payload: String,
     /// The decoded reading, JSON.
-    pub reading: &'a str,
+    pub reading: String,
     /// Battery percent, where the payload says.
     pub battery: Option<f64>,
     /// The strongest gateway's signal.
@@ -271,7 +271,15 @@ impl Store {
     /// Stores `u` unless an uplink of the same device and frame counter is
     /// stored in its window or one beside it; one transaction, so two
     /// deliveries at once store one.
-    pub async fn store_uplink(&self, u: &NewUplink<'_>) -> Result<Stored, Error> {
+    pub async fn store_uplink(&self, u: &NewUplink) -> Result<Stored, Error> {
+        let mut stored = self.store_uplinks(std::slice::from_ref(u)).await?;
+        Ok(stored.pop().unwrap_or(Stored::Duplicate))
+    }
+
+    /// Stores each of `batch` as [`Store::store_uplink`] would, in one
+    /// transaction (one commit for many deliveries: group commit); an
+    /// uplink repeated within the batch is stored once.
+    pub async fn store_uplinks(&self, batch: &[NewUplink]) -> Result<Vec<Stored>, Error> {
         let seen = "SELECT COUNT(*) FROM sensor_uplinks
                     WHERE dev_eui = $1 AND f_cnt = $2 AND dedup_window BETWEEN $3 AND $4";
         let insert =
@@ -281,22 +289,26 @@ impl Store {
                       ON CONFLICT (dev_eui, f_cnt, dedup_window) DO NOTHING
                       RETURNING id";
         let mut tx = self.begin().await?;
-        let stored = dispatch_tx!(&mut tx.inner, t => {
-            let n: i64 = sqlx::query_scalar(seen).bind(u.dev_eui).bind(u.f_cnt)
-                .bind(u.window - 1).bind(u.window + 1).fetch_one(&mut **t).await?;
-            if n > 0 {
-                Ok::<_, sqlx::Error>(Stored::Duplicate)
-            } else {
-                let id: Option<i64> = sqlx::query_scalar(insert)
-                    .bind(u.dev_eui).bind(u.f_cnt).bind(u.window).bind(u.time_ms)
-                    .bind(u.received_ms).bind(u.network).bind(u.f_port).bind(u.payload)
-                    .bind(u.reading).bind(u.battery).bind(u.rssi)
-                    .fetch_optional(&mut **t).await?;
-                Ok(id.map_or(Stored::Duplicate, Stored::New))
-            }
-        })?;
+        let mut out = Vec::with_capacity(batch.len());
+        for u in batch {
+            let stored = dispatch_tx!(&mut tx.inner, t => {
+                let n: i64 = sqlx::query_scalar(seen).bind(&u.dev_eui).bind(u.f_cnt)
+                    .bind(u.window - 1).bind(u.window + 1).fetch_one(&mut **t).await?;
+                if n > 0 {
+                    Ok::<_, sqlx::Error>(Stored::Duplicate)
+                } else {
+                    let id: Option<i64> = sqlx::query_scalar(insert)
+                        .bind(&u.dev_eui).bind(u.f_cnt).bind(u.window).bind(u.time_ms)
+                        .bind(u.received_ms).bind(u.network).bind(u.f_port).bind(&u.payload)
+                        .bind(&u.reading).bind(u.battery).bind(u.rssi)
+                        .fetch_optional(&mut **t).await?;
+                    Ok(id.map_or(Stored::Duplicate, Stored::New))
+                }
+            })?;
+            out.push(stored);
+        }
         tx.commit().await?;
-        Ok(stored)
+        Ok(out)
     }
 
     /// Counts an uplink from a device that is not registered.

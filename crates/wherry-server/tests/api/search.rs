@@ -137,6 +137,13 @@ async fn defect_01_search_finds_a_resident_from_any_one_detail_and_never_lists_a
                     "{}: {query}: she is a candidate",
                     t.name
                 );
+                // A tie is never cut: everyone as likely as the last listed
+                // is listed, so she is on the page itself.
+                assert!(
+                    found.iter().any(|(p, _)| hers.contains(p)),
+                    "{}: {query}: she is listed: {body}",
+                    t.name
+                );
                 assert_eq!(
                     body["total"].as_u64(),
                     Some(all.total as u64),
