@@ -179,7 +179,10 @@ async fn registry_command(args: Args) -> Result<()> {
             println!("Removed {dev_eui} from the registry.");
         }
         DeviceCommand::WithdrawConsent { dev_eui } => {
-            let eui = dev_eui.trim().to_ascii_lowercase();
+            let eui = dev_eui
+                .parse::<wherry_lorawan::DevEui>()
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .to_string();
             if !store.withdraw_consent(&eui, now).await? {
                 bail!("device {eui} is not registered, or its consent is withdrawn already");
             }

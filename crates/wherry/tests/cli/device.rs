@@ -153,6 +153,10 @@ fn the_registry_from_the_command_line() {
             &["device", "remove", "70b3d57ed0045399"],
             "device 70b3d57ed0045399 is not registered",
         ),
+        (
+            &["device", "withdraw-consent", "70b3d57ed00453"],
+            "a devEUI is 16 hex digits, this one has 14",
+        ),
     ];
     for (args, expected) in refused {
         let o = wherry(d, args);
