@@ -11,7 +11,8 @@
 //!   whom, and what each purpose may see of a source.
 //! - [`PersonId`] and [`PersonChange`]: a resident's id in the hub, and the
 //!   change feed's entries (created, merged, split, retired).
-//! - [`clock`]: the time as the store and audit log keep it, and hex.
+//! - [`clock`]: the time as the store and audit log keep it, and hex;
+//!   [`localtime`]: UK local time (GMT or BST), which routines are lived in.
 //!
 //! Invariant: this crate does no I/O (the one exception is the clock, read
 //! by [`clock::now`] and [`Date::today_utc`]). Errors name the rule that
@@ -29,6 +30,7 @@ pub mod aliases;
 pub mod clock;
 pub mod date;
 pub mod error;
+pub mod localtime;
 pub mod name;
 pub mod nhs;
 pub mod person;

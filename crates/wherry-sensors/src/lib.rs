@@ -20,9 +20,14 @@
 //! decides); an uplink from a device whose consent is withdrawn is refused
 //! and nothing of it is stored.
 
+pub mod detection;
 pub mod intake;
+pub mod monitor;
 pub mod mqtt;
 pub mod registry;
+pub mod routine;
 
 pub use intake::{Counters, Intake, Outcome, Rejection};
+pub use monitor::{Alert, AlertKind, Home, Seen};
 pub use registry::{NewDevice, RegistryError, Use};
+pub use routine::{Routine, Thresholds};

@@ -34,12 +34,33 @@ pub(super) fn day_uplinks(
                     uses.push(centre + rng.range(-40, 41));
                 }
             }
-            for m in uses {
-                let on = local_to_utc(day, m) + rng.range(0, 60);
-                if in_anomaly(plan, &[Anomaly::KettleUnused, Anomaly::NoMovement], on) {
+            // Uses and the plug's six-hourly reports in time order, so each
+            // report carries the energy used so far.
+            let mut frames: Vec<(i64, Option<i64>)> = uses
+                .into_iter()
+                .map(|m| {
+                    let on = local_to_utc(day, m) + rng.range(0, 60);
+                    (on, Some(rng.range(150, 260)))
+                })
+                .filter(|(on, _)| {
+                    !in_anomaly(plan, &[Anomaly::KettleUnused, Anomaly::NoMovement], *on)
+                })
+                .collect();
+            frames.extend([0, 6, 12, 18].map(|h| (hour(h) + 17, None)));
+            frames.sort_unstable();
+            for (on, secs) in frames {
+                let Some(secs) = secs else {
+                    push(
+                        on,
+                        rng,
+                        Reading::Plug {
+                            on: false,
+                            power_w: 0,
+                            energy_wh: d.energy_wh,
+                        },
+                    );
                     continue;
-                }
-                let secs = rng.range(150, 260);
+                };
                 let power_w = rng.range(2700, 3000) as u16;
                 push(
                     on,
@@ -53,17 +74,6 @@ pub(super) fn day_uplinks(
                 d.energy_wh += (secs * 2850 / 3600) as u32;
                 push(
                     on + secs,
-                    rng,
-                    Reading::Plug {
-                        on: false,
-                        power_w: 0,
-                        energy_wh: d.energy_wh,
-                    },
-                );
-            }
-            for h in [0, 6, 12, 18] {
-                push(
-                    hour(h) + 17,
                     rng,
                     Reading::Plug {
                         on: false,

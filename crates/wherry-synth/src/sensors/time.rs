@@ -1,4 +1,4 @@
-//! UK local time (GMT or BST) for routines, and UTC timestamps for uplinks.
+//! UTC timestamps for uplinks; UK local time is `wherry_core::localtime`'s.
 
 use wherry_core::Date;
 
@@ -14,30 +14,4 @@ pub fn rfc3339(secs: i64, millis: u16) -> String {
     )
 }
 
-fn last_sunday(year: i32, month: u8) -> Date {
-    let mut d =
-        Date::new(year, month, wherry_core::date::days_in_month(year, month)).expect("month end");
-    while d.weekday() != 6 {
-        d = d.add_days(-1);
-    }
-    d
-}
-
-/// UK local time's offset from UTC in seconds at `utc_secs` (BST: from 01:00
-/// UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October).
-pub fn uk_offset(utc_secs: i64) -> i64 {
-    let year = Date::from_days_since_epoch(utc_secs.div_euclid(86_400)).year();
-    let start = last_sunday(year, 3).days_since_epoch() * 86_400 + 3600;
-    let end = last_sunday(year, 10).days_since_epoch() * 86_400 + 3600;
-    if (start..end).contains(&utc_secs) {
-        3600
-    } else {
-        0
-    }
-}
-
-/// UTC seconds of a local wall-clock time (minutes after local midnight) on `day`.
-pub(super) fn local_to_utc(day: Date, minute: i64) -> i64 {
-    let naive = day.days_since_epoch() * 86_400 + minute * 60;
-    naive - uk_offset(naive - 3600)
-}
+pub use wherry_core::localtime::{local_to_utc, uk_offset};
