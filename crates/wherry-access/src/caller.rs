@@ -70,6 +70,16 @@ pub enum Denied {
         "you have no reason on record to open this resident: find them by search first, or open them from your team's caseload (or break glass with a reason)"
     )]
     NoRelationship,
+    /// A source's agreement does not share this with the purpose.
+    #[error("the {id} agreement does not share {what} for the purpose {purpose}")]
+    Agreement {
+        /// The source.
+        id: &'static str,
+        /// What was asked for.
+        what: &'static str,
+        /// The caller's purpose.
+        purpose: Purpose,
+    },
     /// A pseudonymised-only role asked for something that identifies.
     #[error("{what} is not open to a pseudonymised-only role")]
     PseudonymisedOnly {

@@ -16,7 +16,9 @@
 //!   pseudonymisation) and [`rights`] (erasure and retention);
 //!   [`activity`]: contacts per service and month in aggregate, small
 //!   counts suppressed, for planning; [`quality`]: the data team's
-//!   extracts, quarantine and per-source figures.
+//!   extracts, quarantine and per-source figures; [`sensors`]: home
+//!   sensors' alerts, readings and devices under the sensor service's own
+//!   agreement (`tec_sensors`), and changes to them, audited.
 //! - [`audit`]: the hash-chained audit log and its [`writer::Writer`];
 //!   [`token`] and [`oidc`]: who a caller is.
 //!
@@ -46,6 +48,7 @@ pub mod quality;
 pub mod relate;
 pub mod rights;
 mod sar;
+pub mod sensors;
 pub mod survivorship;
 pub mod token;
 pub mod trail;
@@ -383,6 +386,7 @@ mod tests {
                     fields: vec!["given_name".into(), "address".into()],
                     attributes: vec!["lives_alone".into()],
                     events: false,
+                    sensors: Vec::new(),
                 },
             )]
             .into_iter()

@@ -28,6 +28,9 @@ pub struct Removed {
     pub sensor_devices: u64,
     /// Sensor readings erased with them.
     pub sensor_readings: u64,
+    /// Sensor alerts erased with them (with their deliveries and the
+    /// resident's thresholds).
+    pub sensor_alerts: u64,
     /// Whether the store then left no copy of the deleted rows (see
     /// `Store::reclaim`).
     pub reclaimed: bool,
@@ -80,7 +83,8 @@ pub async fn erase_person(
     let (devices, readings) = tx.erase_sensors_of(person).await?;
     removed.sensor_devices = devices;
     removed.sensor_readings = readings;
-    if removed.records.is_empty() && devices == 0 {
+    removed.sensor_alerts = tx.erase_alerts_of(person).await?;
+    if removed.records.is_empty() && devices == 0 && removed.sensor_alerts == 0 {
         drop(tx);
         return Ok(removed);
     }
@@ -194,6 +198,9 @@ async fn tombstone(
             "sensor_readings_erased:{}",
             removed.sensor_readings
         ));
+    }
+    if removed.sensor_alerts > 0 {
+        fields.push(format!("sensor_alerts_erased:{}", removed.sensor_alerts));
     }
     fields.extend(reason.map(|r| format!("reason:{r}")));
     let entry = wherry_store::AuditEntry {

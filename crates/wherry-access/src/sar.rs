@@ -29,6 +29,8 @@ impl Access {
         let events = store.person_events(person).await?;
         let devices = store.devices_of(person).await?;
         let readings = store.uplinks_of_person(person).await?;
+        let alerts = store.alerts(Some(person), true).await?;
+        let thresholds = store.thresholds(person).await?;
         // The audit read comes before this request's own entry, which the
         // resident's next request will show.
         let seen = store.audit_about(person).await?;
@@ -76,6 +78,11 @@ impl Access {
                 "dev_eui": u.dev_eui, "at": wherry_core::clock::rfc3339(u.time_ms.div_euclid(1000)),
                 "reading": parse(&u.reading),
             })).collect::<Vec<Value>>(),
+            "sensor_alerts": alerts,
+            "sensor_thresholds": thresholds.map(|t| json!({
+                "thresholds": parse(&t.thresholds), "set_by": t.set_by,
+                "set_at": wherry_core::clock::rfc3339(t.set_ms.div_euclid(1000)),
+            })),
             "disclosures": seen,
         })))
     }

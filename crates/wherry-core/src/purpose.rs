@@ -175,7 +175,16 @@ pub struct PurposeGrant {
     /// Whether contact events may be seen.
     #[serde(default)]
     pub events: bool,
+    /// What of the home sensor service may be seen ([`SENSOR_SHARES`]):
+    /// granted by the sensor service's own agreement (`tec_sensors`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensors: Vec<String>,
 }
+
+/// What a purpose may be granted of the home sensor service: alerts (what
+/// was expected, what happened), readings (every uplink's values) and
+/// devices (model, use, battery, last seen).
+pub const SENSOR_SHARES: [&str; 3] = ["alerts", "readings", "devices"];
 
 #[cfg(test)]
 mod tests {

@@ -181,6 +181,23 @@ pub async fn ingest(
     ingest_with(store, m, path, events, by, today, &|_, _| {}).await
 }
 
+/// Registers a source and its agreement without an extract (a service
+/// whose agreement governs what it sends by other routes, such as the
+/// sensor service's `tec_sensors`); an extract ingested later updates it.
+pub async fn register(store: &Store, m: &Manifest) -> Result<(), Error> {
+    let mut tx = store.begin().await?;
+    let manifest_json = serde_json::to_string(m).expect("manifests serialise");
+    tx.upsert_source(
+        &m.source.id,
+        &m.source.partner,
+        &m.source.dataset,
+        &manifest_json,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// [`ingest`], telling `progress` the bytes of the extract handled so far
 /// and in all.
 ///

@@ -416,6 +416,18 @@ impl Manifest {
                     );
                 }
             }
+            for share in &grant.sensors {
+                if !wherry_core::purpose::SENSOR_SHARES.contains(&share.as_str()) {
+                    problem(
+                        &section,
+                        "sensors",
+                        format!(
+                            "{share:?} is not a share of the sensor service (expected {})",
+                            wherry_core::purpose::SENSOR_SHARES.join(", ")
+                        ),
+                    );
+                }
+            }
             for a in &grant.attributes {
                 if !self.attributes.contains_key(a) {
                     problem(

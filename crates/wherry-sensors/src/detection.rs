@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use wherry_lorawan::Reading;
 
-use crate::monitor::{Alert, AlertKind, Home, Seen};
+use crate::monitor::{Alert, AlertKind, Home};
+use crate::watch::{feed, wake};
 
 /// A reading from a home's device.
 #[derive(Debug, Clone)]
@@ -35,27 +36,11 @@ pub fn replay(homes: &mut [Home], readings: &[Recorded], end_ms: i64) -> Vec<Ale
     let mut alerts = Vec::new();
     for (home, readings) in homes.iter_mut().zip(per_home) {
         for r in readings {
-            wake_until(home, r.at_ms, &mut alerts);
-            let seen = Seen {
-                dev_eui: &r.dev_eui,
-                f_cnt: r.f_cnt,
-                reading: &r.reading,
-                at_ms: r.at_ms,
-            };
-            alerts.extend(home.observe(seen, r.at_ms));
+            alerts.extend(feed(home, &r.dev_eui, r.f_cnt, &r.reading, r.at_ms));
         }
-        wake_until(home, end_ms, &mut alerts);
+        alerts.extend(wake(home, end_ms));
     }
     alerts
-}
-
-fn wake_until(home: &mut Home, until_ms: i64, alerts: &mut Vec<Alert>) {
-    while let Some(due) = home.next_deadline() {
-        if due > until_ms {
-            break;
-        }
-        alerts.extend(home.tick(due));
-    }
 }
 
 /// An anomaly planted in recorded data.

@@ -1,15 +1,17 @@
 //! One network-server event in: decode the event → de-duplicate → resolve
-//! the device → check consent → decode the payload → persist. Rules and
-//! notification follow persist (issue 14's next steps).
+//! the device → check consent → decode the payload → persist → evaluate
+//! rules → notify (the last two by the [`Watch`], once the server set one).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::{mpsc, oneshot};
 
 use wherry_lorawan::{Event, Model, Network, Uplink};
 use wherry_store::Store;
 use wherry_store::sensors::{Device, NewUplink, Stored};
+
+use crate::watch::Watch;
 
 /// How far in the future an event's time may be (clocks differ a little).
 pub const MAX_CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
@@ -71,7 +73,7 @@ impl Counters {
         *c.entry((kind, code)).or_default() += 1;
     }
 
-    /// `(kind, code, count)`: kind is `outcome` or `rejected`.
+    /// `(kind, code, count)`: kind is `outcome`, `rejected` or `alerts`.
     pub fn snapshot(&self) -> Vec<(&'static str, &'static str, u64)> {
         let c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         c.iter().map(|((k, code), n)| (*k, *code, *n)).collect()
@@ -106,6 +108,8 @@ pub struct Intake {
     writer: OnceLock<mpsc::Sender<(NewUplink, Reply)>>,
     /// (device, frame counter) → window of uplinks stored by this process.
     recent: Mutex<HashMap<(u64, u32), i64>>,
+    /// The homes' rules, once the server has started them.
+    watch: OnceLock<Arc<Watch>>,
 }
 
 impl Intake {
@@ -116,7 +120,19 @@ impl Intake {
             counters: Counters::default(),
             writer: OnceLock::new(),
             recent: Mutex::new(HashMap::new()),
+            watch: OnceLock::new(),
         }
+    }
+
+    /// Hands each stored uplink to `watch` from now on (the rules and
+    /// alerts); a second call is ignored.
+    pub fn set_watch(&self, watch: Arc<Watch>) {
+        let _ = self.watch.set(watch);
+    }
+
+    /// The rules, once started.
+    pub fn watch(&self) -> Option<&Arc<Watch>> {
+        self.watch.get()
     }
 
     /// The counters.
@@ -174,6 +190,7 @@ impl Intake {
             .await?;
         if matches!(outcome, Outcome::Stored(_)) {
             self.remember(key);
+            self.evaluate(&eui, up.f_cnt, &reading, time_ms).await;
         }
         Ok(outcome)
     }
@@ -194,6 +211,23 @@ impl Intake {
             recent.clear();
         }
         recent.insert((key.dev_eui.0, key.f_cnt), key.window);
+    }
+
+    /// Steps 7 and 8, evaluate rules and notify ([`Watch::observe`]). The
+    /// uplink is stored whatever happens here; a store that fails to take
+    /// an alert is counted (`alerts/store_failed`).
+    async fn evaluate(&self, eui: &str, f_cnt: u32, reading: &wherry_lorawan::Reading, at_ms: i64) {
+        let Some(watch) = self.watch.get() else {
+            return;
+        };
+        match watch.observe(eui, f_cnt, reading, at_ms).await {
+            Ok(ids) => {
+                for _ in ids {
+                    self.counters.add("alerts", "raised");
+                }
+            }
+            Err(_) => self.counters.add("alerts", "store_failed"),
+        }
     }
 
     async fn resolve_device(

@@ -24,10 +24,13 @@ pub mod detection;
 pub mod intake;
 pub mod monitor;
 pub mod mqtt;
+pub mod notify;
 pub mod registry;
 pub mod routine;
+pub mod watch;
 
 pub use intake::{Counters, Intake, Outcome, Rejection};
 pub use monitor::{Alert, AlertKind, Home, Seen};
 pub use registry::{NewDevice, RegistryError, Use};
 pub use routine::{Routine, Thresholds};
+pub use watch::Watch;

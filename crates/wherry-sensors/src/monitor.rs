@@ -87,6 +87,19 @@ impl AlertKind {
         !matches!(self, AlertKind::DeviceSilent | AlertKind::BatteryLow)
     }
 
+    /// The use of the device whose readings raise it (none for movement,
+    /// which any device in the home shows, and for device alerts, which
+    /// name their device).
+    pub fn source_use(self) -> Option<Use> {
+        match self {
+            AlertKind::KettleNotUsed => Some(Use::Kettle),
+            AlertKind::MedicationNotTaken => Some(Use::MedicationDrawer),
+            AlertKind::NightDoor => Some(Use::FrontDoor),
+            AlertKind::ColdHome => Some(Use::RoomTemperature),
+            AlertKind::NoMovement | AlertKind::DeviceSilent | AlertKind::BatteryLow => None,
+        }
+    }
+
     /// Urgency, 1 (most) to 3, for ordering a team's list.
     pub fn urgency(self) -> u8 {
         match self {
@@ -215,6 +228,14 @@ impl Home {
             self.routine = Some((today, Routine::learn(&days)));
         }
         &self.routine.as_ref().expect("just learnt").1
+    }
+
+    /// The routine as learnt from the days before `at_ms`'s local day,
+    /// without disturbing the one the rules use.
+    pub fn routine_before(&self, at_ms: i64) -> Routine {
+        let day = to_local(at_ms.div_euclid(1000)).0;
+        let days: Vec<&Day> = self.days.range(..day).map(|(_, d)| d).collect();
+        Routine::learn(&days)
     }
 
     /// Today's summary so far.

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use wherry_access::{Access, Caller};
 use wherry_lorawan::{DevEui, Model};
 use wherry_store::Store;
 use wherry_store::sensors::Device;
@@ -87,14 +88,17 @@ impl FromStr for Use {
     }
 }
 
-/// A device to register, as given.
-#[derive(Debug, Clone, Default)]
+/// A device to register, as given (also the API's body: `dev_eui`,
+/// `model`, `use`, `resident`, `consent_ref`, `place`, `lat`, `lon`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewDevice {
     /// 16 hex digits.
     pub dev_eui: String,
     /// A model id.
     pub model: String,
     /// A use code.
+    #[serde(rename = "use")]
     pub use_kind: String,
     /// Home devices: the resident's person id.
     pub resident: Option<String>,
@@ -163,6 +167,14 @@ pub enum RegistryError {
     /// Not registered.
     #[error("device {0} is not registered")]
     NotRegistered(String),
+    /// Consent withdrawn already, or the device is not a home device.
+    #[error(
+        "device {0} is not registered in a resident's home, or its consent is withdrawn already"
+    )]
+    NoConsentToWithdraw(String),
+    /// The caller may not change the registry, or the audit log failed.
+    #[error(transparent)]
+    Access(#[from] wherry_access::Error),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] wherry_store::Error),
@@ -176,14 +188,35 @@ fn text(value: &Option<String>, flag: &'static str) -> Result<Option<String>, Re
     }
 }
 
-/// Checks `d` and registers it, by `operator` at `now_ms`.
+/// Checks `d` and registers it for `caller` (a TEC team member or an
+/// administrator), audited (`sensor_device_added`, naming the resident).
 pub async fn add(
-    store: &Store,
+    access: &Access,
+    caller: &Caller,
     d: &NewDevice,
-    operator: &str,
-    now_ms: i64,
+    request: &str,
 ) -> Result<Device, RegistryError> {
-    let device = check(store, d, operator, now_ms).await?;
+    // The role first: whether a resident exists is not told to others.
+    caller
+        .require(
+            &wherry_access::sensors::OPERATORS,
+            "changing the device registry",
+        )
+        .map_err(wherry_access::Error::from)?;
+    let store = access.store();
+    let now_ms = wherry_core::clock::unix_ms();
+    let device = check(store, d, &caller.user, now_ms).await?;
+    if store.device(&device.dev_eui).await?.is_some() {
+        return Err(RegistryError::Exists(device.dev_eui));
+    }
+    access
+        .sensor_registry_change(
+            caller,
+            "sensor_device_added",
+            device.person_id.as_deref(),
+            request,
+        )
+        .await?;
     if !store.add_device(&device).await? {
         return Err(RegistryError::Exists(device.dev_eui));
     }
@@ -249,14 +282,75 @@ pub async fn check(
     })
 }
 
-/// Removes a device from the registry.
-pub async fn remove(store: &Store, dev_eui: &str) -> Result<(), RegistryError> {
+/// Removes a device from the registry for `caller`, audited
+/// (`sensor_device_removed`); returns the resident it was in the home of.
+pub async fn remove(
+    access: &Access,
+    caller: &Caller,
+    dev_eui: &str,
+    request: &str,
+) -> Result<Option<String>, RegistryError> {
+    caller
+        .require(
+            &wherry_access::sensors::OPERATORS,
+            "changing the device registry",
+        )
+        .map_err(wherry_access::Error::from)?;
+    let device = registered(access.store(), dev_eui).await?;
+    access
+        .sensor_registry_change(
+            caller,
+            "sensor_device_removed",
+            device.person_id.as_deref(),
+            request,
+        )
+        .await?;
+    if access.store().remove_device(&device.dev_eui).await? {
+        Ok(device.person_id)
+    } else {
+        Err(RegistryError::NotRegistered(device.dev_eui))
+    }
+}
+
+/// Records for `caller` that a home device's resident withdrew consent:
+/// nothing it sends is processed from now on; audited
+/// (`sensor_consent_withdrawn`). Returns the resident.
+pub async fn withdraw_consent(
+    access: &Access,
+    caller: &Caller,
+    dev_eui: &str,
+    request: &str,
+) -> Result<String, RegistryError> {
+    caller
+        .require(
+            &wherry_access::sensors::OPERATORS,
+            "changing the device registry",
+        )
+        .map_err(wherry_access::Error::from)?;
+    let device = registered(access.store(), dev_eui).await?;
+    let (Some(person), None) = (&device.person_id, device.consent_withdrawn_ms) else {
+        return Err(RegistryError::NoConsentToWithdraw(device.dev_eui));
+    };
+    access
+        .sensor_registry_change(caller, "sensor_consent_withdrawn", Some(person), request)
+        .await?;
+    let now = wherry_core::clock::unix_ms();
+    if !access
+        .store()
+        .withdraw_consent(&device.dev_eui, now)
+        .await?
+    {
+        return Err(RegistryError::NoConsentToWithdraw(device.dev_eui));
+    }
+    Ok(person.clone())
+}
+
+async fn registered(store: &Store, dev_eui: &str) -> Result<Device, RegistryError> {
     let eui: DevEui = dev_eui
         .parse()
         .map_err(|e: wherry_lorawan::EventError| RegistryError::DevEui(e.to_string()))?;
-    if store.remove_device(&eui.to_string()).await? {
-        Ok(())
-    } else {
-        Err(RegistryError::NotRegistered(eui.to_string()))
-    }
+    store
+        .device(&eui.to_string())
+        .await?
+        .ok_or_else(|| RegistryError::NotRegistered(eui.to_string()))
 }

@@ -9,28 +9,25 @@ use wherry_sensors::registry::{self, NewDevice, RegistryError};
 use wherry_sensors::{Intake, Outcome};
 use wherry_store::testing::{TestStore, stores};
 
+mod support;
+
 const NOW: i64 = 1_796_000_000_000;
 const DRAWER: &str = "70b3d57ed0045388";
 const KETTLE: &str = "70b3d57ed0045389";
 
 async fn with_devices(t: &TestStore) {
-    t.store.migrate().await.unwrap();
-    t.execute("INSERT INTO persons (id, created_at) VALUES ('P000000001', '2026-12-01T00:00:00Z')")
-        .await;
-    for (eui, model, use_kind) in [
-        (DRAWER, "milesight_ws301", "medication_drawer"),
-        (KETTLE, "milesight_ws52x", "kettle"),
-    ] {
-        let d = NewDevice {
-            dev_eui: eui.to_uppercase(),
-            model: model.into(),
-            use_kind: use_kind.into(),
-            resident: Some("P000000001".into()),
-            consent_ref: Some("TEC-2026-0042".into()),
-            ..Default::default()
-        };
-        registry::add(&t.store, &d, "tec", NOW).await.unwrap();
-    }
+    support::home(
+        t,
+        &[
+            (
+                &DRAWER.to_uppercase(),
+                "milesight_ws301",
+                "medication_drawer",
+            ),
+            (&KETTLE.to_uppercase(), "milesight_ws52x", "kettle"),
+        ],
+    )
+    .await;
 }
 
 /// A ChirpStack uplink as ChirpStack prints it.
@@ -265,6 +262,7 @@ async fn bad_events_are_refused_with_a_reason_counted_and_nothing_stored() {
 async fn the_registry_checks_each_device_before_storing_it() {
     for t in stores().await {
         with_devices(&t).await;
+        let (access, tina) = support::tec(&t.store);
         let home = |eui: &str, model: &str, use_kind: &str| NewDevice {
             dev_eui: eui.into(),
             model: model.into(),
@@ -336,7 +334,7 @@ async fn the_registry_checks_each_device_before_storing_it() {
             ),
         ];
         for (d, expected) in cases {
-            let e = registry::add(&t.store, &d, "tec", NOW).await.unwrap_err();
+            let e = registry::add(&access, &tina, &d, "test").await.unwrap_err();
             assert!(
                 e.to_string().contains(expected),
                 "{}: {e} (expected {expected})",
@@ -358,14 +356,16 @@ async fn the_registry_checks_each_device_before_storing_it() {
             lon: Some(1.11),
             ..Default::default()
         };
-        registry::add(&t.store, &counter, "tec", NOW).await.unwrap();
+        registry::add(&access, &tina, &counter, "test")
+            .await
+            .unwrap();
         let devices = t.store.devices().await.unwrap();
         assert_eq!(devices.len(), 3);
-        registry::remove(&t.store, "70B3D57ED0045391")
+        registry::remove(&access, &tina, "70B3D57ED0045391", "test")
             .await
             .unwrap();
         assert!(matches!(
-            registry::remove(&t.store, "70b3d57ed0045391").await,
+            registry::remove(&access, &tina, "70b3d57ed0045391", "test").await,
             Err(RegistryError::NotRegistered(_))
         ));
         t.finish().await;

@@ -12,25 +12,15 @@ use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use wherry_lorawan::Network;
 use wherry_lorawan::event::{base64_encode, format_time};
 use wherry_sensors::mqtt::{self, MqttSettings};
-use wherry_sensors::registry::{self, NewDevice};
 use wherry_sensors::{Intake, Outcome};
 use wherry_store::testing::{TestStore, stores};
+
+mod support;
 
 const DRAWER: &str = "70b3d57ed0045388";
 
 async fn with_drawer(t: &TestStore) {
-    t.store.migrate().await.unwrap();
-    t.execute("INSERT INTO persons (id, created_at) VALUES ('P000000001', '2026-12-01T00:00:00Z')")
-        .await;
-    let d = NewDevice {
-        dev_eui: DRAWER.into(),
-        model: "milesight_ws301".into(),
-        use_kind: "medication_drawer".into(),
-        resident: Some("P000000001".into()),
-        consent_ref: Some("TEC-1".into()),
-        ..Default::default()
-    };
-    registry::add(&t.store, &d, "tina", 0).await.unwrap();
+    support::home(t, &[(DRAWER, "milesight_ws301", "medication_drawer")]).await;
 }
 
 fn up(f_cnt: u32, time_ms: i64) -> String {

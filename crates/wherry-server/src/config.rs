@@ -84,6 +84,9 @@ pub struct Config {
     pub integrations: crate::integrations::Secrets,
     /// The MQTT broker the sensors' uplinks come through.
     pub mqtt: Option<wherry_sensors::mqtt::MqttSettings>,
+    /// The care system's webhook that sensor alerts are delivered to.
+    #[serde(default)]
+    pub care_webhook: Option<CareWebhook>,
 }
 
 /// The real-time matcher's settings.
@@ -212,6 +215,27 @@ mod tests {
         ] {
             let e = Config::parse(text).unwrap_err();
             assert!(e.contains(needle), "{text}: {e}");
+        }
+    }
+}
+
+/// `[care_webhook]`: where sensor alerts are delivered (at least once, with
+/// an `Idempotency-Key`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CareWebhook {
+    /// The care system's URL.
+    pub url: String,
+    /// Sent as `Authorization: Bearer …`, when set.
+    pub bearer: Option<String>,
+}
+
+impl CareWebhook {
+    /// The notifier's settings.
+    pub fn webhook(&self) -> wherry_sensors::notify::Webhook {
+        wherry_sensors::notify::Webhook {
+            url: self.url.clone(),
+            bearer: self.bearer.clone(),
         }
     }
 }

@@ -101,6 +101,7 @@ impl From<Denied> for ApiError {
             Denied::BreakGlassRepeat => "break_glass_repeat",
             Denied::Role { .. } => "role_not_allowed",
             Denied::Source { .. } => "source_not_allowed",
+            Denied::Agreement { .. } => "agreement_does_not_share",
             Denied::NoRelationship => "no_relationship",
             Denied::PseudonymisedOnly { .. } => "pseudonymised_only",
         };

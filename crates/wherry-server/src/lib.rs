@@ -39,7 +39,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 
 mod caseload;
@@ -54,6 +54,7 @@ pub mod request;
 mod residents;
 mod rights;
 pub mod security;
+mod sensors;
 mod steward;
 pub mod ui;
 
@@ -102,6 +103,8 @@ pub struct AppState {
     pub mqtt: Option<wherry_sensors::mqtt::MqttSettings>,
     /// The network-server integrations' secrets (closed without one).
     pub integration_secrets: integrations::Secrets,
+    /// The care system's webhook for sensor alerts, when configured.
+    pub care_webhook: Option<wherry_sensors::notify::Webhook>,
     tokens: identity::Tokens,
 }
 
@@ -138,6 +141,7 @@ impl AppState {
             intake: Arc::new(wherry_sensors::Intake::new(store.clone())),
             mqtt: None,
             integration_secrets: integrations::Secrets::default(),
+            care_webhook: None,
             tokens: identity::Tokens::default(),
         }
     }
@@ -181,6 +185,28 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route(
             "/api/v1/caseload/{id}",
             post(caseload::add).delete(caseload::remove),
+        )
+        .route("/api/v1/sensors/alerts", get(sensors::alerts))
+        .route(
+            "/api/v1/sensors/alerts/{id}/{verb}",
+            post(sensors::alert_step),
+        )
+        .route("/api/v1/sensors/homes/{person}", get(sensors::home))
+        .route(
+            "/api/v1/sensors/homes/{person}/thresholds",
+            put(sensors::set_thresholds),
+        )
+        .route(
+            "/api/v1/sensors/devices",
+            get(sensors::devices).post(sensors::add_device),
+        )
+        .route(
+            "/api/v1/sensors/devices/{eui}",
+            delete(sensors::remove_device),
+        )
+        .route(
+            "/api/v1/sensors/devices/{eui}/withdraw-consent",
+            post(sensors::withdraw_consent),
         )
         .route("/fhir/Patient/$match", post(fhir::patient_match))
         .route("/metrics", get(metrics::metrics))
@@ -240,6 +266,37 @@ pub async fn serve(listen: &str, state: Arc<AppState>, reload_seconds: u64) -> s
     serve_on(listener, state, reload_seconds).await
 }
 
+/// Loads every home's routine and starts the rules' scheduler (and the
+/// care-system notifier, when a webhook is configured); the intake hands
+/// each uplink to the rules once this has loaded.
+fn start_watch(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let deliver = state.care_webhook.is_some();
+        let watch = match wherry_sensors::Watch::start(state.store().clone(), deliver).await {
+            Ok(w) => w,
+            Err(e) => {
+                request::log_error("sensor_watch_failed", "", &e.to_string());
+                return;
+            }
+        };
+        state.intake.set_watch(watch.clone());
+        let mut tasks = vec![watch.spawn_scheduler()];
+        if let Some(webhook) = state.care_webhook.clone() {
+            let raised = watch.raised_signal();
+            let access: fn(&AppState) -> &wherry_access::Access = |s| &s.access;
+            tasks.push(wherry_sensors::notify::spawn(
+                state.clone(),
+                access,
+                webhook,
+                raised,
+            ));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    })
+}
+
 /// [`serve`] on a listener already bound (a test binds port 0).
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
@@ -259,6 +316,7 @@ pub async fn serve_on(
             }
         }));
     }
+    background.push(start_watch(state.clone()));
     if let Some(settings) = state.mqtt.clone() {
         let (task, _) = wherry_sensors::mqtt::spawn(state.intake.clone(), settings);
         background.push(task);

@@ -94,6 +94,7 @@ pub mod records;
 pub mod relationships;
 pub mod review;
 pub mod security;
+pub mod sensor_alerts;
 pub mod sensors;
 pub mod sessions;
 pub mod sources;

@@ -68,6 +68,11 @@ pub const SQLITE: &[Migration] = &[
         name: "sensors",
         sql: include_str!("../migrations/sqlite/20261204000100_sensors.sql"),
     },
+    Migration {
+        version: 20261204000200,
+        name: "sensor_alerts",
+        sql: include_str!("../migrations/sqlite/20261204000200_sensor_alerts.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -113,6 +118,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 20261204000100,
         name: "sensors",
         sql: include_str!("../migrations/postgres/20261204000100_sensors.sql"),
+    },
+    Migration {
+        version: 20261204000200,
+        name: "sensor_alerts",
+        sql: include_str!("../migrations/postgres/20261204000200_sensor_alerts.sql"),
     },
 ];
 

@@ -65,6 +65,10 @@ const SOURCES: &[(&str, &str)] = &[
         "libraries",
         include_str!("../../../examples/sources/libraries.toml"),
     ),
+    (
+        "tec_sensors",
+        include_str!("../../../examples/sources/tec_sensors.toml"),
+    ),
 ];
 
 /// A demo user per role.
@@ -154,6 +158,13 @@ pub fn run(args: Args) -> Result<()> {
             let mut file = extracts.join(format!("{id}.csv"));
             if !file.exists() {
                 file = extracts.join(format!("{id}.jsonl"));
+            }
+            if !file.exists() {
+                // A service without an extract (the sensor service): its
+                // agreement is registered, its data come by other routes.
+                wherry_ingest::register(&store, &manifest).await?;
+                println!("Registered {id} (its agreement governs the home sensors' alerts and readings)");
+                continue;
             }
             let events = extracts.join(format!("{id}_events.csv"));
             let bar = ProgressBar::new(0).with_style(

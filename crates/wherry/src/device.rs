@@ -3,11 +3,11 @@
 //! `list`, `remove`, `withdraw-consent` and `unregistered` keep the
 //! registry.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use wherry_lorawan::Model;
 use wherry_sensors::registry::{self, NewDevice};
 
-use crate::store::{Database, runtime};
+use crate::store::{Database, Operator, request_id, runtime};
 
 /// Arguments of `wherry device`.
 #[derive(Debug, clap::Args)]
@@ -71,27 +71,37 @@ enum DeviceCommand {
         /// Counters: longitude.
         #[arg(long, allow_negative_numbers = true)]
         lon: Option<f64>,
-        /// Who registers it: a tec_team or admin user.
-        #[arg(long)]
-        operator: String,
+        /// Who registers it (a tec_team or admin user) and for what purpose.
+        #[command(flatten)]
+        who: Operator,
     },
     /// List registered devices: model, use, last seen, uplinks stored, battery.
     List {
         /// As JSON.
         #[arg(long)]
         json: bool,
+        /// Who lists them (a tec_team or admin user; the list names
+        /// residents) and for what purpose.
+        #[command(flatten)]
+        who: Operator,
     },
     /// Remove a device from the registry (its stored readings stay until
     /// their retention ends).
     Remove {
         /// The device's EUI.
         dev_eui: String,
+        /// Who removes it (a tec_team or admin user) and for what purpose.
+        #[command(flatten)]
+        who: Operator,
     },
     /// Record that the resident withdrew consent: from now on nothing the
     /// device sends is processed.
     WithdrawConsent {
         /// The device's EUI.
         dev_eui: String,
+        /// Who records it (a tec_team or admin user) and for what purpose.
+        #[command(flatten)]
+        who: Operator,
     },
     /// Devices the hub has heard but that are not registered, with counts.
     Unregistered,
@@ -115,7 +125,6 @@ pub fn run(args: Args) -> Result<()> {
 
 async fn registry_command(args: Args) -> Result<()> {
     let store = args.database.open_initialised().await?;
-    let now = wherry_core::clock::unix_ms();
     match args.command {
         DeviceCommand::Decode { .. } => unreachable!("decoded above"),
         DeviceCommand::Add {
@@ -127,15 +136,9 @@ async fn registry_command(args: Args) -> Result<()> {
             place,
             lat,
             lon,
-            operator,
+            who,
         } => {
-            let user = store.user(&operator).await?;
-            if !user
-                .as_ref()
-                .is_some_and(|u| !u.disabled && matches!(u.role.as_str(), "tec_team" | "admin"))
-            {
-                bail!("--operator: {operator:?} is not an enabled tec_team or admin user");
-            }
+            let (access, caller) = who.caller(&store, "registering a device").await?;
             let d = NewDevice {
                 dev_eui,
                 model,
@@ -146,14 +149,15 @@ async fn registry_command(args: Args) -> Result<()> {
                 lat,
                 lon,
             };
-            let device = registry::add(&store, &d, &operator, now).await?;
+            let device = registry::add(&access, &caller, &d, &request_id()).await?;
             println!(
                 "Registered {} ({} as {}).",
                 device.dev_eui, device.model, device.use_kind
             );
         }
-        DeviceCommand::List { json } => {
-            let devices = store.devices().await?;
+        DeviceCommand::List { json, who } => {
+            let (access, caller) = who.caller(&store, "listing devices").await?;
+            let devices = access.sensor_devices(&caller, &request_id()).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&devices)?);
             } else {
@@ -174,19 +178,18 @@ async fn registry_command(args: Args) -> Result<()> {
                 }
             }
         }
-        DeviceCommand::Remove { dev_eui } => {
-            registry::remove(&store, &dev_eui).await?;
+        DeviceCommand::Remove { dev_eui, who } => {
+            let (access, caller) = who.caller(&store, "removing a device").await?;
+            registry::remove(&access, &caller, &dev_eui, &request_id()).await?;
             println!("Removed {dev_eui} from the registry.");
         }
-        DeviceCommand::WithdrawConsent { dev_eui } => {
-            let eui = dev_eui
-                .parse::<wherry_lorawan::DevEui>()
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .to_string();
-            if !store.withdraw_consent(&eui, now).await? {
-                bail!("device {eui} is not registered, or its consent is withdrawn already");
-            }
-            println!("Consent withdrawn for {eui}: nothing it sends is processed from now on.");
+        DeviceCommand::WithdrawConsent { dev_eui, who } => {
+            let (access, caller) = who.caller(&store, "withdrawing consent").await?;
+            registry::withdraw_consent(&access, &caller, &dev_eui, &request_id()).await?;
+            println!(
+                "Consent withdrawn for {}: nothing it sends is processed from now on.",
+                dev_eui.trim().to_ascii_lowercase()
+            );
         }
         DeviceCommand::Unregistered => {
             println!("dev_eui\tnetwork\tfirst heard\tlast heard\tuplinks");

@@ -89,6 +89,31 @@ pub fn check(a: CheckArgs) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `wherry source register`.
+#[derive(Debug, clap::Args)]
+pub struct RegisterArgs {
+    /// Manifest files (TOML).
+    #[arg(required = true, value_name = "FILE.toml")]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    database: Database,
+}
+
+/// Runs `wherry source register`: each manifest checked, then its source
+/// and agreement registered (no extract).
+pub fn register(a: RegisterArgs) -> Result<()> {
+    runtime().block_on(async {
+        let store = a.database.open_initialised().await?;
+        for f in &a.files {
+            let (m, _) = wherry_ingest::load_manifest(f)?;
+            wherry_ingest::register(&store, &m).await?;
+            println!("Registered {} ({}).", m.source.id, m.source.partner);
+        }
+        store.close().await;
+        Ok(())
+    })
+}
+
 /// Arguments of `wherry ingest`.
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {

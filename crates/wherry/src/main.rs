@@ -122,6 +122,11 @@ enum SourceCommand {
     /// Check manifests: report every problem with its line and key.
     #[command(after_help = "Example:\n  wherry source check examples/sources/*.toml")]
     Check(ingest::CheckArgs),
+    /// Register sources and their agreements without an extract (the
+    /// sensor service's `tec_sensors`, whose agreement governs alerts and
+    /// readings).
+    #[command(after_help = "Example:\n  wherry source register examples/sources/tec_sensors.toml")]
+    Register(ingest::RegisterArgs),
 }
 
 fn main() -> ExitCode {
@@ -132,6 +137,7 @@ fn main() -> ExitCode {
         Command::Link(args) => link::run(args),
         Command::Init(args) => ingest::init(args),
         Command::Source(SourceCommand::Check(args)) => ingest::check(args),
+        Command::Source(SourceCommand::Register(args)) => ingest::register(args),
         Command::Ingest(args) => ingest::ingest(args),
         Command::Review(args) => review::run(args),
         Command::Resident(args) => resident::run(args),

@@ -64,6 +64,7 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         state.metrics_token = config.metrics_token.clone();
         state.integration_secrets = config.integrations.clone();
         state.mqtt = config.mqtt.clone();
+        state.care_webhook = config.care_webhook.as_ref().map(|c| c.webhook());
         if let Some(l) = config.session_lifetime() {
             state.session_lifetime = l;
         }

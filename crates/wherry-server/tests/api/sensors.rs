@@ -113,7 +113,16 @@ async fn chirpstack_and_the_things_stack_events_are_taken_once_each_and_bad_ones
             consent_ref: Some("TEC-2026-0042".into()),
             ..Default::default()
         };
-        registry::add(&t.store, &d, "tina", now_ms).await.unwrap();
+        let access = wherry_access::Access::new(t.store.clone(), wherry_access::Policy::default());
+        let tina = access
+            .caller(
+                "tina",
+                wherry_core::Role::TecTeam,
+                wherry_core::Purpose::DirectCare,
+                None,
+            )
+            .unwrap();
+        registry::add(&access, &tina, &d, "test").await.unwrap();
         let mut state = AppState::new(t.store.clone(), None);
         // Closed until a secret is configured.
         let closed = Arc::new(AppState::new(t.store.clone(), None));
@@ -292,7 +301,16 @@ async fn a_residents_subject_access_and_erasure_take_in_their_sensors_and_readin
             consent_ref: Some("TEC-2026-0042".into()),
             ..Default::default()
         };
-        registry::add(&t.store, &d, "tina", now_ms).await.unwrap();
+        let access = wherry_access::Access::new(t.store.clone(), wherry_access::Policy::default());
+        let tina = access
+            .caller(
+                "tina",
+                wherry_core::Role::TecTeam,
+                wherry_core::Purpose::DirectCare,
+                None,
+            )
+            .unwrap();
+        registry::add(&access, &tina, &d, "test").await.unwrap();
         let mut state = AppState::new(t.store.clone(), None);
         state.integration_secrets.chirpstack = Some(CHIRPSTACK_SECRET.into());
         let state = Arc::new(state);

@@ -91,6 +91,11 @@ fn the_registry_from_the_command_line() {
         stdout(&o)
     };
     ok(&["init"]);
+    let agreement = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/sources/tec_sensors.toml"
+    );
+    assert!(ok(&["source", "register", agreement]).contains("Registered tec_sensors"));
     ok(&["user", "add", "tina", "--role", "tec_team"]);
     ok(&["user", "add", "ann", "--role", "advisor"]);
     let counter = [
@@ -110,6 +115,8 @@ fn the_registry_from_the_command_line() {
         "1.11",
         "--operator",
         "tina",
+        "--purpose",
+        "direct_care",
     ];
     assert!(ok(&counter).contains("Registered 70b3d57ed0045391 (parametric_pcr2 as traffic)"));
     // Refused, each with what to do, and nothing stored.
@@ -127,6 +134,8 @@ fn the_registry_from_the_command_line() {
                 "front_door",
                 "--operator",
                 "tina",
+                "--purpose",
+                "direct_care",
             ],
             "give --resident PERSON_ID and --consent-ref REF",
         ),
@@ -146,15 +155,44 @@ fn the_registry_from_the_command_line() {
                 "TEC-1",
                 "--operator",
                 "ann",
+                "--purpose",
+                "contact_centre",
             ],
-            "\"ann\" is not an enabled tec_team or admin user",
+            "changing the device registry is for the tec_team or admin role",
         ),
         (
-            &["device", "remove", "70b3d57ed0045399"],
+            &[
+                "device",
+                "remove",
+                "70b3d57ed0045399",
+                "--operator",
+                "tina",
+                "--purpose",
+                "direct_care",
+            ],
             "device 70b3d57ed0045399 is not registered",
         ),
         (
-            &["device", "withdraw-consent", "70b3d57ed00453"],
+            &[
+                "device",
+                "list",
+                "--operator",
+                "ann",
+                "--purpose",
+                "contact_centre",
+            ],
+            "the device registry is for the tec_team or admin role",
+        ),
+        (
+            &[
+                "device",
+                "withdraw-consent",
+                "70b3d57ed00453",
+                "--operator",
+                "tina",
+                "--purpose",
+                "direct_care",
+            ],
             "a devEUI is 16 hex digits, this one has 14",
         ),
     ];
@@ -163,8 +201,16 @@ fn the_registry_from_the_command_line() {
         assert!(!o.status.success(), "{args:?}");
         assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
     }
-    let listed: serde_json::Value =
-        serde_json::from_str(&ok(&["device", "list", "--json"])).unwrap();
+    let listed: serde_json::Value = serde_json::from_str(&ok(&[
+        "device",
+        "list",
+        "--json",
+        "--operator",
+        "tina",
+        "--purpose",
+        "direct_care",
+    ]))
+    .unwrap();
     let devices = listed.as_array().unwrap();
     assert_eq!(devices.len(), 1);
     assert_eq!(devices[0]["dev_eui"], "70b3d57ed0045391");
@@ -172,10 +218,38 @@ fn the_registry_from_the_command_line() {
     assert_eq!(devices[0]["uplinks"], 0);
     assert!(devices[0]["last_seen_ms"].is_null());
     assert!(
-        ok(&["device", "list"]).contains("70b3d57ed0045391\tparametric_pcr2\ttraffic\tnever\t0\t-")
+        ok(&[
+            "device",
+            "list",
+            "--operator",
+            "tina",
+            "--purpose",
+            "direct_care"
+        ])
+        .contains("70b3d57ed0045391\tparametric_pcr2\ttraffic\tnever\t0\t-")
     );
-    ok(&["device", "remove", "70b3d57ed0045391"]);
-    let listed: serde_json::Value =
-        serde_json::from_str(&ok(&["device", "list", "--json"])).unwrap();
+    ok(&[
+        "device",
+        "remove",
+        "70b3d57ed0045391",
+        "--operator",
+        "tina",
+        "--purpose",
+        "direct_care",
+    ]);
+    // Each change and listing is in the audit log (refusals are not
+    // disclosures): added, listed twice, removed.
+    let audit = ok(&["audit", "verify"]);
+    assert!(audit.contains("The audit log holds 4 entries"), "{audit}");
+    let listed: serde_json::Value = serde_json::from_str(&ok(&[
+        "device",
+        "list",
+        "--json",
+        "--operator",
+        "tina",
+        "--purpose",
+        "direct_care",
+    ]))
+    .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 0);
 }

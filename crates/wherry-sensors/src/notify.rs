@@ -1,0 +1,176 @@
+//! Delivering alerts to the care system's webhook, at least once: each
+//! alert is queued in the store's outbox in the same transaction that
+//! raises it; the notifier posts it with an `Idempotency-Key` that is the
+//! same on every attempt (so the receiver can drop repeats), retries with
+//! exponential backoff until the receiver answers 2xx, and carries on
+//! after a restart from what the outbox still owes. Each delivery is a
+//! disclosure to another organisation, audited
+//! before each attempt (`sensor_alert_delivery`, user `care_system`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use wherry_access::Access;
+use wherry_core::{Purpose, Role};
+use wherry_store::sensor_alerts::{Delivery, StoredAlert};
+
+/// The care system's endpoint.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// Where alerts are posted.
+    pub url: String,
+    /// Sent as `Authorization: Bearer …`, when set.
+    pub bearer: Option<String>,
+}
+
+/// The first retry's wait; each further retry doubles it.
+pub const FIRST_RETRY_MS: i64 = 1_000;
+
+/// The longest wait between attempts.
+pub const MAX_RETRY_MS: i64 = 15 * 60 * 1000;
+
+/// The wait before attempt `attempts + 1` after `attempts` failures.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    FIRST_RETRY_MS
+        .saturating_mul(1i64 << attempts.clamp(0, 30))
+        .min(MAX_RETRY_MS)
+}
+
+/// What the care system receives.
+#[derive(Debug, serde::Serialize)]
+struct Body<'a> {
+    idempotency_key: &'a str,
+    #[serde(flatten)]
+    alert: &'a StoredAlert,
+}
+
+/// Starts the notifier: delivers what is due, then sleeps until the next
+/// retry or until `raised` says a new alert is queued.
+/// `holder` is whatever owns the hub's one [`Access`] (its audit writer
+/// keeps the chain in order), `access` reads it from there.
+pub fn spawn<H: Send + Sync + 'static>(
+    holder: Arc<H>,
+    access: fn(&H) -> &Access,
+    webhook: Webhook,
+    raised: Arc<Notify>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let access = access(&holder);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        loop {
+            let now = wherry_core::clock::unix_ms();
+            let due = access
+                .store()
+                .due_deliveries(now, 100)
+                .await
+                .unwrap_or_default();
+            for d in &due {
+                deliver(access, &agent, &webhook, d).await;
+            }
+            if due.len() == 100 {
+                continue;
+            }
+            let next = access.store().next_delivery_ms().await.ok().flatten();
+            let wait = next.map_or(Duration::from_secs(3600), |at| {
+                Duration::from_millis(
+                    (at - wherry_core::clock::unix_ms()).clamp(0, MAX_RETRY_MS) as u64
+                )
+            });
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = raised.notified() => {}
+            }
+        }
+    })
+}
+
+async fn deliver(access: &Access, agent: &ureq::Agent, webhook: &Webhook, d: &Delivery) {
+    let store = access.store();
+    let Ok(Some(alert)) = store.alert(d.alert_id).await else {
+        // Erased since it was raised: nothing left to send.
+        let _ = store
+            .delivery_attempted(
+                d.alert_id,
+                Some(wherry_core::clock::unix_ms()),
+                0,
+                Some("erased"),
+            )
+            .await;
+        return;
+    };
+    let body = match serde_json::to_string(&Body {
+        idempotency_key: &d.idempotency_key,
+        alert: &alert,
+    }) {
+        Ok(b) => b,
+        Err(_) => return,
+    };
+    // Audited before it leaves: an attempt that cannot be audited is not made.
+    let mut entry = wherry_access::Caller {
+        user: "care_system".into(),
+        role: Role::PartnerSystem,
+        purpose: Purpose::DirectCare,
+        break_glass: None,
+        sources: Vec::new(),
+    }
+    .entry(
+        "sensor_alert_delivery",
+        Some(&alert.person_id),
+        &d.idempotency_key,
+    );
+    entry.sources = format!("[\"{}\"]", wherry_access::sensors::SOURCE);
+    entry.fields = "[\"alerts\"]".into();
+    let sent = match access.record(vec![entry]).await {
+        Err(e) => Ok(Err(format!("not sent: {e}"))),
+        Ok(()) => {
+            let (agent, url, bearer, key) = (
+                agent.clone(),
+                webhook.url.clone(),
+                webhook.bearer.clone(),
+                d.idempotency_key.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                let mut request = agent
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("idempotency-key", &key);
+                if let Some(token) = &bearer {
+                    request = request.header("authorization", &format!("Bearer {token}"));
+                }
+                request
+                    .send(body.as_bytes())
+                    .map(|r| r.status().as_u16())
+                    .map_err(|e| format!("the care system could not be reached: {e}"))
+            })
+            .await
+        }
+    };
+    let now = wherry_core::clock::unix_ms();
+    let failed = match sent {
+        Ok(Ok(status)) if (200..300).contains(&status) => None,
+        Ok(Ok(status)) => Some(format!("the care system answered {status}")),
+        Ok(Err(why)) => Some(why),
+        Err(_) => Some("the delivery task failed".to_string()),
+    };
+    let next = now + backoff_ms(d.attempts);
+    let delivered = failed.is_none().then_some(now);
+    let _ = store
+        .delivery_attempted(d.alert_id, delivered, next, failed.as_deref())
+        .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_fifteen_minutes() {
+        assert_eq!(backoff_ms(0), 1_000);
+        assert_eq!(backoff_ms(3), 8_000);
+        assert_eq!(backoff_ms(40), MAX_RETRY_MS);
+    }
+}
