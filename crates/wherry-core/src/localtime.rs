@@ -3,25 +3,62 @@
 
 use crate::Date;
 
-fn last_sunday(year: i32, month: u8) -> Date {
-    let mut d = Date::new(year, month, crate::date::days_in_month(year, month)).expect("month end");
-    while d.weekday() != 6 {
-        d = d.add_days(-1);
+/// The last Sunday of a 31-day month.
+fn last_sunday(year: i32, month: u8) -> i64 {
+    let end = Date::new(year, month, 31).expect("a 31-day month");
+    // weekday(): Monday 0 … Sunday 6.
+    end.days_since_epoch() - i64::from((end.weekday() + 1) % 7)
+}
+
+/// A year's bounds and its summer time's, in UTC seconds.
+#[derive(Clone, Copy)]
+struct Year {
+    from: i64,
+    to: i64,
+    bst_from: i64,
+    bst_to: i64,
+}
+
+impl Year {
+    fn of(utc_secs: i64) -> Year {
+        let year = Date::from_days_since_epoch(utc_secs.div_euclid(86_400)).year();
+        let first = |y: i32| Date::new(y, 1, 1).expect("1 January").days_since_epoch() * 86_400;
+        Year {
+            from: first(year),
+            to: first(year + 1),
+            bst_from: last_sunday(year, 3) * 86_400 + 3600,
+            bst_to: last_sunday(year, 10) * 86_400 + 3600,
+        }
     }
-    d
+}
+
+thread_local! {
+    /// The year last asked about: routines ask about the same one again
+    /// and again.
+    static LAST_YEAR: std::cell::Cell<Option<Year>> = const { std::cell::Cell::new(None) };
 }
 
 /// UK local time's offset from UTC in seconds at `utc_secs` (BST: from 01:00
 /// UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October).
 pub fn uk_offset(utc_secs: i64) -> i64 {
-    let year = Date::from_days_since_epoch(utc_secs.div_euclid(86_400)).year();
-    let start = last_sunday(year, 3).days_since_epoch() * 86_400 + 3600;
-    let end = last_sunday(year, 10).days_since_epoch() * 86_400 + 3600;
-    if (start..end).contains(&utc_secs) {
+    let year = LAST_YEAR.with(|cached| match cached.get() {
+        Some(y) if (y.from..y.to).contains(&utc_secs) => y,
+        _ => {
+            let y = Year::of(utc_secs);
+            cached.set(Some(y));
+            y
+        }
+    });
+    if (year.bst_from..year.bst_to).contains(&utc_secs) {
         3600
     } else {
         0
     }
+}
+
+/// Minutes after local midnight at `utc_secs` (without the date).
+pub fn local_minute(utc_secs: i64) -> i64 {
+    (utc_secs + uk_offset(utc_secs)).rem_euclid(86_400) / 60
 }
 
 /// UTC seconds of a local wall-clock time (minutes after local midnight) on
@@ -77,5 +114,9 @@ mod tests {
         let july = Date::new(2026, 7, 1).unwrap();
         assert_eq!(local_to_utc(july, 8 * 60), at(2026, 7, 1, 7));
         assert_eq!(hh_mm(7 * 60 + 5), "07:05");
+        assert_eq!(local_minute(at(2026, 7, 1, 7) + 59), 8 * 60);
+        // Asked about another year, then this one again.
+        assert_eq!(uk_offset(at(2025, 7, 1, 0)), 3600);
+        assert_eq!(uk_offset(at(2026, 12, 1, 0)), 0);
     }
 }

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use wherry_core::Date;
-use wherry_core::localtime::{hh_mm, local_to_utc, to_local};
+use wherry_core::localtime::{hh_mm, local_minute, local_to_utc, to_local};
 use wherry_lorawan::Reading;
 use wherry_lorawan::reading::{DoorState, PirState};
 
@@ -147,10 +147,22 @@ struct DeviceState {
     use_kind: Option<Use>,
     last_seen_ms: Option<i64>,
     gaps_ms: Vec<i64>,
+    interval_ms: Option<i64>,
     energy_wh: Option<u32>,
     last_f_cnt: Option<u32>,
     open: Option<bool>,
     battery_low_since: Option<Date>,
+}
+
+/// A device's reporting interval: the 90th percentile of its recent gaps
+/// (at least ten minutes), once eight are known.
+fn reporting_interval(gaps: &[i64]) -> Option<i64> {
+    if gaps.len() < 8 {
+        return None;
+    }
+    let mut sorted = gaps.to_vec();
+    sorted.sort_unstable();
+    Some(sorted[(sorted.len() * 9).div_ceil(10) - 1].max(600_000))
 }
 
 /// Gaps kept per device to learn its reporting interval.
@@ -264,6 +276,7 @@ impl Home {
                     device.gaps_ms.remove(0);
                 }
                 device.gaps_ms.push(at_ms - last);
+                device.interval_ms = reporting_interval(&device.gaps_ms);
             }
         }
         device.last_seen_ms = Some(device.last_seen_ms.map_or(at_ms, |l| l.max(at_ms)));
@@ -481,7 +494,7 @@ impl Home {
         let mut at = last.div_euclid(1000);
         // Walk forward hour slice by hour slice, for at most two days.
         for _ in 0..(48 * 2) {
-            let (_, minute) = to_local(at);
+            let minute = local_minute(at);
             let slice_end = at + (60 - minute % 60) * 60 - at.rem_euclid(60);
             let slice = slice_end - at;
             if routine.is_active_hour(minute / 60) {
@@ -501,13 +514,7 @@ impl Home {
     }
 
     fn silent_deadline(&self, d: &DeviceState) -> Option<i64> {
-        if d.gaps_ms.len() < 8 {
-            return None;
-        }
-        let mut gaps = d.gaps_ms.clone();
-        gaps.sort_unstable();
-        let interval = gaps[(gaps.len() * 9).div_ceil(10) - 1].max(600_000);
-        Some(d.last_seen_ms? + self.thresholds.silent_intervals * interval)
+        Some(d.last_seen_ms? + self.thresholds.silent_intervals * d.interval_ms?)
     }
 
     /// Every deadline rule at `now_ms`.
@@ -521,14 +528,19 @@ impl Home {
             if now_ms < due {
                 continue;
             }
-            let (usual, latest, what) = match kind {
-                AlertKind::KettleNotUsed => {
-                    (routine.kettle_usual, routine.kettle_latest, "kettle used")
-                }
+            let by = hh_mm(to_local(due / 1000).1);
+            let (usual, latest, done, missed) = match kind {
+                AlertKind::KettleNotUsed => (
+                    routine.kettle_usual,
+                    routine.kettle_latest,
+                    "kettle used",
+                    format!("no kettle use by {by}"),
+                ),
                 _ => (
                     routine.drawer_usual,
                     routine.drawer_latest,
                     "medication drawer opened",
+                    format!("medication drawer not opened by {by}"),
                 ),
             };
             alerts.push(self.alert(
@@ -537,12 +549,11 @@ impl Home {
                 due,
                 None,
                 format!(
-                    "{what} by {} (usually {}, latest {})",
-                    hh_mm(to_local(due / 1000).1),
+                    "{done} by {by} (usually {}, latest {})",
                     usual.map(hh_mm).unwrap_or_default(),
                     latest.map(hh_mm).unwrap_or_default()
                 ),
-                format!("not {what} by {}", hh_mm(to_local(due / 1000).1)),
+                missed,
             ));
         }
         if let (Some(due), Some(last)) = (self.no_movement_deadline(), self.last_activity_ms) {

@@ -19,6 +19,7 @@ use wherry_store::testing::stores;
 use crate::{python, send};
 
 const DRAWER: &str = "70b3d57ed0045388";
+const KETTLE: &str = "70b3d57ed0045389";
 const CHIRPSTACK_SECRET: &str = "cs-secret-0123456789";
 const TTS_SECRET: &str = "tts-secret-9876543210";
 
@@ -394,6 +395,332 @@ async fn a_residents_subject_access_and_erasure_take_in_their_sensors_and_readin
             "{}",
             tombstone.fields
         );
+        t.finish().await;
+    }
+}
+
+/// A home with a kettle plug and a medication drawer, six ordinary days
+/// sent through the integration, and a seventh with no kettle: the watch
+/// started after that day's 10:00 deadline raises the alert.
+async fn home_with_an_alert(
+    t: &wherry_store::testing::TestStore,
+    dir: &std::path::Path,
+) -> (Arc<AppState>, [(String, &'static str); 4]) {
+    use crate::access::PERSON;
+    use wherry_core::localtime::local_to_utc;
+    let tokens = crate::access::hub(&t.store, dir).await;
+    wherry_ingest::register(&t.store, &crate::manifest("tec_sensors"))
+        .await
+        .unwrap();
+    let access = wherry_access::Access::new(t.store.clone(), wherry_access::Policy::default());
+    let tina = access
+        .caller(
+            "tina",
+            wherry_core::Role::TecTeam,
+            wherry_core::Purpose::DirectCare,
+            None,
+        )
+        .unwrap();
+    for (eui, model, use_kind) in [
+        (KETTLE, "milesight_ws52x", "kettle"),
+        (DRAWER, "milesight_ws301", "medication_drawer"),
+    ] {
+        let d = NewDevice {
+            dev_eui: eui.into(),
+            model: model.into(),
+            use_kind: use_kind.into(),
+            resident: Some(PERSON.into()),
+            consent_ref: Some("TEC-2026-0042".into()),
+            ..Default::default()
+        };
+        registry::add(&access, &tina, &d, "test").await.unwrap();
+    }
+    let mut state = AppState::new(t.store.clone(), None);
+    state.integration_secrets.chirpstack = Some(CHIRPSTACK_SECRET.into());
+    let state = Arc::new(state);
+    let day = wherry_core::Date::new(2026, 11, 20).unwrap();
+    let mut f_cnt = 0;
+    for back in (1..=6).rev() {
+        let d = day.add_days(-back);
+        for (eui, data, minute) in [(KETTLE, "BIBUCwAA", 9 * 60), (DRAWER, "AwAB", 9 * 60 + 10)] {
+            f_cnt += 1;
+            let body = format!(
+                r#"{{"time":"{}","deviceInfo":{{"devEui":"{eui}"}},"fCnt":{f_cnt},"fPort":85,"data":"{data}"}}"#,
+                wherry_lorawan::event::format_time(local_to_utc(d, minute) * 1000)
+            );
+            let (code, answer) = post(
+                &state,
+                "/integrations/chirpstack?event=up",
+                Some(CHIRPSTACK_SECRET),
+                &body,
+            )
+            .await;
+            assert_eq!(answer["outcome"], "stored", "{}: {code} {answer}", t.name);
+        }
+    }
+    f_cnt += 1;
+    let body = format!(
+        r#"{{"time":"{}","deviceInfo":{{"devEui":"{DRAWER}"}},"fCnt":{f_cnt},"fPort":85,"data":"AwAB"}}"#,
+        wherry_lorawan::event::format_time(local_to_utc(day, 8 * 60) * 1000)
+    );
+    post(
+        &state,
+        "/integrations/chirpstack?event=up",
+        Some(CHIRPSTACK_SECRET),
+        &body,
+    )
+    .await;
+    let late = local_to_utc(day, 11 * 60) * 1000 - wherry_core::clock::unix_ms();
+    let clock: wherry_sensors::watch::Clock =
+        Arc::new(move || wherry_core::clock::unix_ms() + late);
+    let watch = wherry_sensors::Watch::start_with_clock(t.store.clone(), false, clock)
+        .await
+        .unwrap();
+    state.intake.set_watch(watch);
+    (state, tokens)
+}
+
+#[tokio::test]
+async fn the_tec_team_works_alerts_through_their_lifecycle_as_the_agreement_allows() {
+    use crate::access::PERSON;
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        let (state, [ann, _, cath, _]) = home_with_an_alert(&t, dir.path()).await;
+        let tina = crate::attack::user(&t.store, "tess", "tec_team", &[]).await;
+        let (carol, ann) = (cath.0, ann.0);
+        let call = |token: &str,
+                    purpose: &str,
+                    method: &str,
+                    uri: &str,
+                    body: Option<serde_json::Value>| {
+            let (state, token, purpose, method, uri) = (
+                state.clone(),
+                token.to_string(),
+                purpose.to_string(),
+                method.to_string(),
+                uri.to_string(),
+            );
+            async move { crate::call(&state, &method, &uri, &token, &purpose, body).await }
+        };
+        let (status, list) =
+            call(&tina, "direct_care", "GET", "/api/v1/sensors/alerts", None).await;
+        assert_eq!(status, StatusCode::OK, "{}: {list}", t.name);
+        let alerts = list["alerts"].as_array().unwrap();
+        assert_eq!(alerts.len(), 1, "{}: {list}", t.name);
+        assert_eq!(alerts[0]["kind"], "kettle_not_used");
+        assert_eq!(alerts[0]["person_id"], PERSON);
+        assert!(alerts[0]["expected"].as_str().unwrap().contains("by 10:00"));
+        let id = alerts[0]["id"].as_i64().unwrap();
+
+        // The lifecycle: open → acknowledged → resolved, with who and a note.
+        let ack = format!("/api/v1/sensors/alerts/{id}/acknowledge");
+        let note = json!({"note": "Rang Margaret: she is at her daughter's today."});
+        let (status, a) = call(&tina, "direct_care", "POST", &ack, Some(note.clone())).await;
+        assert_eq!(status, StatusCode::OK, "{}: {a}", t.name);
+        assert_eq!(
+            (a["status"].as_str(), a["acknowledged"]["by"].as_str()),
+            (Some("acknowledged"), Some("tess"))
+        );
+        let (status, again) = call(&tina, "direct_care", "POST", &ack, Some(note)).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}: {again}",
+            t.name
+        );
+        assert!(
+            again["message"]
+                .as_str()
+                .unwrap()
+                .contains("is acknowledged"),
+            "{again}"
+        );
+        let resolve = format!("/api/v1/sensors/alerts/{id}/resolve");
+        let (status, r) = call(
+            &tina,
+            "direct_care",
+            "POST",
+            &resolve,
+            Some(json!({"note": "Back home, kettle in use."})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{}: {r}", t.name);
+        assert_eq!(r["resolved"]["note"], "Back home, kettle in use.");
+        let (_, open) = call(&tina, "direct_care", "GET", "/api/v1/sensors/alerts", None).await;
+        assert_eq!(
+            open["alerts"].as_array().unwrap().len(),
+            0,
+            "resolved alerts leave the open list"
+        );
+        let (_, all) = call(
+            &tina,
+            "direct_care",
+            "GET",
+            "/api/v1/sensors/alerts?all=true",
+            None,
+        )
+        .await;
+        assert_eq!(all["alerts"].as_array().unwrap().len(), 1);
+        let (status, _) = call(
+            &tina,
+            "direct_care",
+            "POST",
+            "/api/v1/sensors/alerts/999999/resolve",
+            Some(json!({})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        // The home: everything for direct care, the routine with it; for
+        // safeguarding the agreement shares alerts only; a contact centre
+        // advisor sees nothing of it.
+        let home = format!("/api/v1/sensors/homes/{PERSON}?date=2026-11-19");
+        let (status, h) = call(&tina, "direct_care", "GET", &home, None).await;
+        assert_eq!(status, StatusCode::OK, "{}: {h}", t.name);
+        assert_eq!(h["home"]["devices"].as_array().unwrap().len(), 2);
+        assert_eq!(h["home"]["readings"].as_array().unwrap().len(), 2, "{h}");
+        assert_eq!(h["routine"]["kettle_usual"], 9 * 60, "{h}");
+        let (status, h) = call(&carol, "safeguarding", "GET", &home, None).await;
+        assert_eq!(status, StatusCode::OK, "{}: {h}", t.name);
+        assert_eq!(h["home"]["alerts"].as_array().unwrap().len(), 1);
+        assert!(h["home"]["readings"].as_array().unwrap().is_empty());
+        assert!(h["routine"].is_null());
+        assert_eq!(h["home"]["withheld"], json!(["devices", "readings"]));
+        let (status, denied) = call(
+            &ann,
+            "contact_centre",
+            "GET",
+            "/api/v1/sensors/alerts",
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, denied["error"].as_str()),
+            (StatusCode::FORBIDDEN, Some("agreement_does_not_share")),
+            "{denied}"
+        );
+        let (status, _) = call(&ann, "contact_centre", "GET", &home, None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        // Thresholds: checked, then the resident's.
+        let thresholds = format!("/api/v1/sensors/homes/{PERSON}/thresholds");
+        let (status, bad) = call(
+            &tina,
+            "direct_care",
+            "PUT",
+            &thresholds,
+            Some(json!({"no_movement_hours": 0})),
+        )
+        .await;
+        assert_eq!(
+            (status, bad["error"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_thresholds")),
+            "{bad}"
+        );
+        let (status, bad) = call(
+            &tina,
+            "direct_care",
+            "PUT",
+            &thresholds,
+            Some(json!({"kettle_wats": 900})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        let (status, set) = call(
+            &tina,
+            "direct_care",
+            "PUT",
+            &thresholds,
+            Some(json!({"kettle_margin_min": 90})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{}: {set}", t.name);
+        assert_eq!(set["thresholds"]["kettle_margin_min"], 90);
+        assert_eq!(set["thresholds"]["cold_c"], 16.0);
+        let (status, _) = call(&carol, "direct_care", "PUT", &thresholds, Some(json!({}))).await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "a caseworker does not set thresholds"
+        );
+
+        // The registry over the API.
+        let counter = json!({"dev_eui": "70B3D57ED0045391", "model": "parametric_pcr2", "use": "traffic",
+            "place": "Wymondham, London Road", "lat": 52.57, "lon": 1.11});
+        let (status, added) = call(
+            &tina,
+            "direct_care",
+            "POST",
+            "/api/v1/sensors/devices",
+            Some(counter.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{}: {added}", t.name);
+        let (status, _) = call(
+            &tina,
+            "direct_care",
+            "POST",
+            "/api/v1/sensors/devices",
+            Some(counter),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let (status, refused) = call(&carol, "direct_care", "POST", "/api/v1/sensors/devices",
+            Some(json!({"dev_eui": "70b3d57ed0045392", "model": "milesight_ws301", "use": "front_door"}))).await;
+        assert_eq!(
+            (status, refused["error"].as_str()),
+            (StatusCode::FORBIDDEN, Some("role_not_allowed")),
+            "{refused}"
+        );
+        let (status, listed) =
+            call(&tina, "direct_care", "GET", "/api/v1/sensors/devices", None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(listed["devices"].as_array().unwrap().len(), 3);
+        let (status, _) = call(
+            &tina,
+            "direct_care",
+            "POST",
+            &format!("/api/v1/sensors/devices/{KETTLE}/withdraw-consent"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = call(
+            &tina,
+            "direct_care",
+            "DELETE",
+            "/api/v1/sensors/devices/70b3d57ed0045391",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+
+        // Each disclosure and change is in the audit log, naming the resident.
+        let actions: Vec<String> = t
+            .store
+            .audit_about(PERSON)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        for action in [
+            "sensor_device_added",
+            "sensor_alerts_view",
+            "sensor_alert_acknowledged",
+            "sensor_alert_resolved",
+            "sensor_home_view",
+            "sensor_thresholds_set",
+            "sensor_devices_view",
+            "sensor_consent_withdrawn",
+        ] {
+            assert!(
+                actions.iter().any(|a| a == action),
+                "{}: {action} in {actions:?}",
+                t.name
+            );
+        }
         t.finish().await;
     }
 }
