@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -33,8 +33,9 @@ pub(crate) struct AlertQuery {
 pub(crate) async fn alerts(
     State(state): State<Arc<AppState>>,
     ApiCaller { caller, request }: ApiCaller,
-    Query(q): Query<AlertQuery>,
+    query: Result<Query<AlertQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| bad_query(&e))?;
     let alerts = state
         .access
         .sensor_alerts(&caller, q.person.as_deref(), q.all, request.as_str())
@@ -53,7 +54,7 @@ pub(crate) struct StepBody {
 /// `POST /api/v1/sensors/alerts/{id}/{acknowledge|resolve}`.
 pub(crate) async fn alert_step(
     State(state): State<Arc<AppState>>,
-    Path((id, verb)): Path<(i64, String)>,
+    Path((id, verb)): Path<(String, String)>,
     ApiCaller { caller, request }: ApiCaller,
     body: Result<Json<StepBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -62,6 +63,7 @@ pub(crate) async fn alert_step(
         "resolve" => Step::Resolve,
         _ => return Err(crate::no_route().await),
     };
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found("alert"))?;
     let body = json_body(body)?;
     let alert = state
         .access
@@ -96,8 +98,9 @@ pub(crate) async fn home(
     State(state): State<Arc<AppState>>,
     Path(person): Path<String>,
     ApiCaller { caller, request }: ApiCaller,
-    Query(q): Query<HomeQuery>,
+    query: Result<Query<HomeQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| bad_query(&e))?;
     let (day, from, to) = day_bounds(q.date.as_deref())?;
     let home = state
         .access
@@ -215,6 +218,10 @@ async fn reload(state: &AppState, person: &str) {
             crate::request::log_error("sensor_home_reload_failed", "", &e.to_string());
         }
     }
+}
+
+fn bad_query(e: &QueryRejection) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text())
 }
 
 fn registry_error(e: RegistryError) -> ApiError {
