@@ -41,13 +41,20 @@ run_on() {
   for m in "$root"/examples/sources/*.toml; do
     s="$(basename "$m" .toml)"
     f="$work/county/extracts/$s.csv"; [ -f "$f" ] || f="$work/county/extracts/$s.jsonl"
-    "$W" ingest --source "$m" "$f" --events "$work/county/extracts/${s}_events.csv" --database "$db" >/dev/null
+    if [ -f "$f" ]; then
+      "$W" ingest --source "$m" "$f" --events "$work/county/extracts/${s}_events.csv" --database "$db" >/dev/null
+    else
+      # A service with no extract (the sensor service): its agreement only.
+      "$W" source register "$m" --database "$db" >/dev/null
+    fi
   done
   "$W" link run --database "$db" >/dev/null
   token() { "$W" user add "$1" --role "$2" --database "$db" | tail -1; }
   roles="advisor caseworker fire_prevention steward analyst tec_team admin"
   by_role=""
   for r in $roles; do by_role="$by_role $r=$(token "e2e-$r" "$r")"; done
+  # The county's home sensors: devices registered, the month replayed.
+  "$W" device replay "$work/county" --operator e2e-tec_team --purpose direct_care --database "$db" >/dev/null
   # shellcheck disable=SC2086
   python3 - "$root/examples/sources" "$work/county/extracts/social_care.csv" "$work/fixture.json" \
     "$(token ann advisor)" "$(token fred fire_prevention)" "$(token sam steward)" "$(token dpo admin)" $by_role <<'PY'

@@ -346,6 +346,44 @@ check(((await visitor.textContent("main")) ?? "").includes("UK GDPR Article 6(1)
 await shot(visitor, "privacy");
 await visitor.context().close();
 
+// Issue 14: the TEC team's sensor alerts, wellbeing apart from devices,
+// every home with sensors listed; a home's day drawn against its routine
+// (an SVG chart with a title, axes and units, and the same events as a
+// table); an alert acknowledged with a note.
+const tec = await person();
+await signIn(tec, fixture.tokens_by_role.tec_team);
+await tec.goto(`${base}/purpose`);
+await tec.check("input[value=direct_care]");
+await tec.click("form[action='/purpose'] button[type=submit]");
+await tec.goto(`${base}/tec`);
+check((await tec.textContent("h1")) === "Sensor alerts", "the TEC team's alerts page opens");
+check((await tec.locator("nav a[href='/tec']").count()) === 1, "Sensor alerts is in the TEC team's navigation");
+const homes = tec.locator("#homes tbody tr a");
+check((await homes.count()) > 0, `the homes with sensors are listed (${await homes.count()})`);
+await accessible(tec, "sensor alerts (TEC team)");
+await shot(tec, "tec-alerts");
+const alertHome = tec.locator("#wellbeing-alerts tbody tr a").first();
+const home = (await alertHome.count()) ? alertHome : homes.first();
+await home.click();
+check(/\/tec\/homes\/P\d{9}$/.test(tec.url()), "a home's page opens");
+const chart = tec.locator("#day-chart svg");
+check((await chart.count()) === 1, "the day is drawn as a chart");
+check((await tec.locator("#day-chart svg title#day-chart-title").count()) === 1 &&
+  ((await chart.textContent()) ?? "").includes("Time of day (UK time)") &&
+  ((await chart.textContent()) ?? "").includes("°C"), "the chart has a title, a time axis and units");
+check((await tec.locator("#devices tbody tr").count()) === 5, "the home's five devices with battery and signal");
+await accessible(tec, "a home's sensors (TEC team)");
+await shot(tec, "tec-home");
+const open = tec.locator("form[action^='/tec/alerts/'] button[value=acknowledge]");
+if (await open.count()) {
+  const form = open.first().locator("xpath=ancestor::form");
+  await form.locator("textarea").fill("Rang the resident: all well, out at a friend's.");
+  await open.first().click();
+  check(((await tec.textContent("main")) ?? "").includes("all well, out at a friend's"), "an alert is acknowledged with a note");
+  await accessible(tec, "a home's sensors after acknowledging");
+}
+await tec.context().close();
+
 // Without JavaScript: sign in, search, open the resident.
 const plain = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
 await signIn(plain, fixture.tokens.advisor);

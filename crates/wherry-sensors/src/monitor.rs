@@ -9,14 +9,16 @@
 //!   usual first opening plus a margin (a deadline);
 //! - `no_movement`: no movement anywhere in the home (motion, kettle,
 //!   drawer, door) for N of the hours the resident is usually up, and the
-//!   motion sensor has reported since (a deadline; silence alone is a
-//!   technical matter);
+//!   motion sensor reported "quiet" during them (a deadline; silence alone
+//!   is a technical matter);
 //! - `night_door`: the front door opened at night, unless that is usual;
 //! - `cold_home`: the room below 16 °C for more than two hours (a deadline
 //!   from the first cold reading, kept if no warmer reading came).
 //!
-//! Technical rules, kept apart: `device_silent` (no uplink for three of the
-//! device's reporting intervals, a deadline) and `battery_low`.
+//! The daily deadlines hold only on a day the home has been heard from
+//! (since local midnight): a home whose sensors are all offline raises the
+//! technical rules, kept apart: `device_silent` (no uplink for three of
+//! the device's reporting intervals, a deadline) and `battery_low`.
 //!
 //! Each alert names its episode (`kettle_not_used` on 2026-11-12, the cold
 //! spell that began at a time); an episode is alerted once.
@@ -456,7 +458,10 @@ impl Home {
     /// The kettle's and the drawer's deadlines on `date` (Unix ms), where the
     /// routine knows them and the day has not met them.
     fn daily_deadlines(&self, date: Date, routine: &Routine) -> Vec<(AlertKind, i64)> {
-        if !routine.is_ready() {
+        // A home not heard since the day began is offline, not idle: that
+        // is for the technical rules (device_silent), not a wellbeing alert.
+        let heard = self.devices.values().filter_map(|d| d.last_seen_ms).max();
+        if !routine.is_ready() || heard.is_none_or(|h| h < local_to_utc(date, 0) * 1000) {
             return Vec::new();
         }
         let t = &self.thresholds;
@@ -557,7 +562,14 @@ impl Home {
             ));
         }
         if let (Some(due), Some(last)) = (self.no_movement_deadline(), self.last_activity_ms) {
-            if now_ms >= due && self.quiet_report_ms.is_some_and(|q| q > last) {
+            // The motion sensor must have said "quiet" during the quiet
+            // hours themselves: silence is a technical matter.
+            let stretch = due - t.no_movement_hours * 3_600_000;
+            if now_ms >= due
+                && self
+                    .quiet_report_ms
+                    .is_some_and(|q| q > last && q >= stretch)
+            {
                 alerts.push(self.alert(
                     AlertKind::NoMovement,
                     last.to_string(),

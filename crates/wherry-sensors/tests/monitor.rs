@@ -172,11 +172,18 @@ fn an_alerted_episode_is_not_raised_again_after_a_restart() {
         f.ordinary(day(d));
     }
     let at = |m: i64| local_to_utc(day(6), m) * 1000;
+    // Day 6: the motion sensor reports quiet hours from midnight; nothing else.
+    let quiet: Vec<i64> = (0..10).map(|h| at(h * 60 + 59)).collect();
     // A restart: a new Home fed the same history, told what was raised.
     let mut again = Feed::new(Thresholds::default());
     for d in 0..6 {
         again.ordinary(day(d));
     }
+    for &q in &quiet {
+        f.at(q, PIR, pir(false));
+        again.at(q, PIR, pir(false));
+    }
+    again.alerts.clear();
     f.wake(at(10 * 60));
     // Nobody up by 10:00: three usual active hours without movement too.
     assert_eq!(
@@ -192,6 +199,18 @@ fn an_alerted_episode_is_not_raised_again_after_a_restart() {
     }
     again.wake(at(10 * 60));
     assert!(again.alerts.is_empty(), "{:?}", again.alerts);
+}
+
+#[test]
+fn a_home_not_heard_today_is_offline_not_idle() {
+    let mut f = Feed::new(Thresholds::default());
+    for d in 0..6 {
+        f.ordinary(day(d));
+    }
+    // Nothing at all on day 6: no wellbeing alert, the devices go silent.
+    f.wake(local_to_utc(day(6), 12 * 60) * 1000);
+    assert_eq!(kinds(&f.alerts), vec![]);
+    assert!(f.alerts.iter().any(|a| a.kind == AlertKind::DeviceSilent));
 }
 
 #[test]

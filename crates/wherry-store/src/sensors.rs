@@ -42,6 +42,8 @@ pub struct DeviceSummary {
     pub uplinks: i64,
     /// The latest battery level it reported, percent.
     pub battery: Option<f64>,
+    /// The latest uplink's signal at the strongest gateway, dBm.
+    pub rssi: Option<i32>,
 }
 
 /// An uplink to store.
@@ -193,7 +195,9 @@ impl Store {
                     (SELECT MAX(time_ms) FROM sensor_uplinks u WHERE u.dev_eui = d.dev_eui),
                     (SELECT COUNT(*) FROM sensor_uplinks u WHERE u.dev_eui = d.dev_eui),
                     (SELECT battery FROM sensor_uplinks u WHERE u.dev_eui = d.dev_eui
-                        AND battery IS NOT NULL ORDER BY time_ms DESC LIMIT 1)
+                        AND battery IS NOT NULL ORDER BY time_ms DESC LIMIT 1),
+                    (SELECT rssi FROM sensor_uplinks u WHERE u.dev_eui = d.dev_eui
+                        AND rssi IS NOT NULL ORDER BY time_ms DESC LIMIT 1)
              FROM sensor_devices d ORDER BY dev_eui"
         );
         type Row = (
@@ -211,6 +215,7 @@ impl Store {
             Option<i64>,
             i64,
             Option<f64>,
+            Option<i32>,
         );
         let rows: Vec<Row> = dispatch!(&self.pool, p => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await
@@ -220,16 +225,17 @@ impl Store {
                 (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10),
                 r.11,
                 r.12,
-                r.13,
+                (r.13, r.14),
             )
         });
         Ok(rows
             .into_iter()
-            .map(|(d, last, n, battery)| DeviceSummary {
+            .map(|(d, last, n, (battery, rssi))| DeviceSummary {
                 device: device_of(d),
                 last_seen_ms: last,
                 uplinks: n,
                 battery,
+                rssi,
             })
             .collect())
     }

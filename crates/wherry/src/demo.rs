@@ -207,6 +207,15 @@ pub fn run(args: Args) -> Result<()> {
                 .await?;
             tokens.push((*name, *role, token));
         }
+        if summary.sensors.homes > 0 {
+            let access = wherry_access::Access::new(store.clone(), wherry_access::Policy::default());
+            let tec = access.caller("demo-tec", Role::TecTeam, wherry_core::Purpose::DirectCare, None)?;
+            let r = crate::demo_sensors::replay(&access, &tec, &county, config.as_of).await?;
+            println!(
+                "Home sensors: {} devices registered, {} uplinks replayed (the month moved to end today), {} alerts for the TEC team",
+                r.devices, r.uplinks, r.alerts
+            );
+        }
         println!();
         println!("Sign in with one of these tokens (one per role, made afresh each run):");
         for (name, role, token) in &tokens {

@@ -105,6 +105,19 @@ enum DeviceCommand {
     },
     /// Devices the hub has heard but that are not registered, with counts.
     Unregistered,
+    /// Register a synthetic county's devices (`wherry synth`'s sensors/)
+    /// and replay its month of uplinks through the intake and the alert
+    /// rules, moved on to end today.
+    #[command(
+        after_help = "Example:\n  wherry device replay county --operator tina --purpose direct_care"
+    )]
+    Replay {
+        /// The county directory `wherry synth` wrote.
+        county: std::path::PathBuf,
+        /// Who registers the devices (a tec_team or admin user) and for what purpose.
+        #[command(flatten)]
+        who: Operator,
+    },
 }
 
 /// Runs `wherry device`.
@@ -189,6 +202,20 @@ async fn registry_command(args: Args) -> Result<()> {
             println!(
                 "Consent withdrawn for {}: nothing it sends is processed from now on.",
                 dev_eui.trim().to_ascii_lowercase()
+            );
+        }
+        DeviceCommand::Replay { county, who } => {
+            let (access, caller) = who.caller(&store, "registering devices").await?;
+            let summary: wherry_synth::Summary = serde_json::from_str(
+                &std::fs::read_to_string(county.join("summary.json")).with_context(|| {
+                    format!("{} is not a county `wherry synth` wrote", county.display())
+                })?,
+            )?;
+            let r = crate::demo_sensors::replay(&access, &caller, &county, summary.config.as_of)
+                .await?;
+            println!(
+                "{} devices registered, {} uplinks replayed, {} alerts raised.",
+                r.devices, r.uplinks, r.alerts
             );
         }
         DeviceCommand::Unregistered => {

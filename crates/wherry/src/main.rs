@@ -3,6 +3,7 @@
 //! renders the result; the work lives in the crates.
 
 mod demo;
+mod demo_sensors;
 mod device;
 mod ingest;
 mod link;

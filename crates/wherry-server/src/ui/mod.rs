@@ -11,7 +11,7 @@
 //! Connect provider), [`search`], [`resident`] (and the caseload),
 //! [`review`] and [`quality`] (the data team's extracts, quarantine and
 //! figures), [`audit`] (the officer's pages), [`rights`] (subject access
-//! and erasure), [`about`] (the
+//! and erasure), [`tec`] (the TEC team's sensor alerts and homes), [`about`] (the
 //! accessibility statement, the privacy notice from the agreements, and
 //! service activity in aggregate, where an analyst lands). Every response has a
 //! strict Content-Security-Policy (no inline script or style). Search is a
@@ -36,6 +36,7 @@ pub(crate) mod rights;
 pub(crate) mod search;
 pub(crate) mod session;
 pub(crate) mod sign_in;
+pub(crate) mod tec;
 
 pub(crate) use assets::security_headers;
 
@@ -89,4 +90,7 @@ pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
         .route("/rights/{id}/erase", post(rights::erase))
         .route("/accessibility", get(about::accessibility))
         .route("/activity", get(about::activity))
+        .route("/tec", get(tec::alerts))
+        .route("/tec/homes/{person}", get(tec::home))
+        .route("/tec/alerts/{id}", post(tec::alert_step))
 }

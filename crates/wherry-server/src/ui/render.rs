@@ -63,6 +63,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "no_relationship.html",
         include_str!("../../templates/no_relationship.html"),
     ),
+    (
+        "tec_alerts.html",
+        include_str!("../../templates/tec_alerts.html"),
+    ),
+    (
+        "tec_home.html",
+        include_str!("../../templates/tec_home.html"),
+    ),
 ];
 
 fn templates() -> &'static Environment<'static> {
