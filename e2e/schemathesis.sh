@@ -46,7 +46,7 @@ demo-advisor contact_centre ^/(api/v1/residents|fhir/|healthz|metrics|openapi)
 demo-steward data_quality ^/api/v1/(review|links|unlinks|changes)
 demo-partner direct_care ^/api/v1/(sources|changes)
 demo-caseworker direct_care ^/api/v1/caseload
-demo-tec direct_care ^/api/v1/sensors
+demo-tec direct_care ^/api/v1/(sensors|open-data)
 demo-admin subject_rights ^/api/v1/residents/\{id\}/
 ROLES
 exit "$failed"

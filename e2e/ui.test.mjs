@@ -335,7 +335,8 @@ await accessible(analyst, "service activity (analyst)");
 await shot(analyst, "activity-analyst");
 await analyst.context().close();
 const visitor = await person();
-for (const [path, heading] of [["/accessibility", "Accessibility statement"], ["/privacy", "Privacy notice"]]) {
+for (const [path, heading] of [["/accessibility", "Accessibility statement"], ["/privacy", "Privacy notice"],
+  ["/open-data", "Open data: street and library counters"]]) {
   await visitor.goto(`${base}/sign-in`);
   await visitor.click(`footer a[href='${path}']`);
   check((await visitor.textContent("h1")) === heading, `the footer's ${heading.toLowerCase()} opens without signing in`);
@@ -344,6 +345,10 @@ for (const [path, heading] of [["/accessibility", "Accessibility statement"], ["
 }
 check(((await visitor.textContent("main")) ?? "").includes("UK GDPR Article 6(1)"), "the privacy notice names each agreement's lawful basis");
 await shot(visitor, "privacy");
+await visitor.goto(`${base}/open-data`);
+const counterCharts = await visitor.locator("figure svg title").count();
+check(counterCharts >= 3, `the open data page charts each counter's days (${counterCharts} charts)`);
+await shot(visitor, "open-data");
 await visitor.context().close();
 
 // Issue 14: the TEC team's sensor alerts, wellbeing apart from devices,

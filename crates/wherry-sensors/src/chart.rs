@@ -271,6 +271,81 @@ pub fn day_svg(
     s
 }
 
+/// A bar chart of `bars` (label, value): `title` above, the value axis
+/// labelled with `unit`, each bar's value in its tooltip. Labelled for
+/// screen readers; the page gives the same figures as a table.
+pub fn bars_svg(id: &str, title: &str, unit: &str, bars: &[(String, u64)]) -> String {
+    let (width, height, left, bottom, top) = (760.0, 300.0, 70.0, 250.0, 40.0);
+    let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1) as f64;
+    // A round top for the axis.
+    let step = 10f64.powf((max / 4.0).log10().floor()).max(1.0);
+    let top_value = ((max / step).ceil() * step).max(1.0);
+    let y_of = |v: f64| bottom - v / top_value * (bottom - top);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" aria-labelledby="{id}-title {id}-desc" class="wherry-chart" font-family="Arial, sans-serif" font-size="12">"##
+    );
+    let _ = write!(
+        s,
+        r##"<title id="{id}-title">{}</title><desc id="{id}-desc">{} bars, {}; the table below gives the figures.</desc>"##,
+        esc(title),
+        bars.len(),
+        esc(unit)
+    );
+    let _ = write!(
+        s,
+        r##"<text x="{left}" y="20" font-size="15" font-weight="bold" fill="#0b0c0c">{}</text>"##,
+        esc(title)
+    );
+    for k in 0..=4 {
+        let v = top_value * f64::from(k) / 4.0;
+        let y = y_of(v);
+        let _ = write!(
+            s,
+            r##"<line x1="{left}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#b1b4b6" stroke-width="1"/><text x="{}" y="{:.1}" text-anchor="end" fill="#0b0c0c">{v:.0}</text>"##,
+            width - 10.0,
+            left - 6.0,
+            y + 4.0
+        );
+    }
+    let _ = write!(
+        s,
+        r##"<text x="14" y="{:.1}" transform="rotate(-90 14 {:.1})" text-anchor="middle" fill="#0b0c0c">{}</text>"##,
+        (top + bottom) / 2.0,
+        (top + bottom) / 2.0,
+        esc(unit)
+    );
+    let slot = (width - 10.0 - left) / bars.len().max(1) as f64;
+    for (i, (label, value)) in bars.iter().enumerate() {
+        let x = left + slot * i as f64 + slot * 0.15;
+        let y = y_of(*value as f64);
+        let _ = write!(
+            s,
+            r##"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="#1d70b8"><title>{}: {value}</title></rect>"##,
+            slot * 0.7,
+            bottom - y,
+            esc(label)
+        );
+        if bars.len() <= 16 || i % (bars.len() / 12 + 1) == 0 {
+            let _ = write!(
+                s,
+                r##"<text x="{:.1}" y="{}" text-anchor="middle" fill="#0b0c0c">{}</text>"##,
+                x + slot * 0.35,
+                bottom + 16.0,
+                esc(label)
+            );
+        }
+    }
+    let _ = write!(
+        s,
+        r##"<line x1="{left}" y1="{bottom}" x2="{}" y2="{bottom}" stroke="#0b0c0c" stroke-width="1"/>"##,
+        width - 10.0
+    );
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,7 @@
 //! and nothing of it is stored.
 
 pub mod chart;
+pub mod counters;
 pub mod detection;
 pub mod intake;
 pub mod monitor;

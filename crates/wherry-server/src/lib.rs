@@ -49,6 +49,7 @@ mod fhir;
 pub mod identity;
 pub mod integrations;
 pub mod metrics;
+mod open_data;
 mod push;
 pub mod request;
 mod residents;
@@ -186,6 +187,8 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/api/v1/caseload/{id}",
             post(caseload::add).delete(caseload::remove),
         )
+        .route("/api/v1/open-data/counters", get(open_data::counters))
+        .route("/open-data", get(open_data::page))
         .route("/api/v1/sensors/alerts", get(sensors::alerts))
         .route(
             "/api/v1/sensors/alerts/{id}/{verb}",

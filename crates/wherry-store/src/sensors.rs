@@ -397,6 +397,67 @@ impl Store {
     }
 }
 
+/// A counter's uplink (a public place's: no personal data).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CounterUplink {
+    /// The device.
+    pub dev_eui: String,
+    /// `traffic` or `footfall`.
+    pub use_kind: String,
+    /// The site.
+    pub place: String,
+    /// Latitude.
+    pub lat: Option<f64>,
+    /// Longitude.
+    pub lon: Option<f64>,
+    /// When (Unix ms).
+    pub time_ms: i64,
+    /// The decoded reading, JSON.
+    pub reading: String,
+}
+
+impl Store {
+    /// The street and library counters' uplinks from `from_ms` to `to_ms`,
+    /// by device and time.
+    pub async fn counter_uplinks(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CounterUplink>, Error> {
+        let sql = "SELECT d.dev_eui, d.use_kind, d.place, d.lat, d.lon, u.time_ms, u.reading
+                   FROM sensor_uplinks u JOIN sensor_devices d ON d.dev_eui = u.dev_eui
+                   WHERE d.use_kind IN ('traffic', 'footfall') AND d.person_id IS NULL
+                     AND u.time_ms >= $1 AND u.time_ms < $2
+                   ORDER BY d.dev_eui, u.time_ms";
+        type Row = (
+            String,
+            String,
+            Option<String>,
+            Option<f64>,
+            Option<f64>,
+            i64,
+            String,
+        );
+        let rows: Vec<Row> = dispatch!(&self.pool, p => {
+            sqlx::query_as(sql).bind(from_ms).bind(to_ms).fetch_all(p).await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(dev_eui, use_kind, place, lat, lon, time_ms, reading)| CounterUplink {
+                    dev_eui,
+                    use_kind,
+                    place: place.unwrap_or_default(),
+                    lat,
+                    lon,
+                    time_ms,
+                    reading,
+                },
+            )
+            .collect())
+    }
+}
+
 impl Tx {
     /// Deletes resident `person`'s devices and every uplink stored from
     /// them; returns (devices, uplinks) deleted.

@@ -368,3 +368,14 @@ pub(crate) fn error_summary(error: Option<(&str, &str)>) -> Vec<minijinja::Value
         .into_iter()
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_parses() {
+        let env = super::templates();
+        for (name, _) in super::TEMPLATES {
+            assert!(env.get_template(name).is_ok(), "{name}");
+        }
+    }
+}

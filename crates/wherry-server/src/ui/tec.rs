@@ -112,7 +112,13 @@ pub(crate) async fn alerts(State(state): State<Arc<AppState>>, acting: Acting) -
     Ok(page(
         StatusCode::OK,
         "tec_alerts.html",
-        context! {title => "Sensor alerts", user => who.ctx(), csrf => who.csrf, wellbeing, technical, homes},
+        context! {
+            title => "Sensor alerts", user => who.ctx(), csrf => who.csrf, homes,
+            sections => vec![
+                context! {id => "wellbeing-alerts", caption => "Wellbeing alerts", rows => wellbeing},
+                context! {id => "technical-alerts", caption => "Device alerts", rows => technical},
+            ],
+        },
     ))
 }
 
