@@ -110,6 +110,13 @@ pub struct Intake {
     recent: Mutex<HashMap<(u64, u32), i64>>,
     /// The homes' rules, once the server has started them.
     watch: OnceLock<Arc<Watch>>,
+    /// Devices as last read from the registry (the store checks again as
+    /// it writes).
+    devices: Mutex<HashMap<String, Device>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Intake {
@@ -121,6 +128,7 @@ impl Intake {
             writer: OnceLock::new(),
             recent: Mutex::new(HashMap::new()),
             watch: OnceLock::new(),
+            devices: Mutex::new(HashMap::new()),
         }
     }
 
@@ -180,14 +188,38 @@ impl Intake {
         if self.already_stored(key) {
             return Ok(Outcome::Duplicate);
         }
-        let Some(device) = self.resolve_device(&eui, network, now_ms).await? else {
-            return Ok(Outcome::Unregistered);
+        // The registry as this process last read it; the store checks it
+        // again as it writes, and a refusal reads it afresh (once).
+        let mut fresh = false;
+        let (outcome, reading) = loop {
+            let Some(device) = self.resolve_device(&eui, network, now_ms, fresh).await? else {
+                return Ok(Outcome::Unregistered);
+            };
+            check_consent(&device)?;
+            let reading = decode_payload(&device, &up)?;
+            let stored = self
+                .persist(
+                    &up,
+                    &eui,
+                    &device.model,
+                    key.window,
+                    time_ms,
+                    now_ms,
+                    &reading,
+                )
+                .await?;
+            match stored {
+                Stored::Refused if !fresh => fresh = true,
+                Stored::Refused => {
+                    return Err(Rejection::new(
+                        "store_unavailable",
+                        "the registry changed while the uplink was being stored: send it again",
+                    ));
+                }
+                Stored::New(id) => break (Outcome::Stored(id), reading),
+                Stored::Duplicate => break (Outcome::Duplicate, reading),
+            }
         };
-        check_consent(&device)?;
-        let reading = decode_payload(&device, &up)?;
-        let outcome = self
-            .persist(&up, &eui, key.window, time_ms, now_ms, &reading)
-            .await?;
         if matches!(outcome, Outcome::Stored(_)) {
             self.remember(key);
             self.evaluate(&eui, up.f_cnt, &reading, time_ms).await;
@@ -230,13 +262,32 @@ impl Intake {
         }
     }
 
+    /// Step 3: the device, from the registry as last read (`fresh`: from
+    /// the store, as after the store refused the cached registration).
     async fn resolve_device(
         &self,
         eui: &str,
         network: Network,
         now_ms: i64,
+        fresh: bool,
     ) -> Result<Option<Device>, Rejection> {
+        if !fresh {
+            let cached = lock(&self.devices).get(eui).cloned();
+            if cached.is_some() {
+                return Ok(cached);
+            }
+        }
         let device = self.store.device(eui).await.map_err(store_failed)?;
+        {
+            let mut devices = lock(&self.devices);
+            if devices.len() >= RECENT {
+                devices.clear();
+            }
+            match &device {
+                Some(d) => devices.insert(eui.to_string(), d.clone()),
+                None => devices.remove(eui),
+            };
+        }
         if device.is_none() {
             self.store
                 .note_unregistered(eui, network.code(), now_ms)
@@ -246,15 +297,17 @@ impl Intake {
         Ok(device)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn persist(
         &self,
         up: &Uplink,
         eui: &str,
+        model: &str,
         window: i64,
         time_ms: i64,
         now_ms: i64,
         reading: &wherry_lorawan::Reading,
-    ) -> Result<Outcome, Rejection> {
+    ) -> Result<Stored, Rejection> {
         let json = serde_json::to_string(reading)
             .map_err(|_| Rejection::new("internal", "the reading could not be written"))?;
         let payload = wherry_lorawan::bytes::to_hex(&up.data);
@@ -267,6 +320,7 @@ impl Intake {
             network: up.network.code(),
             f_port: i32::from(up.f_port),
             payload,
+            model: model.to_string(),
             reading: json,
             battery: reading.battery().map(f64::from),
             rssi: up.best_rssi(),
@@ -282,14 +336,10 @@ impl Intake {
             .send((uplink, reply))
             .await
             .map_err(|_| unavailable())?;
-        let stored = answer
+        answer
             .await
             .map_err(|_| unavailable())?
-            .map_err(|e| Rejection::new("store_unavailable", e))?;
-        Ok(match stored {
-            Stored::New(id) => Outcome::Stored(id),
-            Stored::Duplicate => Outcome::Duplicate,
-        })
+            .map_err(|e| Rejection::new("store_unavailable", e))
     }
 }
 

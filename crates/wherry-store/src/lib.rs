@@ -95,6 +95,7 @@ pub mod relationships;
 pub mod review;
 pub mod security;
 pub mod sensor_alerts;
+mod sensor_batch;
 pub mod sensors;
 pub mod sessions;
 pub mod sources;

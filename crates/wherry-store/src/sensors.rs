@@ -65,6 +65,9 @@ pub struct NewUplink {
     pub f_port: i32,
     /// The payload, hex.
     pub payload: String,
+    /// The model it was decoded with: stored only while the registry still
+    /// says so, with consent standing.
+    pub model: String,
     /// The decoded reading, JSON.
     pub reading: String,
     /// Battery percent, where the payload says.
@@ -98,6 +101,10 @@ pub enum Stored {
     /// Already stored: the same device and frame counter in the same or a
     /// neighbouring window.
     Duplicate,
+    /// Not stored: the device is no longer registered as the uplink was
+    /// decoded (removed, or registered again as another model), or its
+    /// consent was withdrawn. The caller reads the registry again.
+    Refused,
 }
 
 /// A device heard but not registered.
@@ -272,49 +279,6 @@ impl Store {
                 .fetch_one(p).await
         })?;
         Ok(n > 0)
-    }
-
-    /// Stores `u` unless an uplink of the same device and frame counter is
-    /// stored in its window or one beside it; one transaction, so two
-    /// deliveries at once store one.
-    pub async fn store_uplink(&self, u: &NewUplink) -> Result<Stored, Error> {
-        let mut stored = self.store_uplinks(std::slice::from_ref(u)).await?;
-        Ok(stored.pop().unwrap_or(Stored::Duplicate))
-    }
-
-    /// Stores each of `batch` as [`Store::store_uplink`] would, in one
-    /// transaction (one commit for many deliveries: group commit); an
-    /// uplink repeated within the batch is stored once.
-    pub async fn store_uplinks(&self, batch: &[NewUplink]) -> Result<Vec<Stored>, Error> {
-        let seen = "SELECT COUNT(*) FROM sensor_uplinks
-                    WHERE dev_eui = $1 AND f_cnt = $2 AND dedup_window BETWEEN $3 AND $4";
-        let insert =
-            "INSERT INTO sensor_uplinks (dev_eui, f_cnt, dedup_window, time_ms, received_ms,
-                          network, f_port, payload, reading, battery, rssi)
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                      ON CONFLICT (dev_eui, f_cnt, dedup_window) DO NOTHING
-                      RETURNING id";
-        let mut tx = self.begin().await?;
-        let mut out = Vec::with_capacity(batch.len());
-        for u in batch {
-            let stored = dispatch_tx!(&mut tx.inner, t => {
-                let n: i64 = sqlx::query_scalar(seen).bind(&u.dev_eui).bind(u.f_cnt)
-                    .bind(u.window - 1).bind(u.window + 1).fetch_one(&mut **t).await?;
-                if n > 0 {
-                    Ok::<_, sqlx::Error>(Stored::Duplicate)
-                } else {
-                    let id: Option<i64> = sqlx::query_scalar(insert)
-                        .bind(&u.dev_eui).bind(u.f_cnt).bind(u.window).bind(u.time_ms)
-                        .bind(u.received_ms).bind(u.network).bind(u.f_port).bind(&u.payload)
-                        .bind(&u.reading).bind(u.battery).bind(u.rssi)
-                        .fetch_optional(&mut **t).await?;
-                    Ok(id.map_or(Stored::Duplicate, Stored::New))
-                }
-            })?;
-            out.push(stored);
-        }
-        tx.commit().await?;
-        Ok(out)
     }
 
     /// Counts an uplink from a device that is not registered.

@@ -71,6 +71,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "tec_home.html",
         include_str!("../../templates/tec_home.html"),
     ),
+    (
+        "open_data.html",
+        include_str!("../../templates/open_data.html"),
+    ),
 ];
 
 fn templates() -> &'static Environment<'static> {
@@ -372,10 +376,22 @@ pub(crate) fn error_summary(error: Option<(&str, &str)>) -> Vec<minijinja::Value
 #[cfg(test)]
 mod tests {
     #[test]
-    fn every_template_parses() {
+    fn every_template_parses_and_every_file_is_one() {
         let env = super::templates();
         for (name, _) in super::TEMPLATES {
             assert!(env.get_template(name).is_ok(), "{name}");
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(files.len() >= super::TEMPLATES.len());
+        for f in files {
+            assert!(
+                super::TEMPLATES.iter().any(|(n, _)| *n == f),
+                "templates/{f} is not registered"
+            );
         }
     }
 }
