@@ -1,7 +1,7 @@
 //! Sensor uplinks through the intake as a webhook delivers them: decode the
 //! event, de-duplicate, resolve the device, check consent, decode the
 //! payload, store, on SQLite and PostgreSQL (the local one, as the tests
-//! use it), one delivery at a time and several at once.
+//! use it), one delivery at a time, eight at once and 64 at once.
 //!
 //! ```sh
 //! cargo bench -p wherry-bench --bench intake                 # 20,000 uplinks, 10,000 devices
@@ -40,7 +40,7 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
     let now_ms = wherry_core::clock::unix_ms();
-    let bodies: Arc<Vec<String>> = Arc::new((0..uplinks * 2).map(|i| event(i, now_ms)).collect());
+    let bodies: Arc<Vec<String>> = Arc::new((0..uplinks * 3).map(|i| event(i, now_ms)).collect());
     for t in stores().await {
         t.store.migrate().await.expect("migrate");
         t.execute(
@@ -73,37 +73,51 @@ async fn main() {
                 .expect("stored");
         }
         let one = uplinks as f64 / started.elapsed().as_secs_f64();
-        // Eight deliveries at once: the second half.
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for k in 0..8u64 {
-            let (intake, bodies) = (intake.clone(), bodies.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut i = uplinks + k;
-                while i < 2 * uplinks {
-                    intake
-                        .handle(
-                            Network::Chirpstack,
-                            "up",
-                            bodies[i as usize].as_bytes(),
-                            now_ms,
-                        )
-                        .await
-                        .expect("stored");
-                    i += 8;
-                }
-            }));
-        }
-        for task in tasks {
-            task.await.expect("task");
-        }
-        let eight = uplinks as f64 / started.elapsed().as_secs_f64();
+        // Eight deliveries at once: the second third; then 64 (a busy
+        // integration's connections): the last.
+        let eight = at_once(&intake, &bodies, uplinks, 8, now_ms).await;
+        let many = at_once(&intake, &bodies, 2 * uplinks, 64, now_ms).await;
         let stored = intake.counters().get("outcome", "stored");
-        assert_eq!(stored, 2 * uplinks, "every uplink stored once");
+        assert_eq!(stored, 3 * uplinks, "every uplink stored once");
         println!(
-            "{}: {uplinks} uplinks from {DEVICES} devices, one at a time {one:.0}/s, eight at once {eight:.0}/s",
+            "{}: {uplinks} uplinks from {DEVICES} devices, one at a time {one:.0}/s, eight at once {eight:.0}/s, 64 at once {many:.0}/s",
             t.name
         );
         t.finish().await;
     }
+}
+
+/// `bodies[from..from + n]` handled by `lanes` deliveries at once; uplinks a second.
+async fn at_once(
+    intake: &Arc<Intake>,
+    bodies: &Arc<Vec<String>>,
+    from: u64,
+    lanes: u64,
+    now_ms: i64,
+) -> f64 {
+    let n = bodies.len() as u64 / 3;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for k in 0..lanes {
+        let (intake, bodies) = (intake.clone(), bodies.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = from + k;
+            while i < from + n {
+                intake
+                    .handle(
+                        Network::Chirpstack,
+                        "up",
+                        bodies[i as usize].as_bytes(),
+                        now_ms,
+                    )
+                    .await
+                    .expect("stored");
+                i += lanes;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task");
+    }
+    n as f64 / started.elapsed().as_secs_f64()
 }
