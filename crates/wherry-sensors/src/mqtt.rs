@@ -4,17 +4,22 @@
 //! acknowledged only after the intake has taken it (stored, or refused for
 //! good), so one the hub has not stored is sent again; when the connection
 //! drops the subscriber connects again and the broker delivers what was
-//! queued for the session.
+//! queued for the session. Messages are taken concurrently (up to
+//! [`IN_FLIGHT`] at once, so the intake's writer stores them together) and
+//! acknowledged in the order they arrived.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
 use serde::Deserialize;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use wherry_lorawan::Network;
 
 use crate::Intake;
+
+/// Messages taken at once.
+pub const IN_FLIGHT: usize = 256;
 
 /// Where to subscribe.
 #[derive(Debug, Clone, Deserialize)]
@@ -126,6 +131,20 @@ async fn run(
         .filter(|t| !t.is_empty())
         .cloned()
         .collect();
+    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+    let (acks, mut to_ack) = mpsc::channel::<(Publish, oneshot::Receiver<bool>)>(IN_FLIGHT);
+    let acker = client.clone();
+    tokio::spawn(async move {
+        while let Some((p, result)) = to_ack.recv().await {
+            // Unacknowledged, the broker sends it again on the next
+            // connection: only for a store that did not answer.
+            let keep_for_redelivery = result.await.unwrap_or(true);
+            if !keep_for_redelivery && acker.ack(&p).await.is_err() {
+                log("mqtt_ack_failed");
+            }
+            handled.send_modify(|n| *n += 1);
+        }
+    });
     let mut backoff = Duration::from_millis(200);
     loop {
         match events.poll().await {
@@ -139,26 +158,33 @@ async fn run(
                 connections.send_modify(|n| *n += 1);
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
-                let topic = p.topic.clone();
-                let keep_for_redelivery = match route(&topic) {
-                    Some((network, kind)) => {
-                        let now = wherry_core::clock::unix_ms();
-                        matches!(
-                            intake.handle(network, kind, &p.payload, now).await,
-                            Err(ref r) if r.reason == "store_unavailable"
-                        )
-                    }
-                    None => {
-                        intake.count_rejection("unknown_topic");
-                        false
-                    }
+                // Taken concurrently (up to IN_FLIGHT at once), acknowledged
+                // in the order received, as MQTT asks.
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    return;
                 };
-                // Unacknowledged, the broker sends it again on the next
-                // connection: only for a store that did not answer.
-                if !keep_for_redelivery && client.ack(&p).await.is_err() {
-                    log("mqtt_ack_failed");
+                let (done, result) = oneshot::channel();
+                let (intake, topic, payload) = (intake.clone(), p.topic.clone(), p.payload.clone());
+                tokio::spawn(async move {
+                    let keep_for_redelivery = match route(&topic) {
+                        Some((network, kind)) => {
+                            let now = wherry_core::clock::unix_ms();
+                            matches!(
+                                intake.handle(network, kind, &payload, now).await,
+                                Err(ref r) if r.reason == "store_unavailable"
+                            )
+                        }
+                        None => {
+                            intake.count_rejection("unknown_topic");
+                            false
+                        }
+                    };
+                    let _ = done.send(keep_for_redelivery);
+                    drop(permit);
+                });
+                if acks.send((p, result)).await.is_err() {
+                    return;
                 }
-                handled.send_modify(|n| *n += 1);
             }
             Ok(_) => {}
             Err(_) => {
