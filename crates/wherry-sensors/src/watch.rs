@@ -30,7 +30,7 @@ pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 /// The live watch over every home.
 pub struct Watch {
     store: Store,
-    homes: Mutex<HashMap<String, Home>>,
+    homes: Mutex<Homes>,
     device_home: Mutex<HashMap<String, String>>,
     /// Woken when a home's deadlines may have moved earlier.
     changed: Notify,
@@ -43,7 +43,7 @@ pub struct Watch {
 impl std::fmt::Debug for Watch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Watch")
-            .field("homes", &self.homes.lock().map(|h| h.len()).unwrap_or(0))
+            .field("homes", &self.homes())
             .field("deliver", &self.deliver)
             .finish()
     }
@@ -68,7 +68,7 @@ impl Watch {
     ) -> Result<Arc<Watch>, wherry_store::Error> {
         let watch = Arc::new(Watch {
             store,
-            homes: Mutex::new(HashMap::new()),
+            homes: Mutex::new(Homes::default()),
             device_home: Mutex::new(HashMap::new()),
             changed: Notify::new(),
             raised: Arc::new(Notify::new()),
@@ -97,7 +97,7 @@ impl Watch {
 
     /// Homes watched.
     pub fn homes(&self) -> usize {
-        lock(&self.homes).len()
+        lock(&self.homes).by_person.len()
     }
 
     /// (Re)loads one resident's home from the store: their devices whose
@@ -155,7 +155,11 @@ impl Watch {
             }
         }
         alerts.extend(wake(&mut home, now));
-        lock(&self.homes).insert(person.to_string(), home);
+        {
+            let mut homes = lock(&self.homes);
+            homes.by_person.insert(person.to_string(), home);
+            homes.refresh(person);
+        }
         self.changed.notify_one();
         self.raise(alerts).await
     }
@@ -174,14 +178,21 @@ impl Watch {
         let Some(person) = lock(&self.device_home).get(dev_eui).cloned() else {
             return Ok(Vec::new());
         };
-        let alerts = {
+        let (alerts, sooner) = {
             let mut homes = lock(&self.homes);
-            let Some(home) = homes.get_mut(&person) else {
+            let Some(home) = homes.by_person.get_mut(&person) else {
                 return Ok(Vec::new());
             };
-            feed(home, dev_eui, f_cnt, reading, at_ms)
+            let alerts = feed(home, dev_eui, f_cnt, reading, at_ms);
+            let before = homes.earliest();
+            let due = homes.refresh(&person);
+            (alerts, due.is_some_and(|d| before.is_none_or(|b| d < b)))
         };
-        self.changed.notify_one();
+        // The scheduler sleeps until the earliest deadline: woken only when
+        // this reading made one earlier.
+        if sooner {
+            self.changed.notify_one();
+        }
         self.raise(alerts).await
     }
 
@@ -189,24 +200,34 @@ impl Watch {
     pub async fn tick(&self, now_ms: i64) -> Result<Vec<i64>, wherry_store::Error> {
         let alerts: Vec<Alert> = {
             let mut homes = lock(&self.homes);
-            homes.values_mut().flat_map(|h| wake(h, now_ms)).collect()
+            let due: Vec<String> = homes
+                .due
+                .iter()
+                .take_while(|(at, _)| *at <= now_ms)
+                .map(|(_, p)| p.clone())
+                .collect();
+            let mut alerts = Vec::new();
+            for person in due {
+                if let Some(home) = homes.by_person.get_mut(&person) {
+                    alerts.extend(wake(home, now_ms));
+                }
+                homes.refresh(&person);
+            }
+            alerts
         };
         self.raise(alerts).await
     }
 
     /// A home's routine as learnt before the local day of `at_ms`.
     pub fn routine_of(&self, person: &str, at_ms: i64) -> Option<crate::Routine> {
-        let mut homes = lock(&self.homes);
-        let home = homes.get_mut(person)?;
+        let homes = lock(&self.homes);
+        let home = homes.by_person.get(person)?;
         Some(home.routine_before(at_ms))
     }
 
     /// The earliest deadline of any home.
     pub fn next_deadline(&self) -> Option<i64> {
-        lock(&self.homes)
-            .values_mut()
-            .filter_map(|h| h.next_deadline())
-            .min()
+        lock(&self.homes).earliest()
     }
 
     /// The scheduler: sleeps until the next deadline (or until a reading
@@ -311,4 +332,36 @@ pub(crate) fn wake(home: &mut Home, until_ms: i64) -> Vec<Alert> {
         alerts.extend(home.tick(due));
     }
     alerts
+}
+
+/// The homes watched, and each one's next deadline in order.
+#[derive(Default)]
+struct Homes {
+    by_person: HashMap<String, Home>,
+    due: std::collections::BTreeSet<(i64, String)>,
+    due_of: HashMap<String, i64>,
+}
+
+impl Homes {
+    /// Files `person`'s next deadline again; returns it.
+    fn refresh(&mut self, person: &str) -> Option<i64> {
+        if let Some(old) = self.due_of.remove(person) {
+            self.due.remove(&(old, person.to_string()));
+        }
+        let next = self.by_person.get_mut(person)?.next_deadline()?;
+        self.due.insert((next, person.to_string()));
+        self.due_of.insert(person.to_string(), next);
+        Some(next)
+    }
+
+    fn remove(&mut self, person: &str) {
+        self.by_person.remove(person);
+        if let Some(old) = self.due_of.remove(person) {
+            self.due.remove(&(old, person.to_string()));
+        }
+    }
+
+    fn earliest(&self) -> Option<i64> {
+        self.due.first().map(|(at, _)| *at)
+    }
 }
