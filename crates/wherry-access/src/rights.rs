@@ -135,21 +135,33 @@ pub async fn expire(
     for (source, terms) in agreements.iter() {
         let cutoff = retention_cutoff(today, terms.agreement.retention_years)?;
         let ids = store.expired_records(source, &cutoff.to_string()).await?;
-        if ids.is_empty() {
+        let mut removed = Removed::default();
+        if !ids.is_empty() {
+            removed.records.insert(source.clone(), ids);
+            erase(&mut tx, &mut removed).await?;
+        }
+        // The sensor service's agreement also governs its readings and
+        // alerts: those older than its retention go too.
+        if source == crate::sensors::SOURCE {
+            let before_ms = cutoff.days_since_epoch() * 86_400_000;
+            let (readings, alerts) = tx.expire_sensor_data(before_ms).await?;
+            removed.sensor_readings = readings;
+            removed.sensor_alerts = alerts;
+        }
+        if removed.count() == 0 && removed.sensor_readings == 0 && removed.sensor_alerts == 0 {
             continue;
         }
-        let mut removed = Removed::default();
-        removed.records.insert(source.clone(), ids);
-        erase(&mut tx, &mut removed).await?;
         last = Some(tombstone(&mut tx, caller, "retention", None, &removed, None, request).await?);
         all.retired.extend(removed.retired);
         all.records.extend(removed.records);
+        all.sensor_readings += removed.sensor_readings;
+        all.sensor_alerts += removed.sensor_alerts;
     }
     tx.commit().await?;
     if let Some(stone) = &last {
         checkpoint(stone)?;
     }
-    if all.count() > 0 {
+    if all.count() > 0 || all.sensor_readings > 0 || all.sensor_alerts > 0 {
         all.reclaimed = store.reclaim().await?;
     }
     Ok(all)
@@ -194,6 +206,8 @@ async fn tombstone(
     let mut fields = vec![format!("records_erased:{}", removed.count())];
     if removed.sensor_devices > 0 {
         fields.push(format!("sensor_devices_erased:{}", removed.sensor_devices));
+    }
+    if removed.sensor_devices > 0 || removed.sensor_readings > 0 {
         fields.push(format!(
             "sensor_readings_erased:{}",
             removed.sensor_readings

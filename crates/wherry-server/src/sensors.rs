@@ -44,7 +44,7 @@ pub(crate) async fn alerts(
 }
 
 /// A lifecycle step's body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StepBody {
     #[serde(default)]
@@ -56,7 +56,7 @@ pub(crate) async fn alert_step(
     State(state): State<Arc<AppState>>,
     Path((id, verb)): Path<(String, String)>,
     ApiCaller { caller, request }: ApiCaller,
-    body: Result<Json<StepBody>, JsonRejection>,
+    body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let step = match verb.as_str() {
         "acknowledge" => Step::Acknowledge,
@@ -64,7 +64,14 @@ pub(crate) async fn alert_step(
         _ => return Err(crate::no_route().await),
     };
     let id: i64 = id.parse().map_err(|_| ApiError::not_found("alert"))?;
-    let body = json_body(body)?;
+    // The note is optional, and so is the body.
+    let body: StepBody = if body.iter().all(u8::is_ascii_whitespace) {
+        StepBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("the body: {e}"))
+        })?
+    };
     let alert = state
         .access
         .sensor_alert_step(&caller, id, step, &body.note, request.as_str())

@@ -361,6 +361,23 @@ impl Store {
 }
 
 impl Tx {
+    /// Deletes readings taken before `before_ms`, and alerts (with their
+    /// deliveries) due before it: the sensor agreement's retention.
+    /// Returns (readings, alerts) deleted.
+    pub async fn expire_sensor_data(&mut self, before_ms: i64) -> Result<(u64, u64), Error> {
+        let readings = "DELETE FROM sensor_uplinks WHERE time_ms < $1";
+        let deliveries = "DELETE FROM sensor_alert_deliveries WHERE alert_id IN
+                              (SELECT id FROM sensor_alerts WHERE due_ms < $1)";
+        let alerts = "DELETE FROM sensor_alerts WHERE due_ms < $1";
+        let counts = dispatch_tx!(&mut self.inner, t => {
+            let r = sqlx::query(readings).bind(before_ms).execute(&mut **t).await?.rows_affected();
+            sqlx::query(deliveries).bind(before_ms).execute(&mut **t).await?;
+            let a = sqlx::query(alerts).bind(before_ms).execute(&mut **t).await?.rows_affected();
+            Ok::<_, sqlx::Error>((r, a))
+        })?;
+        Ok(counts)
+    }
+
     /// Deletes resident `person`'s alerts, their deliveries and thresholds;
     /// returns the alerts deleted.
     pub async fn erase_alerts_of(&mut self, person: &str) -> Result<u64, Error> {

@@ -109,8 +109,14 @@ pub fn retention(a: RetentionArgs) -> Result<()> {
         let removed = wherry_access::rights::expire(&store, &caller, today, &request_id()).await;
         store.close().await;
         let removed = removed?;
-        if removed.records.is_empty() {
+        if removed.records.is_empty() && removed.sensor_readings == 0 && removed.sensor_alerts == 0 {
             println!("No record is past its agreement's retention period.");
+        }
+        if removed.sensor_readings > 0 || removed.sensor_alerts > 0 {
+            println!(
+                "tec_sensors: {} sensor readings and {} alerts removed (tombstone in the audit log)",
+                removed.sensor_readings, removed.sensor_alerts
+            );
         }
         for (source, ids) in &removed.records {
             println!(
