@@ -5,7 +5,8 @@
 local devices = tonumber(os.getenv("WHERRY_DEVICES") or "10000")
 local secret = os.getenv("WHERRY_SECRET")
 local threads = 0
-local id = 0
+-- `id` is set in each thread by setup() (a global: a local here would hide it).
+id = 0
 local n = 0
 
 function setup(thread)

@@ -47,7 +47,7 @@ PY
 run_backend() {
   local name="$1" db="$2"
   local port mport; port="$(free_port)"; mport="$(free_port)"
-  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 1000\nmax_queued_messages 0\n' "$mport" > "$out/mosquitto.conf"
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 1000\nmax_queued_messages 2000000\n' "$mport" > "$out/mosquitto.conf"
   mosquitto -c "$out/mosquitto.conf" > "$out/mosquitto.log" 2>&1 &
   local broker=$!
   printf '[limits]\nburst = 0\n[auth_failures]\nburst = 0\n[integrations]\nchirpstack = "bench-secret-0123456789"\n[mqtt]\nhost = "127.0.0.1"\nport = %s\nclient_id = "wherry-bench"\n' "$mport" > "$out/wherry.toml"
@@ -58,12 +58,13 @@ run_backend() {
 
   WHERRY_SECRET=bench-secret-0123456789 WHERRY_DEVICES=$devices \
     wrk -t2 -c"$conns" -d"${secs}s" --latency -s bench/sensors.lua "http://127.0.0.1:$port" > "$out/wrk-$name.txt"
+  local stored_http; stored_http="$(stored "127.0.0.1:$port")"
   local http_rate non2xx
   http_rate="$(sed -n 's/^Requests\/sec: *//p' "$out/wrk-$name.txt")"
   non2xx="$(sed -n 's/.*Non-2xx or 3xx responses: *//p' "$out/wrk-$name.txt")"
   local p99; p99="$(awk '$1 == "99%" {print $2}' "$out/wrk-$name.txt")"
   local rss_http; rss_http="$(awk '/VmHWM/ {print int($2/1024)}' /proc/$server/status)"
-  echo "$name webhook: ${http_rate} uplinks/s stored over ${secs} s (${conns} connections, p99 ${p99}, non-2xx ${non2xx:-0}); server peak RSS ${rss_http} MiB"
+  echo "$name webhook: ${http_rate} requests/s over ${secs} s (${conns} connections, p99 ${p99}, non-2xx ${non2xx:-0}), $((stored_http / secs)) uplinks/s stored ($stored_http); server peak RSS ${rss_http} MiB"
 
   # MQTT: the rate the webhook reached is not the question; offer
   # 10,000/s worth (SECONDS × 10,000 messages, pre-written) as fast as the

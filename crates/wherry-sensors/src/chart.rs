@@ -277,9 +277,18 @@ pub fn day_svg(
 pub fn bars_svg(id: &str, title: &str, unit: &str, bars: &[(String, u64)]) -> String {
     let (width, height, left, bottom, top) = (760.0, 300.0, 70.0, 250.0, 40.0);
     let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1) as f64;
-    // A round top for the axis.
-    let step = 10f64.powf((max / 4.0).log10().floor()).max(1.0);
-    let top_value = ((max / step).ceil() * step).max(1.0);
+    // Round ticks: 1, 2 or 5 times a power of ten, about four of them.
+    let raw = (max / 4.0).max(1.0);
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let tick = magnitude
+        * match raw / magnitude {
+            f if f <= 1.0 => 1.0,
+            f if f <= 2.0 => 2.0,
+            f if f <= 5.0 => 5.0,
+            _ => 10.0,
+        };
+    let ticks = (max / tick).ceil().max(1.0) as u32;
+    let top_value = tick * f64::from(ticks);
     let y_of = |v: f64| bottom - v / top_value * (bottom - top);
     let mut s = String::new();
     let _ = write!(
@@ -298,8 +307,8 @@ pub fn bars_svg(id: &str, title: &str, unit: &str, bars: &[(String, u64)]) -> St
         r##"<text x="{left}" y="20" font-size="15" font-weight="bold" fill="#0b0c0c">{}</text>"##,
         esc(title)
     );
-    for k in 0..=4 {
-        let v = top_value * f64::from(k) / 4.0;
+    for k in 0..=ticks {
+        let v = tick * f64::from(k);
         let y = y_of(v);
         let _ = write!(
             s,
@@ -327,7 +336,7 @@ pub fn bars_svg(id: &str, title: &str, unit: &str, bars: &[(String, u64)]) -> St
             bottom - y,
             esc(label)
         );
-        if bars.len() <= 16 || i % (bars.len() / 12 + 1) == 0 {
+        if bars.len() <= 8 || i % bars.len().div_ceil(8) == 0 {
             let _ = write!(
                 s,
                 r##"<text x="{:.1}" y="{}" text-anchor="middle" fill="#0b0c0c">{}</text>"##,

@@ -132,7 +132,10 @@ async fn run(
         .cloned()
         .collect();
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
-    let (acks, mut to_ack) = mpsc::channel::<(Publish, oneshot::Receiver<bool>)>(IN_FLIGHT);
+    // Unbounded: the loop below must never wait on the acknowledger, which
+    // itself waits on this loop to poll the connection (at most IN_FLIGHT
+    // are being taken at once; the rest wait only for their turn to ack).
+    let (acks, mut to_ack) = mpsc::unbounded_channel::<(Publish, oneshot::Receiver<bool>)>();
     let acker = client.clone();
     tokio::spawn(async move {
         while let Some((p, result)) = to_ack.recv().await {
@@ -182,7 +185,7 @@ async fn run(
                     let _ = done.send(keep_for_redelivery);
                     drop(permit);
                 });
-                if acks.send((p, result)).await.is_err() {
+                if acks.send((p, result)).is_err() {
                     return;
                 }
             }

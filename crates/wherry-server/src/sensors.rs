@@ -69,7 +69,11 @@ pub(crate) async fn alert_step(
         StepBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("the body: {e}"))
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                format!("the body: {e}"),
+            )
         })?
     };
     let alert = state
