@@ -163,12 +163,16 @@ async fn run(
             Ok(Event::Incoming(Packet::Publish(p))) => {
                 // Taken concurrently (up to IN_FLIGHT at once), acknowledged
                 // in the order received, as MQTT asks.
-                let Ok(permit) = permits.clone().acquire_owned().await else {
-                    return;
-                };
+                // The loop itself never waits (it must keep polling the
+                // connection, which carries the keep-alive): each message's
+                // task waits for its turn instead.
                 let (done, result) = oneshot::channel();
                 let (intake, topic, payload) = (intake.clone(), p.topic.clone(), p.payload.clone());
+                let permits = permits.clone();
                 tokio::spawn(async move {
+                    let Ok(permit) = permits.acquire_owned().await else {
+                        return;
+                    };
                     let keep_for_redelivery = match route(&topic) {
                         Some((network, kind)) => {
                             let now = wherry_core::clock::unix_ms();
