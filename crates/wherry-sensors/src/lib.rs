@@ -20,6 +20,7 @@
 //! decides); an uplink from a device whose consent is withdrawn is refused
 //! and nothing of it is stored.
 
+pub mod alert;
 pub mod chart;
 pub mod counters;
 pub mod detection;

@@ -197,12 +197,7 @@ pub async fn add(
     request: &str,
 ) -> Result<Device, RegistryError> {
     // The role first: whether a resident exists is not told to others.
-    caller
-        .require(
-            &wherry_access::sensors::OPERATORS,
-            "changing the device registry",
-        )
-        .map_err(wherry_access::Error::from)?;
+    operator(caller)?;
     let store = access.store();
     let now_ms = wherry_core::clock::unix_ms();
     let device = check(store, d, &caller.user, now_ms).await?;
@@ -290,12 +285,7 @@ pub async fn remove(
     dev_eui: &str,
     request: &str,
 ) -> Result<Option<String>, RegistryError> {
-    caller
-        .require(
-            &wherry_access::sensors::OPERATORS,
-            "changing the device registry",
-        )
-        .map_err(wherry_access::Error::from)?;
+    operator(caller)?;
     let device = registered(access.store(), dev_eui).await?;
     access
         .sensor_registry_change(
@@ -321,12 +311,7 @@ pub async fn withdraw_consent(
     dev_eui: &str,
     request: &str,
 ) -> Result<String, RegistryError> {
-    caller
-        .require(
-            &wherry_access::sensors::OPERATORS,
-            "changing the device registry",
-        )
-        .map_err(wherry_access::Error::from)?;
+    operator(caller)?;
     let device = registered(access.store(), dev_eui).await?;
     let (Some(person), None) = (&device.person_id, device.consent_withdrawn_ms) else {
         return Err(RegistryError::NoConsentToWithdraw(device.dev_eui));
@@ -353,4 +338,15 @@ async fn registered(store: &Store, dev_eui: &str) -> Result<Device, RegistryErro
         .device(&eui.to_string())
         .await?
         .ok_or_else(|| RegistryError::NotRegistered(eui.to_string()))
+}
+
+/// Refuses anyone but the TEC team and administrators, before anything
+/// else (so no one else learns whether a resident or device exists).
+fn operator(caller: &Caller) -> Result<(), RegistryError> {
+    caller
+        .require(
+            &wherry_access::sensors::OPERATORS,
+            "changing the device registry",
+        )
+        .map_err(|d| RegistryError::Access(d.into()))
 }
