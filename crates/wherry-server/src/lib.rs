@@ -188,7 +188,6 @@ pub fn app(state: Arc<AppState>) -> Router {
             post(caseload::add).delete(caseload::remove),
         )
         .route("/api/v1/open-data/counters", get(open_data::counters))
-        .route("/open-data", get(open_data::page))
         .route("/api/v1/sensors/alerts", get(sensors::alerts))
         .route(
             "/api/v1/sensors/alerts/{id}/{verb}",

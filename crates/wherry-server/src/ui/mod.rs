@@ -90,6 +90,7 @@ pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
         .route("/rights/{id}/erase", post(rights::erase))
         .route("/accessibility", get(about::accessibility))
         .route("/activity", get(about::activity))
+        .route("/open-data", get(crate::open_data::page))
         .route("/tec", get(tec::alerts))
         .route("/tec/homes/{person}", get(tec::home))
         .route("/tec/alerts/{id}", post(tec::alert_step))
