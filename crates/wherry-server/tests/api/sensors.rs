@@ -23,6 +23,20 @@ const KETTLE: &str = "70b3d57ed0045389";
 const CHIRPSTACK_SECRET: &str = "cs-secret-0123456789";
 const TTS_SECRET: &str = "tts-secret-9876543210";
 
+/// Tina of the TEC team, for direct care, to change the registry as.
+fn tec(store: &wherry_store::Store) -> (wherry_access::Access, wherry_access::Caller) {
+    let access = wherry_access::Access::new(store.clone(), wherry_access::Policy::default());
+    let tina = access
+        .caller(
+            "tina",
+            wherry_core::Role::TecTeam,
+            wherry_core::Purpose::DirectCare,
+            None,
+        )
+        .unwrap();
+    (access, tina)
+}
+
 /// ChirpStack events of `kinds` (`up`, `status`) for the drawer, written by
 /// ChirpStack's API package, one JSON document a line.
 fn chirpstack_events(time: &str) -> Vec<String> {
@@ -114,15 +128,7 @@ async fn chirpstack_and_the_things_stack_events_are_taken_once_each_and_bad_ones
             consent_ref: Some("TEC-2026-0042".into()),
             ..Default::default()
         };
-        let access = wherry_access::Access::new(t.store.clone(), wherry_access::Policy::default());
-        let tina = access
-            .caller(
-                "tina",
-                wherry_core::Role::TecTeam,
-                wherry_core::Purpose::DirectCare,
-                None,
-            )
-            .unwrap();
+        let (access, tina) = tec(&t.store);
         registry::add(&access, &tina, &d, "test").await.unwrap();
         let mut state = AppState::new(t.store.clone(), None);
         // Closed until a secret is configured.
@@ -302,15 +308,7 @@ async fn a_residents_subject_access_and_erasure_take_in_their_sensors_and_readin
             consent_ref: Some("TEC-2026-0042".into()),
             ..Default::default()
         };
-        let access = wherry_access::Access::new(t.store.clone(), wherry_access::Policy::default());
-        let tina = access
-            .caller(
-                "tina",
-                wherry_core::Role::TecTeam,
-                wherry_core::Purpose::DirectCare,
-                None,
-            )
-            .unwrap();
+        let (access, tina) = tec(&t.store);
         registry::add(&access, &tina, &d, "test").await.unwrap();
         let mut state = AppState::new(t.store.clone(), None);
         state.integration_secrets.chirpstack = Some(CHIRPSTACK_SECRET.into());
@@ -412,15 +410,7 @@ async fn home_with_an_alert(
     wherry_ingest::register(&t.store, &crate::manifest("tec_sensors"))
         .await
         .unwrap();
-    let access = wherry_access::Access::new(t.store.clone(), wherry_access::Policy::default());
-    let tina = access
-        .caller(
-            "tina",
-            wherry_core::Role::TecTeam,
-            wherry_core::Purpose::DirectCare,
-            None,
-        )
-        .unwrap();
+    let (access, tina) = tec(&t.store);
     for (eui, model, use_kind) in [
         (KETTLE, "milesight_ws52x", "kettle"),
         (DRAWER, "milesight_ws301", "medication_drawer"),
@@ -731,15 +721,7 @@ async fn the_counters_are_open_data_counted_from_their_totals() {
     let now_ms = wherry_core::clock::unix_ms();
     for t in stores().await {
         t.store.migrate().await.unwrap();
-        let access = wherry_access::Access::new(t.store.clone(), wherry_access::Policy::default());
-        let tina = access
-            .caller(
-                "tina",
-                wherry_core::Role::TecTeam,
-                wherry_core::Purpose::DirectCare,
-                None,
-            )
-            .unwrap();
+        let (access, tina) = tec(&t.store);
         let counter = NewDevice {
             dev_eui: "70b3d57ed0045391".into(),
             model: "parametric_pcr2".into(),
