@@ -63,6 +63,8 @@ pub struct HomeSensors {
     pub readings: Vec<StoredUplink>,
     /// What the agreement withheld for this purpose.
     pub withheld: Vec<&'static str>,
+    /// The resident's alert thresholds (JSON) where set, with the readings.
+    pub thresholds: Option<String>,
 }
 
 impl Access {
@@ -168,6 +170,7 @@ impl Access {
             alerts: Vec::new(),
             readings: Vec::new(),
             withheld: Vec::new(),
+            thresholds: None,
         };
         let mut fields = Vec::new();
         for what in [Share::Devices, Share::Alerts, Share::Readings] {
@@ -201,6 +204,7 @@ impl Access {
                 out.readings.extend(readings);
             }
             out.readings.sort_by_key(|u| (u.time_ms, u.id));
+            out.thresholds = self.store().thresholds(person).await?.map(|t| t.thresholds);
         }
         if fields.contains(&"alerts") {
             out.alerts = self.store().alerts(Some(person), true).await?;
@@ -288,6 +292,9 @@ impl Access {
         request: &str,
     ) -> Result<(), Error> {
         caller.require(&OPERATORS, "setting a resident's alert thresholds")?;
+        if self.store().devices_of(person).await?.is_empty() {
+            return Err(Error::NotFound("home with sensors"));
+        }
         self.record(vec![shared(
             caller.entry("sensor_thresholds_set", Some(person), request),
             &["thresholds"],

@@ -159,10 +159,11 @@ pub(crate) async fn home(
             Some((*uses.get(u.dev_eui.as_str())?, u.time_ms, reading))
         })
         .collect();
-    let thresholds = match state.store().thresholds(&person).await.or_page(who)? {
-        Some(t) => serde_json::from_str(&t.thresholds).unwrap_or_default(),
-        None => wherry_sensors::Thresholds::default(),
-    };
+    let thresholds: wherry_sensors::Thresholds = home
+        .thresholds
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
     let events = day_events(&readings, &thresholds);
     let routine = if home.withheld.contains(&"readings") {
         None

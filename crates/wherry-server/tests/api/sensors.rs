@@ -628,6 +628,15 @@ async fn the_tec_team_works_alerts_through_their_lifecycle_as_the_agreement_allo
         assert_eq!(status, StatusCode::OK, "{}: {set}", t.name);
         assert_eq!(set["thresholds"]["kettle_margin_min"], 90);
         assert_eq!(set["thresholds"]["cold_c"], 16.0);
+        let nobody = "/api/v1/sensors/homes/P999999999/thresholds";
+        let (status, _) = call(&tina, "direct_care", "PUT", nobody, Some(json!({}))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "no home with sensors there");
+        let (status, h) = call(&tina, "direct_care", "GET", &home, None).await;
+        assert_eq!(
+            (status, h["home"]["thresholds"].is_string()),
+            (StatusCode::OK, true),
+            "{h}"
+        );
         let (status, _) = call(&carol, "direct_care", "PUT", &thresholds, Some(json!({}))).await;
         assert_eq!(
             status,
