@@ -12,6 +12,7 @@ use wherry_store::Store;
 use wherry_store::sensors::{Device, NewUplink, Stored};
 
 use crate::watch::Watch;
+use crate::watch::lock;
 
 /// How far in the future an event's time may be (clocks differ a little).
 pub const MAX_CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
@@ -113,10 +114,6 @@ pub struct Intake {
     /// Devices as last read from the registry (the store checks again as
     /// it writes).
     devices: Mutex<HashMap<String, Device>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Intake {

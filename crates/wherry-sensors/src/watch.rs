@@ -49,7 +49,9 @@ impl std::fmt::Debug for Watch {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// A mutex's guard, also after a panic elsewhere poisoned it (the maps it
+/// guards hold no invariant a half-done update could break).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
