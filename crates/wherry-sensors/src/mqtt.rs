@@ -6,7 +6,9 @@
 //! drops the subscriber connects again and the broker delivers what was
 //! queued for the session. Messages are taken concurrently (up to
 //! [`IN_FLIGHT`] at once, so the intake's writer stores them together) and
-//! acknowledged in the order they arrived.
+//! acknowledged in the order they arrived; the subscriber reads no further
+//! while all [`IN_FLIGHT`] are being taken, so a backlog stays in the
+//! broker's queue and the hub's memory does not grow with it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -133,8 +135,8 @@ async fn run(
         .collect();
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
     // Unbounded: the loop below must never wait on the acknowledger, which
-    // itself waits on this loop to poll the connection (at most IN_FLIGHT
-    // are being taken at once; the rest wait only for their turn to ack).
+    // itself waits on this loop to poll the connection. What waits here is
+    // a packet id and a result, for messages already taken.
     let (acks, mut to_ack) = mpsc::unbounded_channel::<(Publish, oneshot::Receiver<bool>)>();
     let acker = client.clone();
     tokio::spawn(async move {
@@ -161,17 +163,34 @@ async fn run(
                 connections.send_modify(|n| *n += 1);
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
-                // Taken concurrently (up to IN_FLIGHT at once), acknowledged
-                // in the order received, as MQTT asks.
-                // The loop itself never waits (it must keep polling the
-                // connection, which carries the keep-alive): each message's
-                // task waits for its turn instead.
+                // At most IN_FLIGHT messages are taken at once: the loop
+                // waits for a slot before it reads on, so what the broker
+                // sends faster than the store keeps up with waits in the
+                // broker's queue for the session, not in the hub's memory.
+                // A slot frees when a message's intake ends, whatever this
+                // loop does; the wait is cut at a second even so, so the
+                // connection's keep-alive goes out while a store hangs
+                // (the message's task then waits for its own slot).
+                let permit =
+                    tokio::time::timeout(Duration::from_secs(1), permits.clone().acquire_owned())
+                        .await
+                        .ok()
+                        .and_then(Result::ok);
                 let (done, result) = oneshot::channel();
-                let (intake, topic, payload) = (intake.clone(), p.topic.clone(), p.payload.clone());
                 let permits = permits.clone();
+                let ack = Publish {
+                    topic: String::new(),
+                    payload: Default::default(),
+                    ..p
+                };
+                let (intake, topic, payload) = (intake.clone(), p.topic, p.payload);
                 tokio::spawn(async move {
-                    let Ok(permit) = permits.acquire_owned().await else {
-                        return;
+                    let permit = match permit {
+                        Some(permit) => permit,
+                        None => match permits.acquire_owned().await {
+                            Ok(permit) => permit,
+                            Err(_) => return,
+                        },
                     };
                     let keep_for_redelivery = match route(&topic) {
                         Some((network, kind)) => {
@@ -186,10 +205,12 @@ async fn run(
                             false
                         }
                     };
-                    let _ = done.send(keep_for_redelivery);
                     drop(permit);
+                    let _ = done.send(keep_for_redelivery);
                 });
-                if acks.send((p, result)).is_err() {
+                // Acknowledged in the order received, as MQTT asks, by the
+                // task below: only the packet id waits for its turn.
+                if acks.send((ack, result)).is_err() {
                     return;
                 }
             }

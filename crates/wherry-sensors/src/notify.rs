@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use wherry_access::Access;
 use wherry_core::{Purpose, Role};
-use wherry_store::sensor_alerts::{Delivery, StoredAlert};
+use wherry_store::sensor_alerts::{Attempt, Delivery, StoredAlert};
 
 /// The care system's endpoint.
 #[derive(Debug, Clone)]
@@ -68,9 +68,7 @@ pub fn spawn<H: Send + Sync + 'static>(
                 .due_deliveries(now, 100)
                 .await
                 .unwrap_or_default();
-            for d in &due {
-                deliver(access, &agent, &webhook, d).await;
-            }
+            deliver(access, &agent, &webhook, &due).await;
             if due.len() == 100 {
                 continue;
             }
@@ -88,79 +86,101 @@ pub fn spawn<H: Send + Sync + 'static>(
     })
 }
 
-async fn deliver(access: &Access, agent: &ureq::Agent, webhook: &Webhook, d: &Delivery) {
+/// Deliveries posted at once.
+const AT_ONCE: usize = 16;
+
+/// One round: the alerts due are read, every attempt audited (in one
+/// append, before any is made), posted (up to [`AT_ONCE`] at a time) and
+/// their outcomes recorded together.
+async fn deliver(access: &Access, agent: &ureq::Agent, webhook: &Webhook, due: &[Delivery]) {
     let store = access.store();
-    let Ok(Some(alert)) = store.alert(d.alert_id).await else {
-        // Erased since it was raised: nothing left to send.
-        let _ = store
-            .delivery_attempted(
-                d.alert_id,
-                Some(wherry_core::clock::unix_ms()),
-                0,
-                Some("erased"),
-            )
-            .await;
-        return;
-    };
-    let body = match serde_json::to_string(&Body {
-        idempotency_key: &d.idempotency_key,
-        alert: &alert,
-    }) {
-        Ok(b) => b,
-        Err(_) => return,
-    };
-    // Audited before it leaves: an attempt that cannot be audited is not made.
-    let mut entry = wherry_access::Caller {
-        user: "care_system".into(),
-        role: Role::PartnerSystem,
-        purpose: Purpose::DirectCare,
-        break_glass: None,
-        sources: Vec::new(),
-    }
-    .entry(
-        "sensor_alert_delivery",
-        Some(&alert.person_id),
-        &d.idempotency_key,
-    );
-    entry.sources = format!("[\"{}\"]", wherry_access::sensors::SOURCE);
-    entry.fields = "[\"alerts\"]".into();
-    let sent = match access.record(vec![entry]).await {
-        Err(e) => Ok(Err(format!("not sent: {e}"))),
-        Ok(()) => {
-            let (agent, url, bearer, key) = (
-                agent.clone(),
-                webhook.url.clone(),
-                webhook.bearer.clone(),
-                d.idempotency_key.clone(),
-            );
-            tokio::task::spawn_blocking(move || {
-                let mut request = agent
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .header("idempotency-key", &key);
-                if let Some(token) = &bearer {
-                    request = request.header("authorization", &format!("Bearer {token}"));
-                }
-                request
-                    .send(body.as_bytes())
-                    .map(|r| r.status().as_u16())
-                    .map_err(|e| format!("the care system could not be reached: {e}"))
-            })
-            .await
-        }
-    };
     let now = wherry_core::clock::unix_ms();
-    let failed = match sent {
-        Ok(Ok(status)) if (200..300).contains(&status) => None,
-        Ok(Ok(status)) => Some(format!("the care system answered {status}")),
-        Ok(Err(why)) => Some(why),
-        Err(_) => Some("the delivery task failed".to_string()),
-    };
-    let next = now + backoff_ms(d.attempts);
-    let delivered = failed.is_none().then_some(now);
-    let _ = store
-        .delivery_attempted(d.alert_id, delivered, next, failed.as_deref())
-        .await;
+    let mut outcomes: Vec<Attempt> = Vec::new();
+    let mut sends: Vec<(&Delivery, String)> = Vec::new();
+    let mut entries = Vec::new();
+    for d in due {
+        let Ok(Some(alert)) = store.alert(d.alert_id).await else {
+            // Erased since it was raised: nothing left to send.
+            outcomes.push(Attempt {
+                alert_id: d.alert_id,
+                delivered_ms: Some(now),
+                next_ms: 0,
+                error: Some("erased".into()),
+            });
+            continue;
+        };
+        let Ok(body) = serde_json::to_string(&Body {
+            idempotency_key: &d.idempotency_key,
+            alert: &alert,
+        }) else {
+            continue;
+        };
+        let mut entry = wherry_access::Caller {
+            user: "care_system".into(),
+            role: Role::PartnerSystem,
+            purpose: Purpose::DirectCare,
+            break_glass: None,
+            sources: Vec::new(),
+        }
+        .entry(
+            "sensor_alert_delivery",
+            Some(&alert.person_id),
+            &d.idempotency_key,
+        );
+        entry.sources = format!("[\"{}\"]", wherry_access::sensors::SOURCE);
+        entry.fields = "[\"alerts\"]".into();
+        entries.push(entry);
+        sends.push((d, body));
+    }
+    // Audited before they leave: attempts that cannot be audited are not made.
+    let audited = access
+        .record(entries)
+        .await
+        .map_err(|e| format!("not sent: {e}"));
+    for group in sends.chunks(AT_ONCE) {
+        let posts: Vec<_> = group
+            .iter()
+            .map(|(d, body)| {
+                let (agent, webhook) = (agent.clone(), webhook.clone());
+                let (key, body) = (d.idempotency_key.clone(), body.clone());
+                let audited = audited.clone();
+                tokio::task::spawn_blocking(move || {
+                    audited.and_then(|()| post(&agent, &webhook, &key, &body))
+                })
+            })
+            .collect();
+        for ((d, _), sent) in group.iter().zip(posts) {
+            let now = wherry_core::clock::unix_ms();
+            let failed = match sent.await {
+                Ok(Ok(status)) if (200..300).contains(&status) => None,
+                Ok(Ok(status)) => Some(format!("the care system answered {status}")),
+                Ok(Err(why)) => Some(why),
+                Err(_) => Some("the delivery task failed".to_string()),
+            };
+            outcomes.push(Attempt {
+                alert_id: d.alert_id,
+                delivered_ms: failed.is_none().then_some(now),
+                next_ms: now + backoff_ms(d.attempts),
+                error: failed,
+            });
+        }
+    }
+    let _ = store.deliveries_attempted(&outcomes).await;
+}
+
+/// Posts one alert; the care system's HTTP status.
+fn post(agent: &ureq::Agent, webhook: &Webhook, key: &str, body: &str) -> Result<u16, String> {
+    let mut request = agent
+        .post(&webhook.url)
+        .header("content-type", "application/json")
+        .header("idempotency-key", key);
+    if let Some(token) = &webhook.bearer {
+        request = request.header("authorization", &format!("Bearer {token}"));
+    }
+    request
+        .send(body.as_bytes())
+        .map(|r| r.status().as_u16())
+        .map_err(|e| format!("the care system could not be reached: {e}"))
 }
 
 #[cfg(test)]

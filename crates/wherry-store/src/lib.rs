@@ -37,6 +37,7 @@ pub mod testing;
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::Serialize;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -157,6 +158,11 @@ impl std::fmt::Display for RecordKey {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// SQLite's one writer, taken in turn: this process's write
+    /// transactions queue here, first come first served, rather than in
+    /// SQLite's busy handler, which lets a busy writer take the lock again
+    /// and again while another sleeps and retries.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// How much the store holds.
@@ -232,6 +238,7 @@ impl Store {
                 .map_err(|e| sqlite_open_error(file, e))?;
             Ok(Self {
                 pool: Pool::Sqlite(pool),
+                writer: Arc::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // One connection first, given a few seconds: a wrong host, port
@@ -252,6 +259,7 @@ impl Store {
                 .map_err(|e| postgres_open_error(url, e))?;
             Ok(Self {
                 pool: Pool::Postgres(pool),
+                writer: Arc::default(),
             })
         } else {
             Err(Error::UnknownScheme {
@@ -420,14 +428,24 @@ impl Store {
     /// (`BEGIN IMMEDIATE`): a transaction that reads and then writes could
     /// otherwise find another writer got there first and fail with
     /// "database is locked" where waiting would have done; with the lock
-    /// taken up front, concurrent writers wait their turn (up to the busy
-    /// timeout). Reads that need no transaction go through the pool.
+    /// taken up front, concurrent writers wait their turn: in this
+    /// process in the order they asked (see `writer`), another process's
+    /// up to the busy timeout. Reads that need no transaction go through
+    /// the pool.
     pub async fn begin(&self) -> Result<Tx, Error> {
-        let inner = match &self.pool {
-            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
-        };
-        Ok(Tx { inner })
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => {
+                let turn = self.writer.clone().lock_owned().await;
+                Tx {
+                    inner: TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+                    _turn: Some(turn),
+                }
+            }
+            Pool::Postgres(p) => Tx {
+                inner: TxInner::Postgres(p.begin().await?),
+                _turn: None,
+            },
+        })
     }
 
     /// Closes the pool.
@@ -444,6 +462,9 @@ enum TxInner {
 /// A transaction: everything an ingest writes, committed together.
 pub struct Tx {
     inner: TxInner,
+    /// The writer's turn (SQLite), given up after the transaction ends
+    /// (fields drop in order).
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 /// Rows per multi-row INSERT (well under both backends' parameter limits).
@@ -460,7 +481,6 @@ impl Tx {
     /// by name, at a cost that grows with their square), `$N` on PostgreSQL.
     fn tuples(&self, rows: usize, cols: usize, extra: &str) -> String {
         let mut sql = String::with_capacity(rows * cols * 5);
-        let numbered = matches!(self.inner, TxInner::Postgres(_));
         for i in 0..rows {
             if i > 0 {
                 sql.push(',');
@@ -470,16 +490,22 @@ impl Tx {
                 if c > 0 {
                     sql.push(',');
                 }
-                if numbered {
-                    sql.push_str(&format!("${}", i * cols + c + 1));
-                } else {
-                    sql.push('?');
-                }
+                sql.push_str(&self.mark(i * cols + c + 1));
             }
             sql.push_str(extra);
             sql.push(')');
         }
         sql
+    }
+
+    /// The `n`th (from 1) parameter's placeholder: `?` on SQLite, so a
+    /// statement's parameters are bound in the order they appear, and
+    /// `$n` on PostgreSQL (see [`Tx::tuples`]).
+    pub(crate) fn mark(&self, n: usize) -> String {
+        match self.inner {
+            TxInner::Postgres(_) => format!("${n}"),
+            TxInner::Sqlite(_) => "?".into(),
+        }
     }
 
     /// Marks the store as changed by something other than the real-time

@@ -74,6 +74,19 @@ pub struct Step {
     pub note: String,
 }
 
+/// One delivery attempt's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The alert.
+    pub alert_id: i64,
+    /// Delivered then (Unix ms), if it was.
+    pub delivered_ms: Option<i64>,
+    /// When to try again, if it was not.
+    pub next_ms: i64,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
 /// A delivery owed to the care system.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
@@ -283,23 +296,24 @@ impl Store {
         })?)
     }
 
-    /// Records a delivery attempt: delivered at `delivered_ms`, or failed
-    /// with `error` and due again at `next_ms`.
-    pub async fn delivery_attempted(
-        &self,
-        alert_id: i64,
-        delivered_ms: Option<i64>,
-        next_ms: i64,
-        error: Option<&str>,
-    ) -> Result<(), Error> {
+    /// Records delivery attempts, together: each delivered at
+    /// `delivered_ms`, or failed with `error` and due again at `next_ms`.
+    pub async fn deliveries_attempted(&self, attempts: &[Attempt]) -> Result<(), Error> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
         let sql = "UPDATE sensor_alert_deliveries SET attempts = attempts + 1,
                        delivered_ms = $2, next_ms = $3, last_error = $4
                    WHERE alert_id = $1";
-        dispatch!(&self.pool, p => {
-            sqlx::query(sql).bind(alert_id).bind(delivered_ms).bind(next_ms).bind(error)
-                .execute(p).await.map(|_| ())
+        let mut tx = self.begin().await?;
+        dispatch_tx!(&mut tx.inner, t => {
+            for a in attempts {
+                sqlx::query(sql).bind(a.alert_id).bind(a.delivered_ms).bind(a.next_ms)
+                    .bind(a.error.as_deref()).execute(&mut **t).await?;
+            }
+            Ok::<_, sqlx::Error>(())
         })?;
-        Ok(())
+        tx.commit().await
     }
 
     /// A delivery's state: attempts, delivered when, last error.

@@ -5,7 +5,9 @@
 //! is stored only while its device is registered as the model it was
 //! decoded with and its consent stands: the registry decides at the
 //! moment of writing, so a consent withdrawn a moment ago is honoured),
-//! and the rest go in one multi-row insert.
+//! and the rest go in one multi-row insert. (Placeholders are positional on
+//! SQLite: its driver looks numbered ones up by name, at a cost that grows
+//! with their square, and a batch binds thousands.)
 
 use std::collections::{HashMap, HashSet};
 
@@ -37,14 +39,17 @@ impl Store {
         let mut devices: HashMap<String, (String, bool)> = HashMap::new();
         for chunk in batch.chunks(ROWS) {
             let pairs: Vec<String> = (0..chunk.len())
-                .map(|k| format!("(dev_eui = ${} AND f_cnt = ${})", 2 * k + 1, 2 * k + 2))
+                .map(|k| {
+                    let (eui, f_cnt) = (tx.mark(2 * k + 1), tx.mark(2 * k + 2));
+                    format!("(dev_eui = {eui} AND f_cnt = {f_cnt})")
+                })
                 .collect();
             let seen = format!(
                 "SELECT dev_eui, f_cnt, dedup_window FROM sensor_uplinks WHERE {}",
                 pairs.join(" OR ")
             );
             let euis: Vec<&str> = chunk.iter().map(|u| u.dev_eui.as_str()).collect();
-            let marks: Vec<String> = (1..=euis.len()).map(|k| format!("${k}")).collect();
+            let marks: Vec<String> = (1..=euis.len()).map(|k| tx.mark(k)).collect();
             let registered = format!(
                 "SELECT dev_eui, model, consent_withdrawn_ms FROM sensor_devices WHERE dev_eui IN ({})",
                 marks.join(", ")
@@ -87,20 +92,13 @@ impl Store {
         }
         let mut ids: HashMap<(String, i64, i64), i64> = HashMap::new();
         for chunk in insert.chunks(ROWS) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|k| {
-                    let b = k * 11;
-                    let marks: Vec<String> = (1..=11).map(|c| format!("${}", b + c)).collect();
-                    format!("({})", marks.join(", "))
-                })
-                .collect();
+            let rows = tx.tuples(chunk.len(), 11, "");
             let sql = format!(
                 "INSERT INTO sensor_uplinks (dev_eui, f_cnt, dedup_window, time_ms, received_ms,
                      network, f_port, payload, reading, battery, rssi)
-                 VALUES {}
+                 VALUES {rows}
                  ON CONFLICT (dev_eui, f_cnt, dedup_window) DO NOTHING
-                 RETURNING id, dev_eui, f_cnt, dedup_window",
-                rows.join(", ")
+                 RETURNING id, dev_eui, f_cnt, dedup_window"
             );
             let returned = dispatch_tx!(&mut tx.inner, t => {
                 let mut q = sqlx::query_as::<_, (i64, String, i64, i64)>(sqlx::AssertSqlSafe(sql));
