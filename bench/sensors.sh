@@ -138,6 +138,7 @@ if [[ " $backends " == *" sqlite "* ]]; then
   run_backend sqlite "sqlite://$db"
 fi
 if [[ " $backends " == *" postgres "* ]]; then
+  export WHERRY_AUDIT_DIR="$out/audit-postgres"  # not the user's own
   psql "$admin" -qc "DROP DATABASE IF EXISTS wherry_bench_sensors WITH (FORCE)" >/dev/null
   psql "$admin" -qc "CREATE DATABASE wherry_bench_sensors" >/dev/null
   "$W" init --database "$pg" > /dev/null

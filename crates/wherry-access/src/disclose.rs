@@ -17,8 +17,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 use wherry_core::{Purpose, Role};
+use wherry_store::sensor_alerts::StoredAlert;
 use wherry_store::{AuditEntry, LinkMethod, RecordKey, ReviewItem, ReviewStatus};
 
+use crate::sensors::{self, Share};
 use crate::survivorship::{self, Chosen, Contact, Involved, Lead, Visible};
 use crate::{Access, Agreements, Caller, Denied, Error};
 
@@ -97,6 +99,11 @@ pub struct ResidentView {
     pub contacts_withheld: BTreeSet<String>,
     /// Whether the caller broke glass.
     pub break_glass: bool,
+    /// The resident's home sensor alerts (open first, most urgent first,
+    /// then resolved), where the sensor service's agreement
+    /// (`tec_sensors`) shares alerts with the purpose; `None` where it does
+    /// not (whether the resident has any is then not said).
+    pub sensor_alerts: Option<Vec<StoredAlert>>,
 }
 
 /// A resident listed in search results, named as the purpose allows.
@@ -275,6 +282,17 @@ impl Access {
         if !timeline.is_empty() {
             g.disclosed.insert("events".into());
         }
+        let sensor_alerts =
+            if !pseudonymised && sensors::shares(&agreements, caller.purpose, Share::Alerts) {
+                let alerts = self.store().alerts(Some(person), true).await?;
+                if !alerts.is_empty() {
+                    g.sources.insert(sensors::SOURCE.to_string());
+                    g.disclosed.insert("sensor_alerts".into());
+                }
+                Some(alerts)
+            } else {
+                None
+            };
         let (involved, lead) = survivorship::involvement(&timeline, wherry_core::Date::today_utc());
         let lead = if pseudonymised { None } else { lead };
         // The disclosure is recorded before anything leaves.
@@ -296,6 +314,7 @@ impl Access {
             contacts_withheld: g.sources.difference(&g.events_from).cloned().collect(),
             withheld_sources: g.withheld,
             break_glass: caller.break_glass.is_some(),
+            sensor_alerts,
         }))
     }
 

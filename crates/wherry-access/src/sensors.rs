@@ -8,11 +8,11 @@
 
 use std::collections::BTreeSet;
 
-use wherry_core::Role;
+use wherry_core::{Purpose, Role};
 use wherry_store::sensor_alerts::{StepRefused, StoredAlert, StoredThresholds};
 use wherry_store::sensors::{DeviceSummary, StoredUplink};
 
-use crate::{Access, Caller, Denied, Error};
+use crate::{Access, Agreements, Caller, Denied, Error};
 
 /// The sensor service's source id: its agreement governs alerts and readings.
 pub const SOURCE: &str = "tec_sensors";
@@ -67,14 +67,18 @@ pub struct HomeSensors {
     pub thresholds: Option<String>,
 }
 
+/// Whether the sensor agreement in `agreements` shares `what` with `purpose`.
+pub(crate) fn shares(agreements: &Agreements, purpose: Purpose, what: Share) -> bool {
+    agreements
+        .get(SOURCE)
+        .and_then(|t| t.agreement.grant(purpose))
+        .is_some_and(|g| g.sensors.iter().any(|a| a == what.attribute()))
+}
+
 impl Access {
     /// Whether the sensor agreement shares `what` with `caller`'s purpose.
     pub async fn sensor_share(&self, caller: &Caller, what: Share) -> Result<bool, Error> {
-        let agreements = self.agreements().await?;
-        Ok(agreements
-            .get(SOURCE)
-            .and_then(|t| t.agreement.grant(caller.purpose))
-            .is_some_and(|g| g.sensors.iter().any(|a| a == what.attribute())))
+        Ok(shares(&*self.agreements().await?, caller.purpose, what))
     }
 
     async fn require_share(&self, caller: &Caller, what: Share) -> Result<(), Error> {

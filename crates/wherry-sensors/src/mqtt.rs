@@ -6,9 +6,11 @@
 //! drops the subscriber connects again and the broker delivers what was
 //! queued for the session. Messages are taken concurrently (up to
 //! [`IN_FLIGHT`] at once, so the intake's writer stores them together) and
-//! acknowledged in the order they arrived; the subscriber reads no further
-//! while all [`IN_FLIGHT`] are being taken, so a backlog stays in the
-//! broker's queue and the hub's memory does not grow with it.
+//! acknowledged in the order they arrived. The broker's own in-flight
+//! limit bounds what the hub holds (set Mosquitto's `max_inflight_messages`
+//! to about 1,000 for the hub: its default of 20 keeps batches small); for
+//! a broker without one, the subscriber reads no further while
+//! [`BACKLOG`] messages wait, so a backlog stays in the broker's queue.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +24,9 @@ use crate::Intake;
 
 /// Messages taken at once.
 pub const IN_FLIGHT: usize = 256;
+
+/// Messages read and not yet taken, at most (see the loop).
+pub const BACKLOG: usize = 4096;
 
 /// Where to subscribe.
 #[derive(Debug, Clone, Deserialize)]
@@ -134,6 +139,7 @@ async fn run(
         .cloned()
         .collect();
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+    let backlog = Arc::new(Semaphore::new(BACKLOG));
     // Unbounded: the loop below must never wait on the acknowledger, which
     // itself waits on this loop to poll the connection. What waits here is
     // a packet id and a result, for messages already taken.
@@ -145,34 +151,53 @@ async fn run(
             // connection: only for a store that did not answer.
             let keep_for_redelivery = result.await.unwrap_or(true);
             if !keep_for_redelivery && acker.ack(&p).await.is_err() {
-                log("mqtt_ack_failed");
+                log("mqtt_ack_failed", "");
             }
             handled.send_modify(|n| *n += 1);
         }
     });
     let mut backoff = Duration::from_millis(200);
+    let mut subscribing = 0usize;
     loop {
         match events.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 backoff = Duration::from_millis(200);
-                for t in &topics {
-                    if client.subscribe(t, QoS::AtLeastOnce).await.is_err() {
-                        log("mqtt_subscribe_failed");
+                // Asked from a task of its own: the client's queue may be
+                // full of acknowledgements that only this loop's polling
+                // sends, and it must not wait on itself.
+                let (client, wanted) = (client.clone(), topics.clone());
+                tokio::spawn(async move {
+                    for t in &wanted {
+                        if client.subscribe(t, QoS::AtLeastOnce).await.is_err() {
+                            log("mqtt_subscribe_failed", "");
+                        }
                     }
+                });
+                subscribing = topics.len();
+                if subscribing == 0 {
+                    connections.send_modify(|n| *n += 1);
                 }
-                connections.send_modify(|n| *n += 1);
+            }
+            Ok(Event::Incoming(Packet::SubAck(_))) if subscribing > 0 => {
+                // Connected once every subscription is in place.
+                subscribing -= 1;
+                if subscribing == 0 {
+                    connections.send_modify(|n| *n += 1);
+                }
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
-                // At most IN_FLIGHT messages are taken at once: the loop
-                // waits for a slot before it reads on, so what the broker
-                // sends faster than the store keeps up with waits in the
-                // broker's queue for the session, not in the hub's memory.
-                // A slot frees when a message's intake ends, whatever this
-                // loop does; the wait is cut at a second even so, so the
-                // connection's keep-alive goes out while a store hangs
-                // (the message's task then waits for its own slot).
-                let permit =
-                    tokio::time::timeout(Duration::from_secs(1), permits.clone().acquire_owned())
+                // The broker sends no more unacknowledged messages than its
+                // in-flight limit for the session (Mosquitto's
+                // max_inflight_messages), so reading on costs little: each
+                // message is copied out of the connection's read buffer
+                // (a slice of it would keep the whole buffer alive) and
+                // waits for one of IN_FLIGHT slots. For a broker without
+                // such a limit the loop stops reading at BACKLOG messages
+                // waiting, so what the store cannot keep up with stays in
+                // the broker's queue; that wait is cut at a second, so the
+                // keep-alive still goes out while the store hangs.
+                let queued =
+                    tokio::time::timeout(Duration::from_secs(1), backlog.clone().acquire_owned())
                         .await
                         .ok()
                         .and_then(Result::ok);
@@ -183,14 +208,10 @@ async fn run(
                     payload: Default::default(),
                     ..p
                 };
-                let (intake, topic, payload) = (intake.clone(), p.topic, p.payload);
+                let (intake, topic, payload) = (intake.clone(), p.topic, p.payload.to_vec());
                 tokio::spawn(async move {
-                    let permit = match permit {
-                        Some(permit) => permit,
-                        None => match permits.acquire_owned().await {
-                            Ok(permit) => permit,
-                            Err(_) => return,
-                        },
+                    let Ok(permit) = permits.acquire_owned().await else {
+                        return;
                     };
                     let keep_for_redelivery = match route(&topic) {
                         Some((network, kind)) => {
@@ -205,7 +226,7 @@ async fn run(
                             false
                         }
                     };
-                    drop(permit);
+                    drop((permit, queued));
                     let _ = done.send(keep_for_redelivery);
                 });
                 // Acknowledged in the order received, as MQTT asks, by the
@@ -215,10 +236,10 @@ async fn run(
                 }
             }
             Ok(_) => {}
-            Err(_) => {
+            Err(e) => {
                 // The eventloop connects again on the next poll; wait a
                 // little longer each time, up to ten seconds.
-                log("mqtt_connection_lost");
+                log("mqtt_connection_lost", &e.to_string());
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(10));
             }
@@ -227,10 +248,16 @@ async fn run(
 }
 
 /// One JSON line on standard error, with no personal data (never a topic:
-/// it names a device).
-fn log(event: &str) {
+/// it names a device); `why` is the client library's error, which names
+/// the connection's state, not a message.
+fn log(event: &str, why: &str) {
+    let why = if why.is_empty() {
+        String::new()
+    } else {
+        format!(",\"why\":{}", serde_json::Value::from(why))
+    };
     eprintln!(
-        "{{\"at\":\"{}\",\"level\":\"warn\",\"event\":\"{event}\"}}",
+        "{{\"at\":\"{}\",\"level\":\"warn\",\"event\":\"{event}\"{why}}}",
         wherry_core::clock::now()
     );
 }

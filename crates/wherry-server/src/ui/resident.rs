@@ -180,6 +180,7 @@ async fn resident_page(
             filter_error,
             errors,
             timeline,
+            sensor_alerts => view.sensor_alerts.iter().flatten().map(super::tec::shown).collect::<Vec<_>>(),
             records,
             household,
             on_caseload,

@@ -25,7 +25,7 @@ use crate::AppState;
 
 /// An alert as the pages show it.
 #[derive(Debug, serde::Serialize)]
-struct Shown {
+pub(crate) struct Shown {
     id: i64,
     person_id: String,
     kind: String,
@@ -47,7 +47,7 @@ fn when(ms: i64) -> String {
     )
 }
 
-fn shown(a: &StoredAlert) -> Shown {
+pub(crate) fn shown(a: &StoredAlert) -> Shown {
     let step = |s: &Option<wherry_store::sensor_alerts::Step>| {
         s.as_ref().map_or(String::new(), |s| {
             let note = if s.note.is_empty() {

@@ -593,6 +593,45 @@ async fn the_tec_team_works_alerts_through_their_lifecycle_as_the_agreement_allo
         let (status, _) = call(&ann, "contact_centre", "GET", &home, None).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
 
+        // The resident view shows the alert where the sensor agreement
+        // shares alerts with the purpose (safeguarding), recorded as
+        // disclosed; where it shares nothing (the contact centre) the view
+        // says nothing of alerts, not even that there are none.
+        let resident = format!("/api/v1/residents/{PERSON}");
+        let (status, view) = call(&carol, "safeguarding", "GET", &resident, None).await;
+        assert_eq!(status, StatusCode::OK, "{}: {view}", t.name);
+        let shown = view["sensor_alerts"].as_array().expect("alerts shared");
+        assert_eq!(shown.len(), 1, "{view}");
+        assert_eq!(
+            (shown[0]["kind"].as_str(), shown[0]["status"].as_str()),
+            (Some("kettle_not_used"), Some("resolved"))
+        );
+        let (status, view) = call(&ann, "contact_centre", "GET", &resident, None).await;
+        assert_eq!(status, StatusCode::OK, "{}: {view}", t.name);
+        assert!(view["sensor_alerts"].is_null(), "{view}");
+        let views: Vec<String> = t
+            .store
+            .audit_about(PERSON)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "view")
+            .map(|e| format!("{} {}", e.purpose, e.fields))
+            .collect();
+        assert_eq!(views.len(), 2, "{views:?}");
+        assert!(
+            views
+                .iter()
+                .any(|v| v.starts_with("safeguarding") && v.contains("sensor_alerts")),
+            "{views:?}"
+        );
+        assert!(
+            views
+                .iter()
+                .all(|v| v.starts_with("safeguarding") || !v.contains("sensor_alerts")),
+            "{views:?}"
+        );
+
         // Thresholds: checked, then the resident's.
         let thresholds = format!("/api/v1/sensors/homes/{PERSON}/thresholds");
         let (status, bad) = call(
