@@ -144,5 +144,6 @@ if [[ " $backends " == *" postgres "* ]]; then
   "$W" init --database "$pg" > /dev/null
   registry_sql | psql "$pg" -q >/dev/null
   run_backend postgres "$pg"
-  psql "$admin" -qc "DROP DATABASE IF EXISTS wherry_bench_sensors WITH (FORCE)" >/dev/null
+  # WHERRY_BENCH_KEEP=1 keeps the database to look into afterwards.
+  [ -n "${WHERRY_BENCH_KEEP:-}" ] || psql "$admin" -qc "DROP DATABASE IF EXISTS wherry_bench_sensors WITH (FORCE)" >/dev/null
 fi

@@ -137,6 +137,15 @@ impl Home {
         self.raised.insert((kind, episode.to_string()));
     }
 
+    /// Forgets that `alert`'s episode was alerted (the alert could not be
+    /// stored), so the rules raise it again: a deadline's at the next
+    /// [`Home::next_deadline`] (its due time comes round again), a
+    /// reading's at the next such reading.
+    pub fn forget_raised(&mut self, alert: &Alert) {
+        self.raised.remove(&(alert.kind, alert.episode.clone()));
+        self.last_tick_ms = self.last_tick_ms.min(alert.at_ms - 1);
+    }
+
     /// The routine as learnt from the days before `now`'s local day.
     pub fn routine(&mut self, now_ms: i64) -> &Routine {
         let today = to_local(now_ms.div_euclid(1000)).0;

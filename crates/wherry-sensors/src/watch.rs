@@ -241,8 +241,15 @@ impl Watch {
                 let now = (watch.clock)();
                 let wait = match watch.next_deadline() {
                     Some(due) if due <= now => {
-                        // A store that fails is tried again at the next wake.
-                        let _ = watch.tick(now).await;
+                        // Alerts the store did not take are due again at
+                        // once: tried again a second later, not in a spin.
+                        if watch.tick(now).await.is_err() {
+                            eprintln!(
+                                "{{\"at\":\"{}\",\"level\":\"warn\",\"event\":\"sensor_alert_store_failed\"}}",
+                                wherry_core::clock::now()
+                            );
+                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        }
                         continue;
                     }
                     Some(due) => std::time::Duration::from_millis((due - now) as u64),
@@ -258,53 +265,76 @@ impl Watch {
 
     /// Stores the alerts (once an episode) whose device's consent still
     /// stands: consent withdrawn by another process (the command line) is
-    /// seen here, and the home is dropped when nothing of it remains.
+    /// seen here, and the home is dropped when nothing of it remains. An
+    /// alert the store does not take is forgotten by its home, so the
+    /// rules raise it again (at the next reading or scheduler round); the
+    /// others are still stored, and the first failure is returned.
     async fn raise(&self, alerts: Vec<Alert>) -> Result<Vec<i64>, wherry_store::Error> {
         let mut ids = Vec::new();
-        let now = (self.clock)();
+        let mut failed = None;
         let mut consenting: HashMap<String, Vec<(String, Use)>> = HashMap::new();
         for a in alerts {
-            if !consenting.contains_key(&a.person_id) {
-                let devices = self.store.devices_of(&a.person_id).await?;
-                let live: Vec<(String, Use)> = devices
-                    .into_iter()
-                    .filter(|d| d.consent_withdrawn_ms.is_none())
-                    .filter_map(|d| Some((d.dev_eui, d.use_kind.parse().ok()?)))
-                    .collect();
-                if live.is_empty() {
-                    lock(&self.homes).remove(&a.person_id);
+            match self.raise_one(&a, &mut consenting).await {
+                Ok(id) => ids.extend(id),
+                Err(e) => {
+                    let mut homes = lock(&self.homes);
+                    if let Some(home) = homes.by_person.get_mut(&a.person_id) {
+                        home.forget_raised(&a);
+                    }
+                    homes.refresh(&a.person_id);
+                    failed.get_or_insert(e);
                 }
-                consenting.insert(a.person_id.clone(), live);
-            }
-            let live = &consenting[&a.person_id];
-            let allowed = match (&a.dev_eui, a.kind.source_use()) {
-                (Some(eui), _) => live.iter().any(|(e, _)| e == eui),
-                (None, Some(u)) => live.iter().any(|(_, lu)| *lu == u),
-                (None, None) => !live.is_empty(),
-            };
-            if !allowed {
-                continue;
-            }
-            let new = NewAlert {
-                person_id: a.person_id.clone(),
-                kind: a.kind.code().to_string(),
-                episode: a.episode.clone(),
-                wellbeing: a.kind.is_wellbeing(),
-                urgency: i64::from(a.kind.urgency()),
-                due_ms: a.at_ms,
-                raised_ms: now,
-                dev_eui: a.dev_eui.clone(),
-                expected: a.expected.clone(),
-                observed: a.observed.clone(),
-            };
-            if let Some(id) = self.store.raise_alert(&new, self.deliver).await? {
-                ids.push(id);
             }
         }
         if !ids.is_empty() && self.deliver {
             self.raised.notify_one();
         }
-        Ok(ids)
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(ids),
+        }
+    }
+
+    /// One alert, if its resident's consent stands: its number if new.
+    async fn raise_one(
+        &self,
+        a: &Alert,
+        consenting: &mut HashMap<String, Vec<(String, Use)>>,
+    ) -> Result<Option<i64>, wherry_store::Error> {
+        if !consenting.contains_key(&a.person_id) {
+            let devices = self.store.devices_of(&a.person_id).await?;
+            let live: Vec<(String, Use)> = devices
+                .into_iter()
+                .filter(|d| d.consent_withdrawn_ms.is_none())
+                .filter_map(|d| Some((d.dev_eui, d.use_kind.parse().ok()?)))
+                .collect();
+            if live.is_empty() {
+                lock(&self.homes).remove(&a.person_id);
+            }
+            consenting.insert(a.person_id.clone(), live);
+        }
+        let live = &consenting[&a.person_id];
+        let allowed = match (&a.dev_eui, a.kind.source_use()) {
+            (Some(eui), _) => live.iter().any(|(e, _)| e == eui),
+            (None, Some(u)) => live.iter().any(|(_, lu)| *lu == u),
+            (None, None) => !live.is_empty(),
+        };
+        if !allowed {
+            return Ok(None);
+        }
+        let new = NewAlert {
+            person_id: a.person_id.clone(),
+            kind: a.kind.code().to_string(),
+            episode: a.episode.clone(),
+            wellbeing: a.kind.is_wellbeing(),
+            urgency: i64::from(a.kind.urgency()),
+            due_ms: a.at_ms,
+            raised_ms: (self.clock)(),
+            dev_eui: a.dev_eui.clone(),
+            expected: a.expected.clone(),
+            observed: a.observed.clone(),
+        };
+        self.store.raise_alert(&new, self.deliver).await
     }
 }
 

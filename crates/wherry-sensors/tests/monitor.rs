@@ -202,6 +202,37 @@ fn an_alerted_episode_is_not_raised_again_after_a_restart() {
 }
 
 #[test]
+fn an_episode_whose_alert_was_not_stored_is_raised_again() {
+    let mut f = Feed::new(Thresholds::default());
+    for d in 0..6 {
+        f.ordinary(day(d));
+    }
+    f.alerts.clear();
+    let deadline_passed = local_to_utc(day(6), 12 * 60) * 1000;
+    f.at(local_to_utc(day(6), 7 * 60) * 1000, PIR, pir(true));
+    f.wake(deadline_passed);
+    let raised = f.alerts.clone();
+    assert_eq!(
+        kinds(&raised),
+        vec![AlertKind::KettleNotUsed, AlertKind::MedicationNotTaken]
+    );
+    f.alerts.clear();
+    f.wake(deadline_passed + 60_000);
+    assert!(f.alerts.is_empty(), "raised once: {:?}", f.alerts);
+    // The store did not take the kettle's: its home forgets it and the
+    // next round raises it again, the same episode; the drawer's stays.
+    let kettle = raised
+        .iter()
+        .find(|a| a.kind == AlertKind::KettleNotUsed)
+        .unwrap();
+    f.home.forget_raised(kettle);
+    f.wake(deadline_passed + 120_000);
+    assert_eq!(kinds(&f.alerts), vec![AlertKind::KettleNotUsed]);
+    let again = f.alerts.iter().find(|a| a.kind == AlertKind::KettleNotUsed);
+    assert_eq!(again.map(|a| &a.episode), Some(&kettle.episode));
+}
+
+#[test]
 fn a_home_not_heard_today_is_offline_not_idle() {
     let mut f = Feed::new(Thresholds::default());
     for d in 0..6 {
