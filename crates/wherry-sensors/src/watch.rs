@@ -38,6 +38,8 @@ pub struct Watch {
     raised: Arc<Notify>,
     deliver: bool,
     clock: Clock,
+    /// The newest uplink stored before the homes were loaded.
+    loaded_from: i64,
 }
 
 impl std::fmt::Debug for Watch {
@@ -68,8 +70,12 @@ impl Watch {
         deliver: bool,
         clock: Clock,
     ) -> Result<Arc<Watch>, wherry_store::Error> {
+        // Uplinks stored from here on may reach a home already loaded
+        // before the intake hands them over: `catch_up` reloads those homes.
+        let loaded_from = store.last_uplink_id().await?;
         let watch = Arc::new(Watch {
             store,
+            loaded_from,
             homes: Mutex::new(Homes::default()),
             device_home: Mutex::new(HashMap::new()),
             changed: Notify::new(),
@@ -90,6 +96,17 @@ impl Watch {
             watch.load_home(&person).await?;
         }
         Ok(watch)
+    }
+
+    /// Once the intake hands uplinks to this watch: reloads each home an
+    /// uplink stored while the homes were loading came from (the intake
+    /// stored it but no rule saw it). Returns the alerts raised.
+    pub async fn catch_up(&self) -> Result<Vec<i64>, wherry_store::Error> {
+        let mut ids = Vec::new();
+        for person in self.store.residents_heard_after(self.loaded_from).await? {
+            ids.extend(self.load_home(&person).await?);
+        }
+        Ok(ids)
     }
 
     /// Woken when an alert is queued for the care system.

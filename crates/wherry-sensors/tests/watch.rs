@@ -157,6 +157,35 @@ async fn a_deadline_fires_from_the_scheduler_once_and_not_again_after_a_restart(
     }
 }
 
+#[tokio::test]
+async fn uplinks_stored_while_the_homes_load_reach_their_rules() {
+    for t in stores().await {
+        support::home(
+            &t,
+            &[
+                (KETTLE, "milesight_ws52x", "kettle"),
+                (DRAWER, "milesight_ws301", "medication_drawer"),
+            ],
+        )
+        .await;
+        let day = Date::new(2026, 11, 20).unwrap();
+        let deadline = local_to_utc(day, 10 * 60) * 1000;
+        let shift = deadline - 60_000 - wherry_core::clock::unix_ms();
+        let clock: wherry_sensors::watch::Clock =
+            Arc::new(move || wherry_core::clock::unix_ms() + shift);
+        // The homes load; the days arrive before the intake is handed the
+        // watch (a server starting while a network server sends).
+        let watch = Watch::start_with_clock(t.store.clone(), false, clock)
+            .await
+            .unwrap();
+        history(&t.store, day).await;
+        assert_eq!(watch.next_deadline(), None, "{}: nothing seen yet", t.name);
+        watch.catch_up().await.unwrap();
+        assert_eq!(watch.next_deadline(), Some(deadline), "{}", t.name);
+        t.finish().await;
+    }
+}
+
 /// A care system that answers 503 to the first delivery and 200 after,
 /// sending each request's headers and body back to the test.
 fn care_system() -> (String, mpsc::Receiver<(String, String)>) {

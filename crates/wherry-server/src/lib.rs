@@ -282,6 +282,9 @@ fn start_watch(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
             }
         };
         state.intake.set_watch(watch.clone());
+        if let Err(e) = watch.catch_up().await {
+            request::log_error("sensor_watch_failed", "", &e.to_string());
+        }
         let mut tasks = vec![watch.spawn_scheduler()];
         if let Some(webhook) = state.care_webhook.clone() {
             let raised = watch.raised_signal();

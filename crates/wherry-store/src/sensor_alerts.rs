@@ -358,6 +358,20 @@ impl Store {
         )
     }
 
+    /// The newest stored uplink's number (0 when there is none).
+    pub async fn last_uplink_id(&self) -> Result<i64, Error> {
+        let sql = "SELECT COALESCE(MAX(id), 0) FROM sensor_uplinks";
+        Ok(dispatch!(&self.pool, p => sqlx::query_scalar(sql).fetch_one(p).await)?)
+    }
+
+    /// Residents with a home device an uplink numbered above `after` came from.
+    pub async fn residents_heard_after(&self, after: i64) -> Result<Vec<String>, Error> {
+        let sql = "SELECT DISTINCT d.person_id FROM sensor_uplinks u
+                   JOIN sensor_devices d ON d.dev_eui = u.dev_eui
+                   WHERE u.id > $1 AND d.person_id IS NOT NULL";
+        Ok(dispatch!(&self.pool, p => sqlx::query_scalar(sql).bind(after).fetch_all(p).await)?)
+    }
+
     /// A resident's home uplinks from `since_ms` on, in time order, with the
     /// payload to decode again: (device, frame counter, time, port, hex).
     pub async fn home_uplinks_since(
