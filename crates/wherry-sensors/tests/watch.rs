@@ -86,6 +86,18 @@ async fn history(store: &Store, day: Date) {
     }
 }
 
+/// A home with a kettle plug and a medication drawer contact.
+async fn kettle_and_drawer(t: &wherry_store::testing::TestStore) {
+    support::home(
+        t,
+        &[
+            (KETTLE, "milesight_ws52x", "kettle"),
+            (DRAWER, "milesight_ws301", "medication_drawer"),
+        ],
+    )
+    .await;
+}
+
 /// Waits (bounded) until the store holds `n` alerts.
 async fn alerts_reach(store: &Store, n: usize) -> Vec<wherry_store::sensor_alerts::StoredAlert> {
     let until = Instant::now() + Duration::from_secs(15);
@@ -101,14 +113,7 @@ async fn alerts_reach(store: &Store, n: usize) -> Vec<wherry_store::sensor_alert
 #[tokio::test]
 async fn a_deadline_fires_from_the_scheduler_once_and_not_again_after_a_restart() {
     for t in stores().await {
-        support::home(
-            &t,
-            &[
-                (KETTLE, "milesight_ws52x", "kettle"),
-                (DRAWER, "milesight_ws301", "medication_drawer"),
-            ],
-        )
-        .await;
+        kettle_and_drawer(&t).await;
         let day = Date::new(2026, 11, 20).unwrap();
         history(&t.store, day).await;
         // No kettle by 09:00 + the 60-minute margin: the deadline is 10:00.
@@ -160,14 +165,7 @@ async fn a_deadline_fires_from_the_scheduler_once_and_not_again_after_a_restart(
 #[tokio::test]
 async fn uplinks_stored_while_the_homes_load_reach_their_rules() {
     for t in stores().await {
-        support::home(
-            &t,
-            &[
-                (KETTLE, "milesight_ws52x", "kettle"),
-                (DRAWER, "milesight_ws301", "medication_drawer"),
-            ],
-        )
-        .await;
+        kettle_and_drawer(&t).await;
         let day = Date::new(2026, 11, 20).unwrap();
         let deadline = local_to_utc(day, 10 * 60) * 1000;
         let shift = deadline - 60_000 - wherry_core::clock::unix_ms();
@@ -229,14 +227,7 @@ fn care_system() -> (String, mpsc::Receiver<(String, String)>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_care_system_gets_each_alert_at_least_once_under_one_key() {
     for t in stores().await {
-        support::home(
-            &t,
-            &[
-                (KETTLE, "milesight_ws52x", "kettle"),
-                (DRAWER, "milesight_ws301", "medication_drawer"),
-            ],
-        )
-        .await;
+        kettle_and_drawer(&t).await;
         let day = Date::new(2026, 11, 20).unwrap();
         history(&t.store, day).await;
         let (url, received) = care_system();

@@ -91,6 +91,7 @@ pub mod extracts;
 pub mod linkage;
 pub mod models;
 pub mod persons;
+mod placeholders;
 pub mod records;
 pub mod relationships;
 pub mod review;
@@ -476,38 +477,6 @@ const BATCH: usize = 2000;
 const SMALL: usize = 64;
 
 impl Tx {
-    /// `rows` tuples of `cols` placeholders, each ending with `extra`:
-    /// positional `?` on SQLite (whose driver looks numbered parameters up
-    /// by name, at a cost that grows with their square), `$N` on PostgreSQL.
-    fn tuples(&self, rows: usize, cols: usize, extra: &str) -> String {
-        let mut sql = String::with_capacity(rows * cols * 5);
-        for i in 0..rows {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for c in 0..cols {
-                if c > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&self.mark(i * cols + c + 1));
-            }
-            sql.push_str(extra);
-            sql.push(')');
-        }
-        sql
-    }
-
-    /// The `n`th (from 1) parameter's placeholder: `?` on SQLite, so a
-    /// statement's parameters are bound in the order they appear, and
-    /// `$n` on PostgreSQL (see [`Tx::tuples`]).
-    pub(crate) fn mark(&self, n: usize) -> String {
-        match self.inner {
-            TxInner::Postgres(_) => format!("${n}"),
-            TxInner::Sqlite(_) => "?".into(),
-        }
-    }
-
     /// Marks the store as changed by something other than the real-time
     /// matcher (see [`Store::generation`]).
     pub async fn bump_generation(&mut self) -> Result<(), Error> {
