@@ -63,16 +63,19 @@ pub fn spawn<H: Send + Sync + 'static>(
             .into();
         loop {
             let now = wherry_core::clock::unix_ms();
-            let due = access
-                .store()
-                .due_deliveries(now, 100)
-                .await
-                .unwrap_or_default();
-            deliver(access, &agent, &webhook, &due).await;
-            if due.len() == 100 {
+            // A store that does not answer is asked again a second later
+            // (not at the next alert raised, which may be hours away).
+            let (due, answered) = match access.store().due_deliveries(now, 100).await {
+                Ok(due) => (due.len(), deliver(access, &agent, &webhook, &due).await),
+                Err(_) => (0, false),
+            };
+            if due == 100 && answered {
                 continue;
             }
-            let next = access.store().next_delivery_ms().await.ok().flatten();
+            let next = match access.store().next_delivery_ms().await {
+                Ok(next) if answered => next,
+                _ => Some(now + FIRST_RETRY_MS),
+            };
             let wait = next.map_or(Duration::from_secs(3600), |at| {
                 Duration::from_millis(
                     (at - wherry_core::clock::unix_ms()).clamp(0, MAX_RETRY_MS) as u64
@@ -91,23 +94,37 @@ const AT_ONCE: usize = 16;
 
 /// One round: the alerts due are read, every attempt audited (in one
 /// append, before any is made), posted (up to [`AT_ONCE`] at a time) and
-/// their outcomes recorded together.
-async fn deliver(access: &Access, agent: &ureq::Agent, webhook: &Webhook, due: &[Delivery]) {
+/// their outcomes recorded together. False when the store did not answer
+/// (what it could not read stays due, nothing is marked for it).
+async fn deliver(
+    access: &Access,
+    agent: &ureq::Agent,
+    webhook: &Webhook,
+    due: &[Delivery],
+) -> bool {
     let store = access.store();
     let now = wherry_core::clock::unix_ms();
     let mut outcomes: Vec<Attempt> = Vec::new();
     let mut sends: Vec<(&Delivery, String)> = Vec::new();
     let mut entries = Vec::new();
+    let mut answered = true;
     for d in due {
-        let Ok(Some(alert)) = store.alert(d.alert_id).await else {
+        let alert = match store.alert(d.alert_id).await {
+            Ok(Some(alert)) => alert,
+            Err(_) => {
+                answered = false;
+                continue;
+            }
             // Erased since it was raised: nothing left to send.
-            outcomes.push(Attempt {
-                alert_id: d.alert_id,
-                delivered_ms: Some(now),
-                next_ms: 0,
-                error: Some("erased".into()),
-            });
-            continue;
+            Ok(None) => {
+                outcomes.push(Attempt {
+                    alert_id: d.alert_id,
+                    delivered_ms: Some(now),
+                    next_ms: 0,
+                    error: Some("erased".into()),
+                });
+                continue;
+            }
         };
         let Ok(body) = serde_json::to_string(&Body {
             idempotency_key: &d.idempotency_key,
@@ -165,7 +182,7 @@ async fn deliver(access: &Access, agent: &ureq::Agent, webhook: &Webhook, due: &
             });
         }
     }
-    let _ = store.deliveries_attempted(&outcomes).await;
+    answered && store.deliveries_attempted(&outcomes).await.is_ok()
 }
 
 /// Posts one alert; the care system's HTTP status.
