@@ -5,14 +5,19 @@
 //! is stored only while its device is registered as the model it was
 //! decoded with and its consent stands: the registry decides at the
 //! moment of writing, so a consent withdrawn a moment ago is honoured),
-//! and the rest go in one multi-row insert. (Placeholders are positional on
-//! SQLite: its driver looks numbered ones up by name, at a cost that grows
-//! with their square, and a batch binds thousands.)
+//! and the rest go in one multi-row insert.
+//!
+//! On PostgreSQL each of the three statements takes the batch as arrays
+//! (`unnest`), so its text is the same whatever the batch's size: prepared
+//! once, planned cheaply, a dozen parameters instead of thousands. SQLite
+//! has no arrays: there the batch is bound in chunks of positional `?`
+//! (its driver looks numbered parameters up by name, at a cost that grows
+//! with their square).
 
 use std::collections::{HashMap, HashSet};
 
 use crate::sensors::{NewUplink, Stored};
-use crate::{Error, Store};
+use crate::{Error, Store, Tx, TxInner};
 
 /// Rows per statement (11 binds a row; well under both databases' limits).
 const ROWS: usize = 256;
@@ -35,46 +40,12 @@ impl Store {
             return Ok(out);
         }
         let mut tx = self.begin().await?;
-        let mut stored: HashMap<(String, i64), Vec<i64>> = HashMap::new();
-        let mut devices: HashMap<String, (String, bool)> = HashMap::new();
-        for chunk in batch.chunks(ROWS) {
-            let pairs: Vec<String> = (0..chunk.len())
-                .map(|k| {
-                    let (eui, f_cnt) = (tx.mark(2 * k + 1), tx.mark(2 * k + 2));
-                    format!("(dev_eui = {eui} AND f_cnt = {f_cnt})")
-                })
-                .collect();
-            let seen = format!(
-                "SELECT dev_eui, f_cnt, dedup_window FROM sensor_uplinks WHERE {}",
-                pairs.join(" OR ")
-            );
-            let euis: Vec<&str> = chunk.iter().map(|u| u.dev_eui.as_str()).collect();
-            let marks: Vec<String> = (1..=euis.len()).map(|k| tx.mark(k)).collect();
-            let registered = format!(
-                "SELECT dev_eui, model, consent_withdrawn_ms FROM sensor_devices WHERE dev_eui IN ({})",
-                marks.join(", ")
-            );
-            let (found, regs) = dispatch_tx!(&mut tx.inner, t => {
-                let mut q = sqlx::query_as::<_, (String, i64, i64)>(sqlx::AssertSqlSafe(seen));
-                for u in chunk {
-                    q = q.bind(&u.dev_eui).bind(u.f_cnt);
-                }
-                let found = q.fetch_all(&mut **t).await?;
-                let mut q = sqlx::query_as::<_, (String, String, Option<i64>)>(sqlx::AssertSqlSafe(registered));
-                for e in &euis {
-                    q = q.bind(*e);
-                }
-                Ok::<_, sqlx::Error>((found, q.fetch_all(&mut **t).await?))
-            })?;
-            for (eui, f_cnt, window) in found {
-                stored.entry((eui, f_cnt)).or_default().push(window);
-            }
-            for (eui, model, withdrawn) in regs {
-                devices.insert(eui, (model, withdrawn.is_none()));
-            }
-        }
+        let Found {
+            mut stored,
+            devices,
+        } = found(&mut tx, batch).await?;
         // Decide each: refused, a duplicate, or to insert.
-        let mut insert: Vec<usize> = Vec::new();
+        let mut insert_at: Vec<usize> = Vec::new();
         for (i, u) in batch.iter().enumerate() {
             let live = devices
                 .get(&u.dev_eui)
@@ -88,34 +59,11 @@ impl Store {
                 continue;
             }
             windows.push(u.window);
-            insert.push(i);
+            insert_at.push(i);
         }
-        let mut ids: HashMap<(String, i64, i64), i64> = HashMap::new();
-        for chunk in insert.chunks(ROWS) {
-            let rows = tx.tuples(chunk.len(), 11, "");
-            let sql = format!(
-                "INSERT INTO sensor_uplinks (dev_eui, f_cnt, dedup_window, time_ms, received_ms,
-                     network, f_port, payload, reading, battery, rssi)
-                 VALUES {rows}
-                 ON CONFLICT (dev_eui, f_cnt, dedup_window) DO NOTHING
-                 RETURNING id, dev_eui, f_cnt, dedup_window"
-            );
-            let returned = dispatch_tx!(&mut tx.inner, t => {
-                let mut q = sqlx::query_as::<_, (i64, String, i64, i64)>(sqlx::AssertSqlSafe(sql));
-                for &i in chunk {
-                    let u = &batch[i];
-                    q = q.bind(&u.dev_eui).bind(u.f_cnt).bind(u.window).bind(u.time_ms)
-                        .bind(u.received_ms).bind(u.network).bind(u.f_port).bind(&u.payload)
-                        .bind(&u.reading).bind(u.battery).bind(u.rssi);
-                }
-                q.fetch_all(&mut **t).await
-            })?;
-            for (id, eui, f_cnt, window) in returned {
-                ids.insert((eui, f_cnt, window), id);
-            }
-        }
+        let ids = insert(&mut tx, batch, &insert_at).await?;
         let mut taken: HashSet<i64> = HashSet::new();
-        for i in insert {
+        for i in insert_at {
             let u = &batch[i];
             if let Some(&id) = ids.get(&(u.dev_eui.clone(), u.f_cnt, u.window)) {
                 if taken.insert(id) {
@@ -126,4 +74,153 @@ impl Store {
         tx.commit().await?;
         Ok(out)
     }
+}
+
+/// What is already known of a batch: the windows each (device, frame
+/// counter) is stored in, and each device's model and whether its consent
+/// stands.
+#[derive(Default)]
+struct Found {
+    stored: HashMap<(String, i64), Vec<i64>>,
+    devices: HashMap<String, (String, bool)>,
+}
+
+/// Reads [`Found`] for `batch`. PostgreSQL takes the batch as arrays (one
+/// statement text whatever its size, prepared once); SQLite, which has no
+/// arrays, as chunks of positional parameters.
+async fn found(tx: &mut Tx, batch: &[NewUplink]) -> Result<Found, Error> {
+    let mut out = Found::default();
+    let (frames, regs) = match &mut tx.inner {
+        // Planned afresh each time (not kept prepared): a plan kept from
+        // when the tables were small scans them whole once they are not.
+        TxInner::Postgres(t) => {
+            let euis: Vec<&str> = batch.iter().map(|u| u.dev_eui.as_str()).collect();
+            let f_cnts: Vec<i64> = batch.iter().map(|u| u.f_cnt).collect();
+            let frames = sqlx::query_as::<_, (String, i64, i64)>(
+                "SELECT s.dev_eui, s.f_cnt, s.dedup_window
+                   FROM unnest($1::text[], $2::bigint[]) AS k(dev_eui, f_cnt)
+                   JOIN sensor_uplinks s ON s.dev_eui = k.dev_eui AND s.f_cnt = k.f_cnt",
+            )
+            .bind(&euis)
+            .bind(&f_cnts)
+            .persistent(false)
+            .fetch_all(&mut **t)
+            .await?;
+            let regs = sqlx::query_as::<_, (String, String, Option<i64>)>(
+                "SELECT dev_eui, model, consent_withdrawn_ms FROM sensor_devices
+                  WHERE dev_eui = ANY($1::text[])",
+            )
+            .bind(&euis)
+            .persistent(false)
+            .fetch_all(&mut **t)
+            .await?;
+            (frames, regs)
+        }
+        TxInner::Sqlite(t) => {
+            let (mut frames, mut regs) = (Vec::new(), Vec::new());
+            for chunk in batch.chunks(ROWS) {
+                let pairs = vec!["(dev_eui = ? AND f_cnt = ?)"; chunk.len()].join(" OR ");
+                let seen = format!(
+                    "SELECT dev_eui, f_cnt, dedup_window FROM sensor_uplinks WHERE {pairs}"
+                );
+                let mut q = sqlx::query_as::<_, (String, i64, i64)>(sqlx::AssertSqlSafe(seen));
+                for u in chunk {
+                    q = q.bind(&u.dev_eui).bind(u.f_cnt);
+                }
+                frames.extend(q.fetch_all(&mut **t).await?);
+                let marks = vec!["?"; chunk.len()].join(", ");
+                let registered = format!(
+                    "SELECT dev_eui, model, consent_withdrawn_ms FROM sensor_devices
+                      WHERE dev_eui IN ({marks})"
+                );
+                let mut q = sqlx::query_as::<_, (String, String, Option<i64>)>(
+                    sqlx::AssertSqlSafe(registered),
+                );
+                for u in chunk {
+                    q = q.bind(&u.dev_eui);
+                }
+                regs.extend(q.fetch_all(&mut **t).await?);
+            }
+            (frames, regs)
+        }
+    };
+    for (eui, f_cnt, window) in frames {
+        out.stored.entry((eui, f_cnt)).or_default().push(window);
+    }
+    for (eui, model, withdrawn) in regs {
+        out.devices.insert(eui, (model, withdrawn.is_none()));
+    }
+    Ok(out)
+}
+
+/// Inserts `batch[i]` for each `i` of `at`, a row already stored (a
+/// concurrent writer's) skipped; the ids the new rows were given, by
+/// device, frame counter and window.
+async fn insert(
+    tx: &mut Tx,
+    batch: &[NewUplink],
+    at: &[usize],
+) -> Result<HashMap<(String, i64, i64), i64>, Error> {
+    const COLUMNS: &str = "dev_eui, f_cnt, dedup_window, time_ms, received_ms,
+                           network, f_port, payload, reading, battery, rssi";
+    const TAIL: &str = "ON CONFLICT (dev_eui, f_cnt, dedup_window) DO NOTHING
+                        RETURNING id, dev_eui, f_cnt, dedup_window";
+    let mut returned: Vec<(i64, String, i64, i64)> = Vec::new();
+    if at.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = || at.iter().map(|&i| &batch[i]);
+    match &mut tx.inner {
+        TxInner::Postgres(t) => {
+            let sql = format!(
+                "INSERT INTO sensor_uplinks ({COLUMNS})
+                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[],
+                     $5::bigint[], $6::text[], $7::int[], $8::text[], $9::text[],
+                     $10::float8[], $11::int[])
+                 {TAIL}"
+            );
+            returned = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(rows().map(|u| u.dev_eui.as_str()).collect::<Vec<_>>())
+                .bind(rows().map(|u| u.f_cnt).collect::<Vec<_>>())
+                .bind(rows().map(|u| u.window).collect::<Vec<_>>())
+                .bind(rows().map(|u| u.time_ms).collect::<Vec<_>>())
+                .bind(rows().map(|u| u.received_ms).collect::<Vec<_>>())
+                .bind(rows().map(|u| u.network).collect::<Vec<_>>())
+                .bind(rows().map(|u| u.f_port).collect::<Vec<_>>())
+                .bind(rows().map(|u| u.payload.as_str()).collect::<Vec<_>>())
+                .bind(rows().map(|u| u.reading.as_str()).collect::<Vec<_>>())
+                .bind(rows().map(|u| u.battery).collect::<Vec<_>>())
+                .bind(rows().map(|u| u.rssi).collect::<Vec<_>>())
+                .fetch_all(&mut **t)
+                .await?;
+        }
+        TxInner::Sqlite(t) => {
+            for chunk in at.chunks(ROWS) {
+                let tuple = "(?,?,?,?,?,?,?,?,?,?,?)";
+                let values = vec![tuple; chunk.len()].join(",");
+                let sql = format!("INSERT INTO sensor_uplinks ({COLUMNS}) VALUES {values} {TAIL}");
+                let mut q = sqlx::query_as::<_, (i64, String, i64, i64)>(sqlx::AssertSqlSafe(sql));
+                for &i in chunk {
+                    let u = &batch[i];
+                    q = q
+                        .bind(&u.dev_eui)
+                        .bind(u.f_cnt)
+                        .bind(u.window)
+                        .bind(u.time_ms)
+                        .bind(u.received_ms)
+                        .bind(u.network)
+                        .bind(u.f_port)
+                        .bind(&u.payload)
+                        .bind(&u.reading)
+                        .bind(u.battery)
+                        .bind(u.rssi);
+                }
+                returned.extend(q.fetch_all(&mut **t).await?);
+            }
+        }
+    }
+    Ok(returned
+        .into_iter()
+        .map(|(id, eui, f_cnt, window)| ((eui, f_cnt, window), id))
+        .collect())
 }

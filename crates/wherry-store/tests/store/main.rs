@@ -1,3 +1,4 @@
 //! The store's behaviour, on SQLite and on PostgreSQL alike.
 
 mod basics;
+mod uplinks;
