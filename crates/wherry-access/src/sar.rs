@@ -1,6 +1,7 @@
 //! A resident's subject access request, answered as one document: every
 //! version of every record held about them, how each is linked, their
-//! contact events, their home sensors and every reading stored from them,
+//! contact events, their home sensors (with each one's latest status
+//! report) and every reading stored from them,
 //! and who has seen their record, when and why.
 
 use serde_json::{Value, json};
@@ -28,6 +29,7 @@ impl Access {
         let links = store.linked_records(person).await?;
         let events = store.person_events(person).await?;
         let devices = store.devices_of(person).await?;
+        let statuses = store.statuses_of(person).await?;
         let readings = store.uplinks_of_person(person).await?;
         let alerts = store.alerts(Some(person), true).await?;
         let thresholds = store.thresholds(person).await?;
@@ -74,6 +76,7 @@ impl Access {
             "links": links,
             "contact_events": events,
             "sensor_devices": devices,
+            "sensor_device_status": statuses,
             "sensor_readings": readings.iter().map(|u| json!({
                 "dev_eui": u.dev_eui, "at": wherry_core::clock::rfc3339(u.time_ms.div_euclid(1000)),
                 "reading": parse(&u.reading),

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use wherry_lorawan::{Event, Model, Network, Uplink};
 use wherry_store::Store;
-use wherry_store::sensors::{Device, NewUplink, Stored};
+use wherry_store::sensors::{Device, DeviceStatus, NewUplink, Stored};
 
 use crate::watch::Watch;
 use crate::watch::lock;
@@ -26,7 +26,8 @@ pub enum Outcome {
     Duplicate,
     /// From a device not in the registry: counted in the unregistered list.
     Unregistered,
-    /// A status or join event: taken, nothing to store yet.
+    /// A status event (its battery and margin kept as the device's latest
+    /// status, its battery checked by the `battery_low` rule) or a join.
     Noted,
 }
 
@@ -176,10 +177,12 @@ impl Intake {
         body: &[u8],
         now_ms: i64,
     ) -> Result<Outcome, Rejection> {
-        let Event::Up(up) = decode_event(network, kind, body)? else {
-            return Ok(Outcome::Noted);
+        let up = match decode_event(network, kind, body)? {
+            Event::Up(up) => up,
+            Event::Status(status) => return self.status(network, status, now_ms).await,
+            Event::Join(_) => return Ok(Outcome::Noted),
         };
-        let time_ms = checked_time(&up, now_ms)?;
+        let time_ms = checked_time(up.time_ms, now_ms)?;
         let key = up.dedup_key(time_ms);
         let eui = up.dev_eui.to_string();
         if self.already_stored(key) {
@@ -224,6 +227,51 @@ impl Intake {
         Ok(outcome)
     }
 
+    /// A status report: the device resolved and its consent checked as
+    /// for an uplink, the report kept as its latest status, and its
+    /// battery level to the home's `battery_low` rule.
+    async fn status(
+        &self,
+        network: Network,
+        status: wherry_lorawan::Status,
+        now_ms: i64,
+    ) -> Result<Outcome, Rejection> {
+        let status = DeviceStatus {
+            dev_eui: status.dev_eui.to_string(),
+            time_ms: checked_time(status.time_ms, now_ms)?,
+            battery: status.battery_level,
+            external_power: status.external_power_source,
+            margin: status.margin,
+        };
+        let mut fresh = false;
+        loop {
+            let Some(device) = self
+                .resolve_device(&status.dev_eui, network, now_ms, fresh)
+                .await?
+            else {
+                return Ok(Outcome::Unregistered);
+            };
+            check_consent(&device)?;
+            if self
+                .store
+                .note_status(&status)
+                .await
+                .map_err(store_failed)?
+            {
+                break;
+            }
+            if fresh {
+                // Registered with consent standing: a later status is kept.
+                return Ok(Outcome::Noted);
+            }
+            fresh = true;
+        }
+        if let Some(watch) = self.watch.get() {
+            self.count_raised(watch.observe_status(&status).await);
+        }
+        Ok(Outcome::Noted)
+    }
+
     /// Step 2, de-duplicate: a delivery of a frame this process stored in
     /// the same or a neighbouring window is answered here; anything else
     /// goes on, and the store decides again when it is written.
@@ -249,7 +297,13 @@ impl Intake {
         let Some(watch) = self.watch.get() else {
             return;
         };
-        match watch.observe(eui, f_cnt, reading, at_ms).await {
+        self.count_raised(watch.observe(eui, f_cnt, reading, at_ms).await);
+    }
+
+    /// Counts the alerts the watch raised, or a store that failed to take
+    /// them.
+    fn count_raised(&self, raised: Result<Vec<i64>, wherry_store::Error>) {
+        match raised {
             Ok(ids) => {
                 for _ in ids {
                     self.counters.add("alerts", "raised");
@@ -379,8 +433,8 @@ fn decode_event(network: Network, kind: &str, body: &[u8]) -> Result<Event, Reje
 
 /// The event's time, or its arrival when it has none; refused when it is
 /// further in the future than clocks differ.
-fn checked_time(up: &Uplink, now_ms: i64) -> Result<i64, Rejection> {
-    let t = up.time_ms.unwrap_or(now_ms);
+fn checked_time(time_ms: Option<i64>, now_ms: i64) -> Result<i64, Rejection> {
+    let t = time_ms.unwrap_or(now_ms);
     if t > now_ms + MAX_CLOCK_SKEW_MS {
         return Err(Rejection::new(
             "future_time",

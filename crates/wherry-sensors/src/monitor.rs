@@ -70,6 +70,36 @@ fn reporting_interval(gaps: &[i64]) -> Option<i64> {
     Some(sorted[(sorted.len() * 9).div_ceil(10) - 1].max(600_000))
 }
 
+/// The `battery_low` rule: a battery at or below the threshold raises the
+/// alert of the episode that began the day it was first low (a battery is
+/// low again only after it was seen 10 points above the threshold).
+fn battery_low(
+    person_id: &str,
+    t: &Thresholds,
+    device: &mut DeviceState,
+    dev_eui: &str,
+    battery: u8,
+    at_ms: i64,
+) -> Option<Alert> {
+    if battery > t.battery_low_percent.saturating_add(10) {
+        device.battery_low_since = None;
+    }
+    if battery > t.battery_low_percent {
+        return None;
+    }
+    let date = to_local(at_ms.div_euclid(1000)).0;
+    let since = *device.battery_low_since.get_or_insert(date);
+    Some(Alert {
+        person_id: person_id.to_string(),
+        kind: AlertKind::BatteryLow,
+        episode: format!("{dev_eui}:{since}"),
+        at_ms,
+        dev_eui: Some(dev_eui.to_string()),
+        expected: format!("battery above {}%", t.battery_low_percent),
+        observed: format!("battery at {battery}%"),
+    })
+}
+
 /// Gaps kept per device to learn its reporting interval.
 const GAPS_KEPT: usize = 64;
 
@@ -201,20 +231,14 @@ impl Home {
         device.last_f_cnt = Some(f_cnt);
         let mut alerts = Vec::new();
         if let Some(battery) = reading.battery() {
-            if battery <= t.battery_low_percent {
-                let since = *device.battery_low_since.get_or_insert(date);
-                alerts.push(Alert {
-                    person_id: self.person_id.clone(),
-                    kind: AlertKind::BatteryLow,
-                    episode: format!("{dev_eui}:{since}"),
-                    at_ms,
-                    dev_eui: Some(dev_eui.to_string()),
-                    expected: format!("battery above {}%", t.battery_low_percent),
-                    observed: format!("battery at {battery}%"),
-                });
-            } else if battery > t.battery_low_percent.saturating_add(10) {
-                device.battery_low_since = None;
-            }
+            alerts.extend(battery_low(
+                &self.person_id,
+                &t,
+                device,
+                dev_eui,
+                battery,
+                at_ms,
+            ));
         }
         let use_kind = device.use_kind;
         let day = self.days.entry(date).or_default();
@@ -312,6 +336,25 @@ impl Home {
         self.days.retain(|d, _| *d >= oldest);
         alerts.retain(|a| self.raised.insert((a.kind, a.episode.clone())));
         alerts.extend(self.evaluate(now_ms));
+        alerts
+    }
+
+    /// A battery level device `dev_eui` reported at `at_ms` other than in
+    /// an uplink's payload (a network server's status report, in percent):
+    /// the `battery_low` rule as for a reading. Returns the alert raised.
+    pub fn battery_reported(&mut self, dev_eui: &str, battery: u8, at_ms: i64) -> Vec<Alert> {
+        let device = self.devices.entry(dev_eui.to_string()).or_default();
+        let mut alerts: Vec<Alert> = battery_low(
+            &self.person_id,
+            &self.thresholds,
+            device,
+            dev_eui,
+            battery,
+            at_ms,
+        )
+        .into_iter()
+        .collect();
+        alerts.retain(|a| self.raised.insert((a.kind, a.episode.clone())));
         alerts
     }
 

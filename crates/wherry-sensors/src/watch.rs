@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 use wherry_lorawan::{Model, Reading};
 use wherry_store::Store;
 use wherry_store::sensor_alerts::NewAlert;
+use wherry_store::sensors::DeviceStatus;
 
 use crate::monitor::{Alert, Home, Seen};
 use crate::registry::Use;
@@ -161,8 +162,17 @@ impl Watch {
         let models: HashMap<&str, Model> =
             devices.iter().map(|(e, _, m)| (e.as_str(), *m)).collect();
         let mut alerts = Vec::new();
+        // Status reports' batteries, each in its place among the uplinks.
+        let mut statuses = self.store.statuses_of(person).await?;
+        statuses.retain(|s| s.battery.is_some() && s.time_ms >= since);
+        statuses.sort_by_key(|s| s.time_ms);
+        let mut next = 0;
         for (eui, f_cnt, at_ms, f_port, hex) in self.store.home_uplinks_since(person, since).await?
         {
+            while let Some(s) = statuses.get(next).filter(|s| s.time_ms <= at_ms) {
+                alerts.extend(battery_reported(&mut home, s));
+                next += 1;
+            }
             let Some(model) = models.get(eui.as_str()) else {
                 continue;
             };
@@ -172,6 +182,9 @@ impl Watch {
             if let Some(reading) = decoded {
                 alerts.extend(feed(&mut home, &eui, f_cnt as u32, &reading, at_ms));
             }
+        }
+        for s in &statuses[next..] {
+            alerts.extend(battery_reported(&mut home, s));
         }
         alerts.extend(wake(&mut home, now));
         {
@@ -212,6 +225,26 @@ impl Watch {
         if sooner {
             self.changed.notify_one();
         }
+        self.raise(alerts).await
+    }
+
+    /// A device's status report (kept by the store): its battery level
+    /// goes to its home's `battery_low` rule. Returns the new alerts'
+    /// numbers.
+    pub async fn observe_status(
+        &self,
+        status: &DeviceStatus,
+    ) -> Result<Vec<i64>, wherry_store::Error> {
+        let Some(person) = lock(&self.device_home).get(&status.dev_eui).cloned() else {
+            return Ok(Vec::new());
+        };
+        let alerts = {
+            let mut homes = lock(&self.homes);
+            let Some(home) = homes.by_person.get_mut(&person) else {
+                return Ok(Vec::new());
+            };
+            battery_reported(home, status)
+        };
         self.raise(alerts).await
     }
 
@@ -373,6 +406,19 @@ pub(crate) fn feed(
     };
     alerts.extend(home.observe(seen, at_ms));
     alerts
+}
+
+/// A status report's battery level (percent, a fraction rounded) to its
+/// home.
+fn battery_reported(home: &mut Home, status: &DeviceStatus) -> Vec<Alert> {
+    match status.battery {
+        Some(b) => home.battery_reported(
+            &status.dev_eui,
+            b.round().clamp(0.0, 100.0) as u8,
+            status.time_ms,
+        ),
+        None => Vec::new(),
+    }
 }
 
 pub(crate) fn wake(home: &mut Home, until_ms: i64) -> Vec<Alert> {

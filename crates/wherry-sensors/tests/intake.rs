@@ -371,3 +371,107 @@ async fn the_registry_checks_each_device_before_storing_it() {
         t.finish().await;
     }
 }
+
+/// A ChirpStack status event as ChirpStack prints it.
+fn chirpstack_status(eui: &str, battery: f64, time_ms: i64) -> String {
+    format!(
+        r#"{{"deduplicationId":"5b1e","time":"{}","deviceInfo":{{"tenantId":"t","applicationId":"a","deviceName":"d","devEui":"{eui}","tags":{{}}}},"margin":7,"externalPowerSource":false,"batteryLevelUnavailable":false,"batteryLevel":{battery}}}"#,
+        format_time(time_ms)
+    )
+}
+
+#[tokio::test]
+async fn a_status_report_keeps_the_battery_and_a_low_one_is_alerted_once() {
+    for t in stores().await {
+        with_devices(&t).await;
+        let clock: wherry_sensors::watch::Clock = std::sync::Arc::new(|| NOW);
+        let watch = wherry_sensors::Watch::start_with_clock(t.store.clone(), false, clock)
+            .await
+            .unwrap();
+        let intake = Intake::new(t.store.clone());
+        intake.set_watch(watch);
+        let send = |body: String, now: i64| {
+            let intake = &intake;
+            async move {
+                intake
+                    .handle(Network::Chirpstack, "status", body.as_bytes(), now)
+                    .await
+            }
+        };
+        let battery = || async {
+            let devices = t.store.devices().await.unwrap();
+            devices
+                .iter()
+                .find(|d| d.device.dev_eui == DRAWER)
+                .unwrap()
+                .battery
+        };
+        let up = chirpstack_up(DRAWER, 7, DOOR_OPEN, NOW - 10_000);
+        let o = intake
+            .handle(Network::Chirpstack, "up", up.as_bytes(), NOW)
+            .await;
+        assert!(matches!(o, Ok(Outcome::Stored(_))), "{}: {o:?}", t.name);
+        assert_eq!(battery().await, Some(92.0), "{}: the uplink's", t.name);
+        // A later status report is the battery shown; an older one is not.
+        let o = send(chirpstack_status(DRAWER, 41.5, NOW - 5000), NOW).await;
+        assert_eq!(o, Ok(Outcome::Noted), "{}", t.name);
+        assert_eq!(battery().await, Some(41.5), "{}", t.name);
+        let o = send(chirpstack_status(DRAWER, 80.0, NOW - 8000), NOW).await;
+        assert_eq!(o, Ok(Outcome::Noted), "{}", t.name);
+        assert_eq!(battery().await, Some(41.5), "{}: an older report", t.name);
+        assert!(t.store.alerts(None, true).await.unwrap().is_empty());
+        // Low: one battery_low alert, and not again for the same episode.
+        for (level, at) in [(7.0, NOW - 4000), (6.0, NOW - 3000)] {
+            let o = send(chirpstack_status(DRAWER, level, at), NOW).await;
+            assert_eq!(o, Ok(Outcome::Noted), "{}", t.name);
+        }
+        let alerts = t.store.alerts(None, true).await.unwrap();
+        assert_eq!(alerts.len(), 1, "{}: {alerts:?}", t.name);
+        assert_eq!(
+            (
+                alerts[0].kind.as_str(),
+                alerts[0].wellbeing,
+                alerts[0].observed.as_str()
+            ),
+            ("battery_low", false, "battery at 7%"),
+            "{}",
+            t.name
+        );
+        // After a restart, a day later, the battery still low: the same
+        // episode (the stored report is replayed), not a new alert.
+        let later = NOW + 86_400_000;
+        let clock: wherry_sensors::watch::Clock = std::sync::Arc::new(move || later);
+        let watch = wherry_sensors::Watch::start_with_clock(t.store.clone(), false, clock)
+            .await
+            .unwrap();
+        let intake = Intake::new(t.store.clone());
+        intake.set_watch(watch);
+        let o = intake
+            .handle(
+                Network::Chirpstack,
+                "status",
+                chirpstack_status(DRAWER, 5.0, later).as_bytes(),
+                later,
+            )
+            .await;
+        assert_eq!(o, Ok(Outcome::Noted), "{}", t.name);
+        assert_eq!(battery().await, Some(5.0), "{}", t.name);
+        assert_eq!(
+            t.store.alerts(None, true).await.unwrap().len(),
+            1,
+            "{}",
+            t.name
+        );
+        // An unknown device's report is listed; a withdrawn consent's refused
+        // and not kept.
+        let o = send(chirpstack_status("70b3d57ed00453ff", 50.0, later), later).await;
+        assert_eq!(o, Ok(Outcome::Unregistered), "{}", t.name);
+        assert!(t.store.withdraw_consent(DRAWER, later).await.unwrap());
+        let e = send(chirpstack_status(DRAWER, 90.0, later + 1), later + 1)
+            .await
+            .unwrap_err();
+        assert_eq!(e.reason, "consent_withdrawn", "{}", t.name);
+        assert_eq!(battery().await, Some(5.0), "{}", t.name);
+        t.finish().await;
+    }
+}

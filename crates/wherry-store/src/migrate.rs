@@ -73,6 +73,11 @@ pub const SQLITE: &[Migration] = &[
         name: "sensor_alerts",
         sql: include_str!("../migrations/sqlite/20261204000200_sensor_alerts.sql"),
     },
+    Migration {
+        version: 20261205000100,
+        name: "device_status",
+        sql: include_str!("../migrations/sqlite/20261205000100_device_status.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -123,6 +128,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 20261204000200,
         name: "sensor_alerts",
         sql: include_str!("../migrations/postgres/20261204000200_sensor_alerts.sql"),
+    },
+    Migration {
+        version: 20261205000100,
+        name: "device_status",
+        sql: include_str!("../migrations/postgres/20261205000100_device_status.sql"),
     },
 ];
 

@@ -76,6 +76,22 @@ pub struct NewUplink {
     pub rssi: Option<i32>,
 }
 
+/// A device's status as its network server reported it (ChirpStack's
+/// `status` event).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DeviceStatus {
+    /// The device.
+    pub dev_eui: String,
+    /// When (Unix ms).
+    pub time_ms: i64,
+    /// Battery, percent, unless the device cannot tell or is mains powered.
+    pub battery: Option<f64>,
+    /// Mains powered.
+    pub external_power: bool,
+    /// Link margin, dB.
+    pub margin: i32,
+}
+
 /// A stored uplink.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StoredUplink {
@@ -195,14 +211,56 @@ impl Store {
         Ok(row.map(device_of))
     }
 
-    /// Every registered device with its last uplink, count and battery, by EUI.
+    /// Keeps `s` as its device's latest status, unless a later one is kept
+    /// or the device is not registered with consent standing. Whether it
+    /// was kept.
+    pub async fn note_status(&self, s: &DeviceStatus) -> Result<bool, Error> {
+        let sql = "UPDATE sensor_devices SET status_ms = $2, status_battery = $3,
+                          status_external_power = $4, status_margin = $5
+                   WHERE dev_eui = $1 AND consent_withdrawn_ms IS NULL
+                     AND (status_ms IS NULL OR status_ms <= $2)";
+        let done = dispatch!(&self.pool, p => {
+            sqlx::query(sql).bind(&s.dev_eui).bind(s.time_ms).bind(s.battery)
+                .bind(s.external_power).bind(s.margin).execute(p).await.map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
+    /// The latest status kept of each of resident `person`'s devices.
+    pub async fn statuses_of(&self, person: &str) -> Result<Vec<DeviceStatus>, Error> {
+        let sql = "SELECT dev_eui, status_ms, status_battery, status_external_power, status_margin
+                   FROM sensor_devices WHERE person_id = $1 AND status_ms IS NOT NULL
+                   ORDER BY dev_eui";
+        let rows: Vec<(String, i64, Option<f64>, bool, i32)> = dispatch!(&self.pool, p => {
+            sqlx::query_as(sql).bind(person).fetch_all(p).await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(dev_eui, time_ms, battery, external_power, margin)| DeviceStatus {
+                    dev_eui,
+                    time_ms,
+                    battery,
+                    external_power,
+                    margin,
+                },
+            )
+            .collect())
+    }
+
+    /// Every registered device with its last uplink, count and battery
+    /// (the latest reported, in an uplink or a status report), by EUI.
     pub async fn devices(&self) -> Result<Vec<DeviceSummary>, Error> {
         let sql = format!(
             "SELECT {DEVICE_COLUMNS},
                     (SELECT MAX(time_ms) FROM sensor_uplinks u WHERE u.dev_eui = d.dev_eui),
                     (SELECT COUNT(*) FROM sensor_uplinks u WHERE u.dev_eui = d.dev_eui),
-                    (SELECT battery FROM sensor_uplinks u WHERE u.dev_eui = d.dev_eui
-                        AND battery IS NOT NULL ORDER BY time_ms DESC LIMIT 1),
+                    CASE WHEN d.status_battery IS NOT NULL AND d.status_ms >= COALESCE(
+                            (SELECT MAX(time_ms) FROM sensor_uplinks u
+                              WHERE u.dev_eui = d.dev_eui AND battery IS NOT NULL), d.status_ms)
+                         THEN d.status_battery
+                         ELSE (SELECT battery FROM sensor_uplinks u WHERE u.dev_eui = d.dev_eui
+                                  AND battery IS NOT NULL ORDER BY time_ms DESC LIMIT 1) END,
                     (SELECT rssi FROM sensor_uplinks u WHERE u.dev_eui = d.dev_eui
                         AND rssi IS NOT NULL ORDER BY time_ms DESC LIMIT 1)
              FROM sensor_devices d ORDER BY dev_eui"

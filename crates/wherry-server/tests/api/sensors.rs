@@ -327,6 +327,18 @@ async fn a_residents_subject_access_and_erasure_take_in_their_sensors_and_readin
             .await;
             assert_eq!(answer["outcome"], "stored", "{}: {code} {answer}", t.name);
         }
+        let report = format!(
+            r#"{{"time":"{}","deviceInfo":{{"devEui":"{DRAWER}"}},"margin":9,"externalPowerSource":false,"batteryLevel":41.5}}"#,
+            wherry_lorawan::event::format_time(now_ms - 30_000)
+        );
+        let (_, answer) = post(
+            &state,
+            "/integrations/chirpstack?event=status",
+            Some(CHIRPSTACK_SECRET),
+            &report,
+        )
+        .await;
+        assert_eq!(answer["outcome"], "noted", "{}: {answer}", t.name);
         let uri = format!("/api/v1/residents/{PERSON}");
         let (status, sar) = crate::call(
             &state,
@@ -344,6 +356,17 @@ async fn a_residents_subject_access_and_erasure_take_in_their_sensors_and_readin
         let readings = sar["sensor_readings"].as_array().unwrap();
         assert_eq!(readings.len(), 2, "{}", t.name);
         assert_eq!(readings[0]["reading"]["door"], "open");
+        let reports = sar["sensor_device_status"].as_array().unwrap();
+        assert_eq!(
+            (
+                reports.len(),
+                reports[0]["battery"].as_f64(),
+                reports[0]["margin"].as_i64()
+            ),
+            (1, Some(41.5), Some(9)),
+            "{}: {sar}",
+            t.name
+        );
 
         let why = json!({"reason": "the resident's request under Article 17, ref 2026/91"});
         let (status, erased) = crate::call(
