@@ -394,6 +394,14 @@ await form.locator("textarea").fill("Rang the resident: all well, she keeps the 
 await open.first().click();
 check(((await tec.textContent("main")) ?? "").includes("she keeps the room cool"), "an alert is acknowledged with a note");
 await accessible(tec, "a home's sensors after acknowledging");
+// The same alert on the resident's own page, with who acknowledged it:
+// the sensor service's agreement shares alerts for direct care.
+await tec.goto(`${base}/residents/${someone}`);
+const onRecord = (await tec.textContent("#sensor-alerts")) ?? "";
+check(onRecord.includes("Cold home") && onRecord.includes("she keeps the room cool"),
+  "the resident's page shows their home sensor alerts, acknowledged with the note");
+await accessible(tec, "a resident's page with home sensor alerts (TEC team)");
+await shot(tec, "resident-sensor-alerts");
 await tec.context().close();
 
 // Without JavaScript: sign in, search, open the resident.

@@ -2,7 +2,9 @@
 //! reason on record. A search that returned the person, or a review item
 //! that showed them, is a reason for [`RELATED_FOR_MS`]; a person on the
 //! caller's team's caseload is one until taken off; a partner system has
-//! one with each person linked to a record of its own sources. Breaking
+//! one with each person linked to a record of its own sources; the TEC
+//! team has one with each resident who has a home sensor registered with
+//! their consent standing (the service they consented to). Breaking
 //! glass (with its reason, reviewed by the data protection officer) needs
 //! none; nor does an analyst, who sees pseudonymised data only.
 //!
@@ -53,6 +55,16 @@ impl Access {
                 return Ok(());
             }
             return Err(Denied::NoRelationship.into());
+        }
+        if caller.role == Role::TecTeam
+            && self
+                .store()
+                .devices_of(person)
+                .await?
+                .iter()
+                .any(|d| d.consent_withdrawn_ms.is_none())
+        {
+            return Ok(());
         }
         match self
             .store()

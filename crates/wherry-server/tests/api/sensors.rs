@@ -655,6 +655,16 @@ async fn the_tec_team_works_alerts_through_their_lifecycle_as_the_agreement_allo
             "{views:?}"
         );
 
+        // The TEC team's reason to open the resident is the home sensor
+        // they consented to (the TEC home page links to their record).
+        let (status, view) = call(&tina, "direct_care", "GET", &resident, None).await;
+        assert_eq!(status, StatusCode::OK, "{}: {view}", t.name);
+        assert_eq!(
+            view["sensor_alerts"].as_array().map(Vec::len),
+            Some(1),
+            "{view}"
+        );
+
         // Thresholds: checked, then the resident's.
         let thresholds = format!("/api/v1/sensors/homes/{PERSON}/thresholds");
         let (status, bad) = call(
@@ -756,6 +766,24 @@ async fn the_tec_team_works_alerts_through_their_lifecycle_as_the_agreement_allo
         )
         .await;
         assert_eq!(status, StatusCode::OK);
+        // With consent withdrawn for every device of the home, the TEC
+        // team has no reason left to open the resident.
+        let (status, _) = call(
+            &tina,
+            "direct_care",
+            "POST",
+            &format!("/api/v1/sensors/devices/{DRAWER}/withdraw-consent"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, refused) = call(&tina, "direct_care", "GET", &resident, None).await;
+        assert_eq!(
+            (status, refused["error"].as_str()),
+            (StatusCode::FORBIDDEN, Some("no_relationship")),
+            "{}: {refused}",
+            t.name
+        );
 
         // Each disclosure and change is in the audit log, naming the resident.
         let actions: Vec<String> = t
