@@ -141,12 +141,12 @@ pub struct ReviewPair {
     pub sides: [Side; 2],
 }
 
-fn json_strings<T: Serialize>(v: &T) -> String {
+pub(crate) fn json_strings<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("strings serialise")
 }
 
 /// A stored JSON object of values.
-fn object(text: &str) -> Result<BTreeMap<String, Value>, Error> {
+pub(crate) fn object(text: &str) -> Result<BTreeMap<String, Value>, Error> {
     serde_json::from_str(text).map_err(|e| Error::Corrupt {
         what: "a stored record",
         why: e.to_string(),

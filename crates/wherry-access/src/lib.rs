@@ -49,6 +49,7 @@ pub mod relate;
 pub mod rights;
 mod sar;
 pub mod sensors;
+pub mod shared;
 pub mod survivorship;
 pub mod token;
 pub mod trail;

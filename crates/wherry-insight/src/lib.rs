@@ -8,11 +8,15 @@
 //!   counted as absent, and each home carries its data completeness;
 //! - [`weights`]: the model's points, from a TOML file a fire service can
 //!   change ([`weights::Weights::from_toml`]), defaults documented with
-//!   their sources in `docs/insight.md`.
+//!   their sources in `docs/insight.md`;
+//! - [`targets`]: the list from the hub: the county as the caller's
+//!   purpose may see it (`wherry_access::Access::county`), homes by UPRN
+//!   ([`targets::homes_from`], pure), ranked, each resident listed audited.
 //!
-//! **Invariant:** nothing here reads the store or discloses anything: the
-//! evidence a model weighs is gathered through `wherry-access`, under the
-//! caller's purpose, by the crates that call it.
+//! **Invariant:** the models read nothing; what they weigh comes only
+//! through `wherry-access`, under the caller's purpose, and every resident
+//! a report shows is recorded in the audit log before it is shown.
 
 pub mod fire;
+pub mod targets;
 pub mod weights;

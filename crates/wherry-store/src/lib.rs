@@ -100,6 +100,7 @@ pub mod sensor_alerts;
 mod sensor_batch;
 pub mod sensors;
 pub mod sessions;
+pub mod shared;
 pub mod sources;
 pub mod users;
 

@@ -6,6 +6,7 @@ mod demo;
 mod demo_sensors;
 mod device;
 mod ingest;
+mod insight;
 mod link;
 mod resident;
 mod review;
@@ -116,6 +117,15 @@ enum Command {
         Models, uses and fields are described in docs/sensors.md."
     )]
     Device(device::Args),
+    /// Insight over the county: homes ranked for home fire safety visits
+    /// (as your role and purpose may see the partners' records; every
+    /// resident listed audited).
+    #[command(
+        after_help = "Examples:\n  wherry insight fire-targets --top 500 --purpose fire_prevention --operator fred > visits.csv\n  \
+        wherry insight fire-targets --weights weights.toml --format json --purpose fire_prevention\n\n\
+        The model, its factors and default weights are described in docs/insight.md."
+    )]
+    Insight(insight::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +157,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(args),
         Command::Retention(args) => users::retention(args),
         Command::Device(args) => device::run(args),
+        Command::Insight(args) => insight::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

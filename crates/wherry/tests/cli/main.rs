@@ -7,6 +7,7 @@ mod device;
 mod errors;
 mod hub;
 mod ingest;
+mod insight;
 mod link;
 mod serve;
 mod synth;

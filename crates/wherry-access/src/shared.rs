@@ -1,0 +1,151 @@
+//! Reports over the whole county (the insight reports): every current
+//! linked record of the sources whose agreements share with the caller's
+//! purpose, each cut to what that purpose may see of it ([`crate::view`],
+//! the same rule as the resident view), and their contact events where
+//! the agreement shares events. Reading is not yet disclosing: a report
+//! records each resident it shows, with the sources and fields shown
+//! ([`Access::record_shown`]), before it is shown.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+use wherry_core::Role;
+
+use crate::disclose::{json_strings, object};
+use crate::{Access, Caller, Error, View};
+
+/// A current record linked to a person, as the purpose may see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shared {
+    /// The person.
+    pub person: String,
+    /// The source.
+    pub source: String,
+    /// The fields the purpose may see.
+    pub fields: BTreeMap<String, Value>,
+    /// The attributes the purpose may see.
+    pub attributes: BTreeMap<String, Value>,
+}
+
+/// A contact event the purpose may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedEvent {
+    /// The person.
+    pub person: String,
+    /// The source.
+    pub source: String,
+    /// The date, `YYYY-MM-DD`.
+    pub date: String,
+    /// The service.
+    pub service: String,
+    /// The kind of contact.
+    pub contact_type: String,
+}
+
+/// The county as a purpose may see it.
+#[derive(Debug, Clone, Default)]
+pub struct County {
+    /// What the purpose may see of each source that shares anything with
+    /// it (a source not here shares nothing).
+    pub views: BTreeMap<String, View>,
+    /// The records.
+    pub records: Vec<Shared>,
+    /// The events since the date asked for.
+    pub events: Vec<SharedEvent>,
+}
+
+/// A resident a report showed: the sources and fields (attributes as
+/// `attribute:NAME`) it showed of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shown {
+    /// The person.
+    pub person: String,
+    /// The sources their shown data came from.
+    pub sources: BTreeSet<String>,
+    /// The fields shown.
+    pub fields: BTreeSet<String>,
+}
+
+impl Access {
+    /// The county as `caller`'s purpose may see it, for `what` (a report
+    /// of identified residents, for `roles`), with contact events from
+    /// `events_since` (`YYYY-MM-DD`). Refused to other roles and to those
+    /// who see pseudonymised data only.
+    pub async fn county(
+        &self,
+        caller: &Caller,
+        roles: &[Role],
+        what: &'static str,
+        events_since: &str,
+    ) -> Result<County, Error> {
+        caller.require(roles, what)?;
+        caller.require_identifying(what)?;
+        let agreements = self.agreements().await?;
+        let views: BTreeMap<String, View> = agreements
+            .iter()
+            .map(|(source, terms)| {
+                (
+                    source.clone(),
+                    crate::view(&terms.agreement, caller.purpose),
+                )
+            })
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        let sources: Vec<String> = views.keys().cloned().collect();
+        let mut records = Vec::new();
+        for row in self.store().linked_current(&sources).await? {
+            let Some(view) = views.get(&row.source) else {
+                continue;
+            };
+            records.push(Shared {
+                fields: view.fields_of(&object(&row.fields)?),
+                attributes: view.attributes_of(&object(&row.attributes)?),
+                person: row.person,
+                source: row.source,
+            });
+        }
+        let with_events: Vec<String> = views
+            .iter()
+            .filter(|(_, v)| v.events)
+            .map(|(s, _)| s.clone())
+            .collect();
+        let events = self
+            .store()
+            .linked_events(&with_events, events_since)
+            .await?
+            .into_iter()
+            .map(|e| SharedEvent {
+                person: e.person,
+                source: e.source,
+                date: e.date,
+                service: e.service,
+                contact_type: e.contact_type,
+            })
+            .collect();
+        Ok(County {
+            views,
+            records,
+            events,
+        })
+    }
+
+    /// Records that a report (`action`) shows `shown` to `caller`: one
+    /// audit entry a resident, committed before the report leaves.
+    pub async fn record_shown(
+        &self,
+        caller: &Caller,
+        action: &str,
+        shown: &[Shown],
+        request: &str,
+    ) -> Result<(), Error> {
+        let entries = shown
+            .iter()
+            .map(|s| wherry_store::AuditEntry {
+                sources: json_strings(&s.sources),
+                fields: json_strings(&s.fields),
+                ..caller.entry(action, Some(&s.person), request)
+            })
+            .collect();
+        self.record(entries).await
+    }
+}

@@ -1,0 +1,333 @@
+//! Fire targets from the hub: the county as the caller's purpose may see
+//! it ([`wherry_access::Access::county`]), its residents grouped into
+//! homes by UPRN, each factor's evidence taken from what the partners
+//! that share with the purpose say ([`homes_from`], pure), the homes
+//! ranked ([`crate::fire::rank`]), and every resident of a listed home
+//! recorded in the audit log before the list leaves ([`fire_targets`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+use wherry_access::shared::{County, Shown};
+use wherry_access::{Access, Caller};
+use wherry_core::{Date, Role};
+
+use crate::fire::{Evidence, Factor, Home, Resident, Scored, age_evidence, rank};
+use crate::weights::Weights;
+
+/// The roles that may list fire targets: fire prevention's own staff.
+pub const ROLES: &[Role] = &[Role::FirePrevention];
+
+/// Contact types that are a home fire safety visit.
+pub const VISIT_TYPES: &[&str] = &["home_fire_safety_check", "safe_and_well_visit"];
+
+/// How far back a visit counts (three years).
+pub const VISIT_YEARS: i64 = 3;
+
+/// Tenure codes that count as privately rented (`private_rented`).
+pub const RENTED: &[&str] = &["private_rented", "hmo"];
+
+/// A home on the list, with what a visit planner needs to find it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Target {
+    /// Its place on the list, from 1.
+    pub rank: usize,
+    /// The score and its reasons.
+    #[serde(flatten)]
+    pub scored: Scored,
+    /// The address, where the purpose may see one.
+    pub address: Option<String>,
+    /// The postcode, where the purpose may see it.
+    pub postcode: Option<String>,
+    /// The residents (their names where the purpose may see them).
+    pub residents: Vec<Named>,
+}
+
+/// A resident of a listed home.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Named {
+    /// Their id in the hub.
+    pub person_id: String,
+    /// Their name, where the purpose may see it.
+    pub name: Option<String>,
+}
+
+/// The list and what it was drawn from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Targets {
+    /// Homes scored.
+    pub homes: usize,
+    /// Residents placed in a home.
+    pub residents: usize,
+    /// Residents with records the purpose may see but no UPRN: not placed.
+    pub without_uprn: usize,
+    /// Factors no partner shares with the purpose (unknown for every home).
+    #[serde(serialize_with = "codes")]
+    pub never_shared: Vec<Factor>,
+    /// The homes listed, highest score first.
+    pub targets: Vec<Target>,
+}
+
+fn codes<S: serde::Serializer>(fs: &[Factor], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(fs.iter().map(|f| f.code()))
+}
+
+/// What is known of each home, and how to name it.
+#[derive(Debug, Clone, Default)]
+pub struct Homes {
+    /// The homes, by UPRN.
+    pub homes: Vec<Home>,
+    /// Each home's address and postcode, by UPRN.
+    pub places: BTreeMap<String, (Option<String>, Option<String>)>,
+    /// Each resident's name.
+    pub names: BTreeMap<String, Option<String>>,
+    /// Each resident's sources.
+    pub sources: BTreeMap<String, BTreeSet<String>>,
+    /// Residents with records but no UPRN.
+    pub without_uprn: usize,
+    /// Factors no source shares with the purpose.
+    pub never_shared: Vec<Factor>,
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// The value most of `values` agree on (ties: the least, so the same
+/// records give the same answer).
+fn agreed(values: &[String]) -> Option<String> {
+    let mut counts: BTreeMap<&String, usize> = BTreeMap::new();
+    for v in values {
+        *counts.entry(v).or_default() += 1;
+    }
+    let most = counts.values().copied().max()?;
+    counts
+        .into_iter()
+        .find(|(_, n)| *n == most)
+        .map(|(v, _)| v.clone())
+}
+
+/// The homes of `county` on `today`: residents grouped by the UPRN their
+/// records agree on; each person factor from the attribute of the same
+/// name (true or false; a source that shares it but holds no value for
+/// the resident says nothing), the age bands from the date of birth, the
+/// tenure from `tenure`, and a recent visit from the contact events of the
+/// sources that share events (known only where one does).
+pub fn homes_from(county: &County, today: Date) -> Homes {
+    let shared = |name: &str| county.views.values().any(|v| v.attributes.contains(name));
+    let dob_shared = county.views.values().any(|v| v.fields.contains("dob"));
+    let events_shared = county.views.values().any(|v| v.events);
+    let never_shared: Vec<Factor> = Factor::ALL
+        .into_iter()
+        .filter(|f| match f {
+            Factor::Aged80Plus | Factor::Aged65To79 => !dob_shared,
+            Factor::PrivateRented => !shared("tenure"),
+            Factor::NoRecentVisit => !events_shared,
+            f => !shared(f.code()),
+        })
+        .collect();
+
+    #[derive(Default)]
+    struct Person {
+        uprns: Vec<String>,
+        dobs: Vec<String>,
+        names: Vec<String>,
+        addresses: Vec<(String, Option<String>)>,
+        factors: BTreeMap<Factor, Evidence>,
+        rented: Evidence,
+        sources: BTreeSet<String>,
+    }
+    let mut people: BTreeMap<&str, Person> = BTreeMap::new();
+    for r in &county.records {
+        let p = people.entry(r.person.as_str()).or_default();
+        p.sources.insert(r.source.clone());
+        if let Some(u) = text(r.fields.get("uprn")) {
+            p.uprns.push(u);
+        }
+        if let Some(d) = text(r.fields.get("dob")) {
+            p.dobs.push(d);
+        }
+        let name = [r.fields.get("given_name"), r.fields.get("family_name")]
+            .into_iter()
+            .filter_map(text)
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !name.is_empty() {
+            p.names.push(name);
+        }
+        if let Some(a) = text(r.fields.get("address")) {
+            p.addresses.push((a, text(r.fields.get("postcode"))));
+        }
+        for (name, value) in &r.attributes {
+            let evidence = match value {
+                Value::Bool(b) => Evidence::known(*b),
+                _ => Evidence::Unknown,
+            };
+            if let Some(f) =
+                Factor::from_code(name).filter(|f| f.scope() == crate::fire::Scope::Person)
+            {
+                let e = p.factors.get(&f).copied().unwrap_or_default();
+                p.factors.insert(f, e.or(evidence));
+            }
+            if name == "tenure"
+                && let Some(t) = value.as_str()
+            {
+                p.rented = p.rented.or(Evidence::known(RENTED.contains(&t)));
+            }
+        }
+    }
+    let since = today.add_days(-365 * VISIT_YEARS).to_string();
+    let visited: BTreeSet<&str> = county
+        .events
+        .iter()
+        .filter(|e| VISIT_TYPES.contains(&e.contact_type.as_str()) && e.date >= since)
+        .map(|e| e.person.as_str())
+        .collect();
+
+    let mut out = Homes {
+        never_shared,
+        ..Default::default()
+    };
+    let mut by_uprn: BTreeMap<String, Home> = BTreeMap::new();
+    for (person, p) in people {
+        out.names.insert(person.to_string(), agreed(&p.names));
+        out.sources.insert(person.to_string(), p.sources.clone());
+        let Some(uprn) = agreed(&p.uprns) else {
+            out.without_uprn += 1;
+            continue;
+        };
+        let age = agreed(&p.dobs)
+            .and_then(|d| Date::parse(&d).ok())
+            .map(|d| d.years_until(today));
+        let mut factors = p.factors;
+        factors.extend(age_evidence(age));
+        let home = by_uprn.entry(uprn.clone()).or_insert_with(|| Home {
+            uprn: uprn.clone(),
+            ..Default::default()
+        });
+        let rented = home
+            .factors
+            .get(&Factor::PrivateRented)
+            .copied()
+            .unwrap_or_default();
+        home.factors
+            .insert(Factor::PrivateRented, rented.or(p.rented));
+        if events_shared {
+            let was = home
+                .factors
+                .get(&Factor::NoRecentVisit)
+                .copied()
+                .unwrap_or(Evidence::Yes);
+            let none = Evidence::known(!visited.contains(person));
+            // No visit to the home: no visit to any of its residents.
+            let both = if was == Evidence::No || none == Evidence::No {
+                Evidence::No
+            } else {
+                Evidence::Yes
+            };
+            home.factors.insert(Factor::NoRecentVisit, both);
+        }
+        home.residents.push(Resident {
+            person_id: person.to_string(),
+            factors,
+        });
+        let place = out.places.entry(uprn).or_default();
+        if place.0.is_none()
+            && let Some((a, pc)) = p.addresses.first()
+        {
+            *place = (Some(a.clone()), pc.clone());
+        }
+    }
+    out.homes = by_uprn.into_values().collect();
+    out
+}
+
+/// Where a factor's evidence is read, as the audit log names a field
+/// shown: the date of birth, an attribute, or contact events.
+pub fn evidence_field(f: Factor) -> String {
+    match f {
+        Factor::Aged80Plus | Factor::Aged65To79 => "dob".into(),
+        Factor::PrivateRented => "attribute:tenure".into(),
+        Factor::NoRecentVisit => "events".into(),
+        f => format!("attribute:{}", f.code()),
+    }
+}
+
+/// The `top` homes for `caller` (a fire prevention user, for the
+/// `fire_prevention` purpose or another their role may use: the model
+/// sees what that purpose may), scored with `weights` on `today`; each
+/// resident of a listed home recorded in the audit log
+/// (`fire_targets`) before the list is returned.
+pub async fn fire_targets(
+    access: &Access,
+    caller: &Caller,
+    weights: &Weights,
+    top: usize,
+    today: Date,
+    request: &str,
+) -> Result<Targets, wherry_access::Error> {
+    let since = today.add_days(-365 * VISIT_YEARS).to_string();
+    let county = access
+        .county(caller, ROLES, "fire-prevention targeting", &since)
+        .await?;
+    let homes = homes_from(&county, today);
+    let ranked = rank(weights, &homes.homes, top);
+    let residents: BTreeMap<&str, &Home> =
+        homes.homes.iter().map(|h| (h.uprn.as_str(), h)).collect();
+    let mut targets = Vec::new();
+    let mut shown = Vec::new();
+    for (i, scored) in ranked.into_iter().enumerate() {
+        let home = residents[scored.uprn.as_str()];
+        let (address, postcode) = homes.places.get(&scored.uprn).cloned().unwrap_or_default();
+        let mut named = Vec::new();
+        for r in &home.residents {
+            let name = homes.names.get(&r.person_id).cloned().flatten();
+            let mut fields: BTreeSet<String> = ["uprn".to_string()].into();
+            if name.is_some() {
+                fields.extend(["given_name".to_string(), "family_name".to_string()]);
+            }
+            if address.is_some() {
+                fields.extend(["address".to_string(), "postcode".to_string()]);
+            }
+            fields.extend(
+                scored
+                    .reasons
+                    .iter()
+                    .filter(|x| {
+                        x.person_id.is_none()
+                            || x.person_id.as_deref() == Some(r.person_id.as_str())
+                    })
+                    .map(|x| evidence_field(x.factor)),
+            );
+            shown.push(Shown {
+                person: r.person_id.clone(),
+                sources: homes.sources.get(&r.person_id).cloned().unwrap_or_default(),
+                fields,
+            });
+            named.push(Named {
+                person_id: r.person_id.clone(),
+                name,
+            });
+        }
+        targets.push(Target {
+            rank: i + 1,
+            scored,
+            address,
+            postcode,
+            residents: named,
+        });
+    }
+    access
+        .record_shown(caller, "fire_targets", &shown, request)
+        .await?;
+    Ok(Targets {
+        homes: homes.homes.len(),
+        residents: homes.homes.iter().map(|h| h.residents.len()).sum(),
+        without_uprn: homes.without_uprn,
+        never_shared: homes.never_shared,
+        targets,
+    })
+}

@@ -1,0 +1,160 @@
+//! `wherry insight`: the insight reports at the command line, as the
+//! operator's role and declared purpose may see the county (the same
+//! disclosures as the API's), every resident shown audited.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use wherry_core::Date;
+use wherry_insight::targets::{Targets, fire_targets};
+use wherry_insight::weights::Weights;
+
+use crate::store::{Database, Operator, request_id, runtime};
+
+/// Arguments of `wherry insight`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    database: Database,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Homes ranked for home fire safety visits, each with the factors
+    /// that put it there and their points, the factors the purpose cannot
+    /// see and its data completeness (docs/insight.md).
+    FireTargets {
+        /// How many homes: a station's visiting capacity.
+        #[arg(long, default_value_t = 500)]
+        top: usize,
+        /// `csv` (for visit planning: rank,uprn,score,…) or `json`.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+        /// A weights file (TOML, `[weights]` points per factor); the
+        /// documented defaults otherwise.
+        #[arg(long, value_name = "FILE")]
+        weights: Option<PathBuf>,
+        /// The date the ages and the three years since a visit count
+        /// from [default: today].
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        on: Option<String>,
+        #[command(flatten)]
+        operator: Operator,
+    },
+}
+
+/// Runs `wherry insight`.
+pub fn run(a: Args) -> Result<()> {
+    let Command::FireTargets {
+        top,
+        format,
+        weights,
+        on,
+        operator,
+    } = a.command;
+    let weights = match &weights {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the weights file {}", path.display()))?;
+            Weights::from_toml(&path.display().to_string(), &text)?
+        }
+        None => Weights::default(),
+    };
+    let today = match &on {
+        Some(d) => Date::parse(d).map_err(|e| anyhow::anyhow!("--on {d:?}: {e}"))?,
+        None => Date::today_utc(),
+    };
+    runtime().block_on(async {
+        let store = a.database.open_initialised().await?;
+        let listed = async {
+            let (access, caller) = operator
+                .caller(&store, "wherry insight fire-targets")
+                .await?;
+            Ok::<_, anyhow::Error>(
+                fire_targets(&access, &caller, &weights, top, today, &request_id()).await?,
+            )
+        }
+        .await;
+        store.close().await;
+        let listed = listed?;
+        let mut out = std::io::stdout().lock();
+        match format.as_str() {
+            "json" => writeln!(out, "{}", serde_json::to_string_pretty(&listed)?)?,
+            _ => write_csv(&mut out, &listed)?,
+        }
+        eprintln!(
+            "{} homes listed of {} scored ({} residents; {} with no UPRN the purpose may see, not placed){}",
+            listed.targets.len(),
+            listed.homes,
+            listed.residents,
+            listed.without_uprn,
+            if listed.never_shared.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; no partner shares with this purpose: {}",
+                    listed
+                        .never_shared
+                        .iter()
+                        .map(|f| f.code())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        );
+        Ok(())
+    })
+}
+
+/// The list as CSV: `rank,uprn,score,ceiling,completeness,address,
+/// postcode,residents,factors,unknown` (factors as `code:points`, `;`
+/// separated).
+fn write_csv(out: &mut impl Write, listed: &Targets) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "rank",
+        "uprn",
+        "score",
+        "ceiling",
+        "completeness",
+        "address",
+        "postcode",
+        "residents",
+        "factors",
+        "unknown",
+    ])?;
+    for t in &listed.targets {
+        let residents: Vec<String> = t
+            .residents
+            .iter()
+            .map(|r| match &r.name {
+                Some(n) => format!("{n} ({})", r.person_id),
+                None => r.person_id.clone(),
+            })
+            .collect();
+        let factors: Vec<String> = t
+            .scored
+            .reasons
+            .iter()
+            .map(|r| format!("{}:{}", r.factor.code(), r.points))
+            .collect();
+        let unknown: Vec<&str> = t.scored.unknown.iter().map(|f| f.code()).collect();
+        w.write_record([
+            t.rank.to_string(),
+            t.scored.uprn.clone(),
+            t.scored.score.to_string(),
+            t.scored.ceiling.to_string(),
+            format!("{:.2}", t.scored.completeness),
+            t.address.clone().unwrap_or_default(),
+            t.postcode.clone().unwrap_or_default(),
+            residents.join("; "),
+            factors.join(";"),
+            unknown.join(";"),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}

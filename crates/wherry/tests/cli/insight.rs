@@ -1,0 +1,190 @@
+//! `wherry insight fire-targets` as a fire prevention officer runs it: a
+//! CSV for visit planning sized by --top, a weights file applied or
+//! refused with its line, and the purpose and role checked.
+
+use std::path::Path;
+
+use crate::util::*;
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let o = wherry(dir, args);
+    assert!(o.status.success(), "wherry {args:?}: {}", stderr(&o));
+    stdout(&o)
+}
+
+fn manifest(source: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/sources")
+        .join(format!("{source}.toml"))
+        .display()
+        .to_string()
+}
+
+#[test]
+fn fire_targets_lists_homes_for_visit_planning_as_the_purpose_may_see_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ok(
+        dir,
+        &[
+            "synth",
+            "--residents",
+            "1500",
+            "--seed",
+            "9",
+            "--out",
+            "county",
+        ],
+    );
+    let db = format!("sqlite://{}", dir.join("hub.db").display());
+    ok(dir, &["init", "--database", &db]);
+    for source in ["social_care", "fire_rescue", "district_council"] {
+        let extracts = dir.join("county/extracts");
+        let file = extracts.join(format!("{source}.csv")).display().to_string();
+        let events = extracts
+            .join(format!("{source}_events.csv"))
+            .display()
+            .to_string();
+        ok(
+            dir,
+            &[
+                "ingest",
+                "--source",
+                &manifest(source),
+                &file,
+                "--events",
+                &events,
+                "--database",
+                &db,
+            ],
+        );
+    }
+    ok(dir, &["link", "run", "--database", &db]);
+    ok(
+        dir,
+        &[
+            "user",
+            "add",
+            "fred",
+            "--role",
+            "fire_prevention",
+            "--database",
+            &db,
+        ],
+    );
+    ok(
+        dir,
+        &[
+            "user",
+            "add",
+            "carol",
+            "--role",
+            "caseworker",
+            "--database",
+            &db,
+        ],
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "insight",
+            "fire-targets",
+            "--on",
+            "2026-11-22",
+            "--database",
+            &db,
+        ];
+        args.extend_from_slice(extra);
+        wherry(dir, &args)
+    };
+    let o = run(&[
+        "--top",
+        "20",
+        "--purpose",
+        "fire_prevention",
+        "--operator",
+        "fred",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("rank,uprn,score,ceiling,completeness,address,postcode,residents,factors,unknown")
+    );
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(out.as_bytes())
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(rows.len(), 20, "{out}");
+    let scores: Vec<u32> = rows.iter().map(|r| r[2].parse().unwrap()).collect();
+    assert!(scores.windows(2).all(|p| p[0] >= p[1]), "{scores:?}");
+    assert!(scores[0] > 0);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r[0], (i + 1).to_string());
+        // The points listed add up to the score.
+        let points: u32 = r[8]
+            .split(';')
+            .filter(|f| !f.is_empty())
+            .map(|f| f.rsplit_once(':').unwrap().1.parse::<u32>().unwrap())
+            .sum();
+        assert_eq!(points.to_string(), r[2], "{r:?}");
+        // care_package is not shared with fire prevention: unknown.
+        assert!(r[9].contains("care_package"), "{r:?}");
+    }
+    assert!(stderr(&o).contains("20 homes listed of"), "{}", stderr(&o));
+
+    // A weights file: applied, or refused naming the line.
+    std::fs::write(dir.join("zero.toml"), "[weights]\nsmoker = 0\n").unwrap();
+    let o = run(&[
+        "--top",
+        "50",
+        "--weights",
+        "zero.toml",
+        "--purpose",
+        "fire_prevention",
+        "--operator",
+        "fred",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("smoker:"), "{}", stdout(&o));
+    assert!(out.contains("smoker:"), "the default weighs smoking: {out}");
+    std::fs::write(dir.join("bad.toml"), "[weights]\nsmoking = 3\n").unwrap();
+    let refusals: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "--weights",
+                "bad.toml",
+                "--purpose",
+                "fire_prevention",
+                "--operator",
+                "fred",
+            ],
+            "bad.toml line 2: `smoking` is not a factor; the factors are aged_80_plus",
+        ),
+        (
+            vec!["--operator", "fred"],
+            "discloses personal data: name its purpose with --purpose",
+        ),
+        (
+            vec!["--purpose", "direct_care", "--operator", "carol"],
+            "fire-prevention targeting is for the fire_prevention role",
+        ),
+        (
+            vec![
+                "--weights",
+                "missing.toml",
+                "--purpose",
+                "fire_prevention",
+                "--operator",
+                "fred",
+            ],
+            "reading the weights file missing.toml",
+        ),
+    ];
+    for (args, expected) in refusals {
+        let o = run(&args);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "{args:?}: nothing listed");
+    }
+}
