@@ -549,11 +549,13 @@ impl Home {
                     since.to_string(),
                     due,
                     None,
-                    format!(
-                        "room at {} °C or above (usually {:.1} °C)",
-                        t.cold_c,
-                        routine.usual_temperature.unwrap_or(f64::NAN)
-                    ),
+                    match routine.usual_temperature {
+                        Some(usual) => {
+                            format!("room at {} °C or above (usually {usual:.1} °C)", t.cold_c)
+                        }
+                        // Not enough days learnt to know the usual.
+                        None => format!("room at {} °C or above", t.cold_c),
+                    },
                     format!(
                         "below {} °C since {}, now {latest:.1} °C",
                         t.cold_c,

@@ -280,6 +280,29 @@ fn night_door_no_movement_and_a_cold_room() {
     assert_eq!(kinds(&f.alerts), vec![]);
     f.wake(at(17 * 60 + 5));
     assert_eq!(kinds(&f.alerts), vec![AlertKind::ColdHome]);
+    let cold = f
+        .alerts
+        .iter()
+        .find(|a| a.kind == AlertKind::ColdHome)
+        .unwrap();
+    assert_eq!(cold.expected, "room at 16 °C or above (usually 20.0 °C)");
+}
+
+#[test]
+fn a_cold_home_with_no_usual_temperature_yet_says_only_what_was_expected() {
+    // A home registered this morning: nothing learnt yet.
+    let mut f = Feed::new(Thresholds::default());
+    let at = |m: i64| local_to_utc(day(0), m) * 1000;
+    f.at(at(9 * 60), ROOM, room(12.5));
+    f.wake(at(11 * 60));
+    let cold: Vec<_> = f
+        .alerts
+        .iter()
+        .filter(|a| a.kind == AlertKind::ColdHome)
+        .collect();
+    assert_eq!(cold.len(), 1, "{:?}", f.alerts);
+    assert_eq!(cold[0].expected, "room at 16 °C or above");
+    assert!(cold[0].observed.contains("12.5"), "{}", cold[0].observed);
 }
 
 #[test]
