@@ -151,6 +151,24 @@ const leaks = shown.filter(([source, field]) => !(fixture.fire_grants[source] ??
 check(leaks.length === 0, `the fire officer sees only what the fire agreement grants (${shown.length} fields shown${leaks.length ? "; not granted: " + leaks.join(", ") : ""})`);
 await accessible(fire, "resident view (fire prevention)");
 await shot(fire, "resident-fire");
+// Issue 15: fire prevention's targets: homes ranked with their points, the
+// factors no agreement shares with fire prevention shown as not known, and
+// the list as CSV for visit planning.
+await fire.goto(`${base}/purpose`);
+await fire.check("input[value=fire_prevention]");
+await fire.click("form[action='/purpose'] button[type=submit]");
+check((await fire.locator("nav a[href='/insight/fire-targets']").count()) === 1, "Fire targets is in fire prevention's navigation");
+await fire.click("nav a[href='/insight/fire-targets']");
+const targetRows = fire.locator("#targets tbody tr");
+check((await targetRows.count()) === 100, `a station's hundred homes are listed (${await targetRows.count()})`);
+check(((await fire.textContent("#never-shared")) ?? "").includes("Care package"), "a factor no partner shares with fire prevention is shown as not known");
+const topScore = Number((await targetRows.first().locator("td").nth(3).textContent())?.trim());
+check(topScore > 0 && /\(\d+\)/.test((await targetRows.first().textContent()) ?? ""), `the top home has points, factor by factor (${topScore})`);
+const fireCsv = await fire.request.get(`${base}/insight/fire-targets.csv?top=10`);
+const csvText = await fireCsv.text();
+check(fireCsv.status() === 200 && csvText.startsWith("rank,uprn,score,") && csvText.trim().split("\n").length === 11, "the list downloads as CSV for visit planning");
+await accessible(fire, "fire prevention targets");
+await shot(fire, "fire-targets");
 
 // 3. A steward accepts a review item; the resident's record set changes.
 const steward = await person();

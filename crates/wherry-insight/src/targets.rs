@@ -331,3 +331,57 @@ pub async fn fire_targets(
         targets,
     })
 }
+
+/// The list as CSV for visit planning: `rank,uprn,score,ceiling,
+/// completeness,address,postcode,residents,factors,unknown` (residents as
+/// `Name (P…)`; factors as `code:points` and unknown factors as codes,
+/// `;` separated).
+pub fn to_csv(listed: &Targets) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "rank",
+        "uprn",
+        "score",
+        "ceiling",
+        "completeness",
+        "address",
+        "postcode",
+        "residents",
+        "factors",
+        "unknown",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.map(str::to_string).to_vec()];
+    for t in &listed.targets {
+        let residents: Vec<String> = t
+            .residents
+            .iter()
+            .map(|r| match &r.name {
+                Some(n) => format!("{n} ({})", r.person_id),
+                None => r.person_id.clone(),
+            })
+            .collect();
+        let factors: Vec<String> = t
+            .scored
+            .reasons
+            .iter()
+            .map(|r| format!("{}:{}", r.factor.code(), r.points))
+            .collect();
+        let unknown: Vec<&str> = t.scored.unknown.iter().map(|f| f.code()).collect();
+        rows.push(vec![
+            t.rank.to_string(),
+            t.scored.uprn.clone(),
+            t.scored.score.to_string(),
+            t.scored.ceiling.to_string(),
+            format!("{:.2}", t.scored.completeness),
+            t.address.clone().unwrap_or_default(),
+            t.postcode.clone().unwrap_or_default(),
+            residents.join("; "),
+            factors.join(";"),
+            unknown.join(";"),
+        ]);
+    }
+    for row in rows {
+        w.write_record(&row).expect("writing to memory");
+    }
+    String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of strings")
+}

@@ -87,6 +87,31 @@ pub struct Config {
     /// The care system's webhook that sensor alerts are delivered to.
     #[serde(default)]
     pub care_webhook: Option<CareWebhook>,
+    /// The insight reports' settings.
+    #[serde(default)]
+    pub insight: InsightSettings,
+}
+
+/// `[insight]`: the reports' settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsightSettings {
+    /// The fire-risk model's weights file (TOML, `[weights]` points per
+    /// factor; docs/insight.md); the documented defaults without one.
+    pub fire_weights: Option<std::path::PathBuf>,
+}
+
+impl InsightSettings {
+    /// The fire-risk model's weights: the file's, or the defaults.
+    pub fn fire_weights(&self) -> Result<wherry_insight::weights::Weights, String> {
+        let Some(path) = &self.fire_weights else {
+            return Ok(Default::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("[insight] fire_weights: reading {}: {e}", path.display()))?;
+        wherry_insight::weights::Weights::from_toml(&path.display().to_string(), &text)
+            .map_err(|e| format!("[insight] fire_weights: {e}"))
+    }
 }
 
 /// The real-time matcher's settings.

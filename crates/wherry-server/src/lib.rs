@@ -47,6 +47,7 @@ pub mod config;
 mod error;
 mod fhir;
 pub mod identity;
+mod insight;
 pub mod integrations;
 pub mod metrics;
 mod open_data;
@@ -106,6 +107,9 @@ pub struct AppState {
     pub integration_secrets: integrations::Secrets,
     /// The care system's webhook for sensor alerts, when configured.
     pub care_webhook: Option<wherry_sensors::notify::Webhook>,
+    /// The fire-risk model's points (`[insight] fire_weights`, else the
+    /// documented defaults).
+    pub fire_weights: wherry_insight::weights::Weights,
     tokens: identity::Tokens,
 }
 
@@ -143,6 +147,7 @@ impl AppState {
             mqtt: None,
             integration_secrets: integrations::Secrets::default(),
             care_webhook: None,
+            fire_weights: Default::default(),
             tokens: identity::Tokens::default(),
         }
     }
@@ -188,6 +193,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             post(caseload::add).delete(caseload::remove),
         )
         .route("/api/v1/open-data/counters", get(open_data::counters))
+        .route("/api/v1/insight/fire-targets", get(insight::fire_targets))
         .route("/api/v1/sensors/alerts", get(sensors::alerts))
         .route(
             "/api/v1/sensors/alerts/{id}/{verb}",

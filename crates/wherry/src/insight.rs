@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use wherry_core::Date;
-use wherry_insight::targets::{Targets, fire_targets};
+use wherry_insight::targets::{fire_targets, to_csv};
 use wherry_insight::weights::Weights;
 
 use crate::store::{Database, Operator, request_id, runtime};
@@ -83,7 +83,7 @@ pub fn run(a: Args) -> Result<()> {
         let mut out = std::io::stdout().lock();
         match format.as_str() {
             "json" => writeln!(out, "{}", serde_json::to_string_pretty(&listed)?)?,
-            _ => write_csv(&mut out, &listed)?,
+            _ => out.write_all(to_csv(&listed).as_bytes())?,
         }
         eprintln!(
             "{} homes listed of {} scored ({} residents; {} with no UPRN the purpose may see, not placed){}",
@@ -107,54 +107,4 @@ pub fn run(a: Args) -> Result<()> {
         );
         Ok(())
     })
-}
-
-/// The list as CSV: `rank,uprn,score,ceiling,completeness,address,
-/// postcode,residents,factors,unknown` (factors as `code:points`, `;`
-/// separated).
-fn write_csv(out: &mut impl Write, listed: &Targets) -> Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "rank",
-        "uprn",
-        "score",
-        "ceiling",
-        "completeness",
-        "address",
-        "postcode",
-        "residents",
-        "factors",
-        "unknown",
-    ])?;
-    for t in &listed.targets {
-        let residents: Vec<String> = t
-            .residents
-            .iter()
-            .map(|r| match &r.name {
-                Some(n) => format!("{n} ({})", r.person_id),
-                None => r.person_id.clone(),
-            })
-            .collect();
-        let factors: Vec<String> = t
-            .scored
-            .reasons
-            .iter()
-            .map(|r| format!("{}:{}", r.factor.code(), r.points))
-            .collect();
-        let unknown: Vec<&str> = t.scored.unknown.iter().map(|f| f.code()).collect();
-        w.write_record([
-            t.rank.to_string(),
-            t.scored.uprn.clone(),
-            t.scored.score.to_string(),
-            t.scored.ceiling.to_string(),
-            format!("{:.2}", t.scored.completeness),
-            t.address.clone().unwrap_or_default(),
-            t.postcode.clone().unwrap_or_default(),
-            residents.join("; "),
-            factors.join(";"),
-            unknown.join(";"),
-        ])?;
-    }
-    w.flush()?;
-    Ok(())
 }

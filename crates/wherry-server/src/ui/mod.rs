@@ -27,6 +27,7 @@ use std::sync::Arc;
 pub(crate) mod about;
 pub(crate) mod assets;
 pub(crate) mod audit;
+pub(crate) mod insight;
 pub mod oidc;
 pub(crate) mod quality;
 pub(crate) mod render;
@@ -91,6 +92,8 @@ pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
         .route("/accessibility", get(about::accessibility))
         .route("/activity", get(about::activity))
         .route("/open-data", get(crate::open_data::page))
+        .route("/insight/fire-targets", get(insight::fire_targets))
+        .route("/insight/fire-targets.csv", get(insight::fire_targets_csv))
         .route("/tec", get(tec::alerts))
         .route("/tec/homes/{person}", get(tec::home))
         .route("/tec/alerts/{id}", post(tec::alert_step))

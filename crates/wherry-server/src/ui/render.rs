@@ -75,6 +75,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "open_data.html",
         include_str!("../../templates/open_data.html"),
     ),
+    (
+        "insight_fire.html",
+        include_str!("../../templates/insight_fire.html"),
+    ),
 ];
 
 fn templates() -> &'static Environment<'static> {

@@ -5,6 +5,7 @@ mod access;
 mod attack;
 mod fhir;
 mod identity;
+mod insight;
 mod journeys;
 mod openapi;
 mod push;

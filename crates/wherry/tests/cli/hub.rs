@@ -17,20 +17,6 @@ const SOURCES: [(&str, &str); 5] = [
     ("police_vulnerable", "police_vulnerable.csv"),
 ];
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = wherry(dir, args);
-    assert!(o.status.success(), "wherry {args:?}: {}", stderr(&o));
-    stdout(&o)
-}
-
-fn manifest(source: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/sources")
-        .join(format!("{source}.toml"))
-        .display()
-        .to_string()
-}
-
 fn ingest(dir: &Path, url: &str, source: &str, file: &str) {
     let path = dir.join("county/extracts").join(file).display().to_string();
     ok(

@@ -2,23 +2,7 @@
 //! CSV for visit planning sized by --top, a weights file applied or
 //! refused with its line, and the purpose and role checked.
 
-use std::path::Path;
-
 use crate::util::*;
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = wherry(dir, args);
-    assert!(o.status.success(), "wherry {args:?}: {}", stderr(&o));
-    stdout(&o)
-}
-
-fn manifest(source: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/sources")
-        .join(format!("{source}.toml"))
-        .display()
-        .to_string()
-}
 
 #[test]
 fn fire_targets_lists_homes_for_visit_planning_as_the_purpose_may_see_them() {

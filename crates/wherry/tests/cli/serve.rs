@@ -12,12 +12,6 @@ use wherry_store::testing::stores;
 
 use crate::util::*;
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = wherry(dir, args);
-    assert!(o.status.success(), "wherry {args:?}: {}", stderr(&o));
-    stdout(&o)
-}
-
 fn manifest(source: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples/sources")

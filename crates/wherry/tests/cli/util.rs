@@ -30,6 +30,22 @@ pub fn wherry(cwd: &Path, args: &[&str]) -> Output {
     command(cwd, args).output().expect("the wherry binary runs")
 }
 
+/// Runs `wherry` with `args` in `dir`, which must succeed; its output.
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    let o = wherry(dir, args);
+    assert!(o.status.success(), "wherry {args:?}: {}", stderr(&o));
+    stdout(&o)
+}
+
+/// The shipped manifest of `source` (`examples/sources/SOURCE.toml`).
+pub fn manifest(source: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/sources")
+        .join(format!("{source}.toml"))
+        .display()
+        .to_string()
+}
+
 /// Standard error as text.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

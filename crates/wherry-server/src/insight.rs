@@ -1,0 +1,97 @@
+//! Insight over the API: `GET /api/v1/insight/fire-targets`, homes ranked
+//! for home fire safety visits as the caller's purpose may see the
+//! partners' records (`wherry_insight::targets`, every resident listed
+//! audited), as JSON or as the CSV visit planners load.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use wherry_core::Date;
+use wherry_insight::targets::{Targets, fire_targets as list, to_csv};
+
+use crate::{ApiCaller, ApiError, AppState};
+
+/// The most homes one list may hold.
+pub(crate) const MAX_TOP: usize = 100_000;
+
+/// `?top=N&format=json|csv`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TargetsQuery {
+    top: Option<usize>,
+    format: Option<String>,
+}
+
+/// The list for `caller`, `top` homes (checked: 1 to [`MAX_TOP`]).
+pub(crate) async fn targets(
+    state: &AppState,
+    caller: &wherry_access::Caller,
+    top: usize,
+    request: &str,
+) -> Result<Targets, ApiError> {
+    if !(1..=MAX_TOP).contains(&top) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!("top must be from 1 to {MAX_TOP}"),
+        ));
+    }
+    Ok(list(
+        &state.access,
+        caller,
+        &state.fire_weights,
+        top,
+        Date::today_utc(),
+        request,
+    )
+    .await?)
+}
+
+/// The list as a CSV download.
+pub(crate) fn csv_download(listed: &Targets) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"fire-targets.csv\"",
+            ),
+        ],
+        to_csv(listed),
+    )
+        .into_response()
+}
+
+/// `GET /api/v1/insight/fire-targets`: the `top` homes (500 unless given),
+/// highest score first, each with its points, unknown factors and data
+/// completeness.
+pub(crate) async fn fire_targets(
+    State(state): State<Arc<AppState>>,
+    ApiCaller { caller, request }: ApiCaller,
+    query: Result<Query<TargetsQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) =
+        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                format!("format {other:?}: json or csv"),
+            ));
+        }
+    };
+    let listed = targets(&state, &caller, q.top.unwrap_or(500), request.as_str()).await?;
+    Ok(if csv {
+        csv_download(&listed)
+    } else {
+        Json(listed).into_response()
+    })
+}
