@@ -168,6 +168,8 @@ const fireCsv = await fire.request.get(`${base}/insight/fire-targets.csv?top=10`
 const csvText = await fireCsv.text();
 check(fireCsv.status() === 200 && csvText.startsWith("rank,uprn,score,") && csvText.trim().split("\n").length === 11, "the list downloads as CSV for visit planning");
 await accessible(fire, "fire prevention targets");
+await fire.goto(`${base}/insight/fire-targets?top=8`);
+check((await targetRows.count()) === 8, "the list is sized to the capacity asked for");
 await shot(fire, "fire-targets");
 
 // 3. A steward accepts a review item; the resident's record set changes.
