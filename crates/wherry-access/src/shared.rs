@@ -42,17 +42,19 @@ pub struct SharedEvent {
     pub contact_type: String,
 }
 
-/// The county as a purpose may see it.
+/// The county as a purpose may see it, but for its records, which are
+/// handed over one at a time ([`Access::county`]).
 #[derive(Debug, Clone, Default)]
 pub struct County {
     /// What the purpose may see of each source that shares anything with
     /// it (a source not here shares nothing).
     pub views: BTreeMap<String, View>,
-    /// The records.
-    pub records: Vec<Shared>,
     /// The events since the date asked for.
     pub events: Vec<SharedEvent>,
 }
+
+/// Records read from the store a page at a time.
+pub const PAGE: usize = 20_000;
 
 /// A resident a report showed: the sources and fields (attributes as
 /// `attribute:NAME`) it showed of them.
@@ -69,15 +71,33 @@ pub struct Shown {
 impl Access {
     /// The county as `caller`'s purpose may see it, for `what` (a report
     /// of identified residents, for `roles`), with contact events from
-    /// `events_since` (`YYYY-MM-DD`). Refused to other roles and to those
-    /// who see pseudonymised data only.
+    /// `events_since` (`YYYY-MM-DD`); each record, cut to what the purpose
+    /// may see, is handed to `record` as it is read (a page of the store
+    /// at a time: a county of a million residents is never held whole).
+    /// Refused to other roles and to those who see pseudonymised data only.
     pub async fn county(
         &self,
         caller: &Caller,
         roles: &[Role],
         what: &'static str,
         events_since: &str,
+        record: impl FnMut(Shared),
     ) -> Result<County, Error> {
+        self.county_in_pages(caller, roles, what, events_since, PAGE, record)
+            .await
+    }
+
+    /// [`Access::county`], reading `page` records at a time.
+    pub async fn county_in_pages(
+        &self,
+        caller: &Caller,
+        roles: &[Role],
+        what: &'static str,
+        events_since: &str,
+        page_size: usize,
+        mut record: impl FnMut(Shared),
+    ) -> Result<County, Error> {
+        let page_size = page_size.max(1);
         caller.require(roles, what)?;
         caller.require_identifying(what)?;
         let agreements = self.agreements().await?;
@@ -92,17 +112,29 @@ impl Access {
             .filter(|(_, v)| !v.is_empty())
             .collect();
         let sources: Vec<String> = views.keys().cloned().collect();
-        let mut records = Vec::new();
-        for row in self.store().linked_current(&sources).await? {
-            let Some(view) = views.get(&row.source) else {
-                continue;
-            };
-            records.push(Shared {
-                fields: view.fields_of(&object(&row.fields)?),
-                attributes: view.attributes_of(&object(&row.attributes)?),
-                person: row.person,
-                source: row.source,
-            });
+        let mut after: Option<(String, String)> = None;
+        loop {
+            let key = after.as_ref().map(|(s, r)| (s.as_str(), r.as_str()));
+            let page = self
+                .store()
+                .linked_current(&sources, key, page_size)
+                .await?;
+            let full = page.len() == page_size;
+            for row in page {
+                after = Some((row.source.clone(), row.record_id.clone()));
+                let Some(view) = views.get(&row.source) else {
+                    continue;
+                };
+                record(Shared {
+                    fields: view.fields_of(&object(&row.fields)?),
+                    attributes: view.attributes_of(&object(&row.attributes)?),
+                    person: row.person,
+                    source: row.source,
+                });
+            }
+            if !full {
+                break;
+            }
         }
         let with_events: Vec<String> = views
             .iter()
@@ -122,11 +154,7 @@ impl Access {
                 contact_type: e.contact_type,
             })
             .collect();
-        Ok(County {
-            views,
-            records,
-            events,
-        })
+        Ok(County { views, events })
     }
 
     /// Records that a report (`action`) shows `shown` to `caller`: one

@@ -11,7 +11,8 @@
 //!   their sources in `docs/insight.md`;
 //! - [`targets`]: the list from the hub: the county as the caller's
 //!   purpose may see it (`wherry_access::Access::county`), homes by UPRN
-//!   ([`targets::homes_from`], pure), ranked, each resident listed audited.
+//!   ([`targets::HomesBuilder`], pure, fed a record at a time), ranked,
+//!   each resident listed audited.
 //!
 //! **Invariant:** the models read nothing; what they weigh comes only
 //! through `wherry-access`, under the caller's purpose, and every resident

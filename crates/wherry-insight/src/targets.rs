@@ -1,18 +1,19 @@
 //! Fire targets from the hub: the county as the caller's purpose may see
-//! it ([`wherry_access::Access::county`]), its residents grouped into
-//! homes by UPRN, each factor's evidence taken from what the partners
-//! that share with the purpose say ([`homes_from`], pure), the homes
+//! it ([`wherry_access::Access::county`], a record at a time), its
+//! residents grouped into homes by UPRN, each factor's evidence taken from
+//! what the partners that share with the purpose say ([`HomesBuilder`],
+//! pure), the homes
 //! ranked ([`crate::fire::rank`]), and every resident of a listed home
 //! recorded in the audit log before the list leaves ([`fire_targets`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
-use wherry_access::shared::{County, Shown};
+use wherry_access::shared::{County, Shared, Shown};
 use wherry_access::{Access, Caller};
 use wherry_core::{Date, Role};
 
-use crate::fire::{Evidence, Factor, Home, Resident, Scored, age_evidence, rank};
+use crate::fire::{Evidence, Factor, Home, Resident, Scope, Scored, age_evidence, rank};
 use crate::weights::Weights;
 
 /// The roles that may list fire targets: fire prevention's own staff.
@@ -110,40 +111,34 @@ fn agreed(values: &[String]) -> Option<String> {
         .map(|(v, _)| v.clone())
 }
 
-/// The homes of `county` on `today`: residents grouped by the UPRN their
-/// records agree on; each person factor from the attribute of the same
-/// name (true or false; a source that shares it but holds no value for
-/// the resident says nothing), the age bands from the date of birth, the
-/// tenure from `tenure`, and a recent visit from the contact events of the
-/// sources that share events (known only where one does).
-pub fn homes_from(county: &County, today: Date) -> Homes {
-    let shared = |name: &str| county.views.values().any(|v| v.attributes.contains(name));
-    let dob_shared = county.views.values().any(|v| v.fields.contains("dob"));
-    let events_shared = county.views.values().any(|v| v.events);
-    let never_shared: Vec<Factor> = Factor::ALL
-        .into_iter()
-        .filter(|f| match f {
-            Factor::Aged80Plus | Factor::Aged65To79 => !dob_shared,
-            Factor::PrivateRented => !shared("tenure"),
-            Factor::NoRecentVisit => !events_shared,
-            f => !shared(f.code()),
-        })
-        .collect();
+/// What the records say of one resident, kept while the county is read
+/// (only what the model and the list need: data minimisation, and a
+/// million residents in little memory).
+#[derive(Default)]
+struct Person {
+    uprns: Vec<String>,
+    dobs: Vec<String>,
+    names: Vec<String>,
+    address: Option<(String, Option<String>)>,
+    factors: BTreeMap<Factor, Evidence>,
+    rented: Evidence,
+    sources: BTreeSet<String>,
+}
 
-    #[derive(Default)]
-    struct Person {
-        uprns: Vec<String>,
-        dobs: Vec<String>,
-        names: Vec<String>,
-        addresses: Vec<(String, Option<String>)>,
-        factors: BTreeMap<Factor, Evidence>,
-        rented: Evidence,
-        sources: BTreeSet<String>,
-    }
-    let mut people: BTreeMap<&str, Person> = BTreeMap::new();
-    for r in &county.records {
-        let p = people.entry(r.person.as_str()).or_default();
-        p.sources.insert(r.source.clone());
+/// The homes, built record by record as the county is read
+/// ([`HomesBuilder::add`]), then grouped ([`HomesBuilder::finish`]).
+#[derive(Default)]
+pub struct HomesBuilder {
+    people: BTreeMap<String, Person>,
+}
+
+impl HomesBuilder {
+    /// One record as the purpose may see it: each person factor from the
+    /// attribute of the same name (true or false; a source that shares it
+    /// but holds no value for the resident says nothing), the tenure from
+    /// `tenure`, the UPRN, date of birth, name and address kept.
+    pub fn add(&mut self, r: Shared) {
+        let p = self.people.entry(r.person).or_default();
         if let Some(u) = text(r.fields.get("uprn")) {
             p.uprns.push(u);
         }
@@ -158,17 +153,17 @@ pub fn homes_from(county: &County, today: Date) -> Homes {
         if !name.is_empty() {
             p.names.push(name);
         }
-        if let Some(a) = text(r.fields.get("address")) {
-            p.addresses.push((a, text(r.fields.get("postcode"))));
+        if p.address.is_none()
+            && let Some(a) = text(r.fields.get("address"))
+        {
+            p.address = Some((a, text(r.fields.get("postcode"))));
         }
         for (name, value) in &r.attributes {
             let evidence = match value {
                 Value::Bool(b) => Evidence::known(*b),
                 _ => Evidence::Unknown,
             };
-            if let Some(f) =
-                Factor::from_code(name).filter(|f| f.scope() == crate::fire::Scope::Person)
-            {
+            if let Some(f) = Factor::from_code(name).filter(|f| f.scope() == Scope::Person) {
                 let e = p.factors.get(&f).copied().unwrap_or_default();
                 p.factors.insert(f, e.or(evidence));
             }
@@ -178,71 +173,82 @@ pub fn homes_from(county: &County, today: Date) -> Homes {
                 p.rented = p.rented.or(Evidence::known(RENTED.contains(&t)));
             }
         }
+        p.sources.insert(r.source);
     }
-    let since = today.add_days(-365 * VISIT_YEARS).to_string();
-    let visited: BTreeSet<&str> = county
-        .events
-        .iter()
-        .filter(|e| VISIT_TYPES.contains(&e.contact_type.as_str()) && e.date >= since)
-        .map(|e| e.person.as_str())
-        .collect();
 
-    let mut out = Homes {
-        never_shared,
-        ..Default::default()
-    };
-    let mut by_uprn: BTreeMap<String, Home> = BTreeMap::new();
-    for (person, p) in people {
-        out.names.insert(person.to_string(), agreed(&p.names));
-        out.sources.insert(person.to_string(), p.sources.clone());
-        let Some(uprn) = agreed(&p.uprns) else {
-            out.without_uprn += 1;
-            continue;
-        };
-        let age = agreed(&p.dobs)
-            .and_then(|d| Date::parse(&d).ok())
-            .map(|d| d.years_until(today));
-        let mut factors = p.factors;
-        factors.extend(age_evidence(age));
-        let home = by_uprn.entry(uprn.clone()).or_insert_with(|| Home {
-            uprn: uprn.clone(),
+    /// The homes on `today`: residents grouped by the UPRN their records
+    /// agree on, the age bands from the date of birth, and a recent visit
+    /// from `county`'s contact events (known only where a source shares
+    /// events with the purpose).
+    pub fn finish(self, county: &County, today: Date) -> Homes {
+        let shared = |name: &str| county.views.values().any(|v| v.attributes.contains(name));
+        let dob_shared = county.views.values().any(|v| v.fields.contains("dob"));
+        let events_shared = county.views.values().any(|v| v.events);
+        let never_shared: Vec<Factor> = Factor::ALL
+            .into_iter()
+            .filter(|f| match f {
+                Factor::Aged80Plus | Factor::Aged65To79 => !dob_shared,
+                Factor::PrivateRented => !shared("tenure"),
+                Factor::NoRecentVisit => !events_shared,
+                f => !shared(f.code()),
+            })
+            .collect();
+        let since = today.add_days(-365 * VISIT_YEARS).to_string();
+        let visited: BTreeSet<&str> = county
+            .events
+            .iter()
+            .filter(|e| VISIT_TYPES.contains(&e.contact_type.as_str()) && e.date >= since)
+            .map(|e| e.person.as_str())
+            .collect();
+        let mut out = Homes {
+            never_shared,
             ..Default::default()
-        });
-        let rented = home
-            .factors
-            .get(&Factor::PrivateRented)
-            .copied()
-            .unwrap_or_default();
-        home.factors
-            .insert(Factor::PrivateRented, rented.or(p.rented));
-        if events_shared {
-            let was = home
-                .factors
-                .get(&Factor::NoRecentVisit)
-                .copied()
-                .unwrap_or(Evidence::Yes);
-            let none = Evidence::known(!visited.contains(person));
-            // No visit to the home: no visit to any of its residents.
-            let both = if was == Evidence::No || none == Evidence::No {
-                Evidence::No
-            } else {
-                Evidence::Yes
+        };
+        let mut by_uprn: BTreeMap<String, Home> = BTreeMap::new();
+        for (person, p) in self.people {
+            out.names.insert(person.clone(), agreed(&p.names));
+            out.sources.insert(person.clone(), p.sources);
+            let Some(uprn) = agreed(&p.uprns) else {
+                out.without_uprn += 1;
+                continue;
             };
-            home.factors.insert(Factor::NoRecentVisit, both);
+            let age = agreed(&p.dobs)
+                .and_then(|d| Date::parse(&d).ok())
+                .map(|d| d.years_until(today));
+            let mut factors = p.factors;
+            factors.extend(age_evidence(age));
+            let home = by_uprn.entry(uprn.clone()).or_insert_with(|| Home {
+                uprn: uprn.clone(),
+                ..Default::default()
+            });
+            let rented = home
+                .factors
+                .get(&Factor::PrivateRented)
+                .copied()
+                .unwrap_or_default();
+            home.factors
+                .insert(Factor::PrivateRented, rented.or(p.rented));
+            if events_shared {
+                // No visit to the home: no visit to any of its residents.
+                let none_yet = home.factors.get(&Factor::NoRecentVisit) != Some(&Evidence::No);
+                let none = none_yet && !visited.contains(person.as_str());
+                home.factors
+                    .insert(Factor::NoRecentVisit, Evidence::known(none));
+            }
+            let place = out.places.entry(uprn).or_default();
+            if place.0.is_none()
+                && let Some((a, pc)) = p.address
+            {
+                *place = (Some(a), pc);
+            }
+            home.residents.push(Resident {
+                person_id: person,
+                factors,
+            });
         }
-        home.residents.push(Resident {
-            person_id: person.to_string(),
-            factors,
-        });
-        let place = out.places.entry(uprn).or_default();
-        if place.0.is_none()
-            && let Some((a, pc)) = p.addresses.first()
-        {
-            *place = (Some(a.clone()), pc.clone());
-        }
+        out.homes = by_uprn.into_values().collect();
+        out
     }
-    out.homes = by_uprn.into_values().collect();
-    out
 }
 
 /// Where a factor's evidence is read, as the audit log names a field
@@ -270,10 +276,13 @@ pub async fn fire_targets(
     request: &str,
 ) -> Result<Targets, wherry_access::Error> {
     let since = today.add_days(-365 * VISIT_YEARS).to_string();
+    let mut builder = HomesBuilder::default();
     let county = access
-        .county(caller, ROLES, "fire-prevention targeting", &since)
+        .county(caller, ROLES, "fire-prevention targeting", &since, |r| {
+            builder.add(r)
+        })
         .await?;
-    let homes = homes_from(&county, today);
+    let homes = builder.finish(&county, today);
     let ranked = rank(weights, &homes.homes, top);
     let residents: BTreeMap<&str, &Home> =
         homes.homes.iter().map(|h| (h.uprn.as_str(), h)).collect();

@@ -13,6 +13,8 @@ pub struct LinkedRow {
     pub person: String,
     /// The source.
     pub source: String,
+    /// The record's id in its source.
+    pub record_id: String,
     /// Its canonical fields, JSON.
     pub fields: String,
     /// Its attributes, JSON.
@@ -43,23 +45,38 @@ fn marks(from: usize, to: usize) -> String {
 }
 
 impl Store {
-    /// Every current (not withdrawn) record of `sources` linked to a
-    /// person.
-    pub async fn linked_current(&self, sources: &[String]) -> Result<Vec<LinkedRow>, Error> {
+    /// A page of the current (not withdrawn) records of `sources` linked
+    /// to a person: up to `limit`, in (source, record id) order, after the
+    /// record `after` (from the start without one). A county is read page
+    /// by page, so that no more than a page's rows are held at once.
+    pub async fn linked_current(
+        &self,
+        sources: &[String],
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<LinkedRow>, Error> {
         if sources.is_empty() {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT l.person_id, r.source_id, v.fields, v.attributes
+            "SELECT l.person_id, r.source_id, r.record_id, v.fields, v.attributes
                FROM records r
                JOIN record_versions v ON v.source_id = r.source_id
                     AND v.record_id = r.record_id AND v.version = r.current_version
                JOIN person_links l ON l.source_id = r.source_id AND l.record_id = r.record_id
-              WHERE r.withdrawn = 0 AND r.source_id IN ({})",
-            marks(1, sources.len())
+              WHERE r.withdrawn = 0 AND (r.source_id, r.record_id) > ($1, $2)
+                AND r.source_id IN ({})
+              ORDER BY r.source_id, r.record_id
+              LIMIT $3",
+            marks(4, sources.len() + 3)
         );
-        let rows: Vec<(String, String, String, String)> = dispatch!(&self.pool, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        let (after_source, after_record) = after.unwrap_or(("", ""));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows: Vec<(String, String, String, String, String)> = dispatch!(&self.pool, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(after_source)
+                .bind(after_record)
+                .bind(limit);
             for s in sources {
                 q = q.bind(s);
             }
@@ -67,12 +84,15 @@ impl Store {
         })?;
         Ok(rows
             .into_iter()
-            .map(|(person, source, fields, attributes)| LinkedRow {
-                person,
-                source,
-                fields,
-                attributes,
-            })
+            .map(
+                |(person, source, record_id, fields, attributes)| LinkedRow {
+                    person,
+                    source,
+                    record_id,
+                    fields,
+                    attributes,
+                },
+            )
             .collect())
     }
 
