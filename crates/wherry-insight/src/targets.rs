@@ -19,6 +19,10 @@ use crate::weights::Weights;
 /// The roles that may list fire targets: fire prevention's own staff.
 pub const ROLES: &[Role] = &[Role::FirePrevention];
 
+/// The most homes one list may hold (the CLI and the API refuse more,
+/// and fewer than one).
+pub const MAX_TOP: usize = 100_000;
+
 /// Contact types that are a home fire safety visit.
 pub const VISIT_TYPES: &[&str] = &["home_fire_safety_check", "safe_and_well_visit"];
 

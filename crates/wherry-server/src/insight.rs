@@ -12,12 +12,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use wherry_core::Date;
-use wherry_insight::targets::{Targets, fire_targets as list, to_csv};
+use wherry_insight::targets::{MAX_TOP, Targets, fire_targets as list, to_csv};
 
 use crate::{ApiCaller, ApiError, AppState};
-
-/// The most homes one list may hold.
-pub(crate) const MAX_TOP: usize = 100_000;
 
 /// `?top=N&format=json|csv`.
 #[derive(Debug, Deserialize)]

@@ -170,6 +170,17 @@ async fn insert(
         return Ok(HashMap::new());
     }
     let rows = || at.iter().map(|&i| &batch[i]);
+    // SQLite's statements, a chunk each (its placeholders: `Tx::tuples`).
+    let statements: Vec<String> = match tx.inner {
+        TxInner::Sqlite(_) => at
+            .chunks(ROWS)
+            .map(|c| {
+                let values = tx.tuples(c.len(), 11, "");
+                format!("INSERT INTO sensor_uplinks ({COLUMNS}) VALUES {values} {TAIL}")
+            })
+            .collect(),
+        TxInner::Postgres(_) => Vec::new(),
+    };
     match &mut tx.inner {
         TxInner::Postgres(t) => {
             let sql = format!(
@@ -195,10 +206,7 @@ async fn insert(
                 .await?;
         }
         TxInner::Sqlite(t) => {
-            for chunk in at.chunks(ROWS) {
-                let tuple = "(?,?,?,?,?,?,?,?,?,?,?)";
-                let values = vec![tuple; chunk.len()].join(",");
-                let sql = format!("INSERT INTO sensor_uplinks ({COLUMNS}) VALUES {values} {TAIL}");
+            for (chunk, sql) in at.chunks(ROWS).zip(statements) {
                 let mut q = sqlx::query_as::<_, (i64, String, i64, i64)>(sqlx::AssertSqlSafe(sql));
                 for &i in chunk {
                     let u = &batch[i];

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use wherry_core::Date;
-use wherry_insight::targets::{fire_targets, to_csv};
+use wherry_insight::targets::{MAX_TOP, fire_targets, to_csv};
 use wherry_insight::weights::Weights;
 
 use crate::store::{Database, Operator, request_id, runtime};
@@ -27,9 +27,9 @@ enum Command {
     /// that put it there and their points, the factors the purpose cannot
     /// see and its data completeness (docs/insight.md).
     FireTargets {
-        /// How many homes: a station's visiting capacity.
-        #[arg(long, default_value_t = 500)]
-        top: usize,
+        /// How many homes: a station's visiting capacity (1 to 100,000).
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=MAX_TOP as i64))]
+        top: u32,
         /// `csv` (for visit planning: rank,uprn,score,…) or `json`.
         #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
         format: String,
@@ -74,7 +74,7 @@ pub fn run(a: Args) -> Result<()> {
                 .caller(&store, "wherry insight fire-targets")
                 .await?;
             Ok::<_, anyhow::Error>(
-                fire_targets(&access, &caller, &weights, top, today, &request_id()).await?,
+                fire_targets(&access, &caller, &weights, top as usize, today, &request_id()).await?,
             )
         }
         .await;

@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::render::{OrPage, Page, page};
 use super::session::Acting;
-use crate::AppState;
 use crate::insight::{csv_download, targets};
+use crate::{ApiError, AppState};
 
 /// Homes listed unless `?top=` says otherwise: a station's week.
 const PAGE_TOP: usize = 100;
@@ -26,8 +26,14 @@ pub(crate) struct TopQuery {
     top: Option<usize>,
 }
 
-fn top_of(query: &Result<Query<TopQuery>, axum::extract::rejection::QueryRejection>) -> usize {
-    query.as_ref().ok().and_then(|q| q.top).unwrap_or(PAGE_TOP)
+/// The homes asked for: `?top=`, else [`PAGE_TOP`]; a query that does
+/// not parse is refused (400 `bad_query`), not read as the default.
+fn top_of(
+    query: Result<Query<TopQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<usize, ApiError> {
+    let Query(q) =
+        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    Ok(q.top.unwrap_or(PAGE_TOP))
 }
 
 /// `GET /insight/fire-targets`.
@@ -37,7 +43,7 @@ pub(crate) async fn fire_targets(
     acting: Acting,
 ) -> Page {
     let who = &acting.who;
-    let top = top_of(&query);
+    let top = top_of(query).or_page(who)?;
     let listed = targets(&state, &acting.caller, top, acting.request.as_str())
         .await
         .or_page(who)?;
@@ -93,7 +99,7 @@ pub(crate) async fn fire_targets_csv(
     query: Result<Query<TopQuery>, axum::extract::rejection::QueryRejection>,
     acting: Acting,
 ) -> Result<Response, Response> {
-    let top = top_of(&query);
+    let top = top_of(query).or_page(&acting.who)?;
     let listed = targets(&state, &acting.caller, top, acting.request.as_str())
         .await
         .or_page(&acting.who)?;

@@ -157,6 +157,27 @@ async fn fire_targets_score_what_the_purpose_sees_and_audit_each_listing() {
                 assert_eq!(body["error"], code, "{uri}: {body}");
             }
         }
+        // The page and its download: a listing each; a query that does
+        // not parse is refused, not read as the default.
+        let (session, _) = crate::ui::signed_in_for(&state, &fred, "fire_prevention").await;
+        let page =
+            crate::ui::fetch(&state, "GET", "/insight/fire-targets", Some(&session), None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        assert!(page.html.contains("UPRN 100090162805"), "{}", page.html);
+        for bad in ["?top=many", "?top=0"] {
+            for path in ["/insight/fire-targets", "/insight/fire-targets.csv"] {
+                let page =
+                    crate::ui::fetch(&state, "GET", &format!("{path}{bad}"), Some(&session), None)
+                        .await;
+                assert_eq!(
+                    page.status,
+                    StatusCode::BAD_REQUEST,
+                    "{}{bad}: {}",
+                    path,
+                    page.html
+                );
+            }
+        }
         // Each listing, and only those, in the audit log.
         let entries: Vec<_> = t
             .store
@@ -166,7 +187,12 @@ async fn fire_targets_score_what_the_purpose_sees_and_audit_each_listing() {
             .into_iter()
             .filter(|e| e.action == "fire_targets")
             .collect();
-        assert_eq!(entries.len(), 2, "{}: {entries:?}", t.name);
+        assert_eq!(
+            entries.len(),
+            3,
+            "{}: the JSON, the CSV, the page: {entries:?}",
+            t.name
+        );
         assert!(
             entries
                 .iter()

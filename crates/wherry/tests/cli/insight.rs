@@ -164,6 +164,17 @@ fn fire_targets_lists_homes_for_visit_planning_as_the_purpose_may_see_them() {
             ],
             "reading the weights file missing.toml",
         ),
+        (
+            vec![
+                "--top",
+                "0",
+                "--purpose",
+                "fire_prevention",
+                "--operator",
+                "fred",
+            ],
+            "--top <TOP>",
+        ),
     ];
     for (args, expected) in refusals {
         let o = run(&args);
