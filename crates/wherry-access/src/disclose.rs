@@ -293,7 +293,11 @@ impl Access {
             } else {
                 None
             };
-        let (involved, lead) = survivorship::involvement(&timeline, wherry_core::Date::today_utc());
+        let (involved, lead) = survivorship::involvement(
+            &timeline,
+            wherry_core::Date::today_utc(),
+            self.policy().lead_services(),
+        );
         let lead = if pseudonymised { None } else { lead };
         // The disclosure is recorded before anything leaves.
         self.record(vec![AuditEntry {

@@ -42,6 +42,7 @@ pub mod audit;
 pub mod caller;
 pub mod disclose;
 pub mod glass;
+pub mod lead;
 pub mod limits;
 pub mod oidc;
 pub mod quality;
@@ -100,6 +101,7 @@ pub enum Error {
 pub struct Policy {
     purposes: BTreeMap<Role, BTreeSet<Purpose>>,
     break_glass: BTreeMap<Role, BTreeSet<Purpose>>,
+    lead_services: Vec<String>,
 }
 
 impl Default for Policy {
@@ -113,6 +115,7 @@ impl Default for Policy {
                 .iter()
                 .map(|r| (*r, r.default_break_glass().iter().copied().collect()))
                 .collect(),
+            lead_services: lead::LEAD_SERVICES.iter().map(|s| s.to_string()).collect(),
         }
     }
 }
@@ -162,6 +165,21 @@ impl Policy {
             self.break_glass
                 .insert(role, purposes.into_iter().collect());
         }
+        Ok(self)
+    }
+
+    /// The services that may lead a resident's care ([`lead`]).
+    pub fn lead_services(&self) -> &[String] {
+        &self.lead_services
+    }
+
+    /// This policy with the services that may lead replaced
+    /// (`lead_services` in the configuration); none is refused.
+    pub fn with_lead_services(mut self, services: Vec<String>) -> Result<Self, String> {
+        if services.iter().all(|s| s.trim().is_empty()) {
+            return Err("lead_services: name at least one service that visits or cares".into());
+        }
+        self.lead_services = services;
         Ok(self)
     }
 

@@ -40,6 +40,8 @@ pub struct SharedEvent {
     pub service: String,
     /// The kind of contact.
     pub contact_type: String,
+    /// Who made it (staff, not the resident; empty when not said).
+    pub practitioner: String,
 }
 
 /// The county as a purpose may see it, but for its records, which are
@@ -152,6 +154,7 @@ impl Access {
                 date: e.date,
                 service: e.service,
                 contact_type: e.contact_type,
+                practitioner: e.practitioner,
             })
             .collect();
         Ok(County { views, events })

@@ -22,11 +22,9 @@
 //! value, those that differ, so a disagreement is said plainly.
 //!
 //! Involvement: a service is involved when it has had contact with the
-//! resident in the last [`INVOLVED_DAYS`] days. The suggested lead is the
-//! practitioner with the most contacts in the last [`LEAD_DAYS`] days among
-//! the involved services (then the most recent contact, then the name); when
-//! no one has had contact that recently, the practitioner of the most recent
-//! contact.
+//! resident in the last [`INVOLVED_DAYS`] days. The suggested lead is
+//! chosen among them by [`crate::lead`]'s rule: only services that visit
+//! or care may lead.
 
 use std::collections::BTreeMap;
 
@@ -36,8 +34,7 @@ use wherry_core::Date;
 
 /// Days of contact that make a service "currently involved".
 pub const INVOLVED_DAYS: i64 = 365;
-/// Days of contact counted when suggesting a lead practitioner.
-pub const LEAD_DAYS: i64 = 90;
+pub use crate::lead::LEAD_DAYS;
 
 /// One record as the caller may see it, with what survivorship needs.
 #[derive(Debug, Clone)]
@@ -232,26 +229,18 @@ pub struct Involved {
     pub practitioner: String,
 }
 
-/// The suggested lead practitioner, with why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Lead {
-    /// Who.
-    pub practitioner: String,
-    /// Their service.
-    pub service: String,
-    /// Why them.
-    pub reason: String,
-}
+pub use crate::lead::Lead;
 
 /// The services with contact in the [`INVOLVED_DAYS`] up to `today`, most
 /// recent first, and the suggested lead (see the module docs). `timeline`
 /// is newest first.
-pub fn involvement(timeline: &[Contact], today: Date) -> (Vec<Involved>, Option<Lead>) {
+pub fn involvement<S: AsRef<str>>(
+    timeline: &[Contact],
+    today: Date,
+    lead_services: &[S],
+) -> (Vec<Involved>, Option<Lead>) {
     let since = today.add_days(-INVOLVED_DAYS).to_string();
-    let lead_since = today.add_days(-LEAD_DAYS).to_string();
     let mut services: BTreeMap<(&str, &str), Involved> = BTreeMap::new();
-    // (service, practitioner) → (contacts since lead_since, latest date)
-    let mut recent: BTreeMap<(&str, &str), (usize, &str)> = BTreeMap::new();
     for c in timeline.iter().filter(|c| c.date >= since) {
         let s = services
             .entry((&c.service, &c.source))
@@ -267,15 +256,6 @@ pub fn involvement(timeline: &[Contact], today: Date) -> (Vec<Involved>, Option<
             s.last_contact = c.date.clone();
             s.practitioner = c.practitioner.clone();
         }
-        if c.date >= lead_since && !c.practitioner.is_empty() {
-            let e = recent
-                .entry((&c.practitioner, &c.service))
-                .or_insert((0, &c.date));
-            e.0 += 1;
-            if c.date.as_str() > e.1 {
-                e.1 = &c.date;
-            }
-        }
     }
     let mut involved: Vec<Involved> = services.into_values().collect();
     involved.sort_by(|a, b| {
@@ -283,30 +263,18 @@ pub fn involvement(timeline: &[Contact], today: Date) -> (Vec<Involved>, Option<
             .cmp(&a.last_contact)
             .then_with(|| a.service.cmp(&b.service))
     });
-    let lead = recent
-        .into_iter()
-        .max_by(|a, b| {
-            a.1.0
-                .cmp(&b.1.0)
-                .then_with(|| a.1.1.cmp(b.1.1))
-                .then_with(|| b.0.cmp(&a.0))
-        })
-        .map(|((practitioner, service), (n, _))| Lead {
-            practitioner: practitioner.to_string(),
-            service: service.to_string(),
-            reason: format!("most contacts in the last {LEAD_DAYS} days ({n})"),
-        })
-        .or_else(|| {
-            involved
-                .iter()
-                .filter(|s| !s.practitioner.is_empty())
-                .max_by(|a, b| a.last_contact.cmp(&b.last_contact))
-                .map(|s| Lead {
-                    practitioner: s.practitioner.clone(),
-                    service: s.service.clone(),
-                    reason: format!("the most recent contact ({})", s.last_contact),
-                })
-        });
+    let lead = crate::lead::suggest(
+        timeline
+            .iter()
+            .filter(|c| c.date >= since)
+            .map(|c| crate::lead::Contact {
+                date: &c.date,
+                service: &c.service,
+                practitioner: &c.practitioner,
+            }),
+        lead_services,
+        today,
+    );
     (involved, lead)
 }
 
@@ -534,7 +502,8 @@ mod tests {
             contact("2026-01-10", "Housing", "C. Officer"),
             contact("2024-05-01", "Fire prevention", "D. Officer"),
         ];
-        let (involved, lead) = involvement(&timeline, today);
+        let leads = ["Falls", "Adult social care", "Fire prevention"];
+        let (involved, lead) = involvement(&timeline, today, &leads);
         let names: Vec<&str> = involved.iter().map(|s| s.service.as_str()).collect();
         assert_eq!(names, ["Falls", "Adult social care", "Housing"]);
         assert_eq!(involved[1].contacts, 2);
@@ -546,12 +515,17 @@ mod tests {
     }
 
     #[test]
-    fn without_recent_contact_the_lead_is_the_latest_practitioner() {
+    fn only_a_lead_service_leads_and_only_from_the_involved_year() {
         let today = Date::new(2026, 11, 22).unwrap();
-        let timeline = [contact("2026-03-01", "Housing", "C. Officer")];
-        let (_, lead) = involvement(&timeline, today);
+        let timeline = [
+            contact("2026-03-01", "Housing", "C. Officer"),
+            contact("2024-05-01", "Fire prevention", "D. Officer"),
+        ];
+        let (_, lead) = involvement(&timeline, today, &["Housing"]);
         assert_eq!(lead.unwrap().practitioner, "C. Officer");
-        assert_eq!(involvement(&[], today), (vec![], None));
+        // Fire prevention may lead, but its contact is older than a year.
+        assert_eq!(involvement(&timeline, today, &["Fire prevention"]).1, None);
+        assert_eq!(involvement(&[], today, &["Housing"]), (vec![], None));
     }
 
     #[test]

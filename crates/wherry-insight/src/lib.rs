@@ -12,7 +12,10 @@
 //! - [`targets`]: the list from the hub: the county as the caller's
 //!   purpose may see it (`wherry_access::Access::county`), homes by UPRN
 //!   ([`targets::HomesBuilder`], pure, fed a record at a time), ranked,
-//!   each resident listed audited.
+//!   each resident listed audited;
+//! - [`visits`]: coordinated visits: residents three or more services saw
+//!   in 90 days, a lead among the services that visit or care, and the
+//!   home visits one lead would save.
 //!
 //! **Invariant:** the models read nothing; what they weigh comes only
 //! through `wherry-access`, under the caller's purpose, and every resident
@@ -20,4 +23,5 @@
 
 pub mod fire;
 pub mod targets;
+pub mod visits;
 pub mod weights;

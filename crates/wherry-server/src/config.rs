@@ -24,6 +24,9 @@
 //! review_high = 0.95
 //! reload_seconds = 30     # how often to look for ingests and linkage runs
 //!
+//! lead_services = ["older_people_team", "reablement"]  # who may lead a
+//!                         # resident's care (default: wherry_access::lead)
+//!
 //! [roles]                 # replaces a role's default purposes
 //! advisor = ["contact_centre"]
 //!
@@ -71,6 +74,9 @@ pub struct Config {
     /// The real-time matcher.
     #[serde(default)]
     pub matcher: MatcherSettings,
+    /// The services that may lead a resident's care (visiting or caring
+    /// services), replacing `wherry_access::lead::LEAD_SERVICES`.
+    pub lead_services: Option<Vec<String>>,
     /// Role → purposes, replacing the defaults for the roles named.
     #[serde(default)]
     pub roles: BTreeMap<String, Vec<String>>,
@@ -202,7 +208,11 @@ impl Config {
     /// The role → purposes policy: the defaults, with the roles named in
     /// `[roles]` replaced.
     pub fn policy(&self) -> Result<Policy, String> {
-        Policy::with_roles(&self.roles)?.with_break_glass(&self.break_glass)
+        let policy = Policy::with_roles(&self.roles)?.with_break_glass(&self.break_glass)?;
+        match &self.lead_services {
+            Some(services) => policy.with_lead_services(services.clone()),
+            None => Ok(policy),
+        }
     }
 }
 

@@ -1,7 +1,10 @@
 //! Insight over the API: `GET /api/v1/insight/fire-targets`, homes ranked
 //! for home fire safety visits as the caller's purpose may see the
 //! partners' records (`wherry_insight::targets`, every resident listed
-//! audited), as JSON or as the CSV visit planners load.
+//! audited), as JSON or as the CSV visit planners load; and
+//! `GET /api/v1/insight/coordinated-visits`, residents three or more
+//! services saw in 90 days with a suggested lead
+//! (`wherry_insight::visits`).
 
 use std::sync::Arc;
 
@@ -13,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use wherry_core::Date;
 use wherry_insight::targets::{MAX_TOP, Targets, fire_targets as list, to_csv};
+use wherry_insight::visits;
 
 use crate::{ApiCaller, ApiError, AppState};
 
@@ -51,17 +55,7 @@ pub(crate) async fn targets(
 
 /// The list as a CSV download.
 pub(crate) fn csv_download(listed: &Targets) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"fire-targets.csv\"",
-            ),
-        ],
-        to_csv(listed),
-    )
-        .into_response()
+    csv_file("fire-targets.csv", to_csv(listed))
 }
 
 /// `GET /api/v1/insight/fire-targets`: the `top` homes (500 unless given),
@@ -74,20 +68,65 @@ pub(crate) async fn fire_targets(
 ) -> Result<Response, ApiError> {
     let Query(q) =
         query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
-    let csv = match q.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(other) => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_query",
-                format!("format {other:?}: json or csv"),
-            ));
-        }
-    };
+    let csv = wants_csv(q.format.as_deref())?;
     let listed = targets(&state, &caller, q.top.unwrap_or(500), request.as_str()).await?;
     Ok(if csv {
         csv_download(&listed)
+    } else {
+        Json(listed).into_response()
+    })
+}
+
+/// `?format=json|csv`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FormatQuery {
+    format: Option<String>,
+}
+
+/// Whether `format` asks for CSV (`json`, the default, or `csv`).
+fn wants_csv(format: Option<&str>) -> Result<bool, ApiError> {
+    match format {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(other) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!("format {other:?}: json or csv"),
+        )),
+    }
+}
+
+/// A CSV download named `name`.
+pub(crate) fn csv_file(name: &str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /api/v1/insight/coordinated-visits`: residents three or more
+/// services saw in the last 90 days, most home visits saved first.
+pub(crate) async fn coordinated_visits(
+    State(state): State<Arc<AppState>>,
+    ApiCaller { caller, request }: ApiCaller,
+    query: Result<Query<FormatQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) =
+        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    let csv = wants_csv(q.format.as_deref())?;
+    let listed =
+        visits::coordinated_visits(&state.access, &caller, Date::today_utc(), request.as_str())
+            .await?;
+    Ok(if csv {
+        csv_file("coordinated-visits.csv", visits::to_csv(&listed))
     } else {
         Json(listed).into_response()
     })

@@ -194,6 +194,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/open-data/counters", get(open_data::counters))
         .route("/api/v1/insight/fire-targets", get(insight::fire_targets))
+        .route(
+            "/api/v1/insight/coordinated-visits",
+            get(insight::coordinated_visits),
+        )
         .route("/api/v1/sensors/alerts", get(sensors::alerts))
         .route(
             "/api/v1/sensors/alerts/{id}/{verb}",

@@ -34,6 +34,8 @@ pub struct LinkedEvent {
     pub service: String,
     /// The kind of contact.
     pub contact_type: String,
+    /// Who made it (staff, not the resident; empty when not said).
+    pub practitioner: String,
 }
 
 /// `$from, …, $to` (numbered parameters: few here).
@@ -107,14 +109,16 @@ impl Store {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT l.person_id, e.source_id, e.event_date, e.service, e.contact_type
+            "SELECT l.person_id, e.source_id, e.event_date, e.service, e.contact_type,
+                    e.practitioner
                FROM contact_events e
                JOIN records r ON r.source_id = e.source_id AND r.record_id = e.record_id
                JOIN person_links l ON l.source_id = e.source_id AND l.record_id = e.record_id
               WHERE r.withdrawn = 0 AND e.event_date >= $1 AND e.source_id IN ({})",
             marks(2, sources.len() + 1)
         );
-        let rows: Vec<(String, String, String, String, String)> = dispatch!(&self.pool, p => {
+        type Row = (String, String, String, String, String, String);
+        let rows: Vec<Row> = dispatch!(&self.pool, p => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since);
             for s in sources {
                 q = q.bind(s);
@@ -124,12 +128,13 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(
-                |(person, source, date, service, contact_type)| LinkedEvent {
+                |(person, source, date, service, contact_type, practitioner)| LinkedEvent {
                     person,
                     source,
                     date,
                     service,
                     contact_type,
+                    practitioner,
                 },
             )
             .collect())

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use wherry_core::Date;
 use wherry_insight::targets::{MAX_TOP, fire_targets, to_csv};
+use wherry_insight::visits::{MIN_SERVICES, coordinated_visits, to_csv as visits_csv};
 use wherry_insight::weights::Weights;
 
 use crate::store::{Database, Operator, request_id, runtime};
@@ -44,17 +45,44 @@ enum Command {
         #[command(flatten)]
         operator: Operator,
     },
+    /// Residents three or more services saw in the last 90 days, the
+    /// services involved, a suggested lead among the services that visit
+    /// or care, and the home visits one lead would save (docs/insight.md).
+    Visits {
+        /// `csv` (person_id,name,services,lead,…) or `json`.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+        /// The last day of the 90 [default: today].
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        on: Option<String>,
+        #[command(flatten)]
+        operator: Operator,
+    },
+}
+
+fn day(on: Option<&str>) -> Result<Date> {
+    match on {
+        Some(d) => Date::parse(d).map_err(|e| anyhow::anyhow!("--on {d:?}: {e}")),
+        None => Ok(Date::today_utc()),
+    }
 }
 
 /// Runs `wherry insight`.
 pub fn run(a: Args) -> Result<()> {
-    let Command::FireTargets {
-        top,
-        format,
-        weights,
-        on,
-        operator,
-    } = a.command;
+    let (top, format, weights, on, operator) = match a.command {
+        Command::FireTargets {
+            top,
+            format,
+            weights,
+            on,
+            operator,
+        } => (top, format, weights, on, operator),
+        Command::Visits {
+            format,
+            on,
+            operator,
+        } => return visits(&a.database, &format, on.as_deref(), &operator),
+    };
     let weights = match &weights {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -63,10 +91,7 @@ pub fn run(a: Args) -> Result<()> {
         }
         None => Weights::default(),
     };
-    let today = match &on {
-        Some(d) => Date::parse(d).map_err(|e| anyhow::anyhow!("--on {d:?}: {e}"))?,
-        None => Date::today_utc(),
-    };
+    let today = day(on.as_deref())?;
     runtime().block_on(async {
         let store = a.database.open_initialised().await?;
         let listed = async {
@@ -103,6 +128,42 @@ pub fn run(a: Args) -> Result<()> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 )
+            }
+        );
+        Ok(())
+    })
+}
+
+/// `wherry insight visits`.
+fn visits(database: &Database, format: &str, on: Option<&str>, operator: &Operator) -> Result<()> {
+    let today = day(on)?;
+    runtime().block_on(async {
+        let store = database.open_initialised().await?;
+        let listed = async {
+            let (access, caller) = operator.caller(&store, "wherry insight visits").await?;
+            Ok::<_, anyhow::Error>(
+                coordinated_visits(&access, &caller, today, &request_id()).await?,
+            )
+        }
+        .await;
+        store.close().await;
+        let listed = listed?;
+        let mut out = std::io::stdout().lock();
+        match format {
+            "json" => writeln!(out, "{}", serde_json::to_string_pretty(&listed)?)?,
+            _ => out.write_all(visits_csv(&listed).as_bytes())?,
+        }
+        eprintln!(
+            "{} residents saw {} or more services from {} to {}; one lead each would save {} home visits{}",
+            listed.residents.len(),
+            MIN_SERVICES,
+            listed.since,
+            listed.until,
+            listed.total_saved,
+            if listed.sources.is_empty() {
+                "; no partner shares contact events with this purpose".to_string()
+            } else {
+                format!(" (events of {})", listed.sources.join(", "))
             }
         );
         Ok(())

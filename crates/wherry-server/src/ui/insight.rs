@@ -1,8 +1,11 @@
-//! Fire prevention's page: homes ranked for home fire safety visits, each
-//! with the factors that put it there and their points, the factors the
-//! purpose cannot see and the home's data completeness, and the list as
-//! the CSV visit planners load (`wherry_insight::targets`, every resident
-//! listed audited).
+//! The insight pages. Fire prevention's: homes ranked for home fire
+//! safety visits, each with the factors that put it there and their
+//! points, the factors the purpose cannot see and the home's data
+//! completeness, and the list as the CSV visit planners load
+//! (`wherry_insight::targets`). Coordinated visits: residents three or
+//! more services saw in 90 days, with a suggested lead and the visits one
+//! lead would save (`wherry_insight::visits`). Every resident listed is
+//! audited.
 
 use std::sync::Arc;
 
@@ -12,7 +15,7 @@ use axum::response::Response;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::render::{OrPage, Page, page};
+use super::render::{OrPage, Page, code_label, govuk_date, page};
 use super::session::Acting;
 use crate::insight::{csv_download, targets};
 use crate::{ApiError, AppState};
@@ -104,4 +107,47 @@ pub(crate) async fn fire_targets_csv(
         .await
         .or_page(&acting.who)?;
     Ok(csv_download(&listed))
+}
+
+/// `GET /insight/visits`: coordinated visits.
+pub(crate) async fn visits(State(state): State<Arc<AppState>>, acting: Acting) -> Page {
+    let who = &acting.who;
+    let listed = wherry_insight::visits::coordinated_visits(
+        &state.access,
+        &acting.caller,
+        wherry_core::Date::today_utc(),
+        acting.request.as_str(),
+    )
+    .await
+    .map_err(ApiError::from)
+    .or_page(who)?;
+    let rows: Vec<_> = listed
+        .residents
+        .iter()
+        .map(|r| {
+            let services: Vec<String> = r
+                .services
+                .iter()
+                .map(|s| format!("{} ({})", code_label(&s.service), s.contacts))
+                .collect();
+            context! {
+                person => r.person_id, name => r.name, services,
+                lead => r.lead.as_ref().map(|l| l.practitioner.clone()),
+                lead_service => r.lead.as_ref().map(|l| code_label(&l.service)),
+                lead_reason => r.lead.as_ref().map(|l| l.reason.clone()),
+                home_visits => r.home_visits, saved => r.saved,
+            }
+        })
+        .collect();
+    let sources: Vec<String> = listed.sources.iter().map(|s| code_label(s)).collect();
+    Ok(page(
+        StatusCode::OK,
+        "insight_visits.html",
+        context! {
+            title => "Coordinated visits", user => who.ctx(), csrf => who.csrf,
+            rows, sources, total_saved => listed.total_saved,
+            since => govuk_date(&listed.since), until => govuk_date(&listed.until),
+            lead_services => state.access.policy().lead_services().iter().map(|s| code_label(s)).collect::<Vec<_>>(),
+        },
+    ))
 }

@@ -94,6 +94,7 @@ pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
         .route("/open-data", get(crate::open_data::page))
         .route("/insight/fire-targets", get(insight::fire_targets))
         .route("/insight/fire-targets.csv", get(insight::fire_targets_csv))
+        .route("/insight/visits", get(insight::visits))
         .route("/tec", get(tec::alerts))
         .route("/tec/homes/{person}", get(tec::home))
         .route("/tec/alerts/{id}", post(tec::alert_step))

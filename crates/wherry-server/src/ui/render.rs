@@ -79,6 +79,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "insight_fire.html",
         include_str!("../../templates/insight_fire.html"),
     ),
+    (
+        "insight_visits.html",
+        include_str!("../../templates/insight_visits.html"),
+    ),
 ];
 
 fn templates() -> &'static Environment<'static> {

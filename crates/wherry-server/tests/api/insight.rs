@@ -201,3 +201,103 @@ async fn fire_targets_score_what_the_purpose_sees_and_audit_each_listing() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn coordinated_visits_lead_with_a_caring_service_within_the_agreements() {
+    const VISITS: &str = "/api/v1/insight/coordinated-visits";
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        let [_, (fred, _), (cath, _), (ada, _)] = hub(&t.store, dir.path()).await;
+        // Social care (two recent contacts by B. Worker), fire prevention
+        // and the police (welfare checks) about the fixture's resident.
+        crate::steward::events(&t.store).await;
+        let state = Arc::new(AppState::new(t.store.clone(), None));
+        let (status, body) = call(&state, "GET", VISITS, &cath, "safeguarding", None).await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", t.name);
+        let residents = body["residents"].as_array().unwrap();
+        assert_eq!(residents.len(), 1, "{}: {body}", t.name);
+        let r = &residents[0];
+        assert_eq!(r["person_id"], PERSON);
+        let services: Vec<&str> = r["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["service"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            services,
+            [
+                "neighbourhood_policing",
+                "older_people_team",
+                "fire_prevention"
+            ],
+            "{}: most contacts first; the two-year-old reablement visit is out",
+            t.name
+        );
+        // The police saw her most, but do not lead care.
+        assert_eq!(r["lead"]["practitioner"], "B. Worker", "{body}");
+        assert_eq!(r["lead"]["service"], "older_people_team");
+        assert_eq!(r["saved"], 2, "the police's two welfare checks: {body}");
+        assert_eq!(body["total_saved"], 2);
+        // Direct care sees only social care's events of these: no one.
+        let (status, body) = call(&state, "GET", VISITS, &cath, "direct_care", None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["residents"].as_array().unwrap().len(), 0, "{body}");
+        // CSV; a bad format; an analyst refused.
+        let (status, kind, csv) = get_raw(
+            &state,
+            &format!("{VISITS}?format=csv"),
+            &cath,
+            "safeguarding",
+        )
+        .await;
+        assert_eq!(
+            (status, kind.as_str()),
+            (StatusCode::OK, "text/csv; charset=utf-8")
+        );
+        assert!(
+            csv.starts_with("person_id,name,services,lead,lead_service,home_visits,saved\n"),
+            "{csv}"
+        );
+        assert!(csv.contains("B. Worker,older_people_team,"), "{csv}");
+        let (status, body) = call(
+            &state,
+            "GET",
+            &format!("{VISITS}?format=xml"),
+            &cath,
+            "safeguarding",
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("bad_query"))
+        );
+        let (status, _) = call(&state, "GET", VISITS, &ada, "planning", None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // The page, as fire prevention sees it (its own events only).
+        let (session, _) = crate::ui::signed_in_for(&state, &fred, "fire_prevention").await;
+        let page = crate::ui::fetch(&state, "GET", "/insight/visits", Some(&session), None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        assert!(page.html.contains("Coordinated visits"), "{}", page.html);
+        assert!(page.html.contains("id=\"visits-empty\""), "{}", page.html);
+        let (session, _) = crate::ui::signed_in_for(&state, &cath, "safeguarding").await;
+        let page = crate::ui::fetch(&state, "GET", "/insight/visits", Some(&session), None).await;
+        assert!(
+            page.html.contains("B. Worker, Older people&#x27;s team"),
+            "{}",
+            page.html
+        );
+        // Each listing audited: the JSON, the CSV and the page.
+        let audited = t
+            .store
+            .audit_about(PERSON)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "coordinated_visits")
+            .count();
+        assert_eq!(audited, 3, "{}", t.name);
+        t.finish().await;
+    }
+}

@@ -23,7 +23,7 @@ async fn user(store: &Store, name: &str, role: &str) -> String {
 }
 
 /// Contact events for the fixture's three records, dated back from today.
-async fn events(store: &Store) {
+pub(crate) async fn events(store: &Store) {
     let today = Date::today_utc();
     let mut tx = store.begin().await.unwrap();
     for (source, id, rows) in [
@@ -31,20 +31,25 @@ async fn events(store: &Store) {
             "social_care",
             "S1",
             vec![
-                (10, "Adult social care", "review", "B. Worker"),
-                (40, "Adult social care", "visit", "B. Worker"),
-                (700, "Reablement", "visit", "R. Old"),
+                (10, "older_people_team", "review", "B. Worker"),
+                (40, "older_people_team", "visit", "B. Worker"),
+                (700, "reablement", "visit", "R. Old"),
             ],
         ),
         (
             "fire_rescue",
             "F1",
-            vec![(5, "Fire prevention", "home_fire_safety_visit", "D. Officer")],
+            vec![(5, "fire_prevention", "home_fire_safety_visit", "D. Officer")],
         ),
         (
             "police_vulnerable",
             "V1",
-            vec![(20, "Vulnerability", "report", "PC Hale")],
+            // Busier lately than anyone, but the police do not lead care.
+            vec![
+                (2, "neighbourhood_policing", "welfare_check", "PC Hale"),
+                (3, "neighbourhood_policing", "welfare_check", "PC Hale"),
+                (20, "neighbourhood_policing", "report", "PC Hale"),
+            ],
         ),
     ] {
         let extract = tx
@@ -142,12 +147,12 @@ async fn the_resident_view_has_a_golden_record_a_timeline_and_a_lead_within_the_
                 .iter()
                 .map(|s| s["service"].as_str().unwrap())
                 .collect();
-            assert!(!involved.contains(&"Reablement"));
+            assert!(!involved.contains(&"reablement"));
             if with_events.contains("social_care") {
-                assert!(involved.contains(&"Adult social care"));
+                assert!(involved.contains(&"older_people_team"));
                 assert_eq!(
                     body["lead_practitioner"]["practitioner"], "B. Worker",
-                    "{purpose}: two recent contacts"
+                    "{purpose}: two recent contacts of a caring service (not the police's three)"
                 );
             }
         }
@@ -461,7 +466,7 @@ async fn subject_access_shows_everything_and_who_looked_and_erasure_leaves_a_tom
         .await;
         assert_eq!(status, StatusCode::OK, "{}: {sar}", t.name);
         assert_eq!(sar["records"].as_array().unwrap().len(), 3);
-        assert_eq!(sar["contact_events"].as_array().unwrap().len(), 5);
+        assert_eq!(sar["contact_events"].as_array().unwrap().len(), 7);
         let seen = sar["disclosures"].as_array().unwrap();
         assert_eq!(seen.len(), 1, "the advisor's view, not the refusal");
         assert_eq!(

@@ -182,4 +182,56 @@ fn fire_targets_lists_homes_for_visit_planning_as_the_purpose_may_see_them() {
         assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
         assert!(stdout(&o).is_empty(), "{args:?}: nothing listed");
     }
+
+    // Coordinated visits, as a caseworker: three or more services each,
+    // a lead from a service that visits or cares.
+    let o = wherry(
+        dir,
+        &[
+            "insight",
+            "visits",
+            "--on",
+            "2026-11-22",
+            "--purpose",
+            "direct_care",
+            "--operator",
+            "carol",
+            "--database",
+            &db,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(out.as_bytes())
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(!rows.is_empty(), "{out}");
+    for r in &rows {
+        assert!(r[2].split(';').count() >= 3, "{r:?}");
+        assert!(
+            r[4].is_empty() || wherry_access::lead::LEAD_SERVICES.contains(&&r[4]),
+            "{r:?}"
+        );
+    }
+    assert!(
+        stderr(&o).contains("one lead each would save"),
+        "{}",
+        stderr(&o)
+    );
+    let o = wherry(
+        dir,
+        &[
+            "insight",
+            "visits",
+            "--purpose",
+            "planning",
+            "--operator",
+            "carol",
+            "--database",
+            &db,
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("may not use"), "{}", stderr(&o));
 }
