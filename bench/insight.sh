@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Fire-prevention targeting over a county (issue 15's bar: 1,000,000
-# residents in under 30 s and 2 GiB): a synthetic county's partners'
-# extracts and events ingested into a fresh store and linked, then
-# `wherry insight fire-targets --top 500` (as a fire prevention officer,
-# every resident listed audited) timed for wall time and peak resident
-# memory, on SQLite and on PostgreSQL.
+# Fire-prevention targeting and the demand report over a county (issue
+# 15's bars: 1,000,000 residents in under 30 s and 2 GiB; demand in under
+# 10 s): a synthetic county's partners' extracts and events ingested into
+# a fresh store and linked, then `wherry insight fire-targets --top 500`
+# (as a fire prevention officer, every resident listed audited) and
+# `wherry insight demand` (as an analyst) timed for wall time and peak
+# resident memory, on SQLite and on PostgreSQL. The forecasts'
+# back-test against the statistical peer is bench/demand.sh.
 # Usage: bench/insight.sh [POSTGRES_ADMIN_URL [RESIDENTS]]
 #   WHERRY_BACKENDS="sqlite" (or "postgres") runs one backend only.
 # The county is kept under bench/out/ between runs; stores are made afresh.
@@ -46,6 +48,14 @@ run() { # name url
   read -r secs kib < "$out/time.txt"
   printf '%s: fire-targets --top 500: %.1f s, peak RSS %d MiB; %s\n' "$name" "$secs" "$((kib / 1024))" \
     "$(grep 'homes listed' "$out/fire-targets-$name.txt" | cut -d';' -f1)"
+  # The demand report (issue 15's bar: under 10 s), as an analyst.
+  "$W" user add bench-analyst --role analyst --database "$url" >/dev/null
+  /usr/bin/time -f "%e %M" -o "$out/time.txt" "$W" insight demand --purpose planning \
+    --operator bench-analyst --on 2026-11-22 --database "$url" \
+    > "$out/demand-$name.csv" 2> "$out/demand-$name.txt"
+  read -r secs kib < "$out/time.txt"
+  printf '%s: demand: %.1f s, peak RSS %d MiB; %s\n' "$name" "$secs" "$((kib / 1024))" \
+    "$(head -1 "$out/demand-$name.txt")"
 }
 
 backends="${WHERRY_BACKENDS:-sqlite postgres}"

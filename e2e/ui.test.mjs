@@ -354,6 +354,23 @@ check((await analyst.locator("h1").count()) === 1, "one heading on the analyst's
 await accessible(analyst, "service activity (analyst)");
 await shot(analyst, "activity-analyst");
 await analyst.context().close();
+// Issue 15: a caseworker's coordinated visits: residents three or more
+// services saw in 90 days, each lead from a service that visits or cares.
+const caseworker = await person();
+await signIn(caseworker, fixture.tokens_by_role.caseworker);
+await caseworker.goto(`${base}/purpose`);
+await caseworker.check("input[value=direct_care]");
+await caseworker.click("form[action='/purpose'] button[type=submit]");
+check((await caseworker.locator("nav a[href='/insight/visits']").count()) === 1, "Coordinated visits is in the caseworker's navigation");
+await caseworker.click("nav a[href='/insight/visits']");
+const visitRows = caseworker.locator("#visits tbody tr");
+check((await visitRows.count()) > 0, `residents with three or more services are listed (${await visitRows.count()})`);
+const leads = await visitRows.locator("td:nth-child(3)").allTextContents();
+check(leads.every((l) => !/Libraries|Housing|Council tax|Benefits/.test(l.split("\n")[0])), "no lead is a service that neither visits nor cares");
+check(/one lead each would save \d+ home visits/.test((await caseworker.textContent("#total")) ?? ""), "the visits one lead would save, in total");
+await accessible(caseworker, "coordinated visits");
+await shot(caseworker, "coordinated-visits");
+await caseworker.context().close();
 const visitor = await person();
 for (const [path, heading] of [["/open-data", "Open data: street and library counters"],
   ["/accessibility", "Accessibility statement"], ["/privacy", "Privacy notice"]]) {

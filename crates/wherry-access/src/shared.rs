@@ -55,6 +55,15 @@ pub struct County {
     pub events: Vec<SharedEvent>,
 }
 
+/// How the county is read: as the purpose may see it, or pseudonymised.
+#[derive(Clone, Copy)]
+enum Mode<'a> {
+    Identified,
+    Pseudonymised {
+        wards: Option<&'a BTreeMap<String, String>>,
+    },
+}
+
 /// Records read from the store a page at a time.
 pub const PAGE: usize = 20_000;
 
@@ -97,11 +106,56 @@ impl Access {
         what: &'static str,
         events_since: &str,
         page_size: usize,
+        record: impl FnMut(Shared),
+    ) -> Result<County, Error> {
+        caller.require(roles, what)?;
+        caller.require_identifying(what)?;
+        self.read_county(caller, events_since, page_size, Mode::Identified, record)
+            .await
+    }
+
+    /// The county for a report that publishes no one: aggregates, or a
+    /// pseudonymised extract (for `what`, for `roles`). Each record is cut
+    /// to what the purpose may see and then pseudonymised
+    /// ([`crate::survivorship::pseudonymised`]: year of birth, sex,
+    /// postcode district; attributes as the agreement grants them), so
+    /// nothing that names, contacts or exactly dates a person reaches the
+    /// report. With `wards` (a lookup from postcode, as
+    /// `wherry_core::Postcode` writes it, to ward), a record whose postcode
+    /// the purpose may see also carries its `ward` (null when the lookup
+    /// does not hold the postcode). The person id is the hub's internal id, for counting and
+    /// keyed hashing only: a report must never show it. The reading is
+    /// recorded in the audit log (`action`, no person) before anything is
+    /// handed over.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn county_pseudonymised(
+        &self,
+        caller: &Caller,
+        roles: &[Role],
+        what: &'static str,
+        action: &str,
+        events_since: &str,
+        wards: Option<&BTreeMap<String, String>>,
+        request: &str,
+        record: impl FnMut(Shared),
+    ) -> Result<County, Error> {
+        caller.require(roles, what)?;
+        self.record(vec![caller.entry(action, None, request)])
+            .await?;
+        let mode = Mode::Pseudonymised { wards };
+        self.read_county(caller, events_since, PAGE, mode, record)
+            .await
+    }
+
+    async fn read_county(
+        &self,
+        caller: &Caller,
+        events_since: &str,
+        page_size: usize,
+        mode: Mode<'_>,
         mut record: impl FnMut(Shared),
     ) -> Result<County, Error> {
         let page_size = page_size.max(1);
-        caller.require(roles, what)?;
-        caller.require_identifying(what)?;
         let agreements = self.agreements().await?;
         let views: BTreeMap<String, View> = agreements
             .iter()
@@ -127,8 +181,23 @@ impl Access {
                 let Some(view) = views.get(&row.source) else {
                     continue;
                 };
+                let mut fields = view.fields_of(&object(&row.fields)?);
+                if let Mode::Pseudonymised { wards } = mode {
+                    let ward = wards.and_then(|w| {
+                        let pc = fields.get("postcode")?.as_str()?;
+                        let pc = wherry_core::Postcode::parse(pc).ok()?;
+                        Some(
+                            w.get(pc.as_str())
+                                .map_or(Value::Null, |x| Value::from(x.as_str())),
+                        )
+                    });
+                    fields = crate::survivorship::pseudonymised(&fields);
+                    if let Some(ward) = ward {
+                        fields.insert("ward".into(), ward);
+                    }
+                }
                 record(Shared {
-                    fields: view.fields_of(&object(&row.fields)?),
+                    fields,
                     attributes: view.attributes_of(&object(&row.attributes)?),
                     person: row.person,
                     source: row.source,
@@ -154,7 +223,10 @@ impl Access {
                 date: e.date,
                 service: e.service,
                 contact_type: e.contact_type,
-                practitioner: e.practitioner,
+                practitioner: match mode {
+                    Mode::Identified => e.practitioner,
+                    Mode::Pseudonymised { .. } => String::new(),
+                },
             })
             .collect();
         Ok(County { views, events })

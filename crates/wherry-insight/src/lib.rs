@@ -15,13 +15,20 @@
 //!   each resident listed audited;
 //! - [`visits`]: coordinated visits: residents three or more services saw
 //!   in 90 days, a lead among the services that visit or care, and the
-//!   home visits one lead would save.
+//!   home visits one lead would save;
+//! - [`demand`]: contacts per service, month and postcode district (or
+//!   ward), pseudonymised, each series forecast six months ahead with
+//!   intervals by [`forecast`] (and back-tested against seasonal naive);
+//!   [`chart`] draws it.
 //!
 //! **Invariant:** the models read nothing; what they weigh comes only
 //! through `wherry-access`, under the caller's purpose, and every resident
 //! a report shows is recorded in the audit log before it is shown.
 
+pub mod chart;
+pub mod demand;
 pub mod fire;
+pub mod forecast;
 pub mod targets;
 pub mod visits;
 pub mod weights;

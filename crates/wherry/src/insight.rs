@@ -58,9 +58,31 @@ enum Command {
         #[command(flatten)]
         operator: Operator,
     },
+    /// Contacts per service, month and postcode district (or ward), each
+    /// series forecast six months ahead with 80% and 95% intervals, and
+    /// the forecasts' back-test against seasonal naive (docs/insight.md).
+    /// Pseudonymised: for the planning and research purposes.
+    Demand {
+        /// `csv` (service,area,month,kind,contacts,lo80,…) or `json`.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+        /// A ward lookup (CSV with `postcode` and `ward` columns): report
+        /// by ward instead of postcode district.
+        #[arg(long, value_name = "FILE")]
+        wards: Option<PathBuf>,
+        /// Write a chart per service (SVG) into this directory.
+        #[arg(long, value_name = "DIR")]
+        charts: Option<PathBuf>,
+        /// Report as if on this day: its month is the first forecast
+        /// [default: today].
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        on: Option<String>,
+        #[command(flatten)]
+        operator: Operator,
+    },
 }
 
-fn day(on: Option<&str>) -> Result<Date> {
+pub(crate) fn day(on: Option<&str>) -> Result<Date> {
     match on {
         Some(d) => Date::parse(d).map_err(|e| anyhow::anyhow!("--on {d:?}: {e}")),
         None => Ok(Date::today_utc()),
@@ -82,6 +104,22 @@ pub fn run(a: Args) -> Result<()> {
             on,
             operator,
         } => return visits(&a.database, &format, on.as_deref(), &operator),
+        Command::Demand {
+            format,
+            wards,
+            charts,
+            on,
+            operator,
+        } => {
+            return crate::insight_reports::demand(
+                &a.database,
+                &format,
+                wards.as_deref(),
+                charts.as_deref(),
+                on.as_deref(),
+                &operator,
+            );
+        }
     };
     let weights = match &weights {
         Some(path) => {

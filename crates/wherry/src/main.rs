@@ -7,6 +7,7 @@ mod demo_sensors;
 mod device;
 mod ingest;
 mod insight;
+mod insight_reports;
 mod link;
 mod resident;
 mod review;
