@@ -401,3 +401,68 @@ pub fn to_csv(d: &Demand) -> String {
     }
     String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of strings")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_bad_ward_lookup_is_refused_naming_the_line() {
+        let ok = ward_lookup("w.csv", "postcode,ward,x\nnr1 1aa,Thorpe,1\nNR2 1AB,Eaton,2\n").unwrap();
+        assert_eq!(ok.get("NR1 1AA").map(String::as_str), Some("Thorpe"));
+        for (text, line, says) in [
+            ("postcode,ward\nNR1 1AA,Thorpe\nnot a postcode,Eaton\n", 3, "is not a UK postcode"),
+            ("postcode,area\nNR1 1AA,Thorpe\n", 1, "needs `postcode` and `ward`"),
+            ("postcode,ward\n", 1, "the lookup is empty"),
+            ("", 1, "needs `postcode` and `ward`"),
+            ("postcode,ward\nNR1 1AA,\n", 2, "has no ward"),
+            ("postcode,ward\nNR1 1AA,A\nnr11aa,B\n", 3, "is in two wards"),
+            ("postcode,ward\nNR1 1AA,A,extra\n", 2, "found record with 3 fields"),
+        ] {
+            let e = ward_lookup("w.csv", text).unwrap_err();
+            assert_eq!(e.line, line, "{text:?}: {e}");
+            assert!(e.to_string().starts_with(&format!("w.csv line {line}: ")), "{e}");
+            assert!(e.message.contains(says), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn partial_first_months_and_the_current_month_are_left_out() {
+        let mut areas = Areas::default();
+        areas.of.insert("a".into(), Some("NR1".into()));
+        let mut events = vec![("a", "s", "2025-01-28".to_string())];
+        for m in 2..=12 {
+            for d in 1..=10 {
+                events.push(("a", "s", format!("2025-{m:02}-{d:02}")));
+            }
+        }
+        events.push(("b", "s", "2025-06-01".to_string()));
+        events.push(("a", "s", "2026-01-05".to_string()));
+        let d = build(
+            &areas,
+            events.iter().map(|(p, s, d)| (*p, *s, d.as_str())),
+            Date::new(2026, 1, 20).unwrap(),
+            false,
+        );
+        assert_eq!(d.months.first().map(String::as_str), Some("2025-02"));
+        assert_eq!(d.months.last().map(String::as_str), Some("2025-12"));
+        assert_eq!(d.unplaced, 1);
+        assert_eq!(d.series[0].contacts.iter().sum::<u64>(), 110);
+        assert_eq!(d.forecast_months[0], "2026-01");
+        assert_eq!(d.series[0].forecast.len(), HORIZON);
+        // Nothing at all: an empty report, said plainly.
+        let e = build(&Areas::default(), std::iter::empty(), Date::new(2026, 1, 20).unwrap(), false);
+        assert!(e.series.is_empty() && e.months.is_empty() && e.backtest.is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn any_lookup_text_is_read_or_refused_with_a_line(text in "[a-zA-Z0-9 ,\"\n]{0,200}") {
+            match ward_lookup("f.csv", &text) {
+                Ok(map) => prop_assert!(!map.is_empty()),
+                Err(e) => prop_assert!(e.line >= 1 && !e.message.is_empty()),
+            }
+        }
+    }
+}

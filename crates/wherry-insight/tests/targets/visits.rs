@@ -15,7 +15,7 @@ use wherry_store::Store;
 use super::{sources_dir, today};
 
 /// The sources whose agreement shares contact events with `purpose`.
-fn event_sources(purpose: &str) -> BTreeSet<String> {
+pub fn event_sources(purpose: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for entry in std::fs::read_dir(sources_dir()).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
