@@ -353,6 +353,16 @@ check((await analyst.locator("nav a[href='/search']").count()) === 0, "no Search
 check((await analyst.locator("h1").count()) === 1, "one heading on the analyst's page");
 await accessible(analyst, "service activity (analyst)");
 await shot(analyst, "activity-analyst");
+// Issue 15: demand by area, a chart a person can read per service.
+check((await analyst.locator("nav a[href='/insight/demand']").count()) === 1, "Demand is in the analyst's navigation");
+await analyst.click("nav a[href='/insight/demand']");
+const demandCharts = analyst.locator("figure svg[role=img]");
+check((await demandCharts.count()) >= 3, `a chart per service (${await demandCharts.count()})`);
+const chartTitle = (await demandCharts.first().locator("title").textContent()) ?? "";
+check(chartTitle.includes("contacts a month"), `each chart has a title with its unit ("${chartTitle}")`);
+check(/than|against/.test((await analyst.textContent("#backtest")) ?? ""), "the back-test is said in words");
+await accessible(analyst, "demand by area");
+await shot(analyst, "demand");
 await analyst.context().close();
 // Issue 15: a caseworker's coordinated visits: residents three or more
 // services saw in 90 days, each lead from a service that visits or cares.

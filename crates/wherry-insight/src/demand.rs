@@ -409,20 +409,39 @@ mod tests {
 
     #[test]
     fn a_bad_ward_lookup_is_refused_naming_the_line() {
-        let ok = ward_lookup("w.csv", "postcode,ward,x\nnr1 1aa,Thorpe,1\nNR2 1AB,Eaton,2\n").unwrap();
+        let ok = ward_lookup(
+            "w.csv",
+            "postcode,ward,x\nnr1 1aa,Thorpe,1\nNR2 1AB,Eaton,2\n",
+        )
+        .unwrap();
         assert_eq!(ok.get("NR1 1AA").map(String::as_str), Some("Thorpe"));
         for (text, line, says) in [
-            ("postcode,ward\nNR1 1AA,Thorpe\nnot a postcode,Eaton\n", 3, "is not a UK postcode"),
-            ("postcode,area\nNR1 1AA,Thorpe\n", 1, "needs `postcode` and `ward`"),
+            (
+                "postcode,ward\nNR1 1AA,Thorpe\nnot a postcode,Eaton\n",
+                3,
+                "is not a UK postcode",
+            ),
+            (
+                "postcode,area\nNR1 1AA,Thorpe\n",
+                1,
+                "needs `postcode` and `ward`",
+            ),
             ("postcode,ward\n", 1, "the lookup is empty"),
             ("", 1, "needs `postcode` and `ward`"),
             ("postcode,ward\nNR1 1AA,\n", 2, "has no ward"),
             ("postcode,ward\nNR1 1AA,A\nnr11aa,B\n", 3, "is in two wards"),
-            ("postcode,ward\nNR1 1AA,A,extra\n", 2, "found record with 3 fields"),
+            (
+                "postcode,ward\nNR1 1AA,A,extra\n",
+                2,
+                "found record with 3 fields",
+            ),
         ] {
             let e = ward_lookup("w.csv", text).unwrap_err();
             assert_eq!(e.line, line, "{text:?}: {e}");
-            assert!(e.to_string().starts_with(&format!("w.csv line {line}: ")), "{e}");
+            assert!(
+                e.to_string().starts_with(&format!("w.csv line {line}: ")),
+                "{e}"
+            );
             assert!(e.message.contains(says), "{text:?}: {e}");
         }
     }
@@ -452,7 +471,12 @@ mod tests {
         assert_eq!(d.forecast_months[0], "2026-01");
         assert_eq!(d.series[0].forecast.len(), HORIZON);
         // Nothing at all: an empty report, said plainly.
-        let e = build(&Areas::default(), std::iter::empty(), Date::new(2026, 1, 20).unwrap(), false);
+        let e = build(
+            &Areas::default(),
+            std::iter::empty(),
+            Date::new(2026, 1, 20).unwrap(),
+            false,
+        );
         assert!(e.series.is_empty() && e.months.is_empty() && e.backtest.is_none());
     }
 

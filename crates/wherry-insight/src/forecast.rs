@@ -88,7 +88,7 @@ fn smooth(y: &[f64], idx: &[f64], alpha: f64) -> (f64, Vec<f64>) {
         .zip(idx)
         .map(|(v, s)| if *s > 0.0 { v / s } else { *v })
         .collect();
-    let warm = d.len().min(6).max(1);
+    let warm = d.len().clamp(1, 6);
     let mut level = d.iter().take(warm).sum::<f64>() / warm as f64;
     let mut errors = Vec::with_capacity(d.len());
     for (t, dt) in d.iter().enumerate() {

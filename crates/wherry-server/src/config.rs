@@ -105,6 +105,9 @@ pub struct InsightSettings {
     /// The fire-risk model's weights file (TOML, `[weights]` points per
     /// factor; docs/insight.md); the documented defaults without one.
     pub fire_weights: Option<std::path::PathBuf>,
+    /// A ward lookup (CSV with `postcode` and `ward` columns): demand is
+    /// reported by ward instead of postcode district.
+    pub wards: Option<std::path::PathBuf>,
 }
 
 impl InsightSettings {
@@ -117,6 +120,18 @@ impl InsightSettings {
             .map_err(|e| format!("[insight] fire_weights: reading {}: {e}", path.display()))?;
         wherry_insight::weights::Weights::from_toml(&path.display().to_string(), &text)
             .map_err(|e| format!("[insight] fire_weights: {e}"))
+    }
+
+    /// The ward lookup, if one is configured.
+    pub fn wards(&self) -> Result<Option<BTreeMap<String, String>>, String> {
+        let Some(path) = &self.wards else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("[insight] wards: reading {}: {e}", path.display()))?;
+        wherry_insight::demand::ward_lookup(&path.display().to_string(), &text)
+            .map(Some)
+            .map_err(|e| format!("[insight] wards: {e}"))
     }
 }
 

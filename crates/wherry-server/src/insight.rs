@@ -4,7 +4,8 @@
 //! audited), as JSON or as the CSV visit planners load; and
 //! `GET /api/v1/insight/coordinated-visits`, residents three or more
 //! services saw in 90 days with a suggested lead
-//! (`wherry_insight::visits`).
+//! (`wherry_insight::visits`); and `GET /api/v1/insight/demand`, demand
+//! by area with forecasts (`wherry_insight::demand`, pseudonymised).
 
 use std::sync::Arc;
 
@@ -130,4 +131,39 @@ pub(crate) async fn coordinated_visits(
     } else {
         Json(listed).into_response()
     })
+}
+
+/// `GET /api/v1/insight/demand`: contacts per service, month and postcode
+/// district (or ward, with `[insight] wards`), each series forecast six
+/// months ahead, and the back-test; pseudonymised, for analysts.
+pub(crate) async fn demand(
+    State(state): State<Arc<AppState>>,
+    ApiCaller { caller, request }: ApiCaller,
+    query: Result<Query<FormatQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) =
+        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    let csv = wants_csv(q.format.as_deref())?;
+    let d = demand_report(&state, &caller, request.as_str()).await?;
+    Ok(if csv {
+        csv_file("demand.csv", wherry_insight::demand::to_csv(&d))
+    } else {
+        Json(d).into_response()
+    })
+}
+
+/// The demand report for `caller`, as this hub is configured.
+pub(crate) async fn demand_report(
+    state: &AppState,
+    caller: &wherry_access::Caller,
+    request: &str,
+) -> Result<wherry_insight::demand::Demand, ApiError> {
+    Ok(wherry_insight::demand::demand(
+        &state.access,
+        caller,
+        state.wards.as_ref(),
+        Date::today_utc(),
+        request,
+    )
+    .await?)
 }

@@ -110,6 +110,8 @@ pub struct AppState {
     /// The fire-risk model's points (`[insight] fire_weights`, else the
     /// documented defaults).
     pub fire_weights: wherry_insight::weights::Weights,
+    /// The ward lookup demand is reported by (`[insight] wards`), if any.
+    pub wards: Option<std::collections::BTreeMap<String, String>>,
     tokens: identity::Tokens,
 }
 
@@ -148,6 +150,7 @@ impl AppState {
             integration_secrets: integrations::Secrets::default(),
             care_webhook: None,
             fire_weights: Default::default(),
+            wards: None,
             tokens: identity::Tokens::default(),
         }
     }
@@ -198,6 +201,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/api/v1/insight/coordinated-visits",
             get(insight::coordinated_visits),
         )
+        .route("/api/v1/insight/demand", get(insight::demand))
         .route("/api/v1/sensors/alerts", get(sensors::alerts))
         .route(
             "/api/v1/sensors/alerts/{id}/{verb}",

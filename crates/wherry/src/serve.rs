@@ -66,6 +66,7 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         state.mqtt = config.mqtt.clone();
         state.care_webhook = config.care_webhook.as_ref().map(|c| c.webhook());
         state.fire_weights = config.insight.fire_weights().map_err(anyhow::Error::msg)?;
+        state.wards = config.insight.wards().map_err(anyhow::Error::msg)?;
         if let Some(l) = config.session_lifetime() {
             state.session_lifetime = l;
         }

@@ -14,24 +14,39 @@ use wherry_insight::demand::{NOT_IN_LOOKUP, demand, ward_lookup};
 use wherry_insight::forecast::HORIZON;
 use wherry_store::Store;
 
-use super::{county, today};
 use super::visits::event_sources;
+use super::{county, today};
 
 pub async fn check(store: &Store, access: &Access, name: &str) {
     let ada = access
         .caller("ada", Role::Analyst, Purpose::Planning, None)
         .unwrap();
-    let d = demand(access, &ada, None, today(), "r-demand").await.unwrap();
+    let d = demand(access, &ada, None, today(), "r-demand")
+        .await
+        .unwrap();
     assert_eq!(d.area, "postcode_district");
     let sources = event_sources("planning");
-    assert_eq!(d.sources.iter().cloned().collect::<BTreeSet<_>>(), sources, "{name}");
+    assert_eq!(
+        d.sources.iter().cloned().collect::<BTreeSet<_>>(),
+        sources,
+        "{name}"
+    );
     assert!(d.months.len() >= 23, "{name}: {:?}", d.months);
-    assert_eq!(d.forecast_months, ["2026-11", "2026-12", "2027-01", "2027-02", "2027-03", "2027-04"]);
+    assert_eq!(
+        d.forecast_months,
+        [
+            "2026-11", "2026-12", "2027-01", "2027-02", "2027-03", "2027-04"
+        ]
+    );
     assert!(d.series.len() >= 20, "{name}: {} series", d.series.len());
     // Pseudonymised: areas are districts, and nothing names a person.
     let text = serde_json::to_string(&d).unwrap();
     for s in &d.series {
-        assert!(!s.area.contains(' ') && s.area.len() <= 4, "{name}: area {:?}", s.area);
+        assert!(
+            !s.area.contains(' ') && s.area.len() <= 4,
+            "{name}: area {:?}",
+            s.area
+        );
         assert_eq!(s.contacts.len(), d.months.len());
         assert_eq!(s.forecast.len(), HORIZON);
         for f in &s.forecast {
@@ -70,7 +85,10 @@ pub async fn check(store: &Store, access: &Access, name: &str) {
         .filter(|e| e.request_id == "r-demand")
         .collect();
     assert_eq!(audited.len(), 1, "{name}");
-    assert_eq!((audited[0].action.as_str(), audited[0].person_id.as_deref()), ("demand_report", None));
+    assert_eq!(
+        (audited[0].action.as_str(), audited[0].person_id.as_deref()),
+        ("demand_report", None)
+    );
 
     // By ward: every postcode of the social care extract in a ward named
     // by its sector, but for NR1's, which the lookup does not hold.
@@ -80,7 +98,12 @@ pub async fn check(store: &Store, access: &Access, name: &str) {
         .flexible(true)
         .from_path(county().join("extracts/social_care.csv"))
         .unwrap();
-    let col = r.headers().unwrap().iter().position(|h| h == "postcode").unwrap();
+    let col = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "postcode")
+        .unwrap();
     let mut seen = BTreeSet::new();
     for row in r.records().flatten() {
         if let Some(Ok(p)) = row.get(col).map(Postcode::parse)
@@ -91,10 +114,18 @@ pub async fn check(store: &Store, access: &Access, name: &str) {
         }
     }
     let wards = ward_lookup("wards.csv", &csv).unwrap();
-    let w = demand(access, &ada, Some(&wards), today(), "r-demand-w").await.unwrap();
+    let w = demand(access, &ada, Some(&wards), today(), "r-demand-w")
+        .await
+        .unwrap();
     assert_eq!(w.area, "ward");
-    assert!(w.series.iter().any(|s| s.area.starts_with("Ward ")), "{name}");
-    assert!(w.not_in_lookup > 0, "{name}: NR1's residents are not in the lookup");
+    assert!(
+        w.series.iter().any(|s| s.area.starts_with("Ward ")),
+        "{name}"
+    );
+    assert!(
+        w.not_in_lookup > 0,
+        "{name}: NR1's residents are not in the lookup"
+    );
     assert!(w.series.iter().any(|s| s.area == NOT_IN_LOOKUP));
     let total = |d: &wherry_insight::demand::Demand| {
         d.series.iter().flat_map(|s| &s.contacts).sum::<u64>() + d.unplaced
@@ -105,8 +136,13 @@ pub async fn check(store: &Store, access: &Access, name: &str) {
     let carol = access
         .caller("carol", Role::Caseworker, Purpose::DirectCare, None)
         .unwrap();
-    let e = demand(access, &carol, None, today(), "r-demand-x").await.unwrap_err();
+    let e = demand(access, &carol, None, today(), "r-demand-x")
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("demand by area"), "{e}");
     let entries = store.audit_log(0).await.unwrap();
-    assert!(entries.iter().all(|e| e.request_id != "r-demand-x"), "{name}");
+    assert!(
+        entries.iter().all(|e| e.request_id != "r-demand-x"),
+        "{name}"
+    );
 }

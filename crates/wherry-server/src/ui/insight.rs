@@ -151,3 +151,72 @@ pub(crate) async fn visits(State(state): State<Arc<AppState>>, acting: Acting) -
         },
     ))
 }
+
+/// `GET /insight/demand`: demand by area, a chart per service (the
+/// county's contacts a month and the forecast with its intervals), the
+/// forecast as a table, and the back-test.
+pub(crate) async fn demand(State(state): State<Arc<AppState>>, acting: Acting) -> Page {
+    let who = &acting.who;
+    let d = crate::insight::demand_report(&state, &acting.caller, acting.request.as_str())
+        .await
+        .or_page(who)?;
+    let services: Vec<_> = wherry_insight::demand::service_totals(&d)
+        .into_iter()
+        .map(|(service, history, forecast)| {
+            let label = code_label(&service);
+            let chart = wherry_insight::chart::forecast_svg(
+                &format!("chart-{service}"),
+                &format!("{label}: contacts a month"),
+                "contacts a month",
+                &d.months,
+                &history,
+                &d.forecast_months,
+                &forecast,
+            );
+            let rows: Vec<_> = d
+                .forecast_months
+                .iter()
+                .zip(&forecast)
+                .map(|(m, f)| {
+                    context! {
+                        month => m, mean => format!("{:.0}", f.mean),
+                        interval => format!("{:.0} to {:.0}", f.lo95, f.hi95),
+                    }
+                })
+                .collect();
+            context! {
+                id => service, label, chart, rows,
+                areas => d.series.iter().filter(|s| s.service == service).count(),
+            }
+        })
+        .collect();
+    let sources: Vec<String> = d.sources.iter().map(|s| code_label(s)).collect();
+    Ok(page(
+        StatusCode::OK,
+        "insight_demand.html",
+        context! {
+            title => "Demand by area", user => who.ctx(), csrf => who.csrf,
+            services, sources, area => if d.area == "ward" { "ward" } else { "postcode district" },
+            first => d.months.first(), last => d.months.last(), months => d.months.len(),
+            backtest => d.backtest.as_ref().map(|b| context! {
+                trials => b.trials, wherry => format!("{:.3}", b.mase_wherry),
+                naive => format!("{:.3}", b.mase_seasonal_naive),
+            }),
+            unplaced => d.unplaced, not_in_lookup => d.not_in_lookup,
+        },
+    ))
+}
+
+/// `GET /insight/demand.csv`: every series and its forecast.
+pub(crate) async fn demand_csv(
+    State(state): State<Arc<AppState>>,
+    acting: Acting,
+) -> Result<Response, Response> {
+    let d = crate::insight::demand_report(&state, &acting.caller, acting.request.as_str())
+        .await
+        .or_page(&acting.who)?;
+    Ok(crate::insight::csv_file(
+        "demand.csv",
+        wherry_insight::demand::to_csv(&d),
+    ))
+}

@@ -95,6 +95,8 @@ pub(crate) fn routes() -> axum::Router<Arc<AppState>> {
         .route("/insight/fire-targets", get(insight::fire_targets))
         .route("/insight/fire-targets.csv", get(insight::fire_targets_csv))
         .route("/insight/visits", get(insight::visits))
+        .route("/insight/demand", get(insight::demand))
+        .route("/insight/demand.csv", get(insight::demand_csv))
         .route("/tec", get(tec::alerts))
         .route("/tec/homes/{person}", get(tec::home))
         .route("/tec/alerts/{id}", post(tec::alert_step))

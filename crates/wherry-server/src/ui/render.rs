@@ -80,6 +80,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/insight_fire.html"),
     ),
     (
+        "insight_demand.html",
+        include_str!("../../templates/insight_demand.html"),
+    ),
+    (
         "insight_visits.html",
         include_str!("../../templates/insight_visits.html"),
     ),

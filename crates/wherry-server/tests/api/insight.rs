@@ -301,3 +301,65 @@ async fn coordinated_visits_lead_with_a_caring_service_within_the_agreements() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn demand_is_counted_by_area_for_analysts_only_with_a_chart() {
+    const DEMAND: &str = "/api/v1/insight/demand";
+    let dir = tempfile::tempdir().unwrap();
+    for t in stores().await {
+        let [_, _, (cath, _), (ada, _)] = hub(&t.store, dir.path()).await;
+        crate::steward::events(&t.store).await;
+        let state = Arc::new(AppState::new(t.store.clone(), None));
+        let (status, body) = call(&state, "GET", DEMAND, &ada, "planning", None).await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", t.name);
+        assert_eq!(body["area"], "postcode_district");
+        let sources: Vec<&str> = body["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        assert!(sources.contains(&"social_care"), "{body}");
+        // Social care's contacts in the whole months counted: the review
+        // ten days ago may fall in this month, which is not yet whole.
+        let series = body["series"].as_array().unwrap();
+        assert!(!series.is_empty(), "{body}");
+        for s in series {
+            assert_eq!(s["forecast"].as_array().unwrap().len(), 6, "{s}");
+            assert!(
+                !s["area"].as_str().unwrap().contains(' '),
+                "a district: {s}"
+            );
+        }
+        assert!(!body.to_string().contains(PERSON), "no person id: {body}");
+        let (status, kind, csv) =
+            get_raw(&state, &format!("{DEMAND}?format=csv"), &ada, "planning").await;
+        assert_eq!(
+            (status, kind.as_str()),
+            (StatusCode::OK, "text/csv; charset=utf-8")
+        );
+        assert!(
+            csv.starts_with("service,area,month,kind,contacts,lo80,hi80,lo95,hi95\n"),
+            "{csv}"
+        );
+        let (status, _) = call(&state, "GET", DEMAND, &cath, "direct_care", None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // The page: a chart a person can read per service.
+        let (session, _) = crate::ui::signed_in_for(&state, &ada, "planning").await;
+        let page = crate::ui::fetch(&state, "GET", "/insight/demand", Some(&session), None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        assert!(page.html.contains("role=\"img\""), "{}", page.html);
+        assert!(page.html.contains("contacts a month"), "{}", page.html);
+        assert!(page.html.contains("Month (history, then forecast)"));
+        let audited = t
+            .store
+            .audit_log(0)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "demand_report")
+            .count();
+        assert_eq!(audited, 3, "{}: the JSON, the CSV and the page", t.name);
+        t.finish().await;
+    }
+}
