@@ -27,8 +27,10 @@
 
 pub mod chart;
 pub mod demand;
+pub mod disclosure;
 pub mod fire;
 pub mod forecast;
+pub mod publish;
 pub mod targets;
 pub mod visits;
 pub mod weights;

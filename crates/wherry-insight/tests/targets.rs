@@ -3,8 +3,9 @@
 //! list that the `fire_prevention` purpose may not see (checked against
 //! the manifests as this test reads them, not as the code under test
 //! does); every resident listed audited, and no one else; other roles
-//! refused. Coordinated visits and demand are checked over the same
-//! county (`targets/visits.rs`, `targets/demand.rs`).
+//! refused. Coordinated visits, demand and open data are checked over
+//! the same county (`targets/visits.rs`, `targets/demand.rs`,
+//! `targets/publish.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -20,6 +21,8 @@ use wherry_store::testing::stores;
 
 #[path = "targets/demand.rs"]
 mod demand;
+#[path = "targets/publish.rs"]
+mod publish;
 #[path = "targets/visits.rs"]
 mod visits;
 
@@ -238,6 +241,7 @@ async fn the_fire_list_finds_the_planted_homes_shows_only_what_the_purpose_may_s
         check_audit_and_refusals(&t.store, &access, &fred, t.name).await;
         visits::check(&t.store, &access, t.name).await;
         demand::check(&t.store, &access, t.name).await;
+        publish::check(&t.store, &access, t.name).await;
         // Read a page at a time, small pages give the same records.
         let mut whole = Vec::new();
         let roles = wherry_insight::targets::ROLES;

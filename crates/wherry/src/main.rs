@@ -9,6 +9,7 @@ mod ingest;
 mod insight;
 mod insight_reports;
 mod link;
+mod publish;
 mod resident;
 mod review;
 mod serve;
@@ -118,15 +119,27 @@ enum Command {
         Models, uses and fields are described in docs/sensors.md."
     )]
     Device(device::Args),
-    /// Insight over the county: homes ranked for home fire safety visits
-    /// (as your role and purpose may see the partners' records; every
-    /// resident listed audited).
+    /// Insight over the county: homes ranked for home fire safety visits,
+    /// coordinated visits, demand by area with forecasts (as your role and
+    /// purpose may see the partners' records; every resident listed
+    /// audited).
     #[command(
         after_help = "Examples:\n  wherry insight fire-targets --top 500 --purpose fire_prevention --operator fred > visits.csv\n  \
-        wherry insight fire-targets --weights weights.toml --format json --purpose fire_prevention\n\n\
-        The model, its factors and default weights are described in docs/insight.md."
+        wherry insight fire-targets --weights weights.toml --format json --purpose fire_prevention\n  \
+        wherry insight visits --purpose direct_care --operator carol\n  \
+        wherry insight demand --purpose planning --operator ada --charts charts > demand.csv\n\n\
+        The models, their factors and default weights are described in docs/insight.md."
     )]
     Insight(insight::Args),
+    /// Publish open data: aggregate tables of service use, demand and the
+    /// street and library counters, as CSV with CSV on the Web metadata,
+    /// small counts suppressed, the rest rounded, and further counts
+    /// suppressed so that none can be worked out from the totals.
+    #[command(
+        after_help = "Example:\n  wherry publish --out open-data --purpose planning --operator ada\n\n\
+        The tables and the disclosure rules are described in docs/insight.md."
+    )]
+    Publish(publish::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -159,6 +172,7 @@ fn main() -> ExitCode {
         Command::Retention(args) => users::retention(args),
         Command::Device(args) => device::run(args),
         Command::Insight(args) => insight::run(args),
+        Command::Publish(args) => publish::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

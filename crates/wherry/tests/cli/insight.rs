@@ -234,4 +234,96 @@ fn fire_targets_lists_homes_for_visit_planning_as_the_purpose_may_see_them() {
     );
     assert!(!o.status.success());
     assert!(stderr(&o).contains("may not use"), "{}", stderr(&o));
+
+    // Open data, as an analyst: each table with its CSVW metadata.
+    ok(
+        dir,
+        &["user", "add", "ada", "--role", "analyst", "--database", &db],
+    );
+    let o = wherry(
+        dir,
+        &[
+            "publish",
+            "--out",
+            "open",
+            "--on",
+            "2026-11-22",
+            "--purpose",
+            "planning",
+            "--operator",
+            "ada",
+            "--database",
+            &db,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for table in [
+        "contacts-by-district",
+        "residents-by-district",
+        "contacts-by-month",
+    ] {
+        let csv = std::fs::read_to_string(dir.join(format!("open/{table}.csv"))).unwrap();
+        let meta: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("open/{table}.csv-metadata.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(meta["url"], format!("{table}.csv"));
+        assert_eq!(meta["dc:temporal"], "2025-11/2026-10");
+        let header = csv.lines().next().unwrap();
+        let names: Vec<&str> = meta["tableSchema"]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["titles"].as_str().unwrap())
+            .collect();
+        assert_eq!(header.split(',').collect::<Vec<_>>(), names, "{table}");
+    }
+    assert!(
+        stderr(&o).contains("tables written to open"),
+        "{}",
+        stderr(&o)
+    );
+    for (args, says) in [
+        (vec!["--threshold", "0"], "threshold must be at least 1"),
+        (vec!["--rounding", "0"], "rounding base must be at least 1"),
+    ] {
+        let mut all = vec![
+            "publish",
+            "--out",
+            "x",
+            "--purpose",
+            "planning",
+            "--operator",
+            "ada",
+            "--database",
+            &db,
+        ];
+        all.extend(args);
+        let o = wherry(dir, &all);
+        assert!(
+            !o.status.success() && stderr(&o).contains(says),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = wherry(
+        dir,
+        &[
+            "publish",
+            "--out",
+            "y",
+            "--purpose",
+            "direct_care",
+            "--operator",
+            "carol",
+            "--database",
+            &db,
+        ],
+    );
+    assert!(
+        !o.status.success() && stderr(&o).contains("publishing open data"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.join("y").exists(), "nothing written when refused");
 }

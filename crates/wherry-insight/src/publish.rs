@@ -1,0 +1,329 @@
+//! Open data: aggregate tables of service use and demand (and whatever
+//! other counts are handed in, such as the street and library counters),
+//! each under disclosure control ([`crate::disclosure`]) and written as
+//! CSV with W3C CSV on the Web metadata (`<table>.csv-metadata.json`:
+//! title, description, the period, each column's meaning, datatype and
+//! unit, and the disclosure rules applied).
+//!
+//! The county is read pseudonymised
+//! ([`wherry_access::Access::county_pseudonymised`], audited as
+//! `publish`): postcode districts and contact events of the sources whose
+//! agreements share events with the purpose, nothing that names anyone.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{Value, json};
+use wherry_access::{Access, Caller};
+use wherry_core::{Date, Role};
+
+use crate::demand::month_name;
+use crate::disclosure::{Published, Rules, Shown, protect};
+
+/// Who may publish: those who plan services.
+pub const ROLES: &[Role] = &[Role::Analyst];
+
+/// Months of contacts the tables cover: the last year of whole months.
+pub const MONTHS: i64 = 12;
+
+/// How a suppressed count is written.
+pub const SUPPRESSED: &str = "c";
+
+/// A table to publish, before disclosure control.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// File name without `.csv`.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// What a count is.
+    pub description: String,
+    /// What is counted (the unit of every cell).
+    pub unit: String,
+    /// The rows' heading and labels.
+    pub row_heading: String,
+    /// Row labels.
+    pub rows: Vec<String>,
+    /// The columns' heading and labels.
+    pub column_heading: String,
+    /// Column labels.
+    pub columns: Vec<String>,
+    /// Counts, row by row.
+    pub counts: Vec<Vec<u64>>,
+    /// The period, `YYYY-MM/YYYY-MM` (ISO 8601 interval).
+    pub period: String,
+}
+
+/// A table made from `cells` ((row, column) → count), rows and columns in
+/// label order.
+#[allow(clippy::too_many_arguments)]
+pub fn table(
+    name: &str,
+    title: &str,
+    description: &str,
+    unit: &str,
+    row_heading: &str,
+    column_heading: &str,
+    period: &str,
+    cells: &BTreeMap<(String, String), u64>,
+) -> Table {
+    let rows: Vec<String> = cells
+        .keys()
+        .map(|k| k.0.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let columns: Vec<String> = cells
+        .keys()
+        .map(|k| k.1.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let counts = rows
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| cells.get(&(r.clone(), c.clone())).copied().unwrap_or(0))
+                .collect()
+        })
+        .collect();
+    Table {
+        name: name.into(),
+        title: title.into(),
+        description: description.into(),
+        unit: unit.into(),
+        row_heading: row_heading.into(),
+        rows,
+        column_heading: column_heading.into(),
+        columns,
+        counts,
+        period: period.into(),
+    }
+}
+
+/// The county's tables: contacts and residents in contact per postcode
+/// district and service, and contacts per service and month, over the
+/// [`MONTHS`] whole months before `today`'s, from each resident's
+/// district and their contact events (person, service, date). Pure.
+pub fn county_tables<'a>(
+    districts: &HashMap<String, String>,
+    events: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+    today: Date,
+) -> Vec<Table> {
+    let last = today.year() as i64 * 12 + today.month() as i64 - 2;
+    let first = last - MONTHS + 1;
+    let period = format!("{}/{}", month_name(first), month_name(last));
+    let mut contacts: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut people: BTreeMap<(String, String), BTreeSet<&str>> = BTreeMap::new();
+    let mut by_month: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for (person, service, date) in events {
+        let month = date
+            .get(..4)
+            .and_then(|y| y.parse::<i64>().ok())
+            .zip(date.get(5..7).and_then(|m| m.parse::<i64>().ok()))
+            .map(|(y, m)| y * 12 + m - 1);
+        let Some(m) = month.filter(|m| (first..=last).contains(m)) else {
+            continue;
+        };
+        *by_month
+            .entry((service.to_string(), month_name(m)))
+            .or_default() += 1;
+        let district = districts
+            .get(person)
+            .cloned()
+            .unwrap_or_else(|| "unknown".to_string());
+        *contacts
+            .entry((district.clone(), service.to_string()))
+            .or_default() += 1;
+        people
+            .entry((district, service.to_string()))
+            .or_default()
+            .insert(person);
+    }
+    let residents: BTreeMap<(String, String), u64> = people
+        .into_iter()
+        .map(|(k, v)| (k, v.len() as u64))
+        .collect();
+    vec![
+        table(
+            "contacts-by-district",
+            "Contacts with public services by postcode district",
+            "Contacts (visits, calls, appointments and other recorded contacts) each service had with residents living in each postcode district; `unknown`: residents whose district the partners do not share for planning.",
+            "contacts",
+            "postcode district",
+            "service",
+            &period,
+            &contacts,
+        ),
+        table(
+            "residents-by-district",
+            "Residents in contact with public services by postcode district",
+            "Residents of each postcode district with at least one contact with each service (a resident in contact with two services counts once in each).",
+            "residents",
+            "postcode district",
+            "service",
+            &period,
+            &residents,
+        ),
+        table(
+            "contacts-by-month",
+            "Contacts with public services by month",
+            "Contacts each service had with residents of the county, month by month.",
+            "contacts",
+            "service",
+            "month",
+            &period,
+            &by_month,
+        ),
+    ]
+}
+
+fn shown(s: Shown) -> String {
+    match s {
+        Shown::Count(v) => v.to_string(),
+        Shown::Suppressed => SUPPRESSED.to_string(),
+    }
+}
+
+/// The published table as CSV: a row heading column, one column per
+/// column label, `total`; the last row the column totals.
+pub fn to_csv(t: &Table, p: &Published) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![t.row_heading.clone()];
+    header.extend(p.columns.iter().cloned());
+    header.push("total".into());
+    w.write_record(&header).expect("writing to memory");
+    for (i, label) in p.rows.iter().enumerate() {
+        let mut row = vec![label.clone()];
+        row.extend(p.cells[i].iter().map(|s| shown(*s)));
+        row.push(shown(p.row_totals[i]));
+        w.write_record(&row).expect("writing to memory");
+    }
+    let mut row = vec!["total".to_string()];
+    row.extend(p.column_totals.iter().map(|s| shown(*s)));
+    row.push(shown(p.total));
+    w.write_record(&row).expect("writing to memory");
+    String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of strings")
+}
+
+/// The table's CSVW metadata (for `<name>.csv-metadata.json`).
+pub fn csvw(t: &Table, p: &Published, rules: &Rules, made: Date) -> Value {
+    let rules_text = format!(
+        "Counts under {} are suppressed (shown as \"{SUPPRESSED}\"), zero included; the rest are rounded to the nearest multiple of {} (ties up), totals too; further counts are suppressed so that no suppressed count can be narrowed to an interval narrower than {} from the published counts and totals (checked by linear programming). Totals are of the true counts, rounded: published counts need not add up to them. {} counts were suppressed under the threshold and {} to protect them.",
+        rules.threshold, rules.base, rules.threshold, p.primary, p.secondary
+    );
+    let mut columns = vec![json!({
+        "name": slug(&t.row_heading),
+        "titles": t.row_heading,
+        "datatype": "string",
+        "required": true,
+        "dc:description": format!("The {} (`total`: the column totals).", t.row_heading),
+    })];
+    for c in p
+        .columns
+        .iter()
+        .chain(std::iter::once(&"total".to_string()))
+    {
+        columns.push(json!({
+            "name": slug(c),
+            "titles": c,
+            "datatype": {"base": "integer", "minimum": 0},
+            "null": SUPPRESSED,
+            "dc:description": if c == "total" {
+                format!("The row's total {}, rounded.", t.unit)
+            } else {
+                format!("{} for {} {c:?}, rounded; \"{SUPPRESSED}\" where suppressed.", t.unit, t.column_heading)
+            },
+            "schema:unitText": t.unit,
+        }));
+    }
+    json!({
+        "@context": ["http://www.w3.org/ns/csvw", {"@language": "en"}],
+        "url": format!("{}.csv", t.name),
+        "dc:title": t.title,
+        "dc:description": format!("{} {rules_text}", t.description),
+        "dc:temporal": t.period,
+        "dc:created": made.to_string(),
+        "dc:publisher": "Wherry multi-agency information hub",
+        "dc:license": {"@id": "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"},
+        "rdfs:comment": rules_text,
+        "tableSchema": {
+            "columns": columns,
+            "primaryKey": slug(&t.row_heading),
+        },
+    })
+}
+
+fn slug(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// The county's tables for `caller` (an analyst) on `today`: read
+/// pseudonymised and audited (`publish`).
+pub async fn county(
+    access: &Access,
+    caller: &Caller,
+    today: Date,
+    request: &str,
+) -> Result<Vec<Table>, wherry_access::Error> {
+    let first = today.year() as i64 * 12 + today.month() as i64 - 1 - MONTHS;
+    let since = format!("{}-01", month_name(first));
+    let mut districts: HashMap<String, String> = HashMap::new();
+    let county = access
+        .county_pseudonymised(
+            caller,
+            ROLES,
+            "publishing open data",
+            "publish",
+            &since,
+            None,
+            request,
+            |r| {
+                if let Some(d) = r
+                    .fields
+                    .get("postcode_district")
+                    .and_then(Value::as_str)
+                    .filter(|d| !d.is_empty())
+                {
+                    districts.entry(r.person).or_insert_with(|| d.to_string());
+                }
+            },
+        )
+        .await?;
+    Ok(county_tables(
+        &districts,
+        county
+            .events
+            .iter()
+            .map(|e| (e.person.as_str(), e.service.as_str(), e.date.as_str())),
+        today,
+    ))
+}
+
+/// Each table under `rules`: (file name, CSV, CSVW metadata, published).
+pub fn render(
+    tables: &[Table],
+    rules: &Rules,
+    made: Date,
+) -> Vec<(String, String, Value, Published)> {
+    tables
+        .iter()
+        .map(|t| {
+            let p = protect(t.rows.clone(), t.columns.clone(), &t.counts, rules);
+            (t.name.clone(), to_csv(t, &p), csvw(t, &p, rules, made), p)
+        })
+        .collect()
+}
