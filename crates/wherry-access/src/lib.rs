@@ -40,6 +40,7 @@ pub mod activity;
 pub mod agreements;
 pub mod audit;
 pub mod caller;
+pub mod counts;
 pub mod disclose;
 pub mod glass;
 pub mod lead;

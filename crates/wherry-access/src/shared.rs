@@ -56,12 +56,10 @@ pub struct County {
 }
 
 /// How the county is read: as the purpose may see it, or pseudonymised.
-#[derive(Clone, Copy)]
-enum Mode<'a> {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
     Identified,
-    Pseudonymised {
-        wards: Option<&'a BTreeMap<String, String>>,
-    },
+    Pseudonymised,
 }
 
 /// Records read from the store a page at a time.
@@ -120,10 +118,7 @@ impl Access {
     /// ([`crate::survivorship::pseudonymised`]: year of birth, sex,
     /// postcode district; attributes as the agreement grants them), so
     /// nothing that names, contacts or exactly dates a person reaches the
-    /// report. With `wards` (a lookup from postcode, as
-    /// `wherry_core::Postcode` writes it, to ward), a record whose postcode
-    /// the purpose may see also carries its `ward` (null when the lookup
-    /// does not hold the postcode). The person id is the hub's internal id, for counting and
+    /// report. The person id is the hub's internal id, for counting and
     /// keyed hashing only: a report must never show it. The reading is
     /// recorded in the audit log (`action`, no person) before anything is
     /// handed over.
@@ -135,15 +130,13 @@ impl Access {
         what: &'static str,
         action: &str,
         events_since: &str,
-        wards: Option<&BTreeMap<String, String>>,
         request: &str,
         record: impl FnMut(Shared),
     ) -> Result<County, Error> {
         caller.require(roles, what)?;
         self.record(vec![caller.entry(action, None, request)])
             .await?;
-        let mode = Mode::Pseudonymised { wards };
-        self.read_county(caller, events_since, PAGE, mode, record)
+        self.read_county(caller, events_since, PAGE, Mode::Pseudonymised, record)
             .await
     }
 
@@ -152,7 +145,7 @@ impl Access {
         caller: &Caller,
         events_since: &str,
         page_size: usize,
-        mode: Mode<'_>,
+        mode: Mode,
         mut record: impl FnMut(Shared),
     ) -> Result<County, Error> {
         let page_size = page_size.max(1);
@@ -182,19 +175,8 @@ impl Access {
                     continue;
                 };
                 let mut fields = view.fields_of(&object(&row.fields)?);
-                if let Mode::Pseudonymised { wards } = mode {
-                    let ward = wards.and_then(|w| {
-                        let pc = fields.get("postcode")?.as_str()?;
-                        let pc = wherry_core::Postcode::parse(pc).ok()?;
-                        Some(
-                            w.get(pc.as_str())
-                                .map_or(Value::Null, |x| Value::from(x.as_str())),
-                        )
-                    });
+                if mode == Mode::Pseudonymised {
                     fields = crate::survivorship::pseudonymised(&fields);
-                    if let Some(ward) = ward {
-                        fields.insert("ward".into(), ward);
-                    }
                 }
                 record(Shared {
                     fields,
@@ -225,7 +207,7 @@ impl Access {
                 contact_type: e.contact_type,
                 practitioner: match mode {
                     Mode::Identified => e.practitioner,
-                    Mode::Pseudonymised { .. } => String::new(),
+                    Mode::Pseudonymised => String::new(),
                 },
             })
             .collect();

@@ -4,24 +4,24 @@
 //! ([`crate::forecast`]), and the forecasts' rolling-origin back-test.
 //!
 //! For those who plan services (the analyst, who sees pseudonymised data
-//! only): the county is read through
-//! [`wherry_access::Access::county_pseudonymised`], so the report sees a
-//! resident's postcode district (or ward) and the contacts of the sources
-//! whose agreements share events with the purpose, and nothing that names
-//! anyone. A resident with no area the purpose may see is counted as
-//! unplaced; one whose postcode the ward lookup does not hold, as not in
-//! the lookup: both are said, neither dropped silently.
+//! only): the contacts are counted in the store
+//! ([`wherry_access::Access::contact_counts`]): those of the sources whose
+//! agreements share events with the purpose, each placed by the postcode
+//! the recording partner holds for the resident where the purpose may
+//! see it; only counts reach the report. A contact with no postcode the
+//! purpose may see is counted as unplaced; one whose postcode the ward
+//! lookup does not hold, as not in the lookup: both are said, neither
+//! dropped silently.
 //!
 //! The months: every whole month from the first with contacts to the one
 //! before `today`'s; a first month with less than half the median month's
 //! contacts is taken to be part-covered (the partners' history starting
 //! mid-month) and left out.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
-use serde_json::Value;
-use wherry_access::shared::Shared;
+use wherry_access::counts::{Areas, Place};
 use wherry_access::{Access, Caller};
 use wherry_core::{Date, Postcode, Role};
 
@@ -157,41 +157,10 @@ pub struct Demand {
     pub backtest: Option<Backtest>,
 }
 
-/// Each resident's area, gathered as the county is read.
-#[derive(Default)]
-pub struct Areas {
-    of: HashMap<String, Option<String>>,
-}
-
-impl Areas {
-    /// One pseudonymised record: its `ward` (when the report is by ward)
-    /// or `postcode_district`.
-    pub fn add(&mut self, r: &Shared, by_ward: bool) {
-        let area = if by_ward {
-            match r.fields.get("ward") {
-                Some(Value::String(w)) => Some(w.clone()),
-                Some(Value::Null) => Some(NOT_IN_LOOKUP.to_string()),
-                _ => None,
-            }
-        } else {
-            r.fields
-                .get("postcode_district")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
-        let e = self.of.entry(r.person.clone()).or_default();
-        if e.is_none() {
-            *e = area;
-        }
-    }
-}
-
-/// The report from the residents' `areas` and their `events` (person,
-/// service, date), up to the month before `today`. Pure.
+/// The report from `counts` (place, service, `YYYY-MM`, contacts), up to
+/// the month before `today`. Pure.
 pub fn build<'a>(
-    areas: &Areas,
-    events: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+    counts: impl IntoIterator<Item = (&'a Place, &'a str, &'a str, u64)>,
     today: Date,
     by_ward: bool,
 ) -> Demand {
@@ -199,21 +168,24 @@ pub fn build<'a>(
     let mut cells: BTreeMap<(String, String), BTreeMap<i64, u64>> = BTreeMap::new();
     let mut totals: BTreeMap<i64, u64> = BTreeMap::new();
     let mut unplaced: BTreeMap<i64, u64> = BTreeMap::new();
-    for (person, service, date) in events {
-        let Some(m) = month_of(date).filter(|m| *m <= last) else {
+    for (place, service, month, n) in counts {
+        let Some(m) = month_of(&format!("{month}-01")).filter(|m| *m <= last) else {
             continue;
         };
-        *totals.entry(m).or_default() += 1;
-        match areas.of.get(person).cloned().flatten() {
-            Some(area) => {
-                *cells
-                    .entry((service.to_string(), area))
-                    .or_default()
-                    .entry(m)
-                    .or_default() += 1
+        *totals.entry(m).or_default() += n;
+        let area = match place {
+            Place::Area(a) => a.clone(),
+            Place::NotInLookup => NOT_IN_LOOKUP.to_string(),
+            Place::Unplaced => {
+                *unplaced.entry(m).or_default() += n;
+                continue;
             }
-            None => *unplaced.entry(m).or_default() += 1,
-        }
+        };
+        *cells
+            .entry((service.to_string(), area))
+            .or_default()
+            .entry(m)
+            .or_default() += n;
     }
     let mut first = totals.keys().next().copied().unwrap_or(last + 1);
     let mut sorted: Vec<u64> = totals.values().copied().collect();
@@ -314,7 +286,9 @@ pub fn service_totals(d: &Demand) -> Vec<(String, Vec<f64>, Vec<Forecast>)> {
 }
 
 /// The demand report for `caller` (an analyst) on `today`, by ward when
-/// `wards` is given; the reading audited (`demand_report`, no person).
+/// `wards` is given: contacts counted in the store
+/// ([`wherry_access::Access::contact_counts`]), the reading audited
+/// (`demand_report`, no person).
 pub async fn demand(
     access: &Access,
     caller: &Caller,
@@ -322,39 +296,34 @@ pub async fn demand(
     today: Date,
     request: &str,
 ) -> Result<Demand, wherry_access::Error> {
-    let by_ward = wards.is_some();
-    let since = {
-        let m = today.year() as i64 * 12 + today.month() as i64 - 1 - HISTORY_MONTHS;
-        format!("{}-01", month_name(m))
+    let this = today.year() as i64 * 12 + today.month() as i64 - 1;
+    let since = format!("{}-01", month_name(this - HISTORY_MONTHS));
+    let until = format!("{}-01", month_name(this));
+    let areas = match wards {
+        Some(w) => Areas::Ward(w),
+        None => Areas::District,
     };
-    let mut areas = Areas::default();
-    let county = access
-        .county_pseudonymised(
+    let counted = access
+        .contact_counts(
             caller,
             ROLES,
             "demand by area",
             "demand_report",
-            &since,
-            wards,
+            (&since, &until),
+            areas,
+            true,
             request,
-            |r| areas.add(&r, by_ward),
         )
         .await?;
     let mut report = build(
-        &areas,
-        county
-            .events
+        counted
+            .counts
             .iter()
-            .map(|e| (e.person.as_str(), e.service.as_str(), e.date.as_str())),
+            .map(|c| (&c.place, c.service.as_str(), c.month.as_str(), c.contacts)),
         today,
-        by_ward,
+        wards.is_some(),
     );
-    report.sources = county
-        .views
-        .iter()
-        .filter(|(_, v)| v.events)
-        .map(|(s, _)| s.clone())
-        .collect();
+    report.sources = counted.sources;
     Ok(report)
 }
 
@@ -448,19 +417,15 @@ mod tests {
 
     #[test]
     fn partial_first_months_and_the_current_month_are_left_out() {
-        let mut areas = Areas::default();
-        areas.of.insert("a".into(), Some("NR1".into()));
-        let mut events = vec![("a", "s", "2025-01-28".to_string())];
+        let nr1 = Place::Area("NR1".into());
+        let mut counts = vec![(nr1.clone(), "2025-01".to_string(), 1)];
         for m in 2..=12 {
-            for d in 1..=10 {
-                events.push(("a", "s", format!("2025-{m:02}-{d:02}")));
-            }
+            counts.push((nr1.clone(), format!("2025-{m:02}"), 10));
         }
-        events.push(("b", "s", "2025-06-01".to_string()));
-        events.push(("a", "s", "2026-01-05".to_string()));
+        counts.push((Place::Unplaced, "2025-06".to_string(), 1));
+        counts.push((nr1.clone(), "2026-01".to_string(), 1));
         let d = build(
-            &areas,
-            events.iter().map(|(p, s, d)| (*p, *s, d.as_str())),
+            counts.iter().map(|(p, m, n)| (p, "s", m.as_str(), *n)),
             Date::new(2026, 1, 20).unwrap(),
             false,
         );
@@ -471,12 +436,7 @@ mod tests {
         assert_eq!(d.forecast_months[0], "2026-01");
         assert_eq!(d.series[0].forecast.len(), HORIZON);
         // Nothing at all: an empty report, said plainly.
-        let e = build(
-            &Areas::default(),
-            std::iter::empty(),
-            Date::new(2026, 1, 20).unwrap(),
-            false,
-        );
+        let e = build(std::iter::empty(), Date::new(2026, 1, 20).unwrap(), false);
         assert!(e.series.is_empty() && e.months.is_empty() && e.backtest.is_none());
     }
 

@@ -5,14 +5,16 @@
 //! title, description, the period, each column's meaning, datatype and
 //! unit, and the disclosure rules applied).
 //!
-//! The county is read pseudonymised
-//! ([`wherry_access::Access::county_pseudonymised`], audited as
-//! `publish`): postcode districts and contact events of the sources whose
-//! agreements share events with the purpose, nothing that names anyone.
+//! The contacts are counted in the store
+//! ([`wherry_access::Access::contact_counts`], audited as `publish`): of
+//! the sources whose agreements share events with the purpose, placed by
+//! the postcode district the recording partner holds; only counts leave
+//! the store.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
+use wherry_access::counts::{Areas, Count, Place};
 use wherry_access::{Access, Caller};
 use wherry_core::{Date, Role};
 
@@ -101,54 +103,36 @@ pub fn table(
     }
 }
 
-/// The county's tables: contacts and residents in contact per postcode
-/// district and service, and contacts per service and month, over the
-/// [`MONTHS`] whole months before `today`'s, from each resident's
-/// district and their contact events (person, service, date). Pure.
-pub fn county_tables<'a>(
-    districts: &HashMap<String, String>,
-    events: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
-    today: Date,
-) -> Vec<Table> {
+/// The county's tables from contacts counted over the [`MONTHS`] whole
+/// months before `today`'s: `by_area` (per place and service over the
+/// span, with distinct residents) and `by_month` (per service and month):
+/// contacts and residents in contact per postcode district and service,
+/// and contacts per service and month. Pure.
+pub fn county_tables(by_area: &[Count], by_month: &[Count], today: Date) -> Vec<Table> {
     let last = today.year() as i64 * 12 + today.month() as i64 - 2;
-    let first = last - MONTHS + 1;
-    let period = format!("{}/{}", month_name(first), month_name(last));
+    let period = format!("{}/{}", month_name(last - MONTHS + 1), month_name(last));
     let mut contacts: BTreeMap<(String, String), u64> = BTreeMap::new();
-    let mut people: BTreeMap<(String, String), BTreeSet<&str>> = BTreeMap::new();
-    let mut by_month: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for (person, service, date) in events {
-        let month = date
-            .get(..4)
-            .and_then(|y| y.parse::<i64>().ok())
-            .zip(date.get(5..7).and_then(|m| m.parse::<i64>().ok()))
-            .map(|(y, m)| y * 12 + m - 1);
-        let Some(m) = month.filter(|m| (first..=last).contains(m)) else {
-            continue;
+    let mut residents: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for c in by_area {
+        let district = match &c.place {
+            Place::Area(a) => a.clone(),
+            Place::NotInLookup | Place::Unplaced => "unknown".to_string(),
         };
-        *by_month
-            .entry((service.to_string(), month_name(m)))
-            .or_default() += 1;
-        let district = districts
-            .get(person)
-            .cloned()
-            .unwrap_or_else(|| "unknown".to_string());
-        *contacts
-            .entry((district.clone(), service.to_string()))
-            .or_default() += 1;
-        people
-            .entry((district, service.to_string()))
-            .or_default()
-            .insert(person);
+        let key = (district, c.service.clone());
+        *contacts.entry(key.clone()).or_default() += c.contacts;
+        *residents.entry(key).or_default() += c.residents;
     }
-    let residents: BTreeMap<(String, String), u64> = people
-        .into_iter()
-        .map(|(k, v)| (k, v.len() as u64))
-        .collect();
+    let mut months: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for c in by_month {
+        *months
+            .entry((c.service.clone(), c.month.clone()))
+            .or_default() += c.contacts;
+    }
     vec![
         table(
             "contacts-by-district",
             "Contacts with public services by postcode district",
-            "Contacts (visits, calls, appointments and other recorded contacts) each service had with residents living in each postcode district; `unknown`: residents whose district the partners do not share for planning.",
+            "Contacts (visits, calls, appointments and other recorded contacts) each service had with residents, by the postcode district the recording partner holds for the resident; `unknown`: residents whose postcode the partner does not share for planning.",
             "contacts",
             "postcode district",
             "service",
@@ -173,7 +157,7 @@ pub fn county_tables<'a>(
             "service",
             "month",
             &period,
-            &by_month,
+            &months,
         ),
     ]
 }
@@ -271,46 +255,45 @@ fn slug(s: &str) -> String {
     out
 }
 
-/// The county's tables for `caller` (an analyst) on `today`: read
-/// pseudonymised and audited (`publish`).
+/// The county's tables for `caller` (an analyst) on `today`: counted in
+/// the store ([`wherry_access::Access::contact_counts`], each reading
+/// audited as `publish`).
 pub async fn county(
     access: &Access,
     caller: &Caller,
     today: Date,
     request: &str,
 ) -> Result<Vec<Table>, wherry_access::Error> {
-    let first = today.year() as i64 * 12 + today.month() as i64 - 1 - MONTHS;
-    let since = format!("{}-01", month_name(first));
-    let mut districts: HashMap<String, String> = HashMap::new();
-    let county = access
-        .county_pseudonymised(
+    let this = today.year() as i64 * 12 + today.month() as i64 - 1;
+    let since = format!("{}-01", month_name(this - MONTHS));
+    let until = format!("{}-01", month_name(this));
+    let what = "publishing open data";
+    let span = (since.as_str(), until.as_str());
+    let by_area = access
+        .contact_counts(
             caller,
             ROLES,
-            "publishing open data",
+            what,
             "publish",
-            &since,
-            None,
+            span,
+            Areas::District,
+            false,
             request,
-            |r| {
-                if let Some(d) = r
-                    .fields
-                    .get("postcode_district")
-                    .and_then(Value::as_str)
-                    .filter(|d| !d.is_empty())
-                {
-                    districts.entry(r.person).or_insert_with(|| d.to_string());
-                }
-            },
         )
         .await?;
-    Ok(county_tables(
-        &districts,
-        county
-            .events
-            .iter()
-            .map(|e| (e.person.as_str(), e.service.as_str(), e.date.as_str())),
-        today,
-    ))
+    let by_month = access
+        .contact_counts(
+            caller,
+            ROLES,
+            what,
+            "publish",
+            span,
+            Areas::District,
+            true,
+            request,
+        )
+        .await?;
+    Ok(county_tables(&by_area.counts, &by_month.counts, today))
 }
 
 /// Each table under `rules`: (file name, CSV, CSVW metadata, published).

@@ -139,4 +139,95 @@ impl Store {
             )
             .collect())
     }
+
+    /// Contacts of `source`'s current linked records from `since` to
+    /// before `until` (`YYYY-MM-DD`), counted in the database: per area
+    /// (`by`: the record's postcode, its district, or none), service and
+    /// month (`per_month`; otherwise over the whole span, with the
+    /// distinct residents too). Counts only: no person leaves the store.
+    pub async fn event_counts(
+        &self,
+        source: &str,
+        since: &str,
+        until: &str,
+        by: AreaBy,
+        per_month: bool,
+    ) -> Result<Vec<EventCount>, Error> {
+        let postgres = matches!(self.pool, crate::Pool::Postgres(_));
+        let postcode = if postgres {
+            "(v.fields::json ->> 'postcode')"
+        } else {
+            "json_extract(v.fields, '$.postcode')"
+        };
+        let area = match by {
+            AreaBy::Postcode => postcode.to_string(),
+            AreaBy::District if postgres => format!("split_part({postcode}, ' ', 1)"),
+            AreaBy::District => format!("substr({postcode}, 1, instr({postcode} || ' ', ' ') - 1)"),
+            AreaBy::None => "CAST(NULL AS TEXT)".to_string(),
+        };
+        let (month, residents) = if per_month {
+            ("substr(e.event_date, 1, 7)", "CAST(0 AS BIGINT)")
+        } else {
+            ("''", "count(DISTINCT rp.person_id)")
+        };
+        let sql = format!(
+            "WITH rp AS MATERIALIZED (
+                SELECT r.record_id, l.person_id, {area} AS area
+                  FROM records r
+                  JOIN record_versions v ON v.source_id = r.source_id
+                       AND v.record_id = r.record_id AND v.version = r.current_version
+                  JOIN person_links l ON l.source_id = r.source_id AND l.record_id = r.record_id
+                 WHERE r.withdrawn = 0 AND r.source_id = $1)
+             SELECT rp.area, e.service, {month} AS month, count(*), {residents}
+               FROM contact_events e JOIN rp ON rp.record_id = e.record_id
+              WHERE e.source_id = $1 AND e.event_date >= $2 AND e.event_date < $3
+              GROUP BY 1, 2, 3"
+        );
+        type Row = (Option<String>, String, String, i64, i64);
+        let rows: Vec<Row> = dispatch!(&self.pool, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(source)
+                .bind(since)
+                .bind(until)
+                .persistent(false)
+                .fetch_all(p)
+                .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(area, service, month, contacts, residents)| EventCount {
+                area: area.filter(|a| !a.is_empty()),
+                service,
+                month,
+                contacts: contacts.max(0) as u64,
+                residents: residents.max(0) as u64,
+            })
+            .collect())
+    }
+}
+
+/// What contacts are counted by ([`Store::event_counts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AreaBy {
+    /// The record's postcode.
+    Postcode,
+    /// The record's postcode district.
+    District,
+    /// No area.
+    None,
+}
+
+/// Contacts counted in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventCount {
+    /// The area, where the record has one.
+    pub area: Option<String>,
+    /// The service.
+    pub service: String,
+    /// `YYYY-MM`, or empty when counted over the whole span.
+    pub month: String,
+    /// Contacts.
+    pub contacts: u64,
+    /// Distinct residents (over the whole span only; 0 per month).
+    pub residents: u64,
 }

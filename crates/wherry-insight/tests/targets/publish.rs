@@ -150,5 +150,5 @@ pub async fn check(store: &Store, access: &Access, name: &str) {
         .into_iter()
         .filter(|e| e.request_id == "r-publish" && e.action == "publish")
         .count();
-    assert_eq!(audited, 1, "{name}");
+    assert_eq!(audited, 2, "{name}: the counts by area and by month");
 }
