@@ -86,6 +86,14 @@ pub enum Denied {
         /// What was asked for.
         what: &'static str,
     },
+    /// The request is for other purposes.
+    #[error("{what} is for the purpose {}", .purposes.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" or "))]
+    ForPurposes {
+        /// What was asked for.
+        what: &'static str,
+        /// The purposes it is for.
+        purposes: Vec<Purpose>,
+    },
 }
 
 /// Whether a break-glass reason reads as one: long enough, in words with
@@ -184,6 +192,18 @@ impl Caller {
             Err(Denied::Role {
                 what,
                 roles: roles.to_vec(),
+            })
+        }
+    }
+
+    /// Refuses `what` unless the caller acts for one of `purposes`.
+    pub fn require_purpose(&self, purposes: &[Purpose], what: &'static str) -> Result<(), Denied> {
+        if purposes.contains(&self.purpose) {
+            Ok(())
+        } else {
+            Err(Denied::ForPurposes {
+                what,
+                purposes: purposes.to_vec(),
             })
         }
     }

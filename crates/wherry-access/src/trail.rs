@@ -87,27 +87,7 @@ pub fn open(dir: &Path) -> Result<&'static Trail, TrailError> {
     }
     std::fs::create_dir_all(dir).map_err(|e| bad(e.to_string()))?;
     private(dir, 0o700).map_err(|e| bad(e.to_string()))?;
-    let key_path = dir.join("audit.key");
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| bad(e.to_string()))?;
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&key_path)
-    {
-        Ok(mut f) => {
-            private(&key_path, 0o600).map_err(|e| bad(e.to_string()))?;
-            writeln!(f, "{}", wherry_core::clock::hex(&bytes))
-                .and_then(|()| f.sync_all())
-                .map_err(|e| bad(e.to_string()))?;
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(bad(e.to_string())),
-    }
-    let text = std::fs::read_to_string(&key_path).map_err(|e| bad(e.to_string()))?;
-    let key = unhex(text.trim())
-        .filter(|k| k.len() == 32)
-        .ok_or_else(|| bad("audit.key is not 64 hex digits".into()))?;
+    let key = key_in(dir, "audit.key").map_err(bad)?;
     let trail = Trail {
         dir: dir.to_path_buf(),
         key,
@@ -115,6 +95,34 @@ pub fn open(dir: &Path) -> Result<&'static Trail, TrailError> {
     };
     let _ = TRAIL.set(trail);
     open(dir)
+}
+
+/// The 32-byte key in `dir/name` (64 hex digits), made from the system's
+/// randomness the first time (the file readable by its owner only).
+pub fn key_in(dir: &Path, name: &str) -> Result<Vec<u8>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    private(dir, 0o700).map_err(|e| e.to_string())?;
+    let key_path = dir.join(name);
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&key_path)
+    {
+        Ok(mut f) => {
+            private(&key_path, 0o600).map_err(|e| e.to_string())?;
+            writeln!(f, "{}", wherry_core::clock::hex(&bytes))
+                .and_then(|()| f.sync_all())
+                .map_err(|e| e.to_string())?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    let text = std::fs::read_to_string(&key_path).map_err(|e| e.to_string())?;
+    unhex(text.trim())
+        .filter(|k| k.len() == 32)
+        .ok_or_else(|| format!("{name} is not 64 hex digits"))
 }
 
 #[cfg(unix)]

@@ -28,8 +28,10 @@
 pub mod chart;
 pub mod demand;
 pub mod disclosure;
+pub mod extract;
 pub mod fire;
 pub mod forecast;
+pub mod parquet;
 pub mod publish;
 pub mod targets;
 pub mod visits;

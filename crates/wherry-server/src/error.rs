@@ -104,6 +104,7 @@ impl From<Denied> for ApiError {
             Denied::Agreement { .. } => "agreement_does_not_share",
             Denied::NoRelationship => "no_relationship",
             Denied::PseudonymisedOnly { .. } => "pseudonymised_only",
+            Denied::ForPurposes { .. } => "purpose_not_allowed",
         };
         let status = if matches!(d, Denied::BreakGlassReason | Denied::BreakGlassRepeat) {
             StatusCode::BAD_REQUEST

@@ -140,6 +140,15 @@ enum Command {
         The tables and the disclosure rules are described in docs/insight.md."
     )]
     Publish(publish::Args),
+    /// A pseudonymised extract for research or planning: one row per
+    /// resident with a keyed-hash pseudonym, year of birth, sex, postcode
+    /// district, the attributes the purpose may see and contacts in the
+    /// last year, k-anonymous; Parquet (and CSV).
+    #[command(
+        after_help = "Example:\n  wherry extract --out county.parquet --csv county.csv --purpose planning --operator ada\n\n\
+        The columns and the k-anonymity rules are described in docs/insight.md."
+    )]
+    Extract(publish::ExtractArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,6 +182,7 @@ fn main() -> ExitCode {
         Command::Device(args) => device::run(args),
         Command::Insight(args) => insight::run(args),
         Command::Publish(args) => publish::run(args),
+        Command::Extract(args) => publish::extract(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

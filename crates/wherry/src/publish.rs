@@ -98,6 +98,90 @@ async fn counters(store: &Store, today: Date) -> Result<Option<Table>> {
     )))
 }
 
+/// Arguments of `wherry extract`.
+#[derive(Debug, clap::Args)]
+pub struct ExtractArgs {
+    /// The Parquet file to write.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Also write the extract as CSV here.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Every combination of year of birth, sex and postcode district
+    /// occurs at least this many times (rarer ones are suppressed).
+    #[arg(long, default_value_t = wherry_insight::extract::K as u32, value_parser = clap::value_parser!(u32).range(2..=1000))]
+    k: u32,
+    /// The pseudonym key (64 hex digits) [default: the hub's own,
+    /// `pseudonym.key` in the audit directory, made the first time].
+    #[arg(long, value_name = "FILE")]
+    key_file: Option<PathBuf>,
+    /// Contacts are counted over the year before this day [default: today].
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    on: Option<String>,
+    #[command(flatten)]
+    operator: Operator,
+    #[command(flatten)]
+    database: Database,
+}
+
+/// The pseudonym key: `file`'s, or the hub's own in `audit_dir`.
+fn pseudonym_key(file: Option<&std::path::Path>, audit_dir: &std::path::Path) -> Result<Vec<u8>> {
+    match file {
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("reading the pseudonym key {}", f.display()))?;
+            let text = text.trim();
+            let key: Option<Vec<u8>> = (text.len() == 64)
+                .then(|| {
+                    (0..32)
+                        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok())
+                        .collect()
+                })
+                .flatten();
+            key.with_context(|| format!("{}: a pseudonym key is 64 hex digits", f.display()))
+        }
+        None => wherry_access::trail::key_in(audit_dir, "pseudonym.key").map_err(|e| {
+            anyhow::anyhow!("the hub's pseudonym key in {}: {e}", audit_dir.display())
+        }),
+    }
+}
+
+/// Runs `wherry extract`.
+pub fn extract(a: ExtractArgs) -> Result<()> {
+    use wherry_insight::extract::{extract as make, to_csv, to_parquet};
+    let today = day(a.on.as_deref())?;
+    let key = pseudonym_key(a.key_file.as_deref(), &a.database.audit_dir())?;
+    runtime().block_on(async {
+        let store = a.database.open_initialised().await?;
+        let made = async {
+            let (access, caller) = a.operator.caller(&store, "wherry extract").await?;
+            Ok::<_, anyhow::Error>(make(&access, &caller, &key, a.k as usize, today, &request_id()).await?)
+        }
+        .await;
+        store.close().await;
+        let x = made?;
+        std::fs::write(&a.out, to_parquet(&x)).with_context(|| format!("writing {}", a.out.display()))?;
+        if let Some(csv) = &a.csv {
+            std::fs::write(csv, to_csv(&x)).with_context(|| format!("writing {}", csv.display()))?;
+        }
+        let r = &x.report;
+        eprintln!(
+            "{} rows of {} residents written to {}; k = {}: years of birth suppressed {}, postcode districts {}, sexes {}, rows left out {}; {} groups, the smallest {}",
+            r.rows,
+            r.residents,
+            a.out.display(),
+            r.k,
+            r.birth_year_suppressed,
+            r.postcode_district_suppressed,
+            r.sex_suppressed,
+            r.rows_left_out,
+            r.groups,
+            r.smallest_group
+        );
+        Ok(())
+    })
+}
+
 /// Runs `wherry publish`.
 pub fn run(a: Args) -> Result<()> {
     let rules = Rules::new(a.threshold, a.rounding).map_err(anyhow::Error::msg)?;

@@ -326,4 +326,70 @@ fn fire_targets_lists_homes_for_visit_planning_as_the_purpose_may_see_them() {
         stderr(&o)
     );
     assert!(!dir.join("y").exists(), "nothing written when refused");
+
+    // The pseudonymised extract: the hub's own key by default (the same
+    // pseudonyms each time), another key gives others; a bad key refused.
+    let x = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "extract",
+            "--out",
+            out,
+            "--on",
+            "2026-11-22",
+            "--purpose",
+            "planning",
+            "--operator",
+            "ada",
+            "--database",
+            &db,
+        ];
+        args.extend_from_slice(extra);
+        wherry(dir, &args)
+    };
+    let pids = |csv: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(dir.join(csv)).unwrap();
+        let mut p: Vec<String> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect();
+        p.sort();
+        p
+    };
+    let o = x("a.parquet", &["--csv", "a.csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("k = 5"), "{}", stderr(&o));
+    assert!(
+        std::fs::read(dir.join("a.parquet"))
+            .unwrap()
+            .starts_with(b"PAR1")
+    );
+    assert!(x("b.parquet", &["--csv", "b.csv"]).status.success());
+    assert!(!pids("a.csv").is_empty());
+    assert_eq!(pids("a.csv"), pids("b.csv"));
+    std::fs::write(dir.join("other.key"), "ab".repeat(32)).unwrap();
+    assert!(
+        x("c.parquet", &["--csv", "c.csv", "--key-file", "other.key"])
+            .status
+            .success()
+    );
+    let (a, c): (std::collections::BTreeSet<_>, std::collections::BTreeSet<_>) = (
+        pids("a.csv").into_iter().collect(),
+        pids("c.csv").into_iter().collect(),
+    );
+    assert!(a.is_disjoint(&c));
+    std::fs::write(dir.join("bad.key"), "not hex").unwrap();
+    let o = x("d.parquet", &["--key-file", "bad.key"]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("a pseudonym key is 64 hex digits"),
+        "{}",
+        stderr(&o)
+    );
+    let o = x("e.parquet", &["--k", "1"]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("--k"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.join("d.parquet").exists() && !dir.join("e.parquet").exists());
 }
