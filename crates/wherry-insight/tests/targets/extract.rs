@@ -187,11 +187,12 @@ pub async fn check(access: &Access, name: &str) {
     assert_eq!(other["pid"].len(), n);
     // k-anonymity, counted from what pyarrow read.
     let mut groups: HashMap<(String, String, String), usize> = HashMap::new();
-    for i in 0..n {
-        let key = ["birth_year", "sex", "postcode_district"].map(|c| cols[c][i].to_string());
-        *groups
-            .entry((key[0].clone(), key[1].clone(), key[2].clone()))
-            .or_default() += 1;
+    let column = |c: &str| cols[c].iter().map(Value::to_string);
+    for key in column("birth_year")
+        .zip(column("sex"))
+        .zip(column("postcode_district"))
+    {
+        *groups.entry((key.0.0, key.0.1, key.1)).or_default() += 1;
     }
     let smallest = groups.values().copied().min().unwrap();
     assert!(
