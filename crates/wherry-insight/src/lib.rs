@@ -31,6 +31,7 @@ pub mod disclosure;
 pub mod extract;
 pub mod fire;
 pub mod forecast;
+pub mod outcomes;
 pub mod parquet;
 pub mod publish;
 pub mod targets;

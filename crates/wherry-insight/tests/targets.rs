@@ -3,9 +3,9 @@
 //! list that the `fire_prevention` purpose may not see (checked against
 //! the manifests as this test reads them, not as the code under test
 //! does); every resident listed audited, and no one else; other roles
-//! refused. Coordinated visits, demand, open data and the pseudonymised
-//! extract are checked over the same county (`targets/visits.rs`,
-//! `targets/demand.rs`, `targets/publish.rs`, `targets/extract.rs`).
+//! refused. Coordinated visits, demand, open data, the pseudonymised
+//! extract and programme outcomes are checked over the same county
+//! (`targets/*.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -23,6 +23,8 @@ use wherry_store::testing::stores;
 mod demand;
 #[path = "targets/extract.rs"]
 mod extract;
+#[path = "targets/outcomes.rs"]
+mod outcomes;
 #[path = "targets/publish.rs"]
 mod publish;
 #[path = "targets/visits.rs"]
@@ -245,6 +247,7 @@ async fn the_fire_list_finds_the_planted_homes_shows_only_what_the_purpose_may_s
         demand::check(&t.store, &access, t.name).await;
         publish::check(&t.store, &access, t.name).await;
         extract::check(&access, t.name).await;
+        outcomes::check(&t.store, &access, t.name).await;
         // Read a page at a time, small pages give the same records.
         let mut whole = Vec::new();
         let roles = wherry_insight::targets::ROLES;

@@ -80,6 +80,35 @@ enum Command {
         #[command(flatten)]
         operator: Operator,
     },
+    /// Did a programme work? Residents with a cohort contact (say a home
+    /// fire safety check) in a period against matched residents without,
+    /// outcome contacts before and after: the difference in differences
+    /// with a bootstrap 95% interval, and each covariate's balance
+    /// (docs/insight.md). Pseudonymised: for analysts.
+    Outcomes {
+        /// Contact types or services that put a resident in the cohort
+        /// (comma separated).
+        #[arg(long, value_delimiter = ',', required = true)]
+        cohort: Vec<String>,
+        /// The period's first day.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: String,
+        /// The period's last day.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: String,
+        /// Contact types or services that are the outcome (comma
+        /// separated).
+        #[arg(long, value_delimiter = ',', required = true)]
+        outcome: Vec<String>,
+        /// Days counted before and after each member's first cohort contact.
+        #[arg(long, default_value_t = 180)]
+        window_days: i64,
+        /// The data end on this day [default: today].
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        on: Option<String>,
+        #[command(flatten)]
+        operator: Operator,
+    },
 }
 
 pub(crate) fn day(on: Option<&str>) -> Result<Date> {
@@ -104,6 +133,32 @@ pub fn run(a: Args) -> Result<()> {
             on,
             operator,
         } => return visits(&a.database, &format, on.as_deref(), &operator),
+        Command::Outcomes {
+            cohort,
+            from,
+            to,
+            outcome,
+            window_days,
+            on,
+            operator,
+        } => {
+            let date = |flag: &str, v: &str| {
+                Date::parse(v).map_err(|e| anyhow::anyhow!("--{flag} {v:?}: {e}"))
+            };
+            let question = wherry_insight::outcomes::Question {
+                cohort,
+                from: date("from", &from)?,
+                to: date("to", &to)?,
+                outcome,
+                window_days,
+            };
+            return crate::insight_reports::outcomes(
+                &a.database,
+                &question,
+                on.as_deref(),
+                &operator,
+            );
+        }
         Command::Demand {
             format,
             wards,

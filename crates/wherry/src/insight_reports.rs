@@ -96,3 +96,43 @@ pub fn demand(
         Ok(())
     })
 }
+
+/// `wherry insight outcomes`.
+pub fn outcomes(
+    database: &Database,
+    question: &wherry_insight::outcomes::Question,
+    on: Option<&str>,
+    operator: &Operator,
+) -> Result<()> {
+    let today = day(on)?;
+    runtime().block_on(async {
+        let store = database.open_initialised().await?;
+        let made = async {
+            let (access, caller) = operator.caller(&store, "wherry insight outcomes").await?;
+            Ok::<_, anyhow::Error>(
+                wherry_insight::outcomes::outcomes(&access, &caller, question, today, &request_id())
+                    .await?,
+            )
+        }
+        .await;
+        store.close().await;
+        let o = made?;
+        println!("{}", serde_json::to_string_pretty(&o)?);
+        eprintln!(
+            "{} cohort members, {} matched pairs ({} too recent to follow up, {} with no one like them); outcome contacts per resident in the {} days before and after: cohort {:.3} to {:.3}, comparison {:.3} to {:.3}; difference in differences {:.3} (95% interval {:.3} to {:.3})",
+            o.cohort,
+            o.pairs,
+            o.too_recent,
+            o.unmatched,
+            question.window_days,
+            o.cohort_before,
+            o.cohort_after,
+            o.comparison_before,
+            o.comparison_after,
+            o.did,
+            o.ci95.0,
+            o.ci95.1
+        );
+        Ok(())
+    })
+}
