@@ -114,6 +114,10 @@ pub enum OutcomeError {
     },
 }
 
+/// A matched pair: member, comparison, and their outcome contacts before
+/// and after (member before, member after, comparison before, after).
+type Pair = (usize, usize, f64, f64, f64, f64);
+
 /// A small deterministic generator (SplitMix64) for the bootstrap.
 struct Rng(u64);
 
@@ -178,7 +182,7 @@ pub fn evaluate(subjects: &[Subject], spec: &Spec) -> Result<Outcome, OutcomeErr
         pool.entry(stratum(&subjects[i])).or_default().push(i);
     }
     let (mut too_recent, mut unmatched) = (0, 0);
-    let mut pairs: Vec<(usize, usize, f64, f64, f64, f64)> = Vec::new();
+    let mut pairs: Vec<Pair> = Vec::new();
     for &t in &cohort {
         let s = &subjects[t];
         let index = s.index.expect("a member");
@@ -212,10 +216,10 @@ pub fn evaluate(subjects: &[Subject], spec: &Spec) -> Result<Outcome, OutcomeErr
         });
     }
     let n = pairs.len() as f64;
-    let mean = |f: &dyn Fn(&(usize, usize, f64, f64, f64, f64)) -> f64| {
+    let mean = |f: &dyn Fn(&Pair) -> f64| {
         pairs.iter().map(f).sum::<f64>() / n
     };
-    let diff = |p: &(usize, usize, f64, f64, f64, f64)| (p.3 - p.2) - (p.5 - p.4);
+    let diff = |p: &Pair| (p.3 - p.2) - (p.5 - p.4);
     let did = mean(&diff);
     let mut boots: Vec<f64> = (0..spec.resamples.max(1))
         .map(|_| {
