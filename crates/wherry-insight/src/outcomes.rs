@@ -216,9 +216,7 @@ pub fn evaluate(subjects: &[Subject], spec: &Spec) -> Result<Outcome, OutcomeErr
         });
     }
     let n = pairs.len() as f64;
-    let mean = |f: &dyn Fn(&Pair) -> f64| {
-        pairs.iter().map(f).sum::<f64>() / n
-    };
+    let mean = |f: &dyn Fn(&Pair) -> f64| pairs.iter().map(f).sum::<f64>() / n;
     let diff = |p: &Pair| (p.3 - p.2) - (p.5 - p.4);
     let did = mean(&diff);
     let mut boots: Vec<f64> = (0..spec.resamples.max(1))

@@ -84,10 +84,14 @@ pub struct Homes {
     pub homes: Vec<Home>,
     /// Each home's address and postcode, by UPRN.
     pub places: BTreeMap<String, (Option<String>, Option<String>)>,
-    /// Each resident's name.
+    /// Each resident's name (of those placed in a home).
     pub names: BTreeMap<String, Option<String>>,
-    /// Each resident's sources.
-    pub sources: BTreeMap<String, BTreeSet<String>>,
+    /// Each resident's sources, as a set of positions in
+    /// [`Homes::source_names`] (a bit each: a million residents' sources
+    /// in a few megabytes).
+    pub sources: BTreeMap<String, u64>,
+    /// The sources' names, by position.
+    pub source_names: Vec<String>,
     /// Residents with records but no UPRN.
     pub without_uprn: usize,
     /// Factors no source shares with the purpose.
@@ -103,8 +107,8 @@ fn text(v: Option<&Value>) -> Option<String> {
 
 /// The value most of `values` agree on (ties: the least, so the same
 /// records give the same answer).
-fn agreed(values: &[String]) -> Option<String> {
-    let mut counts: BTreeMap<&String, usize> = BTreeMap::new();
+fn agreed<T: Ord + Clone>(values: &[T]) -> Option<T> {
+    let mut counts: BTreeMap<&T, usize> = BTreeMap::new();
     for v in values {
         *counts.entry(v).or_default() += 1;
     }
@@ -115,18 +119,31 @@ fn agreed(values: &[String]) -> Option<String> {
         .map(|(v, _)| v.clone())
 }
 
+impl Homes {
+    /// `person`'s sources, by name.
+    pub fn sources_of(&self, person: &str) -> BTreeSet<String> {
+        let mask = self.sources.get(person).copied().unwrap_or(0);
+        self.source_names
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << (*i).min(63)) != 0)
+            .map(|(_, s)| s.clone())
+            .collect()
+    }
+}
+
 /// What the records say of one resident, kept while the county is read
 /// (only what the model and the list need: data minimisation, and a
 /// million residents in little memory).
 #[derive(Default)]
 struct Person {
     uprns: Vec<String>,
-    dobs: Vec<String>,
+    dobs: Vec<Date>,
     names: Vec<String>,
     address: Option<(String, Option<String>)>,
     factors: BTreeMap<Factor, Evidence>,
     rented: Evidence,
-    sources: BTreeSet<String>,
+    sources: u64,
 }
 
 /// The homes, built record by record as the county is read
@@ -134,6 +151,7 @@ struct Person {
 #[derive(Default)]
 pub struct HomesBuilder {
     people: BTreeMap<String, Person>,
+    source_names: Vec<String>,
 }
 
 impl HomesBuilder {
@@ -147,7 +165,9 @@ impl HomesBuilder {
             p.uprns.push(u);
         }
         if let Some(d) = text(r.fields.get("dob")) {
-            p.dobs.push(d);
+            // Kept as a date (a few bytes, not a string): a million
+            // residents' dates of birth in little memory.
+            p.dobs.extend(Date::parse(&d).ok());
         }
         let name = [r.fields.get("given_name"), r.fields.get("family_name")]
             .into_iter()
@@ -177,7 +197,15 @@ impl HomesBuilder {
                 p.rented = p.rented.or(Evidence::known(RENTED.contains(&t)));
             }
         }
-        p.sources.insert(r.source);
+        let at = match self.source_names.iter().position(|s| *s == r.source) {
+            Some(at) => at,
+            None => {
+                self.source_names.push(r.source);
+                self.source_names.len() - 1
+            }
+        };
+        // (A county has a handful of partners; past 64 the rest share a bit.)
+        p.sources |= 1 << at.min(63);
     }
 
     /// The homes on `today`: residents grouped by the UPRN their records
@@ -206,19 +234,20 @@ impl HomesBuilder {
             .collect();
         let mut out = Homes {
             never_shared,
+            source_names: self.source_names,
             ..Default::default()
         };
         let mut by_uprn: BTreeMap<String, Home> = BTreeMap::new();
         for (person, p) in self.people {
-            out.names.insert(person.clone(), agreed(&p.names));
-            out.sources.insert(person.clone(), p.sources);
             let Some(uprn) = agreed(&p.uprns) else {
                 out.without_uprn += 1;
                 continue;
             };
-            let age = agreed(&p.dobs)
-                .and_then(|d| Date::parse(&d).ok())
-                .map(|d| d.years_until(today));
+            // Names and sources only of those placed in a home: only they
+            // can be listed.
+            out.names.insert(person.clone(), agreed(&p.names));
+            out.sources.insert(person.clone(), p.sources);
+            let age = agreed(&p.dobs).map(|d| d.years_until(today));
             let mut factors = p.factors;
             factors.extend(age_evidence(age));
             let home = by_uprn.entry(uprn.clone()).or_insert_with(|| Home {
@@ -317,7 +346,7 @@ pub async fn fire_targets(
             );
             shown.push(Shown {
                 person: r.person_id.clone(),
-                sources: homes.sources.get(&r.person_id).cloned().unwrap_or_default(),
+                sources: homes.sources_of(&r.person_id),
                 fields,
             });
             named.push(Named {

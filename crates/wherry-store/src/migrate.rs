@@ -78,6 +78,11 @@ pub const SQLITE: &[Migration] = &[
         name: "device_status",
         sql: include_str!("../migrations/sqlite/20261205000100_device_status.sql"),
     },
+    Migration {
+        version: 20261206000100,
+        name: "contact_counts",
+        sql: include_str!("../migrations/sqlite/20261206000100_contact_counts.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -133,6 +138,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 20261205000100,
         name: "device_status",
         sql: include_str!("../migrations/postgres/20261205000100_device_status.sql"),
+    },
+    Migration {
+        version: 20261206000100,
+        name: "contact_counts",
+        sql: include_str!("../migrations/postgres/20261206000100_contact_counts.sql"),
     },
 ];
 

@@ -22,13 +22,18 @@ pub async fn check(store: &Store, access: &Access, name: &str) {
         outcome: vec!["safeguarding_enquiry".into(), "welfare_check".into()],
         window_days: 180,
     };
-    let o = outcomes(access, &ada, &q, today(), "r-outcomes").await.unwrap();
+    let o = outcomes(access, &ada, &q, today(), "r-outcomes")
+        .await
+        .unwrap();
     assert!(o.cohort >= 50 && o.pairs >= 20, "{name}: {o:?}");
     assert_eq!(o.cohort, o.pairs + o.unmatched + o.too_recent);
     assert!(o.ci95.0 <= o.did && o.did <= o.ci95.1, "{name}: {o:?}");
     assert!(o.balance.len() >= 2, "{name}: {:?}", o.balance);
     for b in o.balance.iter().skip(1) {
-        assert!(b.after_matching.abs() < 1e-9, "{name}: matched exactly: {b:?}");
+        assert!(
+            b.after_matching.abs() < 1e-9,
+            "{name}: matched exactly: {b:?}"
+        );
     }
     let audited = store
         .audit_log(0)
@@ -43,18 +48,28 @@ pub async fn check(store: &Store, access: &Access, name: &str) {
         to: q.from,
         ..q.clone()
     };
-    let e = outcomes(access, &ada, &reversed, today(), "r-o2").await.unwrap_err();
+    let e = outcomes(access, &ada, &reversed, today(), "r-o2")
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("the period is reversed"), "{e}");
     let nobody = Question {
         cohort: vec!["no_such_service".into()],
         ..q.clone()
     };
-    let e = outcomes(access, &ada, &nobody, today(), "r-o3").await.unwrap_err();
+    let e = outcomes(access, &ada, &nobody, today(), "r-o3")
+        .await
+        .unwrap_err();
     assert!(matches!(e, ReportError::Outcome(_)), "{e}");
     assert!(e.to_string().contains("the cohort is empty"), "{e}");
     let carol = access
         .caller("carol", Role::Caseworker, Purpose::DirectCare, None)
         .unwrap();
-    let e = outcomes(access, &carol, &q, today(), "r-o4").await.unwrap_err();
-    assert!(e.to_string().contains("programme outcomes is for the analyst role"), "{e}");
+    let e = outcomes(access, &carol, &q, today(), "r-o4")
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("programme outcomes is for the analyst role"),
+        "{e}"
+    );
 }
