@@ -16,7 +16,9 @@
 //! The months: every whole month from the first with contacts to the one
 //! before `today`'s; a first month with less than half the median month's
 //! contacts is taken to be part-covered (the partners' history starting
-//! mid-month) and left out.
+//! mid-month) and left out, and so are last months with less than half
+//! (the partners' extracts not yet reaching them): the forecast starts
+//! after the last month with its contacts in.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -190,10 +192,16 @@ pub fn build<'a>(
     let mut first = totals.keys().next().copied().unwrap_or(last + 1);
     let mut sorted: Vec<u64> = totals.values().copied().collect();
     sorted.sort_unstable();
-    if let Some(&median) = sorted.get(sorted.len() / 2)
-        && totals.get(&first).is_some_and(|n| n * 2 < median)
-    {
-        first += 1;
+    let mut last = last;
+    if let Some(&median) = sorted.get(sorted.len() / 2) {
+        let short = |m: i64| totals.get(&m).copied().unwrap_or(0) * 2 < median;
+        if short(first) {
+            first += 1;
+        }
+        // Recent months the partners' extracts have not yet reached.
+        while last > first && short(last) {
+            last -= 1;
+        }
     }
     let months: Vec<i64> = (first..=last).collect();
     let series_of = |by_month: &BTreeMap<i64, u64>| -> Vec<u64> {
@@ -416,7 +424,7 @@ mod tests {
     }
 
     #[test]
-    fn partial_first_months_and_the_current_month_are_left_out() {
+    fn partial_first_months_unreached_last_months_and_the_current_month_are_left_out() {
         let nr1 = Place::Area("NR1".into());
         let mut counts = vec![(nr1.clone(), "2025-01".to_string(), 1)];
         for m in 2..=12 {
@@ -435,6 +443,15 @@ mod tests {
         assert_eq!(d.series[0].contacts.iter().sum::<u64>(), 110);
         assert_eq!(d.forecast_months[0], "2026-01");
         assert_eq!(d.series[0].forecast.len(), HORIZON);
+        // Reported in March, with nothing yet for February: the history
+        // ends in December and the forecast starts in January.
+        let d = build(
+            counts.iter().map(|(p, m, n)| (p, "s", m.as_str(), *n)),
+            Date::new(2026, 3, 2).unwrap(),
+            false,
+        );
+        assert_eq!(d.months.last().map(String::as_str), Some("2025-12"));
+        assert_eq!(d.forecast_months[0], "2026-01");
         // Nothing at all: an empty report, said plainly.
         let e = build(std::iter::empty(), Date::new(2026, 1, 20).unwrap(), false);
         assert!(e.series.is_empty() && e.months.is_empty() && e.backtest.is_none());
