@@ -23,6 +23,7 @@ use wherry_access::{Access, Caller, Error};
 use wherry_core::{Date, Purpose, Role};
 
 use crate::parquet::{self, Values};
+use crate::targets::agreed;
 
 /// Who may take an extract: analysts.
 pub const ROLES: &[Role] = &[Role::Analyst];
@@ -133,19 +134,6 @@ pub struct Extract {
     pub rows: Vec<Row>,
     /// What k-anonymity did.
     pub report: Report,
-}
-
-/// The value most records agree on (ties: the least).
-fn agreed(values: &[String]) -> Option<String> {
-    let mut counts: BTreeMap<&String, usize> = BTreeMap::new();
-    for v in values {
-        *counts.entry(v).or_default() += 1;
-    }
-    let most = counts.values().copied().max()?;
-    counts
-        .into_iter()
-        .find(|(_, n)| *n == most)
-        .map(|(v, _)| v.clone())
 }
 
 #[derive(Default)]

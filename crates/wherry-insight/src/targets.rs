@@ -107,7 +107,7 @@ fn text(v: Option<&Value>) -> Option<String> {
 
 /// The value most of `values` agree on (ties: the least, so the same
 /// records give the same answer).
-fn agreed<T: Ord + Clone>(values: &[T]) -> Option<T> {
+pub(crate) fn agreed<T: Ord + Clone>(values: &[T]) -> Option<T> {
     let mut counts: BTreeMap<&T, usize> = BTreeMap::new();
     for v in values {
         *counts.entry(v).or_default() += 1;

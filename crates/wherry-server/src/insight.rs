@@ -71,11 +71,7 @@ pub(crate) async fn fire_targets(
         query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
     let csv = wants_csv(q.format.as_deref())?;
     let listed = targets(&state, &caller, q.top.unwrap_or(500), request.as_str()).await?;
-    Ok(if csv {
-        csv_download(&listed)
-    } else {
-        Json(listed).into_response()
-    })
+    Ok(json_or_csv(csv, &listed, "fire-targets.csv", to_csv))
 }
 
 /// `?format=json|csv`.
@@ -83,6 +79,28 @@ pub(crate) async fn fire_targets(
 #[serde(deny_unknown_fields)]
 pub(crate) struct FormatQuery {
     format: Option<String>,
+}
+
+/// The JSON of `value`, or (when `csv` is asked for) the CSV download
+/// `name` made by `to_csv`.
+fn json_or_csv<T: serde::Serialize>(
+    csv: bool,
+    value: &T,
+    name: &str,
+    to_csv: impl FnOnce(&T) -> String,
+) -> Response {
+    if csv {
+        csv_file(name, to_csv(value))
+    } else {
+        Json(value).into_response()
+    }
+}
+
+/// The parsed `?format=`: whether it asks for CSV.
+fn format_of(query: Result<Query<FormatQuery>, QueryRejection>) -> Result<bool, ApiError> {
+    let Query(q) =
+        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    wants_csv(q.format.as_deref())
 }
 
 /// Whether `format` asks for CSV (`json`, the default, or `csv`).
@@ -120,17 +138,16 @@ pub(crate) async fn coordinated_visits(
     ApiCaller { caller, request }: ApiCaller,
     query: Result<Query<FormatQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(q) =
-        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
-    let csv = wants_csv(q.format.as_deref())?;
+    let csv = format_of(query)?;
     let listed =
         visits::coordinated_visits(&state.access, &caller, Date::today_utc(), request.as_str())
             .await?;
-    Ok(if csv {
-        csv_file("coordinated-visits.csv", visits::to_csv(&listed))
-    } else {
-        Json(listed).into_response()
-    })
+    Ok(json_or_csv(
+        csv,
+        &listed,
+        "coordinated-visits.csv",
+        visits::to_csv,
+    ))
 }
 
 /// `GET /api/v1/insight/demand`: contacts per service, month and postcode
@@ -141,15 +158,14 @@ pub(crate) async fn demand(
     ApiCaller { caller, request }: ApiCaller,
     query: Result<Query<FormatQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(q) =
-        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
-    let csv = wants_csv(q.format.as_deref())?;
+    let csv = format_of(query)?;
     let d = demand_report(&state, &caller, request.as_str()).await?;
-    Ok(if csv {
-        csv_file("demand.csv", wherry_insight::demand::to_csv(&d))
-    } else {
-        Json(d).into_response()
-    })
+    Ok(json_or_csv(
+        csv,
+        &d,
+        "demand.csv",
+        wherry_insight::demand::to_csv,
+    ))
 }
 
 /// The demand report for `caller`, as this hub is configured.
