@@ -22,7 +22,7 @@ fn esc(s: &str) -> String {
 
 /// A round step for an axis up to `max` in about five ticks.
 fn step(max: f64) -> f64 {
-    let raw = (max / 5.0).max(1.0);
+    let raw = (max / 5.0).max(1e-9);
     let p = 10f64.powf(raw.log10().floor());
     [1.0, 2.0, 5.0, 10.0]
         .into_iter()
@@ -169,6 +169,71 @@ pub fn forecast_svg(
     s
 }
 
+/// Bars, one a label, with their values written on them: `unit` labels
+/// the value axis, `axis` the bars'.
+pub fn bars_svg(id: &str, title: &str, unit: &str, axis: &str, bars: &[(String, f64)]) -> String {
+    let max = bars.iter().map(|b| b.1).fold(0.0, f64::max);
+    let max = if max > 0.0 { max } else { 1.0 };
+    let step = step(max);
+    let top = (max / step).ceil() * step;
+    let n = bars.len().max(1) as f64;
+    let slot = (W - LEFT - RIGHT) / n;
+    let y = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - v / top);
+    let desc: Vec<String> = bars.iter().map(|(l, v)| format!("{l}: {v:.2}")).collect();
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="Arial, sans-serif" font-size="12"><title id="{id}-title">{t}</title><desc id="{id}-desc">{d}</desc><rect width="{W}" height="{H}" fill="#fff"/><text x="{LEFT}" y="22" font-size="15" font-weight="bold" fill="#0b0c0c">{t}</text>"##,
+        t = esc(title),
+        d = esc(&desc.join("; ")),
+    );
+    let mut v = 0.0;
+    while v <= top + 1e-9 {
+        let _ = write!(
+            s,
+            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#dddddd"/><text x="{}" y="{:.1}" text-anchor="end" fill="#0b0c0c">{}</text>"##,
+            W - RIGHT,
+            LEFT - 6.0,
+            y(v) + 4.0,
+            (v * 100.0).round() / 100.0,
+            y = y(v),
+        );
+        v += step;
+    }
+    let _ = write!(
+        s,
+        r##"<text transform="translate(14 {:.1}) rotate(-90)" text-anchor="middle" fill="#0b0c0c">{}</text>"##,
+        TOP + (H - TOP - BOTTOM) / 2.0,
+        esc(unit)
+    );
+    for (i, (label, value)) in bars.iter().enumerate() {
+        let x = LEFT + slot * i as f64 + slot * 0.2;
+        let w = slot * 0.6;
+        let fill = if i % 2 == 0 { "#1d70b8" } else { "#003078" };
+        let _ = write!(
+            s,
+            r##"<rect x="{x:.1}" y="{:.1}" width="{w:.1}" height="{:.1}" fill="{fill}"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#0b0c0c">{value:.2}</text><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#0b0c0c">{}</text>"##,
+            y(*value),
+            (H - BOTTOM) - y(*value),
+            x + w / 2.0,
+            y(*value) - 4.0,
+            x + w / 2.0,
+            H - BOTTOM + 16.0,
+            esc(label),
+        );
+    }
+    let _ = write!(
+        s,
+        r##"<line x1="{LEFT}" x2="{}" y1="{b}" y2="{b}" stroke="#0b0c0c"/><text x="{:.1}" y="{}" text-anchor="middle" fill="#0b0c0c">{}</text></svg>"##,
+        W - RIGHT,
+        LEFT + (W - LEFT - RIGHT) / 2.0,
+        H - 12.0,
+        esc(axis),
+        b = H - BOTTOM,
+    );
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +267,20 @@ mod tests {
         assert!(svg.contains("95% interval 6 to 14"), "{svg}");
         assert_eq!(svg.matches("<polygon").count(), 2);
         assert_eq!(step(9.0), 2.0);
+        assert_eq!(step(0.135), 0.05);
+        let bars = bars_svg(
+            "b",
+            "Outcome contacts",
+            "contacts per resident",
+            "group and window",
+            &[
+                ("Cohort, before".into(), 0.4),
+                ("Cohort, after".into(), 0.2),
+            ],
+        );
+        assert!(bars.contains(r#"role="img""#) && bars.contains("contacts per resident"));
+        assert!(bars.contains("group and window") && bars.contains("Cohort, after: 0.20"));
+        assert_eq!(bars.matches("<rect x=").count(), 2);
         assert_eq!(step(1234.0), 500.0);
     }
 }

@@ -106,6 +106,10 @@ enum Command {
         /// The data end on this day [default: today].
         #[arg(long, value_name = "YYYY-MM-DD")]
         on: Option<String>,
+        /// Write a chart (SVG) of the outcome before and after, cohort
+        /// and comparison, here.
+        #[arg(long, value_name = "FILE")]
+        chart: Option<PathBuf>,
         #[command(flatten)]
         operator: Operator,
     },
@@ -140,6 +144,7 @@ pub fn run(a: Args) -> Result<()> {
             outcome,
             window_days,
             on,
+            chart,
             operator,
         } => {
             let date = |flag: &str, v: &str| {
@@ -156,6 +161,7 @@ pub fn run(a: Args) -> Result<()> {
                 &a.database,
                 &question,
                 on.as_deref(),
+                chart.as_deref(),
                 &operator,
             );
         }

@@ -102,6 +102,7 @@ pub fn outcomes(
     database: &Database,
     question: &wherry_insight::outcomes::Question,
     on: Option<&str>,
+    chart: Option<&Path>,
     operator: &Operator,
 ) -> Result<()> {
     let today = day(on)?;
@@ -118,6 +119,25 @@ pub fn outcomes(
         store.close().await;
         let o = made?;
         println!("{}", serde_json::to_string_pretty(&o)?);
+        if let Some(file) = chart {
+            let w = question.window_days;
+            let svg = wherry_insight::chart::bars_svg(
+                "outcomes",
+                &format!(
+                    "{}: outcome contacts per resident, {w} days before and after",
+                    question.cohort.join(", ")
+                ),
+                "outcome contacts per resident",
+                "group and window",
+                &[
+                    ("Cohort, before".to_string(), o.cohort_before),
+                    ("Cohort, after".to_string(), o.cohort_after),
+                    ("Comparison, before".to_string(), o.comparison_before),
+                    ("Comparison, after".to_string(), o.comparison_after),
+                ],
+            );
+            std::fs::write(file, svg).with_context(|| format!("writing {}", file.display()))?;
+        }
         eprintln!(
             "{} cohort members, {} matched pairs ({} too recent to follow up, {} with no one like them); outcome contacts per resident in the {} days before and after: cohort {:.3} to {:.3}, comparison {:.3} to {:.3}; difference in differences {:.3} (95% interval {:.3} to {:.3})",
             o.cohort,

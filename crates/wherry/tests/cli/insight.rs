@@ -392,4 +392,66 @@ fn fire_targets_lists_homes_for_visit_planning_as_the_purpose_may_see_them() {
         stderr(&o)
     );
     assert!(!dir.join("d.parquet").exists() && !dir.join("e.parquet").exists());
+
+    // Programme outcomes, with a chart; a reversed period refused.
+    let o = wherry(
+        dir,
+        &[
+            "insight",
+            "outcomes",
+            "--cohort",
+            "older_people_team",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-12-31",
+            "--outcome",
+            "safeguarding_enquiry,welfare_check",
+            "--window-days",
+            "120",
+            "--on",
+            "2026-10-31",
+            "--chart",
+            "outcomes.svg",
+            "--purpose",
+            "planning",
+            "--operator",
+            "ada",
+            "--database",
+            &db,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(report["pairs"].as_u64().unwrap() > 0, "{report}");
+    let svg = std::fs::read_to_string(dir.join("outcomes.svg")).unwrap();
+    assert!(svg.contains(r#"role="img""#) && svg.contains("outcome contacts per resident"));
+    assert!(svg.contains("<title id=\"outcomes-title\">older_people_team: outcome contacts"));
+    let o = wherry(
+        dir,
+        &[
+            "insight",
+            "outcomes",
+            "--cohort",
+            "reablement",
+            "--from",
+            "2025-12-31",
+            "--to",
+            "2025-01-01",
+            "--outcome",
+            "welfare_check",
+            "--purpose",
+            "planning",
+            "--operator",
+            "ada",
+            "--database",
+            &db,
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("the period is reversed"),
+        "{}",
+        stderr(&o)
+    );
 }
