@@ -65,9 +65,6 @@ enum Pool {
 }
 
 /// Runs the same code on whichever pool or transaction is open.
-/// SQLite's memory map, bytes (see `connect_with`).
-pub(crate) const SQLITE_MMAP_SIZE: u64 = 1 << 30;
-
 macro_rules! dispatch {
     ($on:expr, $c:ident => $body:expr) => {
         match $on {
@@ -227,7 +224,7 @@ impl Store {
                 // Reads through a memory map: every audited read commits a
                 // write, which empties the other connections' page caches;
                 // mapped pages are then found again without copying.
-                .pragma("mmap_size", SQLITE_MMAP_SIZE.to_string())
+                .pragma("mmap_size", "1073741824")
                 // A long-running server checkpoints in the background (see
                 // `checkpoint`); this is the backstop.
                 .pragma("wal_autocheckpoint", "10000")

@@ -74,43 +74,16 @@ impl Store {
         );
         let (after_source, after_record) = after.unwrap_or(("", ""));
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        type Row = (String, String, String, String, String);
-        let rows: Vec<Row> = match &self.pool {
-            crate::Pool::Sqlite(p) => {
-                // A county is read once, front to back: through the memory
-                // map its pages would stay mapped (and count in the
-                // process's memory) long after they are read. This
-                // connection reads the page without the map, and has it
-                // back for its next user.
-                let mut c = p.acquire().await?;
-                sqlx::query("PRAGMA mmap_size = 0").execute(&mut *c).await?;
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(after_source)
-                    .bind(after_record)
-                    .bind(limit);
-                for s in sources {
-                    q = q.bind(s);
-                }
-                let rows = q.fetch_all(&mut *c).await;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "PRAGMA mmap_size = {}",
-                    crate::SQLITE_MMAP_SIZE
-                )))
-                .execute(&mut *c)
-                .await?;
-                rows?
+        let rows: Vec<(String, String, String, String, String)> = dispatch!(&self.pool, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(after_source)
+                .bind(after_record)
+                .bind(limit);
+            for s in sources {
+                q = q.bind(s);
             }
-            crate::Pool::Postgres(p) => {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(after_source)
-                    .bind(after_record)
-                    .bind(limit);
-                for s in sources {
-                    q = q.bind(s);
-                }
-                q.fetch_all(p).await?
-            }
-        };
+            q.fetch_all(p).await
+        })?;
         Ok(rows
             .into_iter()
             .map(
