@@ -20,6 +20,38 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A chart's opening: the SVG element with its accessible name, the
+/// title, and the value axis from 0 to `top` in `step`s (gridlines,
+/// ticks, and `unit` as its label).
+fn open(s: &mut String, id: &str, title: &str, desc: &str, unit: &str, top: f64, step: f64) {
+    let y = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - v / top);
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="Arial, sans-serif" font-size="12"><title id="{id}-title">{t}</title><desc id="{id}-desc">{d}</desc><rect width="{W}" height="{H}" fill="#fff"/><text x="{LEFT}" y="22" font-size="15" font-weight="bold" fill="#0b0c0c">{t}</text>"##,
+        t = esc(title),
+        d = esc(desc),
+    );
+    let mut v = 0.0;
+    while v <= top + 1e-9 {
+        let _ = write!(
+            s,
+            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#dddddd"/><text x="{}" y="{:.1}" text-anchor="end" fill="#0b0c0c">{}</text>"##,
+            W - RIGHT,
+            LEFT - 6.0,
+            y(v) + 4.0,
+            (v * 100.0).round() / 100.0,
+            y = y(v),
+        );
+        v += step;
+    }
+    let _ = write!(
+        s,
+        r##"<text transform="translate(14 {:.1}) rotate(-90)" text-anchor="middle" fill="#0b0c0c">{}</text>"##,
+        TOP + (H - TOP - BOTTOM) / 2.0,
+        esc(unit)
+    );
+}
+
 /// A round step for an axis up to `max` in about five ticks.
 fn step(max: f64) -> f64 {
     let raw = (max / 5.0).max(1e-9);
@@ -65,31 +97,7 @@ pub fn forecast_svg(
         ),
         _ => "No history.".to_string(),
     };
-    let _ = write!(
-        s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="Arial, sans-serif" font-size="12"><title id="{id}-title">{t}</title><desc id="{id}-desc">{d}</desc><rect width="{W}" height="{H}" fill="#fff"/><text x="{LEFT}" y="22" font-size="15" font-weight="bold" fill="#0b0c0c">{t}</text>"##,
-        t = esc(title),
-        d = esc(&desc),
-    );
-    // The y axis: gridlines, ticks and its label with the unit.
-    let mut v = 0.0;
-    while v <= top + 1e-9 {
-        let _ = write!(
-            s,
-            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#dddddd"/><text x="{}" y="{:.1}" text-anchor="end" fill="#0b0c0c">{v}</text>"##,
-            W - RIGHT,
-            LEFT - 6.0,
-            y(v) + 4.0,
-            y = y(v),
-        );
-        v += step;
-    }
-    let _ = write!(
-        s,
-        r##"<text transform="translate(14 {:.1}) rotate(-90)" text-anchor="middle" fill="#0b0c0c">{}</text>"##,
-        TOP + (H - TOP - BOTTOM) / 2.0,
-        esc(unit)
-    );
+    open(&mut s, id, title, &desc, unit, top, step);
     // The x axis: every third month labelled.
     let all: Vec<&String> = months.iter().chain(forecast_months).collect();
     for (i, m) in all.iter().enumerate() {
@@ -181,31 +189,7 @@ pub fn bars_svg(id: &str, title: &str, unit: &str, axis: &str, bars: &[(String, 
     let y = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - v / top);
     let desc: Vec<String> = bars.iter().map(|(l, v)| format!("{l}: {v:.2}")).collect();
     let mut s = String::new();
-    let _ = write!(
-        s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="Arial, sans-serif" font-size="12"><title id="{id}-title">{t}</title><desc id="{id}-desc">{d}</desc><rect width="{W}" height="{H}" fill="#fff"/><text x="{LEFT}" y="22" font-size="15" font-weight="bold" fill="#0b0c0c">{t}</text>"##,
-        t = esc(title),
-        d = esc(&desc.join("; ")),
-    );
-    let mut v = 0.0;
-    while v <= top + 1e-9 {
-        let _ = write!(
-            s,
-            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#dddddd"/><text x="{}" y="{:.1}" text-anchor="end" fill="#0b0c0c">{}</text>"##,
-            W - RIGHT,
-            LEFT - 6.0,
-            y(v) + 4.0,
-            (v * 100.0).round() / 100.0,
-            y = y(v),
-        );
-        v += step;
-    }
-    let _ = write!(
-        s,
-        r##"<text transform="translate(14 {:.1}) rotate(-90)" text-anchor="middle" fill="#0b0c0c">{}</text>"##,
-        TOP + (H - TOP - BOTTOM) / 2.0,
-        esc(unit)
-    );
+    open(&mut s, id, title, &desc.join("; "), unit, top, step);
     for (i, (label, value)) in bars.iter().enumerate() {
         let x = LEFT + slot * i as f64 + slot * 0.2;
         let w = slot * 0.6;
