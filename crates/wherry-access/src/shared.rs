@@ -27,6 +27,30 @@ pub struct Shared {
     pub attributes: BTreeMap<String, Value>,
 }
 
+/// Which contact events a reading of the county brings with it: those on
+/// or after `since` (`YYYY-MM-DD`), and of the contact types `types` only
+/// when it names any (a million residents' years of contacts are
+/// gigabytes; a report that needs a few kinds reads only those).
+#[derive(Debug, Clone, Copy)]
+pub struct Events<'a> {
+    /// The first day.
+    pub since: &'a str,
+    /// The contact types, or every type when empty.
+    pub types: &'a [&'a str],
+}
+
+impl<'a> Events<'a> {
+    /// Every contact event from `since`.
+    pub fn since(since: &'a str) -> Self {
+        Self { since, types: &[] }
+    }
+
+    /// The contact events of `types` from `since`.
+    pub fn of_types(since: &'a str, types: &'a [&'a str]) -> Self {
+        Self { since, types }
+    }
+}
+
 /// A contact event the purpose may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SharedEvent {
@@ -79,8 +103,8 @@ pub struct Shown {
 
 impl Access {
     /// The county as `caller`'s purpose may see it, for `what` (a report
-    /// of identified residents, for `roles`), with contact events from
-    /// `events_since` (`YYYY-MM-DD`); each record, cut to what the purpose
+    /// of identified residents, for `roles`), with the contact events
+    /// `events` asks for; each record, cut to what the purpose
     /// may see, is handed to `record` as it is read (a page of the store
     /// at a time: a county of a million residents is never held whole).
     /// Refused to other roles and to those who see pseudonymised data only.
@@ -89,10 +113,10 @@ impl Access {
         caller: &Caller,
         roles: &[Role],
         what: &'static str,
-        events_since: &str,
+        events: Events<'_>,
         record: impl FnMut(Shared),
     ) -> Result<County, Error> {
-        self.county_in_pages(caller, roles, what, events_since, PAGE, record)
+        self.county_in_pages(caller, roles, what, events, PAGE, record)
             .await
     }
 
@@ -102,13 +126,13 @@ impl Access {
         caller: &Caller,
         roles: &[Role],
         what: &'static str,
-        events_since: &str,
+        events: Events<'_>,
         page_size: usize,
         record: impl FnMut(Shared),
     ) -> Result<County, Error> {
         caller.require(roles, what)?;
         caller.require_identifying(what)?;
-        self.read_county(caller, events_since, page_size, Mode::Identified, record)
+        self.read_county(caller, events, page_size, Mode::Identified, record)
             .await
     }
 
@@ -129,21 +153,21 @@ impl Access {
         roles: &[Role],
         what: &'static str,
         action: &str,
-        events_since: &str,
+        events: Events<'_>,
         request: &str,
         record: impl FnMut(Shared),
     ) -> Result<County, Error> {
         caller.require(roles, what)?;
         self.record(vec![caller.entry(action, None, request)])
             .await?;
-        self.read_county(caller, events_since, PAGE, Mode::Pseudonymised, record)
+        self.read_county(caller, events, PAGE, Mode::Pseudonymised, record)
             .await
     }
 
     async fn read_county(
         &self,
         caller: &Caller,
-        events_since: &str,
+        events: Events<'_>,
         page_size: usize,
         mode: Mode,
         mut record: impl FnMut(Shared),
@@ -196,7 +220,7 @@ impl Access {
             .collect();
         let events = self
             .store()
-            .linked_events(&with_events, events_since)
+            .linked_events(&with_events, events.since, events.types)
             .await?
             .into_iter()
             .map(|e| SharedEvent {

@@ -20,17 +20,22 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A chart's opening: the SVG element with its accessible name, the
-/// title, and the value axis from 0 to `top` in `step`s (gridlines,
-/// ticks, and `unit` as its label).
-fn open(s: &mut String, id: &str, title: &str, desc: &str, unit: &str, top: f64, step: f64) {
-    let y = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - v / top);
+/// The SVG element `height` high with its accessible name (`<title>`,
+/// `<desc>`), a white ground and the title written above the plot.
+fn head(s: &mut String, id: &str, title: &str, desc: &str, height: f64) {
     let _ = write!(
         s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="Arial, sans-serif" font-size="12"><title id="{id}-title">{t}</title><desc id="{id}-desc">{d}</desc><rect width="{W}" height="{H}" fill="#fff"/><text x="{LEFT}" y="22" font-size="15" font-weight="bold" fill="#0b0c0c">{t}</text>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {height}" width="{W}" height="{height}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="Arial, sans-serif" font-size="12"><title id="{id}-title">{t}</title><desc id="{id}-desc">{d}</desc><rect width="{W}" height="{height}" fill="#fff"/><text x="{LEFT}" y="22" font-size="15" font-weight="bold" fill="#0b0c0c">{t}</text>"##,
         t = esc(title),
         d = esc(desc),
     );
+}
+
+/// A chart's opening: [`head`], and the value axis from 0 to `top` in
+/// `step`s (gridlines, ticks, and `unit` as its label).
+fn open(s: &mut String, id: &str, title: &str, desc: &str, unit: &str, top: f64, step: f64) {
+    let y = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - v / top);
+    head(s, id, title, desc, H);
     let mut v = 0.0;
     while v <= top + 1e-9 {
         let _ = write!(
@@ -218,6 +223,95 @@ pub fn bars_svg(id: &str, title: &str, unit: &str, axis: &str, bars: &[(String, 
     s
 }
 
+/// Rows of a horizontal bar chart: how high a row is, and the room its
+/// label has on the left.
+const ROW: f64 = 22.0;
+const LABELS: f64 = 230.0;
+
+/// Horizontal bars, a row each, for many or long labels: the label on the
+/// left, the value at the bar's end, the value axis (labelled `unit`)
+/// below. A `None` value is one not shown (suppressed, or not shared) and
+/// is written as `missing` where its bar would be.
+pub fn rows_svg(
+    id: &str,
+    title: &str,
+    unit: &str,
+    bars: &[(String, Option<f64>)],
+    missing: &str,
+) -> String {
+    let max = bars.iter().filter_map(|b| b.1).fold(0.0, f64::max);
+    let max = if max > 0.0 { max } else { 1.0 };
+    let step = step(max);
+    let top = (max / step).ceil() * step;
+    let plot = W - LABELS - RIGHT - 48.0;
+    let x = |v: f64| LABELS + plot * v / top;
+    let bottom = TOP + ROW * bars.len().max(1) as f64;
+    let height = bottom + 52.0;
+    let value = |v: Option<f64>| match v {
+        Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
+        Some(v) => format!("{v:.2}"),
+        None => missing.to_string(),
+    };
+    let desc: Vec<String> = bars
+        .iter()
+        .map(|(l, v)| format!("{l}: {}", value(*v)))
+        .collect();
+    let mut s = String::new();
+    head(
+        &mut s,
+        id,
+        title,
+        &format!("{unit}. {}", desc.join("; ")),
+        height,
+    );
+    let mut v = 0.0;
+    while v <= top + 1e-9 {
+        let _ = write!(
+            s,
+            r##"<line x1="{x:.1}" x2="{x:.1}" y1="{TOP}" y2="{bottom}" stroke="#dddddd"/><text x="{x:.1}" y="{:.1}" text-anchor="middle" fill="#0b0c0c">{}</text>"##,
+            bottom + 16.0,
+            (v * 100.0).round() / 100.0,
+            x = x(v),
+        );
+        v += step;
+    }
+    for (i, (label, v)) in bars.iter().enumerate() {
+        let y = TOP + ROW * i as f64;
+        let shown: String = if label.chars().count() > 34 {
+            label.chars().take(33).chain(std::iter::once('…')).collect()
+        } else {
+            label.clone()
+        };
+        let end = x(v.unwrap_or(0.0));
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#0b0c0c">{}</text><rect x="{LABELS}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#1d70b8"/><text x="{:.1}" y="{:.1}" fill="#0b0c0c"{}>{}</text>"##,
+            LABELS - 8.0,
+            y + ROW * 0.68,
+            esc(&shown),
+            y + ROW * 0.15,
+            end - LABELS,
+            ROW * 0.7,
+            end + 4.0,
+            y + ROW * 0.68,
+            if v.is_none() {
+                r#" font-style="italic""#
+            } else {
+                ""
+            },
+            esc(&value(*v)),
+        );
+    }
+    let _ = write!(
+        s,
+        r##"<line x1="{LABELS}" x2="{LABELS}" y1="{TOP}" y2="{bottom}" stroke="#0b0c0c"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#0b0c0c">{}</text></svg>"##,
+        LABELS + plot / 2.0,
+        height - 10.0,
+        esc(unit),
+    );
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +360,33 @@ mod tests {
         assert!(bars.contains("group and window") && bars.contains("Cohort, after: 0.20"));
         assert_eq!(bars.matches("<rect x=").count(), 2);
         assert_eq!(step(1234.0), 500.0);
+    }
+
+    #[test]
+    fn a_row_chart_labels_every_bar_and_says_which_are_not_shown() {
+        let bars = [
+            ("Aged 80 or over".to_string(), Some(412.0)),
+            ("Smoker & <drinker>".to_string(), Some(37.0)),
+            ("Oxygen therapy".to_string(), None),
+        ];
+        let svg = rows_svg("f", "Homes listed by factor", "homes", &bars, "not shared");
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains(r#"aria-labelledby="f-title f-desc""#));
+        assert!(svg.contains("<title id=\"f-title\">Homes listed by factor</title>"));
+        assert!(svg.contains(">Smoker &amp; &lt;drinker&gt;</text>"));
+        assert!(svg.contains(
+            "Aged 80 or over: 412; Smoker &amp; &lt;drinker&gt;: 37; Oxygen therapy: not shared"
+        ));
+        assert!(svg.contains(">homes</text></svg>"), "the value axis's unit");
+        assert_eq!(svg.matches("<rect x=").count(), 3);
+        assert!(svg.contains(r#"font-style="italic">not shared</text>"#));
+        // The longest bar reaches the axis's top (500), the ticks 0..=500.
+        assert!(svg.contains(">500</text>") && !svg.contains(">600</text>"));
+        // The chart grows with its rows rather than squeezing them.
+        let many: Vec<(String, Option<f64>)> = (0..30)
+            .map(|i| (format!("row {i}"), Some(i as f64)))
+            .collect();
+        let tall = rows_svg("t", "t", "u", &many, "-");
+        assert!(tall.contains(&format!("height=\"{}\"", TOP + ROW * 30.0 + 52.0)));
     }
 }

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 use serde_json::Value;
+use wherry_access::shared::Events;
 use wherry_access::{Access, Caller, Error};
 use wherry_core::{Date, Purpose, Role};
 
@@ -164,7 +165,7 @@ pub async fn extract(
             ROLES,
             "a pseudonymised extract",
             "pseudonymised_extract",
-            &since,
+            Events::since(&since),
             request,
             |r| {
                 let p = people.entry(r.person).or_default();

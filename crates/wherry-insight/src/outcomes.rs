@@ -348,7 +348,7 @@ pub async fn outcomes(
             ROLES,
             "programme outcomes",
             "programme_outcomes",
-            &since,
+            wherry_access::shared::Events::since(&since),
             request,
             |r| {
                 let p = people.entry(r.person).or_default();

@@ -238,6 +238,25 @@ pub fn csvw(t: &Table, p: &Published, rules: &Rules, made: Date) -> Value {
     })
 }
 
+/// The published table as a chart: its column totals as published
+/// (rounded; a suppressed total written "c (suppressed)"), never the true
+/// counts, so the chart discloses nothing the CSV does not.
+pub fn chart(t: &Table, p: &Published, rules: &Rules) -> String {
+    let bars: Vec<(String, Option<f64>)> = p
+        .columns
+        .iter()
+        .zip(&p.column_totals)
+        .map(|(c, v)| (c.replace('_', " "), v.count().map(|v| v as f64)))
+        .collect();
+    crate::chart::rows_svg(
+        &format!("{}-chart", t.name),
+        &format!("{}: totals by {}", t.title, t.column_heading),
+        &format!("{}, {} (rounded to {}s)", t.unit, t.period, rules.base),
+        &bars,
+        &format!("{SUPPRESSED} (suppressed)"),
+    )
+}
+
 fn slug(s: &str) -> String {
     let mut out: String = s
         .chars()
@@ -296,17 +315,34 @@ pub async fn county(
     Ok(county_tables(&by_area.counts, &by_month.counts, today))
 }
 
-/// Each table under `rules`: (file name, CSV, CSVW metadata, published).
-pub fn render(
-    tables: &[Table],
-    rules: &Rules,
-    made: Date,
-) -> Vec<(String, String, Value, Published)> {
+/// A table as published: what goes in each file.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The file name without its extension.
+    pub name: String,
+    /// `<name>.csv`.
+    pub csv: String,
+    /// `<name>.csv-metadata.json`.
+    pub metadata: Value,
+    /// `<name>.svg`: [`chart`].
+    pub svg: String,
+    /// The counts as published.
+    pub published: Published,
+}
+
+/// Each table under `rules`.
+pub fn render(tables: &[Table], rules: &Rules, made: Date) -> Vec<Rendered> {
     tables
         .iter()
         .map(|t| {
             let p = protect(t.rows.clone(), t.columns.clone(), &t.counts, rules);
-            (t.name.clone(), to_csv(t, &p), csvw(t, &p, rules, made), p)
+            Rendered {
+                name: t.name.clone(),
+                csv: to_csv(t, &p),
+                metadata: csvw(t, &p, rules, made),
+                svg: chart(t, &p, rules),
+                published: p,
+            }
         })
         .collect()
 }

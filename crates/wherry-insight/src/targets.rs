@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
-use wherry_access::shared::{County, Shared, Shown};
+use wherry_access::shared::{County, Events, Shared, Shown};
 use wherry_access::{Access, Caller};
 use wherry_core::{Date, Role};
 
@@ -311,9 +311,13 @@ pub async fn fire_targets(
     let since = today.add_days(-365 * VISIT_YEARS).to_string();
     let mut builder = HomesBuilder::default();
     let county = access
-        .county(caller, ROLES, "fire-prevention targeting", &since, |r| {
-            builder.add(r)
-        })
+        .county(
+            caller,
+            ROLES,
+            "fire-prevention targeting",
+            Events::of_types(&since, VISIT_TYPES),
+            |r| builder.add(r),
+        )
         .await?;
     let homes = builder.finish(&county, today);
     let ranked = rank(weights, &homes.homes, top);
@@ -372,6 +376,35 @@ pub async fn fire_targets(
         never_shared: homes.never_shared,
         targets,
     })
+}
+
+/// The list as a chart: for each factor, how many listed homes it gave
+/// points (most first); the factors no partner shares with the purpose
+/// last, written "not shared" (never drawn as none).
+pub fn chart(listed: &Targets) -> String {
+    let mut bars: Vec<(String, Option<f64>)> = Factor::ALL
+        .into_iter()
+        .map(|f| {
+            let homes = listed
+                .targets
+                .iter()
+                .filter(|t| t.scored.reasons.iter().any(|r| r.factor == f))
+                .count();
+            let shown = (!listed.never_shared.contains(&f)).then_some(homes as f64);
+            (f.label().to_string(), shown)
+        })
+        .collect();
+    bars.sort_by(|a, b| b.1.unwrap_or(-1.0).total_cmp(&a.1.unwrap_or(-1.0)));
+    crate::chart::rows_svg(
+        "fire-targets-chart",
+        &format!(
+            "The {} homes listed: the factors that put them there",
+            listed.targets.len()
+        ),
+        "homes listed with the factor",
+        &bars,
+        "not shared",
+    )
 }
 
 /// The list as CSV for visit planning: `rank,uprn,score,ceiling,

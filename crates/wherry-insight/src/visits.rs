@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use wherry_access::lead::{self, Lead};
-use wherry_access::shared::{SharedEvent, Shown};
+use wherry_access::shared::{Events, SharedEvent, Shown};
 use wherry_access::{Access, Caller};
 use wherry_core::{Date, Role};
 
@@ -188,7 +188,7 @@ pub async fn coordinated_visits(
             caller,
             ROLES,
             "coordinated visits",
-            &since.to_string(),
+            Events::since(&since.to_string()),
             |r| {
                 let name = [r.fields.get("given_name"), r.fields.get("family_name")]
                     .into_iter()
@@ -242,6 +242,35 @@ pub async fn coordinated_visits(
         total_saved: residents.iter().map(|r| r.saved).sum(),
         residents,
     })
+}
+
+/// The list as a chart: for each service involved, how many listed
+/// residents it saw (most first), services named by `label`.
+pub fn chart(v: &Visits, label: impl Fn(&str) -> String) -> String {
+    let mut per: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &v.residents {
+        for s in &r.services {
+            *per.entry(s.service.as_str()).or_default() += 1;
+        }
+    }
+    let mut bars: Vec<(String, Option<f64>)> = per
+        .into_iter()
+        .map(|(s, n)| (label(s), Some(n as f64)))
+        .collect();
+    bars.sort_by(|a, b| b.1.unwrap_or(0.0).total_cmp(&a.1.unwrap_or(0.0)));
+    crate::chart::rows_svg(
+        "visits-chart",
+        &format!(
+            "{} residents seen by {MIN_SERVICES} or more services: who saw them",
+            v.residents.len()
+        ),
+        &format!(
+            "residents listed the service saw, {} to {} (one lead each would save {} home visits)",
+            v.since, v.until, v.total_saved
+        ),
+        &bars,
+        "",
+    )
 }
 
 /// The list as CSV: `person_id,name,services,lead,lead_service,
@@ -345,6 +374,30 @@ mod tests {
         // Home visits: 2 reablement, 1 safeguarding, 1 home library.
         assert_eq!(p1.home_visits, 4);
         assert_eq!(p1.saved, 2, "the safeguarding and home-library visits");
+
+        // The chart: each service involved, the residents it saw.
+        let mut events = events.to_vec();
+        events.push(ev("P4", "2026-11-01", "reablement", "home_visit", "R"));
+        events.push(ev("P4", "2026-11-02", "housing", "tenancy_visit", "H"));
+        events.push(ev("P4", "2026-11-03", "library", "loan", "L"));
+        let residents = coordinate(&events, lead::LEAD_SERVICES, today);
+        let v = Visits {
+            since: "2026-08-25".into(),
+            until: "2026-11-22".into(),
+            sources: vec![],
+            total_saved: residents.iter().map(|r| r.saved).sum(),
+            residents,
+        };
+        let svg = chart(&v, |s| s.to_uppercase());
+        assert!(
+            svg.contains("2 residents seen by 3 or more services"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("LIBRARY: 2; REABLEMENT: 2; HOUSING: 1; SAFEGUARDING: 1"),
+            "most first: {svg}"
+        );
+        assert!(svg.contains(&format!("would save {} home visits", v.total_saved)));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use serde_json::Value;
+use wherry_access::shared::Events;
 use wherry_access::{Access, Policy};
 use wherry_core::{Date, Purpose, Role};
 use wherry_insight::targets::fire_targets;
@@ -242,6 +243,36 @@ async fn the_fire_list_finds_the_planted_homes_shows_only_what_the_purpose_may_s
                 assert!(unknown.iter().any(|v| v == f), "{}: {x}", t.name);
             }
         }
+        // The chart: how many listed homes each factor put there, as the
+        // list itself says; the withheld factors as not shared.
+        let svg = wherry_insight::targets::chart(&all);
+        let mut per: BTreeMap<String, usize> = BTreeMap::new();
+        for x in json["targets"].as_array().unwrap() {
+            for r in x["reasons"].as_array().unwrap() {
+                *per.entry(r["factor"].as_str().unwrap().to_string())
+                    .or_default() += 1;
+            }
+        }
+        assert!(per.len() >= 5, "{}: {per:?}", t.name);
+        for (code, homes) in &per {
+            let label = wherry_insight::fire::Factor::from_code(code)
+                .unwrap()
+                .label();
+            assert!(
+                svg.contains(&format!("{label}: {homes};"))
+                    || svg.contains(&format!("{label}: {homes}<")),
+                "{}: {label}",
+                t.name
+            );
+        }
+        for f in &withheld {
+            let label = wherry_insight::fire::Factor::from_code(f).unwrap().label();
+            assert!(
+                svg.contains(&format!("{label}: not shared")),
+                "{}: {label}",
+                t.name
+            );
+        }
         check_audit_and_refusals(&t.store, &access, &fred, t.name).await;
         visits::check(&t.store, &access, t.name).await;
         demand::check(&t.store, &access, t.name).await;
@@ -252,12 +283,12 @@ async fn the_fire_list_finds_the_planted_homes_shows_only_what_the_purpose_may_s
         let mut whole = Vec::new();
         let roles = wherry_insight::targets::ROLES;
         access
-            .county(&fred, roles, "a test", "2026-01-01", |r| whole.push(r))
+            .county(&fred, roles, "a test", Events::since("2026-01-01"), |r| whole.push(r))
             .await
             .unwrap();
         let mut paged = Vec::new();
         access
-            .county_in_pages(&fred, roles, "a test", "2026-01-01", 997, |r| paged.push(r))
+            .county_in_pages(&fred, roles, "a test", Events::since("2026-01-01"), 997, |r| paged.push(r))
             .await
             .unwrap();
         assert!(whole.len() > 3 * 997, "{}: {} records", t.name, whole.len());

@@ -99,22 +99,33 @@ impl Store {
     }
 
     /// The contact events of `sources` on or after `since` (`YYYY-MM-DD`)
-    /// whose record is current and linked to a person.
+    /// whose record is current and linked to a person; of the contact
+    /// types `types` only, when it names any (a report that needs a few
+    /// kinds of contact reads only those).
     pub async fn linked_events(
         &self,
         sources: &[String],
         since: &str,
+        types: &[&str],
     ) -> Result<Vec<LinkedEvent>, Error> {
         if sources.is_empty() {
             return Ok(Vec::new());
         }
+        let of_types = if types.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " AND e.contact_type IN ({})",
+                marks(sources.len() + 2, sources.len() + types.len() + 1)
+            )
+        };
         let sql = format!(
             "SELECT l.person_id, e.source_id, e.event_date, e.service, e.contact_type,
                     e.practitioner
                FROM contact_events e
                JOIN records r ON r.source_id = e.source_id AND r.record_id = e.record_id
                JOIN person_links l ON l.source_id = e.source_id AND l.record_id = e.record_id
-              WHERE r.withdrawn = 0 AND e.event_date >= $1 AND e.source_id IN ({})",
+              WHERE r.withdrawn = 0 AND e.event_date >= $1 AND e.source_id IN ({}){of_types}",
             marks(2, sources.len() + 1)
         );
         type Row = (String, String, String, String, String, String);
@@ -122,6 +133,9 @@ impl Store {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since);
             for s in sources {
                 q = q.bind(s);
+            }
+            for t in types {
+                q = q.bind(*t);
             }
             q.fetch_all(p).await
         })?;

@@ -199,12 +199,16 @@ pub fn run(a: Args) -> Result<()> {
         let tables = made?;
         std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
         let bar = indicatif::ProgressBar::new(tables.len() as u64).with_message("disclosure control");
-        for (name, csv, meta, published) in render(&tables, &rules, Date::today_utc()) {
-            let file = a.out.join(format!("{name}.csv"));
-            std::fs::write(&file, csv).with_context(|| format!("writing {}", file.display()))?;
-            let file = a.out.join(format!("{name}.csv-metadata.json"));
-            std::fs::write(&file, serde_json::to_string_pretty(&meta)? + "\n")
-                .with_context(|| format!("writing {}", file.display()))?;
+        for r in render(&tables, &rules, Date::today_utc()) {
+            let (name, published) = (&r.name, &r.published);
+            for (ext, text) in [
+                ("csv", r.csv.clone()),
+                ("csv-metadata.json", serde_json::to_string_pretty(&r.metadata)? + "\n"),
+                ("svg", r.svg.clone()),
+            ] {
+                let file = a.out.join(format!("{name}.{ext}"));
+                std::fs::write(&file, text).with_context(|| format!("writing {}", file.display()))?;
+            }
             bar.inc(1);
             bar.suspend(|| {
                 eprintln!(
@@ -218,7 +222,7 @@ pub fn run(a: Args) -> Result<()> {
             });
         }
         bar.finish_and_clear();
-        eprintln!("{} tables written to {} with their CSVW metadata", tables.len(), a.out.display());
+        eprintln!("{} tables written to {} with their CSVW metadata and a chart each", tables.len(), a.out.display());
         Ok(())
     })
 }

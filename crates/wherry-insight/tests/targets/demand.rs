@@ -64,7 +64,7 @@ pub async fn check(store: &Store, access: &Access, name: &str) {
     let first = format!("{}-01", d.months[0]);
     let last = d.months.last().unwrap().clone();
     let expected = store
-        .linked_events(&sources, &first)
+        .linked_events(&sources, &first, &[])
         .await
         .unwrap()
         .into_iter()

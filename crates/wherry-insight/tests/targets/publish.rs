@@ -108,7 +108,8 @@ pub async fn check(store: &Store, access: &Access, name: &str) {
     let mut suppressed = 0;
     for base in [5, 1] {
         let rules = Rules::new(10, base).unwrap();
-        for (file, csv, meta, p) in render(&tables, &rules, today()) {
+        for r in render(&tables, &rules, today()) {
+            let (file, csv, meta, p) = (&r.name, &r.csv, &r.metadata, &r.published);
             // Written and read back as a reader of the open data would.
             let path = dir.path().join(format!("{file}-{base}.csv"));
             std::fs::write(&path, &csv).unwrap();
@@ -124,6 +125,23 @@ pub async fn check(store: &Store, access: &Access, name: &str) {
                 );
                 suppressed += 1;
             }
+            // The chart shows the column totals as the CSV publishes them
+            // (never the true counts): each bar's figure is the CSV's.
+            let totals = t.last().unwrap();
+            assert_eq!(totals.len(), p.columns.len() + 1, "{file}");
+            for (column, v) in p.columns.iter().zip(totals) {
+                let figure = v.map_or("c (suppressed)".to_string(), |v| v.to_string());
+                let said = format!("{}: {figure}", column.replace('_', " "));
+                assert!(
+                    r.svg.contains(&said),
+                    "{name} {file}: the chart says {said:?}"
+                );
+            }
+            assert!(
+                r.svg.contains(r#"role="img""#)
+                    && r.svg
+                        .contains(&format!("<title id=\"{file}-chart-title\">"))
+            );
             secondary += p.secondary;
             assert_eq!(meta["url"], format!("{file}.csv"));
             assert_eq!(meta["tableSchema"]["columns"][1]["null"], "c");
