@@ -164,6 +164,11 @@ check((await targetRows.count()) === 100, `a station's hundred homes are listed 
 check(((await fire.textContent("#never-shared")) ?? "").includes("Care package"), "a factor no partner shares with fire prevention is shown as not known");
 const topScore = Number((await targetRows.first().locator("td").nth(3).textContent())?.trim());
 check(topScore > 0 && /\(\d+\)/.test((await targetRows.first().textContent()) ?? ""), `the top home has points, factor by factor (${topScore})`);
+const fireChart = fire.locator("#targets-chart svg[role=img]");
+const fireChartDesc = (await fireChart.locator("desc").textContent()) ?? "";
+check((await fireChart.count()) === 1 && /The 100 homes listed/.test((await fireChart.locator("title").textContent()) ?? "")
+  && /Aged 80 or over: \d+/.test(fireChartDesc) && fireChartDesc.includes("Care package: not shared"),
+  `a chart of the factors that put the homes there, the unshared ones marked (${fireChartDesc.slice(0, 120)})`);
 const fireCsv = await fire.request.get(`${base}/insight/fire-targets.csv?top=10`);
 const csvText = await fireCsv.text();
 check(fireCsv.status() === 200 && csvText.startsWith("rank,uprn,score,") && csvText.trim().split("\n").length === 11, "the list downloads as CSV for visit planning");
@@ -378,6 +383,9 @@ check((await visitRows.count()) > 0, `residents with three or more services are 
 const leads = await visitRows.locator("td:nth-child(3)").allTextContents();
 check(leads.every((l) => !/Libraries|Housing|Council tax|Benefits/.test(l.split("\n")[0])), "no lead is a service that neither visits nor cares");
 check(/one lead each would save \d+ home visits/.test((await caseworker.textContent("#total")) ?? ""), "the visits one lead would save, in total");
+const visitsChart = caseworker.locator("#visits-chart svg[role=img]");
+const visitsBars = await visitsChart.locator("rect[fill='#1d70b8']").count();
+check((await visitsChart.count()) === 1 && visitsBars >= 3, `a chart of the services that saw the residents listed (${visitsBars} bars)`);
 await accessible(caseworker, "coordinated visits");
 await shot(caseworker, "coordinated-visits");
 await caseworker.context().close();

@@ -172,7 +172,6 @@ impl Access {
         mode: Mode,
         mut record: impl FnMut(Shared),
     ) -> Result<County, Error> {
-        let page_size = page_size.max(1);
         let agreements = self.agreements().await?;
         let views: BTreeMap<String, View> = agreements
             .iter()
@@ -185,18 +184,10 @@ impl Access {
             .filter(|(_, v)| !v.is_empty())
             .collect();
         let sources: Vec<String> = views.keys().cloned().collect();
-        let mut after: Option<(String, String)> = None;
-        loop {
-            let key = after.as_ref().map(|(s, r)| (s.as_str(), r.as_str()));
-            let page = self
-                .store()
-                .linked_current(&sources, key, page_size)
-                .await?;
-            let full = page.len() == page_size;
-            for row in page {
-                after = Some((row.source.clone(), row.record_id.clone()));
+        self.store()
+            .each_linked_current(&sources, page_size, |row| {
                 let Some(view) = views.get(&row.source) else {
-                    continue;
+                    return Ok::<_, Error>(());
                 };
                 let mut fields = view.fields_of(&object(&row.fields)?);
                 if mode == Mode::Pseudonymised {
@@ -208,11 +199,9 @@ impl Access {
                     person: row.person,
                     source: row.source,
                 });
-            }
-            if !full {
-                break;
-            }
-        }
+                Ok(())
+            })
+            .await?;
         let with_events: Vec<String> = views
             .iter()
             .filter(|(_, v)| v.events)

@@ -283,12 +283,21 @@ async fn the_fire_list_finds_the_planted_homes_shows_only_what_the_purpose_may_s
         let mut whole = Vec::new();
         let roles = wherry_insight::targets::ROLES;
         access
-            .county(&fred, roles, "a test", Events::since("2026-01-01"), |r| whole.push(r))
+            .county(&fred, roles, "a test", Events::since("2026-01-01"), |r| {
+                whole.push(r)
+            })
             .await
             .unwrap();
         let mut paged = Vec::new();
         access
-            .county_in_pages(&fred, roles, "a test", Events::since("2026-01-01"), 997, |r| paged.push(r))
+            .county_in_pages(
+                &fred,
+                roles,
+                "a test",
+                Events::since("2026-01-01"),
+                997,
+                |r| paged.push(r),
+            )
             .await
             .unwrap();
         assert!(whole.len() > 3 * 997, "{}: {} records", t.name, whole.len());

@@ -47,19 +47,22 @@ fn marks(from: usize, to: usize) -> String {
 }
 
 impl Store {
-    /// A page of the current (not withdrawn) records of `sources` linked
-    /// to a person: up to `limit`, in (source, record id) order, after the
-    /// record `after` (from the start without one). A county is read page
-    /// by page, so that no more than a page's rows are held at once.
-    pub async fn linked_current(
+    /// Every current (not withdrawn) record of `sources` linked to a
+    /// person, in (source, record id) order, handed to `each` as read: a
+    /// county is read `page` records at a time, so no more than a page's
+    /// rows are held at once, all on one connection (one memory map and
+    /// one page cache, however many pages). `each`'s error stops the
+    /// reading.
+    pub async fn each_linked_current<E: From<Error>>(
         &self,
         sources: &[String],
-        after: Option<(&str, &str)>,
-        limit: usize,
-    ) -> Result<Vec<LinkedRow>, Error> {
+        page: usize,
+        mut each: impl FnMut(LinkedRow) -> Result<(), E>,
+    ) -> Result<(), E> {
         if sources.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
+        let page = page.max(1);
         let sql = format!(
             "SELECT l.person_id, r.source_id, r.record_id, v.fields, v.attributes
                FROM records r
@@ -72,30 +75,37 @@ impl Store {
               LIMIT $3",
             marks(4, sources.len() + 3)
         );
-        let (after_source, after_record) = after.unwrap_or(("", ""));
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows: Vec<(String, String, String, String, String)> = dispatch!(&self.pool, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(after_source)
-                .bind(after_record)
-                .bind(limit);
-            for s in sources {
-                q = q.bind(s);
+        let limit = i64::try_from(page).unwrap_or(i64::MAX);
+        let mut after = (String::new(), String::new());
+        type Row = (String, String, String, String, String);
+        dispatch!(&self.pool, p => {
+            let mut conn = p.acquire().await.map_err(Error::from)?;
+            loop {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(after.0.as_str())
+                    .bind(after.1.as_str())
+                    .bind(limit);
+                for s in sources {
+                    q = q.bind(s);
+                }
+                let rows: Vec<Row> = q.fetch_all(&mut *conn).await.map_err(Error::from)?;
+                let full = rows.len() == page;
+                for (person, source, record_id, fields, attributes) in rows {
+                    after = (source.clone(), record_id.clone());
+                    each(LinkedRow {
+                        person,
+                        source,
+                        record_id,
+                        fields,
+                        attributes,
+                    })?;
+                }
+                if !full {
+                    break;
+                }
             }
-            q.fetch_all(p).await
-        })?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(person, source, record_id, fields, attributes)| LinkedRow {
-                    person,
-                    source,
-                    record_id,
-                    fields,
-                    attributes,
-                },
-            )
-            .collect())
+        });
+        Ok(())
     }
 
     /// The contact events of `sources` on or after `since` (`YYYY-MM-DD`)

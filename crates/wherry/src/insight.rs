@@ -3,7 +3,7 @@
 //! disclosures as the API's), every resident shown audited.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use wherry_core::Date;
@@ -42,6 +42,10 @@ enum Command {
         /// from [default: today].
         #[arg(long, value_name = "YYYY-MM-DD")]
         on: Option<String>,
+        /// Write a chart (SVG) of the factors that put the listed homes
+        /// there.
+        #[arg(long, value_name = "FILE")]
+        chart: Option<PathBuf>,
         #[command(flatten)]
         operator: Operator,
     },
@@ -55,6 +59,10 @@ enum Command {
         /// The last day of the 90 [default: today].
         #[arg(long, value_name = "YYYY-MM-DD")]
         on: Option<String>,
+        /// Write a chart (SVG) of the services that saw the residents
+        /// listed.
+        #[arg(long, value_name = "FILE")]
+        chart: Option<PathBuf>,
         #[command(flatten)]
         operator: Operator,
     },
@@ -122,21 +130,36 @@ pub(crate) fn day(on: Option<&str>) -> Result<Date> {
     }
 }
 
+/// Writes a report's chart to `file`.
+pub(crate) fn write_chart(file: &Path, svg: &str) -> Result<()> {
+    std::fs::write(file, svg).with_context(|| format!("writing the chart {}", file.display()))
+}
+
 /// Runs `wherry insight`.
 pub fn run(a: Args) -> Result<()> {
-    let (top, format, weights, on, operator) = match a.command {
+    let (top, format, weights, on, chart, operator) = match a.command {
         Command::FireTargets {
             top,
             format,
             weights,
             on,
+            chart,
             operator,
-        } => (top, format, weights, on, operator),
+        } => (top, format, weights, on, chart, operator),
         Command::Visits {
             format,
             on,
+            chart,
             operator,
-        } => return visits(&a.database, &format, on.as_deref(), &operator),
+        } => {
+            return visits(
+                &a.database,
+                &format,
+                on.as_deref(),
+                chart.as_deref(),
+                &operator,
+            );
+        }
         Command::Outcomes {
             cohort,
             from,
@@ -209,6 +232,9 @@ pub fn run(a: Args) -> Result<()> {
             "json" => writeln!(out, "{}", serde_json::to_string_pretty(&listed)?)?,
             _ => out.write_all(to_csv(&listed).as_bytes())?,
         }
+        if let Some(file) = &chart {
+            write_chart(file, &wherry_insight::targets::chart(&listed))?;
+        }
         eprintln!(
             "{} homes listed of {} scored ({} residents; {} with no UPRN the purpose may see, not placed){}",
             listed.targets.len(),
@@ -234,7 +260,13 @@ pub fn run(a: Args) -> Result<()> {
 }
 
 /// `wherry insight visits`.
-fn visits(database: &Database, format: &str, on: Option<&str>, operator: &Operator) -> Result<()> {
+fn visits(
+    database: &Database,
+    format: &str,
+    on: Option<&str>,
+    chart: Option<&Path>,
+    operator: &Operator,
+) -> Result<()> {
     let today = day(on)?;
     runtime().block_on(async {
         let store = database.open_initialised().await?;
@@ -251,6 +283,10 @@ fn visits(database: &Database, format: &str, on: Option<&str>, operator: &Operat
         match format {
             "json" => writeln!(out, "{}", serde_json::to_string_pretty(&listed)?)?,
             _ => out.write_all(visits_csv(&listed).as_bytes())?,
+        }
+        if let Some(file) = chart {
+            let label = |s: &str| s.replace('_', " ");
+            write_chart(file, &wherry_insight::visits::chart(&listed, label))?;
         }
         eprintln!(
             "{} residents saw {} or more services from {} to {}; one lead each would save {} home visits{}",

@@ -58,8 +58,7 @@ pub fn demand(
                     &d.forecast_months,
                     &forecast,
                 );
-                let file = dir.join(format!("demand-{service}.svg"));
-                std::fs::write(&file, svg).with_context(|| format!("writing {}", file.display()))?;
+                crate::insight::write_chart(&dir.join(format!("demand-{service}.svg")), &svg)?;
             }
         }
         let area = if d.area == "ward" { "wards" } else { "postcode districts" };
@@ -136,7 +135,7 @@ pub fn outcomes(
                     ("Comparison, after".to_string(), o.comparison_after),
                 ],
             );
-            std::fs::write(file, svg).with_context(|| format!("writing {}", file.display()))?;
+            crate::insight::write_chart(file, &svg)?;
         }
         eprintln!(
             "{} cohort members, {} matched pairs ({} too recent to follow up, {} with no one like them); outcome contacts per resident in the {} days before and after: cohort {:.3} to {:.3}, comparison {:.3} to {:.3}; difference in differences {:.3} (95% interval {:.3} to {:.3})",

@@ -92,6 +92,7 @@ pub(crate) async fn fire_targets(
         context! {
             title => "Fire prevention targets", user => who.ctx(), csrf => who.csrf,
             rows, top, homes => listed.homes, residents => listed.residents, never, weights,
+            chart => wherry_insight::targets::chart(&listed),
         },
     ))
 }
@@ -146,6 +147,7 @@ pub(crate) async fn visits(State(state): State<Arc<AppState>>, acting: Acting) -
         context! {
             title => "Coordinated visits", user => who.ctx(), csrf => who.csrf,
             rows, sources, total_saved => listed.total_saved,
+            chart => wherry_insight::visits::chart(&listed, code_label),
             since => govuk_date(&listed.since), until => govuk_date(&listed.until),
             lead_services => state.access.policy().lead_services().iter().map(|s| code_label(s)).collect::<Vec<_>>(),
         },

@@ -164,6 +164,16 @@ async fn fire_targets_score_what_the_purpose_sees_and_audit_each_listing() {
             crate::ui::fetch(&state, "GET", "/insight/fire-targets", Some(&session), None).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.html);
         assert!(page.html.contains("UPRN 100090162805"), "{}", page.html);
+        // The chart of the factors, with its accessible name.
+        assert!(
+            page.html
+                .contains(r#"<figure class="wherry-chart" id="targets-chart"><svg"#)
+                && page.html.contains(
+                    r#"aria-labelledby="fire-targets-chart-title fire-targets-chart-desc""#
+                ),
+            "{}",
+            page.html
+        );
         for bad in ["?top=many", "?top=0"] {
             for path in ["/insight/fire-targets", "/insight/fire-targets.csv"] {
                 let page =
@@ -285,6 +295,12 @@ async fn coordinated_visits_lead_with_a_caring_service_within_the_agreements() {
         let page = crate::ui::fetch(&state, "GET", "/insight/visits", Some(&session), None).await;
         assert!(
             page.html.contains("B. Worker, Older people&#x27;s team"),
+            "{}",
+            page.html
+        );
+        assert!(
+            page.html.contains(r#"id="visits-chart""#)
+                && page.html.contains("Older people's team: 1"),
             "{}",
             page.html
         );

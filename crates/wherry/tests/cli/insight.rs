@@ -87,6 +87,8 @@ fn fire_targets_lists_homes_for_visit_planning_as_the_purpose_may_see_them() {
         "fire_prevention",
         "--operator",
         "fred",
+        "--chart",
+        "fire.svg",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
@@ -100,6 +102,17 @@ fn fire_targets_lists_homes_for_visit_planning_as_the_purpose_may_see_them() {
         .map(|r| r.unwrap())
         .collect();
     assert_eq!(rows.len(), 20, "{out}");
+    // The chart: the homes each factor put on the list, as the list says.
+    let svg = std::fs::read_to_string(dir.join("fire.svg")).unwrap();
+    assert!(svg.contains(r#"role="img""#) && svg.contains("The 20 homes listed"));
+    let aged = rows
+        .iter()
+        .filter(|r| r[8].contains("aged_80_plus:"))
+        .count();
+    assert!(
+        aged > 0 && svg.contains(&format!("Aged 80 or over: {aged}")),
+        "{svg}"
+    );
     let scores: Vec<u32> = rows.iter().map(|r| r[2].parse().unwrap()).collect();
     assert!(scores.windows(2).all(|p| p[0] >= p[1]), "{scores:?}");
     assert!(scores[0] > 0);
@@ -192,6 +205,8 @@ fn fire_targets_lists_homes_for_visit_planning_as_the_purpose_may_see_them() {
             "visits",
             "--on",
             "2026-11-22",
+            "--chart",
+            "visits.svg",
             "--purpose",
             "direct_care",
             "--operator",
@@ -207,6 +222,24 @@ fn fire_targets_lists_homes_for_visit_planning_as_the_purpose_may_see_them() {
         .map(|r| r.unwrap())
         .collect();
     assert!(!rows.is_empty(), "{out}");
+    let svg = std::fs::read_to_string(dir.join("visits.svg")).unwrap();
+    assert!(svg.contains(&format!(
+        "{} residents seen by 3 or more services",
+        rows.len()
+    )));
+    // Each service involved: the residents listed it saw, as the list says.
+    let services = |r: &csv::StringRecord| -> Vec<String> {
+        r[2].split(';')
+            .map(|s| s.split(':').next().unwrap().to_string())
+            .collect()
+    };
+    let involved: std::collections::BTreeSet<String> = rows.iter().flat_map(services).collect();
+    assert!(involved.len() >= 3, "{involved:?}");
+    for s in &involved {
+        let saw = rows.iter().filter(|r| services(r).contains(s)).count();
+        let said = format!("{}: {saw}", s.replace('_', " "));
+        assert!(svg.contains(&said), "{said}: {svg}");
+    }
     for r in &rows {
         assert!(r[2].split(';').count() >= 3, "{r:?}");
         assert!(
@@ -277,6 +310,11 @@ fn fire_targets_lists_homes_for_visit_planning_as_the_purpose_may_see_them() {
             .map(|c| c["titles"].as_str().unwrap())
             .collect();
         assert_eq!(header.split(',').collect::<Vec<_>>(), names, "{table}");
+        let svg = std::fs::read_to_string(dir.join(format!("open/{table}.svg"))).unwrap();
+        assert!(
+            svg.contains(&format!("<title id=\"{table}-chart-title\">")),
+            "{svg}"
+        );
     }
     assert!(
         stderr(&o).contains("tables written to open"),
