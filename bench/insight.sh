@@ -9,6 +9,9 @@
 # back-test against the statistical peer is bench/demand.sh.
 # Usage: bench/insight.sh [POSTGRES_ADMIN_URL [RESIDENTS]]
 #   WHERRY_BACKENDS="sqlite" (or "postgres") runs one backend only.
+#   WHERRY_KEEP=1 keeps the SQLite store (bench/out/insight.db, with the
+#   users bench-fire and bench-analyst) for repeated runs, e.g. under
+#   bench/rss.sh.
 # The county is kept under bench/out/ between runs; stores are made afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,4 +69,4 @@ if [[ " $backends " == *" postgres "* ]]; then
   run postgres "$pg"
   psql -q "$admin" -c "DROP DATABASE IF EXISTS wherry_bench_insight WITH (FORCE)" 2>&1 | grep -v NOTICE || true
 fi
-rm -rf "$out"/insight.db "$out"/insight.db-wal "$out"/insight.db-shm "$out"/insight.db.audit
+[ -n "${WHERRY_KEEP:-}" ] || rm -rf "$out"/insight.db "$out"/insight.db-wal "$out"/insight.db-shm "$out"/insight.db.audit
