@@ -256,6 +256,56 @@ pub fn columns(x: &Extract) -> Vec<(String, Values)> {
     out
 }
 
+/// Group sizes the chart counts rows in: from k up to each bound.
+const GROUP_BOUNDS: [usize; 4] = [10, 50, 100, usize::MAX];
+
+/// The k-anonymity report as a chart: the rows whose year of birth,
+/// postcode district or sex was suppressed, those left out, and the rows
+/// by the size of the group of residents they cannot be told apart from.
+pub fn chart(x: &Extract) -> String {
+    let r = &x.report;
+    let mut bars: Vec<(String, Option<f64>)> = vec![
+        (
+            "Year of birth suppressed".into(),
+            Some(r.birth_year_suppressed as f64),
+        ),
+        (
+            "Postcode district suppressed".into(),
+            Some(r.postcode_district_suppressed as f64),
+        ),
+        ("Sex suppressed".into(), Some(r.sex_suppressed as f64)),
+        (
+            "Left out (unique even so)".into(),
+            Some(r.rows_left_out as f64),
+        ),
+    ];
+    let sizes = group_sizes(&x.rows);
+    let mut lo = r.k;
+    for hi in GROUP_BOUNDS {
+        if hi <= lo {
+            continue;
+        }
+        let rows: usize = sizes.values().filter(|n| (lo..hi).contains(*n)).sum();
+        let label = if hi == usize::MAX {
+            format!("In groups of {lo} or more")
+        } else {
+            format!("In groups of {lo} to {}", hi - 1)
+        };
+        bars.push((label, Some(rows as f64)));
+        lo = hi;
+    }
+    crate::chart::rows_svg(
+        "extract-chart",
+        &format!(
+            "Pseudonymised extract, k = {}: {} rows of {} residents",
+            r.k, r.rows, r.residents
+        ),
+        "rows (residents)",
+        &bars,
+        "",
+    )
+}
+
 /// The extract as CSV (empty cells where suppressed or not known).
 pub fn to_csv(x: &Extract) -> String {
     let cols = columns(x);

@@ -107,6 +107,10 @@ pub struct ExtractArgs {
     /// Also write the extract as CSV here.
     #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
+    /// Write a chart (SVG) of the k-anonymity report: what was
+    /// suppressed, and the rows by the size of their group.
+    #[arg(long, value_name = "FILE")]
+    chart: Option<PathBuf>,
     /// Every combination of year of birth, sex and postcode district
     /// occurs at least this many times (rarer ones are suppressed).
     #[arg(long, default_value_t = wherry_insight::extract::K as u32, value_parser = clap::value_parser!(u32).range(2..=1000))]
@@ -163,6 +167,9 @@ pub fn extract(a: ExtractArgs) -> Result<()> {
         std::fs::write(&a.out, to_parquet(&x)).with_context(|| format!("writing {}", a.out.display()))?;
         if let Some(csv) = &a.csv {
             std::fs::write(csv, to_csv(&x)).with_context(|| format!("writing {}", csv.display()))?;
+        }
+        if let Some(file) = &a.chart {
+            crate::insight::write_chart(file, &wherry_insight::extract::chart(&x))?;
         }
         let r = &x.report;
         eprintln!(

@@ -200,6 +200,22 @@ pub async fn check(access: &Access, name: &str) {
         "{name}: a combination occurs {smallest} times"
     );
     assert_eq!(a1.report.smallest_group, smallest);
+    // The chart: rows by group size, as pyarrow's read counts them.
+    let svg = wherry_insight::extract::chart(&a1);
+    let in_groups =
+        |lo: usize, hi: usize| -> usize { groups.values().filter(|g| (lo..hi).contains(*g)).sum() };
+    for (label, rows) in [
+        ("In groups of 5 to 9", in_groups(5, 10)),
+        ("In groups of 10 to 49", in_groups(10, 50)),
+        ("In groups of 100 or more", in_groups(100, usize::MAX)),
+        ("Year of birth suppressed", a1.report.birth_year_suppressed),
+    ] {
+        assert!(
+            svg.contains(&format!("{label}: {rows}")),
+            "{name}: {label} {rows}: {svg}"
+        );
+    }
+    assert_eq!(in_groups(0, usize::MAX), n, "{name}");
     assert!(
         a1.report.birth_year_suppressed > 0,
         "{name}: {:?}",

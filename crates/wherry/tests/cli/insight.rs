@@ -394,9 +394,15 @@ fn fire_targets_lists_homes_for_visit_planning_as_the_purpose_may_see_them() {
         p.sort();
         p
     };
-    let o = x("a.parquet", &["--csv", "a.csv"]);
+    let o = x("a.parquet", &["--csv", "a.csv", "--chart", "k.svg"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("k = 5"), "{}", stderr(&o));
+    let svg = std::fs::read_to_string(dir.join("k.svg")).unwrap();
+    let rows = pids("a.csv").len();
+    assert!(
+        svg.contains(&format!("k = 5: {rows} rows")) && svg.contains("In groups of 5 to 9: "),
+        "{svg}"
+    );
     assert!(
         std::fs::read(dir.join("a.parquet"))
             .unwrap()
