@@ -112,7 +112,7 @@ pub async fn check(store: &Store, access: &Access, name: &str) {
             let (file, csv, meta, p) = (&r.name, &r.csv, &r.metadata, &r.published);
             // Written and read back as a reader of the open data would.
             let path = dir.path().join(format!("{file}-{base}.csv"));
-            std::fs::write(&path, &csv).unwrap();
+            std::fs::write(&path, csv).unwrap();
             let t = read(&std::fs::read_to_string(&path).unwrap());
             assert!(t.len() >= 2 && t[0].len() >= 2, "{file}");
             for v in t.iter().flatten().flatten() {
