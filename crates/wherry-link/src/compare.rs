@@ -214,7 +214,13 @@ impl Comparison {
                         let id = c.ids[r as usize];
                         (id != NULL).then(|| c.values[id as usize].text.as_str())
                     }
-                    if text(other, b) == Some(s) && text(other, a) == Some(t) {
+                    // Swapped, each name as it is or with a typo or two.
+                    let close = |x: Option<&str>, y: &str| {
+                        x.is_some_and(|x| {
+                            x == y || one_edit_apart(x, y) || jaro_winkler(x, y) >= 0.92
+                        })
+                    };
+                    if close(text(other, b), s) && close(text(other, a), t) {
                         return 2;
                     }
                     level += 1;

@@ -119,6 +119,33 @@ pub struct EmSession {
     /// The m-probabilities this session estimated (per comparison, per level;
     /// held-fixed comparisons show their starting values).
     pub m: Vec<Vec<f64>>,
+    /// Why the session taught the model nothing, if it did not: every
+    /// comparison blocked on, no pairs, or EM that stopped where it
+    /// started (one iteration, match share still at its start).
+    #[serde(default)]
+    pub learned_nothing: Option<String>,
+    /// A session on a blocking rule of its own, run only to train
+    /// comparisons that every prediction rule blocks on.
+    #[serde(default)]
+    pub training_only: bool,
+}
+
+/// Why a session learned nothing (see [`EmSession::learned_nothing`]).
+fn learned_nothing(
+    fixed: &[bool],
+    pairs: u64,
+    iterations: u32,
+    match_share: f64,
+) -> Option<String> {
+    if fixed.iter().all(|f| *f) {
+        Some("every comparison is blocked on".into())
+    } else if pairs == 0 {
+        Some("no pairs".into())
+    } else if iterations <= 1 && (match_share - 0.5).abs() < 1e-9 {
+        Some("EM stopped where it started".into())
+    } else {
+        None
+    }
 }
 
 /// A small deterministic generator for sampling.
@@ -389,35 +416,22 @@ impl Model {
         let mut sums: Vec<Vec<f64>> = comparisons.iter().map(|c| vec![0.0; c.levels()]).collect();
         let mut trained = vec![0u32; comparisons.len()];
         let mut sessions = Vec::new();
-        for (r, keys) in blocked.keys.iter().enumerate() {
-            let rule_columns: Vec<&str> = keys.rule.columns().collect();
-            let fixed: Vec<bool> = comparisons
+        let fixed_by = |rule: &crate::BlockingRule| -> Vec<bool> {
+            let rule_columns: Vec<&str> = rule.columns().collect();
+            comparisons
                 .iter()
                 .map(|c| c.spec.columns().any(|col| rule_columns.contains(&col)))
-                .collect();
-            // A seeded sample when the rule has more pairs than EM needs.
-            let stride = (blocked.per_rule[r].pairs / settings.em_max_pairs.max(1)).max(1);
-            let counts = count_patterns(pats, |i| {
-                let (a, b) = blocked.pairs[i];
-                keys.agree(a, b) && (stride == 1 || sample_hash(a, b, settings.seed) % stride == 0)
-            });
+                .collect()
+        };
+        let run = |rule: &crate::BlockingRule, counts: &[(u64, u64)], training_only| {
+            let fixed = fixed_by(rule);
             let pairs: u64 = counts.iter().map(|c| c.1).sum();
             let mut m = starting.clone();
             let (iterations, converged, last_change, match_share) =
-                estimate_m_by_em(&counts, &mut m, &u, &fixed, settings);
-            if pairs > 0 {
-                for i in 0..comparisons.len() {
-                    if !fixed[i] {
-                        trained[i] += 1;
-                        for l in 0..m[i].len() {
-                            sums[i][l] += m[i][l];
-                        }
-                    }
-                }
-            }
-            progress.advance(1);
-            sessions.push(EmSession {
-                rule: keys.rule.describe(),
+                estimate_m_by_em(counts, &mut m, &u, &fixed, settings);
+            let nothing = learned_nothing(&fixed, pairs, iterations, match_share);
+            let session = EmSession {
+                rule: rule.describe(),
                 pairs,
                 fixed: comparisons
                     .iter()
@@ -426,11 +440,66 @@ impl Model {
                     .map(|(c, _)| c.spec.column.clone())
                     .collect(),
                 iterations,
-                converged,
+                converged: converged && nothing.is_none(),
                 last_change,
                 match_share,
-                m: m.clone(),
+                m,
+                learned_nothing: nothing,
+                training_only,
+            };
+            (session, fixed)
+        };
+        let mut absorb = |(session, fixed): (EmSession, Vec<bool>)| {
+            if session.learned_nothing.is_none() {
+                for i in 0..comparisons.len() {
+                    if !fixed[i] {
+                        trained[i] += 1;
+                        for (sum, m) in sums[i].iter_mut().zip(&session.m[i]) {
+                            *sum += m;
+                        }
+                    }
+                }
+            }
+            sessions.push(session);
+            trained.clone()
+        };
+        let mut now = vec![0u32; comparisons.len()];
+        for (r, keys) in blocked.keys.iter().enumerate() {
+            // A seeded sample when the rule has more pairs than EM needs.
+            let stride = (blocked.per_rule[r].pairs / settings.em_max_pairs.max(1)).max(1);
+            let counts = count_patterns(pats, |i| {
+                let (a, b) = blocked.pairs[i];
+                keys.agree(a, b) && (stride == 1 || sample_hash(a, b, settings.seed) % stride == 0)
             });
+            now = absorb(run(&keys.rule, &counts, false));
+            progress.advance(1);
+        }
+        // Every comparison trained: a comparison every prediction rule
+        // blocks on is trained on pairs that agree exactly on another
+        // comparison's column (a training-only session; the comparisons in
+        // order, each rule run only while it frees one still untrained).
+        for rule in training_rules(&comparisons) {
+            let frees = fixed_by(&rule).iter().zip(&now).any(|(f, t)| !f && *t == 0);
+            if !frees {
+                continue;
+            }
+            let Ok(pairs) = crate::blocking::block(
+                ds,
+                settings.link_type,
+                std::slice::from_ref(&rule),
+                settings.max_pairs_per_rule,
+                &(),
+            ) else {
+                continue; // too many pairs for a rule of its own
+            };
+            let stride = (pairs.pairs.len() as u64 / settings.em_max_pairs.max(1)).max(1);
+            let kept: Vec<(u32, u32)> = pairs
+                .pairs
+                .into_iter()
+                .filter(|&(a, b)| stride == 1 || sample_hash(a, b, settings.seed) % stride == 0)
+                .collect();
+            let p = patterns(ds, &comparisons, &kept, &());
+            now = absorb(run(&rule, &count_patterns(&p, |_| true), true));
         }
         let mut untrained = Vec::new();
         let m: Vec<Vec<f64>> = (0..comparisons.len())
@@ -538,6 +607,17 @@ impl Model {
     }
 }
 
+/// Rules that could train a comparison no prediction rule frees: exact
+/// agreement on each comparison's main column, one at a time.
+fn training_rules(comparisons: &[Comparison]) -> Vec<crate::BlockingRule> {
+    comparisons
+        .iter()
+        .map(|c| crate::BlockingRule {
+            keys: vec![c.spec.column.clone()],
+        })
+        .collect()
+}
+
 /// λ such that λ × all pairs = the expected matches among the candidate
 /// pairs under λ. Returns (λ, iterations, expected matches).
 pub fn estimate_prior(
@@ -577,6 +657,166 @@ mod tests {
         let mut v: Vec<(u64, u64)> = map.into_iter().collect();
         v.sort_unstable();
         v
+    }
+
+    #[test]
+    fn em_recovers_known_m_with_columns_missing() {
+        // As below, but the second comparison is missing (level 0) for a
+        // fifth of the pairs and the third for two fifths, as when a
+        // partner holds no date of birth: m is of the pairs where both
+        // values are there, and EM must still find it.
+        let true_m = [
+            vec![0.0, 0.9, 0.07, 0.03],
+            vec![0.0, 0.8, 0.15, 0.05],
+            vec![0.0, 0.95, 0.02, 0.03],
+        ];
+        let u = vec![
+            vec![1.0, 0.01, 0.04, 0.95],
+            vec![1.0, 0.05, 0.15, 0.8],
+            vec![1.0, 0.1, 0.05, 0.85],
+        ];
+        let missing = [0.0, 0.2, 0.4];
+        let lambda: f64 = 0.2;
+        let n: f64 = 2_000_000.0;
+        let p_level = |m: &[f64], i: usize, l: usize| {
+            if l == 0 {
+                missing[i]
+            } else {
+                (1.0 - missing[i]) * m[l]
+            }
+        };
+        let mut counts = FxHashMap::default();
+        for a in 1..4 {
+            for b in 0..4 {
+                for c in 0..4 {
+                    let pm = p_level(&true_m[0], 0, a)
+                        * p_level(&true_m[1], 1, b)
+                        * p_level(&true_m[2], 2, c);
+                    let pu = p_level(&u[0], 0, a) * p_level(&u[1], 1, b) * p_level(&u[2], 2, c);
+                    let k = (n * (lambda * pm + (1.0 - lambda) * pu)).round() as u64;
+                    if k > 0 {
+                        counts.insert(a as u64 | (b as u64) << 4 | (c as u64) << 8, k);
+                    }
+                }
+            }
+        }
+        let settings = Settings::for_canonical_columns(&["dob"], LinkType::Dedupe);
+        let mut m = vec![initial_m(4), initial_m(4), initial_m(4)];
+        let (_, converged, _, share) =
+            estimate_m_by_em(&sorted(counts), &mut m, &u, &[false; 3], &settings);
+        assert!(converged);
+        assert!((share - lambda).abs() < 0.02, "λ {share}");
+        for i in 0..3 {
+            for l in 1..4 {
+                assert!(
+                    (m[i][l] - true_m[i][l]).abs() < 0.02,
+                    "m[{i}][{l}] = {} (true {})",
+                    m[i][l],
+                    true_m[i][l]
+                );
+            }
+        }
+    }
+
+    /// Records of `people` residents, two or three each, names and a date
+    /// of birth only, with typos, swapped names and wrong dates.
+    fn sparse_records(people: usize) -> Vec<crate::RawRecord> {
+        let mut rng = SplitMix(7);
+        let syll = [
+            "an", "bel", "cor", "dan", "el", "fin", "gar", "hol", "is", "jo", "kel", "lin", "mor",
+            "nat", "or", "pet", "quin", "ros", "sam", "tor",
+        ];
+        let name = |rng: &mut SplitMix| -> String {
+            (0..3)
+                .map(|_| syll[rng.below(syll.len() as u64) as usize])
+                .collect()
+        };
+        let mut out = Vec::new();
+        for p in 0..people {
+            let (g, f) = (name(&mut rng), name(&mut rng));
+            let dob = format!(
+                "19{:02}-{:02}-{:02}",
+                20 + rng.below(80),
+                1 + rng.below(12),
+                1 + rng.below(28)
+            );
+            for k in 0..2 + rng.below(2) {
+                let (mut g, mut f, mut d) = (g.clone(), f.clone(), dob.clone());
+                match rng.below(6) {
+                    0 => g.insert(1, 'x'),
+                    1 => std::mem::swap(&mut g, &mut f),
+                    2 => d.replace_range(9..10, "9"),
+                    3 => f.push('e'),
+                    _ => {}
+                }
+                out.push(crate::RawRecord {
+                    source: "s".into(),
+                    record_id: format!("{p}-{k}"),
+                    values: vec![Some(g), Some(f), Some(d)],
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_comparison_is_trained_when_a_session_can_train_it() {
+        let columns: Vec<String> = ["given_name", "family_name", "dob"]
+            .map(String::from)
+            .to_vec();
+        let canonical = Settings::for_canonical_columns(
+            &["given_name", "family_name", "dob"],
+            LinkType::Dedupe,
+        );
+        // The defaults, and rules that all block on every comparison's
+        // column (only a training-only session can train any of them).
+        let mut blocked_everywhere = canonical.clone();
+        blocked_everywhere.blocking_rules = vec![crate::BlockingRule {
+            keys: vec![
+                "dob".into(),
+                "given_name:initial".into(),
+                "family_name:initial".into(),
+            ],
+        }];
+        for settings in [canonical, blocked_everywhere] {
+            let r = crate::link(&settings, &columns, sparse_records(1500), None, &()).unwrap();
+            let t = &r.model.training;
+            assert!(
+                t.untrained.is_empty(),
+                "untrained: {:?}; {:#?}",
+                t.untrained,
+                t.em_sessions
+            );
+            for c in &r.model.comparisons {
+                let by: Vec<&EmSession> = t
+                    .em_sessions
+                    .iter()
+                    .filter(|e| e.learned_nothing.is_none() && !e.fixed.contains(&c.column))
+                    .collect();
+                assert!(!by.is_empty(), "{} trained by no session", c.column);
+                // What it learned is not the starting m.
+                let start = initial_m(c.levels.len());
+                assert!(
+                    c.levels
+                        .iter()
+                        .zip(&start)
+                        .any(|(l, s)| (l.m - s).abs() > 0.01),
+                    "{}",
+                    c.column
+                );
+            }
+            // A session where every comparison is blocked on says so.
+            for e in &t.em_sessions {
+                if e.fixed.len() == r.model.comparisons.len() {
+                    assert_eq!(
+                        e.learned_nothing.as_deref(),
+                        Some("every comparison is blocked on")
+                    );
+                    assert!(!e.converged);
+                }
+            }
+            assert!(t.em_sessions.iter().any(|e| e.learned_nothing.is_none()));
+        }
     }
 
     /// EM recovers known m, u and λ from pattern counts generated from them.

@@ -257,7 +257,26 @@ impl Settings {
             Some("family_name"),
         );
         add(&mut comparisons, "middle_names", Name, false, None);
-        add(&mut comparisons, "family_name", Name, true, None);
+        // With nothing but names and a date of birth, swapped names are
+        // evidence in both name comparisons (not a strong disagreement in
+        // one of them).
+        let sparse = ![
+            "nhs_number",
+            "postcode",
+            "address",
+            "uprn",
+            "phone",
+            "email",
+        ]
+        .iter()
+        .any(|c| has(c));
+        add(
+            &mut comparisons,
+            "family_name",
+            Name,
+            true,
+            sparse.then_some("given_name"),
+        );
         add(&mut comparisons, "dob", Date, false, None);
         add(&mut comparisons, "sex", Exact, false, None);
         // Address, postcode and UPRN are one fact, where someone lives: one
@@ -297,6 +316,16 @@ impl Settings {
         rule(&["uprn", "given_name:initial"]);
         rule(&["phone"]);
         rule(&["email"]);
+        // With nothing but names and a date of birth (a library's or a
+        // voluntary group's extract), rules that still find pairs with a
+        // wrong date of birth, a misspelt initial or swapped names: the date
+        // alone, names that sound alike, a name and the year of birth.
+        if sparse {
+            rule(&["dob"]);
+            rule(&["given_name:metaphone", "family_name:metaphone"]);
+            rule(&["family_name", "dob:year"]);
+            rule(&["given_name", "dob:year"]);
+        }
         // With too few columns for any rule above, block on the first one compared.
         if blocking_rules.is_empty() {
             if let Some(c) = comparisons.first() {

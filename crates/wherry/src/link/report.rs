@@ -75,13 +75,42 @@ pub fn write(out: &Path, r: &LinkResult, rejected: &[Rejected]) -> Result<()> {
     for e in &t.em_sessions {
         let _ = writeln!(
             s,
-            "| `{}` | {} | {} | {} | {} | {:.4} |",
+            "| `{}`{} | {} | {} | {} | {} | {:.4} |",
             e.rule,
+            if e.training_only {
+                " (training only)"
+            } else {
+                ""
+            },
             e.pairs,
             e.fixed.join(", "),
             e.iterations,
-            if e.converged { "yes" } else { "no" },
+            match (&e.learned_nothing, e.converged) {
+                (Some(why), _) => format!("learned nothing: {why}"),
+                (None, true) => "yes".into(),
+                (None, false) => "no".into(),
+            },
             e.match_share
+        );
+    }
+    // Where each comparison's m came from.
+    let _ = writeln!(s, "\n| comparison | m trained by |\n| --- | --- |");
+    for c in &m.comparisons {
+        let by: Vec<String> = t
+            .em_sessions
+            .iter()
+            .filter(|e| e.learned_nothing.is_none() && !e.fixed.contains(&c.column))
+            .map(|e| format!("`{}`", e.rule))
+            .collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} |",
+            c.column,
+            if by.is_empty() {
+                "no session: the default starting m (see docs/linkage.md)".to_string()
+            } else {
+                by.join(", ")
+            }
         );
     }
     if !t.untrained.is_empty() {
