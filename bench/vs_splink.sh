@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Wherry and Splink 5.0 (DuckDB backend) side by side, on the same files, on
-# this machine: FEBRL3 (dedupe), FEBRL4 (link-only), and synthetic counties
+# this machine: FEBRL3 (dedupe), FEBRL4 (link-only), both reduced to names and
+# date of birth (issue 16), and synthetic counties
 # of about 100,000 and 1,000,000 records from `wherry synth --canonical`.
 # Both tools' outputs are scored by the same evaluator (`wherry link evaluate`).
 #
@@ -57,6 +58,23 @@ truth_febrl "$febrl/febrl3.csv" > "$out/febrl3_truth.csv"
 truth_febrl "$febrl/febrl4a.csv" "$febrl/febrl4b.csv" > "$out/febrl4_truth.csv"
 run febrl3 "--settings bench/febrl3.toml" febrl3 "$out/febrl3_truth.csv" "$febrl/febrl3.csv"
 run febrl4 "--settings bench/febrl4.toml" febrl4 "$out/febrl4_truth.csv" "$febrl/febrl4a.csv" "$febrl/febrl4b.csv"
+# Sparse FEBRL (issue 16): given name, surname and date of birth only, as a
+# library's or a voluntary group's extract holds; Wherry with no settings.
+sparse() { # FILE... -> FILE_sparse.csv under $out, names and date of birth only
+  for f in "$@"; do
+    bench/.venv/bin/python -c "
+import csv, sys
+w = csv.writer(open('$out/' + '$(basename "$f" .csv)' + '_sparse.csv', 'w', newline=''))
+w.writerow(['record_id', 'given_name', 'family_name', 'dob'])
+for r in csv.DictReader(open('$f')):
+    w.writerow([r['rec_id'].strip(), r['given_name'].strip(), r['surname'].strip(), r['date_of_birth'].strip()])"
+  done
+}
+sparse "$febrl/febrl3.csv" "$febrl/febrl4a.csv" "$febrl/febrl4b.csv"
+sed 's/^febrl3,/febrl3_sparse,/' "$out/febrl3_truth.csv" > "$out/febrl3_sparse_truth.csv"
+sed 's/^febrl4a,/febrl4a_sparse,/; s/^febrl4b,/febrl4b_sparse,/' "$out/febrl4_truth.csv" > "$out/febrl4_sparse_truth.csv"
+run febrl3-sparse "" sparse-dedupe "$out/febrl3_sparse_truth.csv" "$out/febrl3_sparse.csv"
+run febrl4-sparse "--mode link-only" sparse-link "$out/febrl4_sparse_truth.csv" "$out/febrl4a_sparse.csv" "$out/febrl4b_sparse.csv"
 for size in 54000 540000; do
   [ "$which_sets" = small ] && [ $size = 540000 ] && continue
   county="$out/county-$size"
