@@ -3,9 +3,10 @@ configured as Splink's own FEBRL examples configure it, and writes pairs.csv
 and clusters.csv in Wherry's layout so one evaluator scores both tools.
 
 Usage: python splink_run.py DATASET OUT_DIR THRESHOLD FILE [FILE ...]
-DATASET is febrl3, febrl4, synthetic, or sparse-dedupe / sparse-link (files
+DATASET is febrl3, febrl4, synthetic, sparse-dedupe / sparse-link (files
 of record_id, given_name, family_name, dob only: FEBRL reduced to names and
-date of birth).
+date of birth), or sparse-synthetic (`wherry synth --columns
+given_name,family_name,dob`).
 """
 
 import os
@@ -27,6 +28,16 @@ def load(path):
     rel = con.read_csv(path, all_varchar=True, header=True)
     name = f"t_{len(con.sql('show tables').fetchall())}"
     rel.create(name)
+    if dataset == "sparse-synthetic":
+        # Cleaned as for the full synthetic county, dates to YYYYMMDD as in
+        # FEBRL so that one configuration serves both.
+        return con.sql(f"""
+            select record_id, source, source || '|' || record_id as uid,
+                   nullif(lower(trim(given_name)), '') as given_name,
+                   nullif(lower(trim(family_name)), '') as surname,
+                   strftime(coalesce(try_strptime(dob, '%Y-%m-%d'), try_strptime(dob, '%d/%m/%Y'),
+                            try_strptime(dob, '%d-%m-%Y'), try_strptime(dob, '%Y%m%d')), '%Y%m%d') as date_of_birth
+            from {name}""")
     if dataset.startswith("sparse"):
         return con.sql(f"""
             select trim(record_id) as record_id, '{source}' as source,

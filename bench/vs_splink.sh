@@ -84,6 +84,11 @@ for size in 54000 540000; do
   records=$(($(wc -l < "$county/linkage/records.csv") - 1))
   run "synthetic-$records" "" synthetic "$county/truth/truth.csv" "$county/linkage/records.csv"
 done
+# A sparse county (issue 16): names and date of birth only.
+county="$out/county-sparse-54000"
+$W synth --residents 54000 --seed 11 --columns given_name,family_name,dob --out "$county" --force >/dev/null
+records=$(($(wc -l < "$county/linkage/records.csv") - 1))
+run "synthetic-sparse-$records" "" sparse-synthetic "$county/truth/truth.csv" "$county/linkage/records.csv"
 {
   echo "Wherry vs Splink 5.0, $(date -u +%Y-%m-%d), $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')), $(free -g | awk '/Mem/{print $2}') GiB"
   echo

@@ -40,9 +40,11 @@ pub mod model;
 pub mod persons;
 pub mod place;
 pub mod realtime;
+pub mod recall;
 pub mod relink;
 pub mod score;
 pub mod settings;
+pub mod training;
 
 mod error;
 

@@ -25,6 +25,8 @@ use crate::blocking::{self, Blocked, RuleCount};
 use crate::compare::{Comparison, level_of, pattern};
 use crate::dataset::{Dataset, GenericValue};
 use crate::settings::{ComparisonKind, LinkType, Settings};
+pub use crate::training::EmSession;
+use crate::training::{learned_nothing, training_rules};
 
 /// The model file's format name.
 pub const MODEL_FORMAT: &str = "wherry-link-model";
@@ -97,55 +99,10 @@ pub struct TrainingReport {
     pub generic_values: Vec<GenericValue>,
     /// Values per column that failed validation (compared as missing).
     pub invalid_values: BTreeMap<String, u64>,
-}
-
-/// One EM session.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EmSession {
-    /// The blocking rule whose pairs it used.
-    pub rule: String,
-    /// Pairs used.
-    pub pairs: u64,
-    /// Comparisons held fixed.
-    pub fixed: Vec<String>,
-    /// Iterations run.
-    pub iterations: u32,
-    /// Whether it converged within the tolerance.
-    pub converged: bool,
-    /// The largest change in an m-probability in the last iteration.
-    pub last_change: f64,
-    /// Share of the session's pairs estimated to match.
-    pub match_share: f64,
-    /// The m-probabilities this session estimated (per comparison, per level;
-    /// held-fixed comparisons show their starting values).
-    pub m: Vec<Vec<f64>>,
-    /// Why the session taught the model nothing, if it did not: every
-    /// comparison blocked on, no pairs, or EM that stopped where it
-    /// started (one iteration, match share still at its start).
+    /// Blocking's estimated recall ([`crate::recall`]), when two rules
+    /// share no column.
     #[serde(default)]
-    pub learned_nothing: Option<String>,
-    /// A session on a blocking rule of its own, run only to train
-    /// comparisons that every prediction rule blocks on.
-    #[serde(default)]
-    pub training_only: bool,
-}
-
-/// Why a session learned nothing (see [`EmSession::learned_nothing`]).
-fn learned_nothing(
-    fixed: &[bool],
-    pairs: u64,
-    iterations: u32,
-    match_share: f64,
-) -> Option<String> {
-    if fixed.iter().all(|f| *f) {
-        Some("every comparison is blocked on".into())
-    } else if pairs == 0 {
-        Some("no pairs".into())
-    } else if iterations <= 1 && (match_share - 0.5).abs() < 1e-9 {
-        Some("EM stopped where it started".into())
-    } else {
-        None
-    }
+    pub blocking_recall: Option<crate::recall::Recall>,
 }
 
 /// A small deterministic generator for sampling.
@@ -516,6 +473,13 @@ impl Model {
         let total = total_pairs(ds, settings.link_type);
         let all_counts = count_patterns(pats, |_| true);
         let (prior, prior_iterations, expected) = estimate_prior(&all_counts, &m, &u, total);
+        let by_pattern: FxHashMap<u64, f64> = all_counts
+            .iter()
+            .map(|&(p, _)| (p, posterior(p, prior, &m, &u)))
+            .collect();
+        let blocking_recall = crate::recall::estimate(blocked, pats, |p| {
+            by_pattern.get(&p).copied().unwrap_or(0.0)
+        });
         progress.advance(1);
         let comparisons = comparisons
             .iter()
@@ -559,6 +523,7 @@ impl Model {
                 expected_matches: expected,
                 generic_values: ds.generic.clone(),
                 invalid_values: ds.invalid.clone(),
+                blocking_recall,
             },
         }
     }
@@ -605,17 +570,6 @@ impl Model {
             .map(|c| c.levels.iter().map(|l| l.weight).collect())
             .collect()
     }
-}
-
-/// Rules that could train a comparison no prediction rule frees: exact
-/// agreement on each comparison's main column, one at a time.
-fn training_rules(comparisons: &[Comparison]) -> Vec<crate::BlockingRule> {
-    comparisons
-        .iter()
-        .map(|c| crate::BlockingRule {
-            keys: vec![c.spec.column.clone()],
-        })
-        .collect()
 }
 
 /// λ such that λ × all pairs = the expected matches among the candidate

@@ -59,6 +59,12 @@ pub struct Config {
     /// the canonical fields, as ingest would hand them to the linker.
     #[serde(default)]
     pub canonical: bool,
+    /// Only these canonical fields in `linkage/records.csv` (besides
+    /// `record_id` and `source`): a sparse county, as partners that hold
+    /// little send it (for example `given_name`, `family_name`, `dob`).
+    /// Empty: every field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
 }
 
 /// The default reference date.
@@ -74,6 +80,7 @@ impl Default for Config {
             rates: Rates::default(),
             sensor_rate: 0.01,
             canonical: false,
+            columns: Vec::new(),
         }
     }
 }

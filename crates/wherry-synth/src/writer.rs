@@ -117,11 +117,22 @@ pub fn write_county(
         "planted",
     ])?;
 
-    let mut canonical = if config.canonical {
+    // The canonical fields written: all, or record_id, source and those
+    // `columns` names.
+    let kept: Vec<usize> = wherry_core::Field::NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| {
+            config.columns.is_empty() || *i < 2 || config.columns.iter().any(|c| c == *n)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let keep = |row: Vec<String>| -> Vec<String> { kept.iter().map(|&i| row[i].clone()).collect() };
+    let mut canonical = if config.canonical || !config.columns.is_empty() {
         let d = dir.join("linkage");
         std::fs::create_dir_all(&d).map_err(Error::io(&d))?;
         let mut o = Out::create(d.join("records.csv"))?;
-        o.row(&wherry_core::Field::NAMES)?;
+        o.row(&keep(wherry_core::Field::NAMES.map(String::from).to_vec()))?;
         Some(o)
     } else {
         None
@@ -223,7 +234,7 @@ pub fn write_county(
                     }
                     *summary.records.entry(s.name().into()).or_default() += 1;
                     if let (Some(o), None) = (canonical.as_mut(), broken) {
-                        o.row(&canonical_row(&entry, r))?;
+                        o.row(&keep(canonical_row(&entry, r)))?;
                     }
                     truth.row(&[s.name(), entry.record_id.as_str(), r.entity_id.as_str()])?;
                     for ev in events::events_for(&entry, r, config.as_of, &staff, &mut rng) {

@@ -39,6 +39,26 @@ pub struct Args {
     /// fields, ready for `wherry link`.
     #[arg(long)]
     pub canonical: bool,
+    /// A sparse county: linkage/records.csv with only these canonical
+    /// fields (comma-separated, e.g. given_name,family_name,dob), as a
+    /// library or a voluntary group would send; implies --canonical.
+    #[arg(long, value_name = "FIELDS", value_delimiter = ',', value_parser = parse_column)]
+    pub columns: Vec<String>,
+}
+
+/// A canonical field a record can hold (not `record_id` or `source`,
+/// which every record has).
+fn parse_column(s: &str) -> Result<String, String> {
+    let names = &wherry_core::Field::NAMES[2..];
+    let s = s.trim();
+    if names.contains(&s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not a canonical field; known: {}",
+            names.join(", ")
+        ))
+    }
 }
 
 /// A whole number of at least 1, with an error that says so.
@@ -91,6 +111,7 @@ pub fn run(args: Args) -> Result<()> {
         rates: rates_from(&args.rates)?,
         sensor_rate: args.sensor_rate,
         canonical: args.canonical,
+        columns: args.columns,
     };
     let started = Instant::now();
     let summary = generate(&config, &args.out, args.force)?;

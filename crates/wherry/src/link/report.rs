@@ -50,12 +50,45 @@ pub fn write(out: &Path, r: &LinkResult, rejected: &[Rejected]) -> Result<()> {
         s.push('\n');
     }
     let _ = writeln!(s, "## Blocking\n");
+    let recall = t.blocking_recall.as_ref();
     let _ = writeln!(
         s,
-        "| rule | pairs agreeing | new pairs |\n| --- | --- | --- |"
+        "| rule | pairs agreeing | new pairs | estimated recall |\n| --- | --- | --- | --- |"
     );
-    for b in &t.blocking {
-        let _ = writeln!(s, "| `{}` | {} | {} |", b.rule, b.pairs, b.new_pairs);
+    for (i, b) in t.blocking.iter().enumerate() {
+        let r = recall
+            .and_then(|r| r.rules.get(i))
+            .map_or("-".to_string(), |r| format!("{:.1}%", 100.0 * r));
+        let _ = writeln!(s, "| `{}` | {} | {} | {r} |", b.rule, b.pairs, b.new_pairs);
+    }
+    match recall {
+        Some(r) => {
+            let _ = writeln!(
+                s,
+                "\nEstimated recall of all rules together: {:.1}% of an estimated {:.0} true pairs (capture–recapture over {} of rules with no column in common; see docs/linkage.md).",
+                100.0 * r.union,
+                r.matches,
+                if r.from == 1 {
+                    "one pair".to_string()
+                } else {
+                    format!("{} pairs", r.from)
+                }
+            );
+            if r.union < wherry_link::recall::WARN_BELOW {
+                let _ = writeln!(
+                    s,
+                    "\n**Warning:** the blocking rules are estimated to miss {:.1}% of the true pairs (under {:.0}% found): add rules on the columns present.",
+                    100.0 * (1.0 - r.union),
+                    100.0 * wherry_link::recall::WARN_BELOW
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "\nBlocking's recall could not be estimated: no two rules are on different columns."
+            );
+        }
     }
     let _ = writeln!(
         s,

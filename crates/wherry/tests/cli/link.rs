@@ -131,6 +131,87 @@ fn links_a_synthetic_county_accurately_and_identically_twice() {
     );
 }
 
+/// A sparse county (names and a date of birth only, as a library sends):
+/// linked with no settings file, every comparison trained by a session
+/// that learned something, and accurate.
+#[test]
+fn a_sparse_county_links_with_every_comparison_trained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let o = wherry(
+        dir,
+        &[
+            "synth",
+            "--residents",
+            "3000",
+            "--seed",
+            "21",
+            "--columns",
+            "given_name,family_name,dob",
+            "--out",
+            "county",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let header = std::fs::read_to_string(dir.join("county/linkage/records.csv")).unwrap();
+    assert_eq!(
+        header.lines().next(),
+        Some("record_id,source,given_name,family_name,dob")
+    );
+    let o = wherry(
+        dir,
+        &[
+            "link",
+            "--input",
+            "county/linkage/records.csv",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let clusters = read_map(&dir.join("out/clusters.csv"), "cluster_id");
+    let truth = read_map(&dir.join("county/truth/truth.csv"), "entity_id");
+    let f1 = cluster_pairwise(&clusters, &truth).f1;
+    assert!(f1 >= 0.92, "cluster F1 {f1}");
+    let summary = std::fs::read_to_string(dir.join("out/summary.md")).unwrap();
+    for column in ["given_name", "family_name", "dob"] {
+        let row = summary
+            .lines()
+            .find(|l| l.starts_with(&format!("| {column} | ")))
+            .unwrap_or_else(|| panic!("no training row for {column}: {summary}"));
+        assert!(row.contains('`') && !row.contains("no session"), "{row}");
+    }
+    assert!(!summary.contains("Not trained by any session"), "{summary}");
+    // Each rule's estimated recall, and the union's.
+    let union: f64 = summary
+        .split("Estimated recall of all rules together: ")
+        .nth(1)
+        .and_then(|t| t.split('%').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no estimated recall: {summary}"));
+    assert!((90.0..=100.0).contains(&union), "{union}");
+    assert!(summary.contains("| estimated recall |"), "{summary}");
+    // A field that is not a canonical one is refused by name.
+    let o = wherry(
+        dir,
+        &[
+            "synth",
+            "--residents",
+            "10",
+            "--columns",
+            "given_name,postcde",
+            "--out",
+            "x",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("\"postcde\" is not a canonical field; known: nhs_number"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// FEBRL from the shared benchmark data, with the committed settings: a
 /// guard that accuracy stays at or above the bars.
 #[test]
