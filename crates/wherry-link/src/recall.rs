@@ -107,3 +107,65 @@ pub fn estimate(blocked: &Blocked, pats: &[u64], posterior: impl Fn(u64) -> f64)
         from: estimates.len(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blocking::RuleKeys;
+    use crate::settings::BlockingRule;
+
+    /// 1,000 true pairs; rule `a` finds 80% of them and rule `b`, on
+    /// another column, 60%, independently: all together 92%.
+    #[test]
+    fn two_independent_rules_give_the_matches_and_each_recall() {
+        let n = 1000u64;
+        let finds_a = |k: u64| k % 5 != 0;
+        let finds_b = |k: u64| (k / 5) % 5 < 3;
+        let keys = |finds: &dyn Fn(u64) -> bool| -> Vec<Option<u64>> {
+            (0..2 * n)
+                .map(|r| {
+                    let k = r / 2;
+                    Some(if r % 2 == 1 && !finds(k) {
+                        k + 10 * n
+                    } else {
+                        k
+                    })
+                })
+                .collect()
+        };
+        let rule = |c: &str| BlockingRule {
+            keys: vec![c.to_string()],
+        };
+        let blocked = Blocked {
+            pairs: (0..n)
+                .filter(|&k| finds_a(k) || finds_b(k))
+                .map(|k| (2 * k as u32, 2 * k as u32 + 1))
+                .collect(),
+            per_rule: vec![],
+            keys: vec![
+                RuleKeys {
+                    rule: rule("a"),
+                    keys: keys(&finds_a),
+                },
+                RuleKeys {
+                    rule: rule("b"),
+                    keys: keys(&finds_b),
+                },
+            ],
+        };
+        // Every candidate a match (pattern 1).
+        let pats = vec![1u64; blocked.pairs.len()];
+        let r = estimate(&blocked, &pats, |p| p as f64).unwrap();
+        assert_eq!(r.from, 1);
+        assert!((r.matches - n as f64).abs() < 1.0, "{r:?}");
+        assert!((r.union - 0.92).abs() < 1e-3, "{r:?}");
+        assert!(
+            (r.rules[0] - 0.8).abs() < 1e-3 && (r.rules[1] - 0.6).abs() < 1e-3,
+            "{r:?}"
+        );
+        // Rules on the same column give no estimate.
+        let mut same = blocked.clone();
+        same.keys[1].rule = rule("a");
+        assert_eq!(estimate(&same, &pats, |p| p as f64), None);
+    }
+}
