@@ -23,6 +23,11 @@ started = time.time()
 con = duckdb.connect()
 
 
+# The four date layouts partners send, parsed (Splink reads one).
+PARSED_DOB = """coalesce(try_strptime(dob, '%Y-%m-%d'), try_strptime(dob, '%d/%m/%Y'),
+                        try_strptime(dob, '%d-%m-%Y'), try_strptime(dob, '%Y%m%d'))"""
+
+
 def load(path):
     source = os.path.splitext(os.path.basename(path))[0]
     rel = con.read_csv(path, all_varchar=True, header=True)
@@ -35,8 +40,7 @@ def load(path):
             select record_id, source, source || '|' || record_id as uid,
                    nullif(lower(trim(given_name)), '') as given_name,
                    nullif(lower(trim(family_name)), '') as surname,
-                   strftime(coalesce(try_strptime(dob, '%Y-%m-%d'), try_strptime(dob, '%d/%m/%Y'),
-                            try_strptime(dob, '%d-%m-%Y'), try_strptime(dob, '%Y%m%d')), '%Y%m%d') as date_of_birth
+                   strftime({PARSED_DOB}, '%Y%m%d') as date_of_birth
             from {name}""")
     if dataset.startswith("sparse"):
         return con.sql(f"""
@@ -63,8 +67,7 @@ def load(path):
                nullif(lower(trim(given_name)), '') as given_name,
                nullif(lower(trim(family_name)), '') as family_name,
                nullif(lower(trim(middle_names)), '') as middle_names,
-               coalesce(try_strptime(dob, '%Y-%m-%d'), try_strptime(dob, '%d/%m/%Y'),
-                        try_strptime(dob, '%d-%m-%Y'), try_strptime(dob, '%Y%m%d'))::date::varchar as dob,
+               {PARSED_DOB}::date::varchar as dob,
                nullif(upper(replace(postcode, ' ', '')), '') as postcode,
                nullif(nhs_number, '') as nhs_number, nullif(lower(email), '') as email,
                nullif(sex, '') as sex

@@ -32,6 +32,21 @@ fn read_map(path: &Path, value: &str) -> HashMap<Key, String> {
         .collect()
 }
 
+/// `wherry link` over the county's records into `out/`.
+fn link_county(dir: &Path) {
+    let o = wherry(
+        dir,
+        &[
+            "link",
+            "--input",
+            "county/linkage/records.csv",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 fn county(dir: &Path, residents: &str) {
     let o = wherry(
         dir,
@@ -158,17 +173,7 @@ fn a_sparse_county_links_with_every_comparison_trained() {
         header.lines().next(),
         Some("record_id,source,given_name,family_name,dob")
     );
-    let o = wherry(
-        dir,
-        &[
-            "link",
-            "--input",
-            "county/linkage/records.csv",
-            "--out",
-            "out",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    link_county(dir);
     let clusters = read_map(&dir.join("out/clusters.csv"), "cluster_id");
     let truth = read_map(&dir.join("county/truth/truth.csv"), "entity_id");
     let f1 = cluster_pairwise(&clusters, &truth).f1;
@@ -386,17 +391,7 @@ fn bad_input_files_are_clear_errors_and_write_nothing() {
 fn explain_prints_every_comparison_and_draws_the_waterfall() {
     let tmp = tempfile::tempdir().unwrap();
     county(tmp.path(), "800");
-    let o = wherry(
-        tmp.path(),
-        &[
-            "link",
-            "--input",
-            "county/linkage/records.csv",
-            "--out",
-            "out",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    link_county(tmp.path());
     let pairs = std::fs::read_to_string(tmp.path().join("out/pairs.csv")).unwrap();
     let first: Vec<&str> = pairs.lines().nth(1).unwrap().split(',').collect();
     let (left, right) = (
