@@ -25,6 +25,10 @@ pub struct Recall {
     pub rules: Vec<f64>,
     /// Pairs of rules with no column in common the estimate rests on.
     pub from: usize,
+    /// The least and the most true pairs those pairs of rules estimate
+    /// (never fewer than the candidates hold): the estimate's spread.
+    #[serde(default)]
+    pub range: (f64, f64),
 }
 
 /// Under this, the summary warns that blocking misses true pairs.
@@ -105,6 +109,10 @@ pub fn estimate(blocked: &Blocked, pats: &[u64], posterior: impl Fn(u64) -> f64)
         union: all / matches,
         rules: per_rule.iter().map(|n| n / matches).collect(),
         from: estimates.len(),
+        range: (
+            estimates[0].max(all),
+            estimates[estimates.len() - 1].max(all),
+        ),
     })
 }
 
@@ -157,6 +165,7 @@ mod tests {
         let pats = vec![1u64; blocked.pairs.len()];
         let r = estimate(&blocked, &pats, |p| p as f64).unwrap();
         assert_eq!(r.from, 1);
+        assert_eq!(r.range, (r.matches, r.matches), "one estimate, no spread");
         assert!((r.matches - n as f64).abs() < 1.0, "{r:?}");
         assert!((r.union - 0.92).abs() < 1e-3, "{r:?}");
         assert!(

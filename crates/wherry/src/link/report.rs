@@ -155,9 +155,21 @@ pub fn write(out: &Path, r: &LinkResult, rejected: &[Rejected]) -> Result<()> {
     }
     let _ = writeln!(
         s,
-        "\nPrior: {:.3e} (two random records are the same person), {:.1} expected matches among the candidates.\n",
+        "\nPrior: {:.3e} (two random records are the same person), {:.1} expected matches among the candidates.",
         m.prior, t.expected_matches
     );
+    // The prior counting the pairs blocking misses, with its spread.
+    if let Some(r) = &t.blocking_recall {
+        let total = t.total_pairs.max(1) as f64;
+        let _ = writeln!(
+            s,
+            "Counting the true pairs blocking misses (estimated above): {:.3e}, between {:.3e} and {:.3e} over the pairs of rules on different columns.",
+            r.matches / total,
+            r.range.0 / total,
+            r.range.1 / total
+        );
+    }
+    s.push('\n');
     let _ = writeln!(s, "![Weight of each comparison level](model_weights.svg)\n");
     let _ = writeln!(
         s,

@@ -196,6 +196,20 @@ fn a_sparse_county_links_with_every_comparison_trained() {
         .unwrap_or_else(|| panic!("no estimated recall: {summary}"));
     assert!((90.0..=100.0).contains(&union), "{union}");
     assert!(summary.contains("| estimated recall |"), "{summary}");
+    // The prior with the pairs blocking misses, and its spread.
+    let line = summary
+        .lines()
+        .find(|l| l.starts_with("Counting the true pairs blocking misses"))
+        .unwrap_or_else(|| panic!("no prior interval: {summary}"));
+    let figures: Vec<f64> = line
+        .split([' ', ','])
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert_eq!(figures.len(), 3, "{line}");
+    assert!(
+        figures[1] <= figures[0] && figures[0] <= figures[2],
+        "{line}"
+    );
     // A field that is not a canonical one is refused by name.
     let o = wherry(
         dir,
