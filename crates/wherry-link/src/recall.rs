@@ -25,8 +25,9 @@ pub struct Recall {
     pub rules: Vec<f64>,
     /// Pairs of rules with no column in common the estimate rests on.
     pub from: usize,
-    /// The least and the most true pairs those pairs of rules estimate
-    /// (never fewer than the candidates hold): the estimate's spread.
+    /// The estimate's 95% interval: from the least to the most those pairs
+    /// of rules estimate, each widened by 1.96 standard errors (Chapman's
+    /// variance), and never below the matches the candidates hold.
     #[serde(default)]
     pub range: (f64, f64),
 }
@@ -95,24 +96,33 @@ pub fn estimate(blocked: &Blocked, pats: &[u64], posterior: impl Fn(u64) -> f64)
             }
             let both = found(1 << a | 1 << b);
             if both >= 1.0 {
-                estimates.push(per_rule[a] * per_rule[b] / both);
+                // The estimate and Chapman's variance of it.
+                let (n1, n2, m) = (per_rule[a], per_rule[b], both);
+                let var = (n1 + 1.0) * (n2 + 1.0) * (n1 - m).max(0.0) * (n2 - m).max(0.0)
+                    / ((m + 1.0).powi(2) * (m + 2.0));
+                estimates.push((n1 * n2 / m, var.sqrt()));
             }
         }
     }
     if estimates.is_empty() || all <= 0.0 {
         return None;
     }
-    estimates.sort_by(f64::total_cmp);
-    let matches = estimates[estimates.len() / 2].max(all);
+    estimates.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let matches = estimates[estimates.len() / 2].0.max(all);
+    let low = estimates
+        .iter()
+        .map(|(n, sd)| n - 1.96 * sd)
+        .fold(f64::INFINITY, f64::min);
+    let high = estimates
+        .iter()
+        .map(|(n, sd)| n + 1.96 * sd)
+        .fold(0.0, f64::max);
     Some(Recall {
         matches,
         union: all / matches,
         rules: per_rule.iter().map(|n| n / matches).collect(),
         from: estimates.len(),
-        range: (
-            estimates[0].max(all),
-            estimates[estimates.len() - 1].max(all),
-        ),
+        range: (low.max(all), high.max(all)),
     })
 }
 
@@ -165,7 +175,11 @@ mod tests {
         let pats = vec![1u64; blocked.pairs.len()];
         let r = estimate(&blocked, &pats, |p| p as f64).unwrap();
         assert_eq!(r.from, 1);
-        assert_eq!(r.range, (r.matches, r.matches), "one estimate, no spread");
+        // The interval holds the truth, and is a real one (Chapman's
+        // standard error here is about 13 pairs).
+        assert!(r.range.0 <= n as f64 && n as f64 <= r.range.1, "{r:?}");
+        let width = r.range.1 - r.range.0;
+        assert!(width > 20.0 && width < 100.0, "{r:?}");
         assert!((r.matches - n as f64).abs() < 1.0, "{r:?}");
         assert!((r.union - 0.92).abs() < 1e-3, "{r:?}");
         assert!(

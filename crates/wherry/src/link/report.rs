@@ -163,7 +163,7 @@ pub fn write(out: &Path, r: &LinkResult, rejected: &[Rejected]) -> Result<()> {
         let total = t.total_pairs.max(1) as f64;
         let _ = writeln!(
             s,
-            "Counting the true pairs blocking misses (estimated above): {:.3e}, between {:.3e} and {:.3e} over the pairs of rules on different columns.",
+            "Counting the true pairs blocking misses (estimated above): {:.3e}, 95% interval {:.3e} to {:.3e}.",
             r.matches / total,
             r.range.0 / total,
             r.range.1 / total

@@ -203,7 +203,7 @@ fn a_sparse_county_links_with_every_comparison_trained() {
         .unwrap_or_else(|| panic!("no prior interval: {summary}"));
     let figures: Vec<f64> = line
         .split([' ', ','])
-        .filter_map(|w| w.parse().ok())
+        .filter_map(|w| w.trim_end_matches('.').parse().ok())
         .collect();
     assert_eq!(figures.len(), 3, "{line}");
     assert!(
