@@ -39,6 +39,7 @@ pub mod explain;
 pub mod model;
 pub mod persons;
 pub mod place;
+pub mod prior;
 pub mod realtime;
 pub mod recall;
 pub mod relink;
