@@ -141,13 +141,25 @@ pub fn nicknames(formal: &str) -> &'static [&'static str] {
 /// assert!(!are_aliases("bill", "bill"));
 /// ```
 pub fn are_aliases(a: &str, b: &str) -> bool {
-    if a == b {
-        return false;
-    }
-    match (GROUPS.get(a), GROUPS.get(b)) {
-        (Some(ga), Some(gb)) => ga.iter().any(|g| gb.contains(g)),
-        _ => false,
-    }
+    a != b && share_a_group(alias_groups(a), alias_groups(b))
+}
+
+/// The alias groups a normalised given name is in (empty when none), for
+/// callers that compare one name with many: look each name's groups up
+/// once, then test pairs with [`share_a_group`].
+///
+/// ```
+/// use wherry_core::aliases::{alias_groups, share_a_group};
+/// assert!(share_a_group(alias_groups("peggy"), alias_groups("margaret")));
+/// assert!(alias_groups("zebedee").is_empty());
+/// ```
+pub fn alias_groups(name: &str) -> &'static [u16] {
+    GROUPS.get(name).map_or(&[], Vec::as_slice)
+}
+
+/// Whether two names' alias groups (from [`alias_groups`]) meet.
+pub fn share_a_group(a: &[u16], b: &[u16]) -> bool {
+    a.iter().any(|g| b.contains(g))
 }
 
 #[cfg(test)]

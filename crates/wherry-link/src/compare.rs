@@ -3,11 +3,11 @@
 //! side", which carries no weight.
 
 use serde::{Deserialize, Serialize};
-use strsim::jaro_winkler;
-use wherry_core::aliases::are_aliases;
+use wherry_core::aliases::share_a_group;
 
-use crate::dataset::{Column, Dataset, NULL};
+use crate::dataset::{Dataset, NULL, ValueInfo};
 use crate::settings::{ComparisonKind, ComparisonSpec};
+use crate::similarity::jaro_winkler_at_least;
 
 /// A comparison bound to a prepared dataset.
 #[derive(Debug, Clone)]
@@ -107,13 +107,33 @@ pub fn one_edit_apart(a: &str, b: &str) -> bool {
     }
 }
 
+/// How many ids two sorted, deduplicated token lists share (one merge).
+fn shared_tokens(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
 impl Comparison {
     /// Binds `spec` to `ds`.
     pub fn new(spec: &ComparisonSpec, ds: &Dataset) -> Self {
         let column = ds
             .column(&spec.column, spec.prepared_kind())
             .expect("prepared for this comparison");
-        let swap = spec.swap_with.as_ref().and_then(|s| ds.column_named(s));
+        let swap = spec
+            .swap_with
+            .as_ref()
+            .and_then(|s| ds.column(s, ComparisonKind::Name));
         let with = |role: &str| {
             spec.with
                 .get(role)
@@ -144,14 +164,14 @@ impl Comparison {
             if x == y {
                 return 1;
             }
-            let shared = va
-                .tokens
-                .iter()
-                .filter(|t| vb.tokens.binary_search(t).is_ok())
-                .count();
-            let union = va.tokens.len() + vb.tokens.len() - shared;
-            if va.house != NULL && va.house == vb.house && shared as f64 >= 0.8 * union as f64 {
-                return 2;
+            // The house number first: it decides most pairs without
+            // counting tokens.
+            if va.house != NULL && va.house == vb.house {
+                let shared = shared_tokens(&va.tokens, &vb.tokens);
+                let union = va.tokens.len() + vb.tokens.len() - shared;
+                if shared as f64 >= 0.8 * union as f64 {
+                    return 2;
+                }
             }
         }
         if let Some((Some((x, va)), Some((y, vb)))) = get(self.postcode) {
@@ -210,32 +230,44 @@ impl Comparison {
                 let mut level = 2u8;
                 if let Some(sw) = self.swap {
                     let other = &ds.columns[sw];
-                    fn text(c: &Column, r: u32) -> Option<&str> {
-                        let id = c.ids[r as usize];
-                        (id != NULL).then(|| c.values[id as usize].text.as_str())
-                    }
-                    // Swapped, each name as it is or with a typo or two.
-                    let close = |x: Option<&str>, y: &str| {
-                        x.is_some_and(|x| {
-                            x == y || one_edit_apart(x, y) || jaro_winkler(x, y) >= 0.92
-                        })
+                    // Swapped, each name as it is or with a typo or two:
+                    // the other column's value of one record against this
+                    // column's value (`id`) of the other.
+                    let close = |r: u32, id: u32| {
+                        let o = other.ids[r as usize];
+                        o != NULL && {
+                            let (p, q) = (
+                                &other.values[o as usize].text,
+                                &col.values[id as usize].text,
+                            );
+                            p == q
+                                || one_edit_apart(p, q)
+                                || jaro_winkler_at_least(
+                                    p,
+                                    &other.letters[o as usize],
+                                    q,
+                                    &col.letters[id as usize],
+                                    0.92,
+                                )
+                        }
                     };
-                    if close(text(other, b), s) && close(text(other, a), t) {
+                    if close(b, x) && close(a, y) {
                         return 2;
                     }
                     level += 1;
                 }
-                if are_aliases(s, t) {
+                if share_a_group(col.aliases[x as usize], col.aliases[y as usize]) {
                     return level;
                 }
                 if one_edit_apart(s, t) {
                     return level + 1;
                 }
-                let jw = jaro_winkler(s, t);
-                if jw >= 0.92 {
+                let (lx, ly) = (&col.letters[x as usize], &col.letters[y as usize]);
+                let jw_at_least = |t_: f64| jaro_winkler_at_least(s, lx, t, ly, t_);
+                if jw_at_least(0.92) {
                     return level + 2;
                 }
-                let p = |i: usize, v: &crate::dataset::ValueInfo| v.phonetic[i];
+                let p = |i: usize, v: &ValueInfo| v.phonetic[i];
                 let phon = p(0, va) != NULL
                     && (p(0, va) == p(0, vb)
                         || p(0, va) == p(1, vb)
@@ -243,7 +275,7 @@ impl Comparison {
                 if phon {
                     return level + 3;
                 }
-                if jw >= 0.80 {
+                if jw_at_least(0.80) {
                     return level + 4;
                 }
                 last
@@ -254,8 +286,10 @@ impl Comparison {
                         return 2;
                     }
                 }
-                let digits = |x: &str| x.trim_start_matches('?').to_string();
-                if one_edit_apart(&digits(s), &digits(t)) {
+                fn digits(x: &str) -> &str {
+                    x.trim_start_matches('?')
+                }
+                if one_edit_apart(digits(s), digits(t)) {
                     return 3;
                 }
                 if let (Some(d), Some(e)) = (va.date, vb.date) {
@@ -275,7 +309,7 @@ impl Comparison {
             }
             ComparisonKind::Address => {
                 let (ta, tb) = (&va.tokens, &vb.tokens);
-                let shared = ta.iter().filter(|x| tb.binary_search(x).is_ok()).count();
+                let shared = shared_tokens(ta, tb);
                 let union = ta.len() + tb.len() - shared;
                 let jaccard = shared as f64 / union.max(1) as f64;
                 let house = va.house != NULL && va.house == vb.house;
@@ -299,10 +333,11 @@ impl Comparison {
             }
             ComparisonKind::Exact => last,
             ComparisonKind::String => {
-                let jw = jaro_winkler(s, t);
-                if jw >= 0.92 {
+                let (lx, ly) = (&col.letters[x as usize], &col.letters[y as usize]);
+                let jw_at_least = |t_: f64| jaro_winkler_at_least(s, lx, t, ly, t_);
+                if jw_at_least(0.92) {
                     2
-                } else if jw >= 0.8 {
+                } else if jw_at_least(0.8) {
                     3
                 } else {
                     last

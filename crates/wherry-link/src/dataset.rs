@@ -14,6 +14,7 @@ use wherry_core::{Date, NhsNumber, Postcode, name::normalise};
 
 use crate::Error;
 use crate::settings::{ComparisonKind, Settings};
+use crate::similarity::Letters;
 
 /// No value.
 pub const NULL: u32 = u32::MAX;
@@ -65,6 +66,14 @@ pub struct Column {
     pub values: Vec<ValueInfo>,
     /// Records with a value.
     pub non_null: u32,
+    /// Per value, for names and free text: letter counts, which bound
+    /// string similarity without comparing ([`crate::similarity`]).
+    /// Empty for other kinds (kept apart from [`ValueInfo`] so that columns
+    /// of identifiers, with a value per record, do not carry them).
+    pub letters: Vec<Letters>,
+    /// Per value, for names: its alias groups
+    /// ([`wherry_core::aliases::alias_groups`]). Empty for other kinds.
+    pub aliases: Vec<&'static [u16]>,
     /// Normalised text → value id.
     table: FxHashMap<String, u32>,
     /// Phonetic codes, postcode parts and address tokens → ids.
@@ -383,6 +392,8 @@ impl Column {
             ids: Vec::with_capacity(capacity),
             values: Vec::new(),
             non_null: 0,
+            letters: Vec::new(),
+            aliases: Vec::new(),
             table: FxHashMap::default(),
             aux: FxHashMap::default(),
         }
@@ -445,6 +456,8 @@ impl Column {
         };
         match self.kind {
             ComparisonKind::Name => {
+                self.letters.push(Letters::of(&text));
+                self.aliases.push(wherry_core::aliases::alias_groups(&text));
                 let joined: String = text.replace(' ', "");
                 let code = DoubleMetaphone::default().double_metaphone(&joined);
                 let (p, a) = (code.primary(), code.alternate());
@@ -455,6 +468,7 @@ impl Column {
                     v.phonetic[1] = self.intern_aux(a);
                 }
             }
+            ComparisonKind::String => self.letters.push(Letters::of(&text)),
             ComparisonKind::Date => v.date = Date::parse(&text).ok(),
             ComparisonKind::UkPostcode => {
                 if let Ok(p) = Postcode::parse(&text) {

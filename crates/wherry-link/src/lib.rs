@@ -45,6 +45,7 @@ pub mod recall;
 pub mod relink;
 pub mod score;
 pub mod settings;
+pub mod similarity;
 pub mod training;
 
 mod error;
