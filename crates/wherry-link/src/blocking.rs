@@ -12,20 +12,25 @@ use crate::Error;
 use crate::dataset::{Dataset, NULL};
 use crate::settings::{BlockingRule, LinkType};
 
-/// A rule's key for every record (`None`: the record has no key and is not
-/// blocked by this rule).
+/// A rule's key for every record ([`NO_KEY`]: the record has no key and is
+/// not blocked by this rule).
 #[derive(Debug, Clone)]
 pub struct RuleKeys {
     /// The rule.
     pub rule: BlockingRule,
     /// Per record.
-    pub keys: Vec<Option<u64>>,
+    pub keys: Vec<u64>,
 }
+
+/// A record with no key under a rule (a key part is missing). A key that
+/// hashes to this value is moved to the one below it.
+pub const NO_KEY: u64 = u64::MAX;
 
 impl RuleKeys {
     /// Whether records `a` and `b` agree on this rule.
     pub fn agree(&self, a: u32, b: u32) -> bool {
-        matches!((self.keys[a as usize], self.keys[b as usize]), (Some(x), Some(y)) if x == y)
+        let (x, y) = (self.keys[a as usize], self.keys[b as usize]);
+        x == y && x != NO_KEY
     }
 }
 
@@ -91,7 +96,7 @@ pub fn rule_keys(ds: &Dataset, rule: &BlockingRule) -> Result<RuleKeys, Error> {
     let parts = rule_parts(ds, rule)?;
     let keys = (0..ds.len() as u32)
         .into_par_iter()
-        .map(|r| record_key(ds, &parts, r))
+        .map(|r| record_key(ds, &parts, r).map_or(NO_KEY, |k| k.min(NO_KEY - 1)))
         .collect();
     Ok(RuleKeys {
         rule: rule.clone(),
@@ -105,7 +110,8 @@ fn groups(keys: &RuleKeys) -> Vec<(u64, u32)> {
         .keys
         .iter()
         .enumerate()
-        .filter_map(|(r, k)| k.map(|k| (k, r as u32)))
+        .filter(|&(_, &k)| k != NO_KEY)
+        .map(|(r, &k)| (k, r as u32))
         .collect();
     v.par_sort_unstable();
     v
@@ -133,11 +139,15 @@ pub fn eligible(ds: &Dataset, link_type: LinkType, a: u32, b: u32) -> bool {
     }
 }
 
-/// How many eligible pairs a rule produces (before removing pairs that
-/// earlier rules already produced).
-pub fn count_pairs(ds: &Dataset, link_type: LinkType, keys: &RuleKeys) -> u64 {
-    let sorted = groups(keys);
-    group_ranges(&sorted)
+/// How many eligible pairs the groups of one rule produce (before removing
+/// pairs that earlier rules already produced).
+fn count_pairs(
+    ds: &Dataset,
+    link_type: LinkType,
+    sorted: &[(u64, u32)],
+    ranges: &[(usize, usize)],
+) -> u64 {
+    ranges
         .par_iter()
         .map(|&(s, e)| {
             let n = (e - s) as u64;
@@ -163,16 +173,22 @@ pub fn count_pairs(ds: &Dataset, link_type: LinkType, keys: &RuleKeys) -> u64 {
         .sum()
 }
 
+/// The most blocking rules a run may have: which rules a pair agrees on is
+/// kept as the bits of a `u32`.
+pub const MAX_RULES: usize = 32;
+
 /// Candidate pairs and how many each rule contributed.
 #[derive(Debug, Clone)]
 pub struct Blocked {
-    /// Pairs `(a, b)` with `a < b`, each once.
+    /// Pairs `(a, b)` with `a < b`, each once, sorted.
     pub pairs: Vec<(u32, u32)>,
+    /// Per pair, the rules it agrees on: bit `r` for rule `r`.
+    pub agrees: Vec<u32>,
     /// Per rule: pairs it agrees on in all, and pairs it added that no
     /// earlier rule had.
     pub per_rule: Vec<RuleCount>,
-    /// The keys of each rule.
-    pub keys: Vec<RuleKeys>,
+    /// The rules, in order.
+    pub rules: Vec<BlockingRule>,
 }
 
 /// Pairs per blocking rule.
@@ -186,7 +202,8 @@ pub struct RuleCount {
     pub new_pairs: u64,
 }
 
-/// Produces the candidate pairs of `rules`, refusing any rule over `max_pairs`.
+/// Produces the candidate pairs of `rules`, refusing any rule over
+/// `max_pairs` (and more than [`MAX_RULES`] rules).
 pub fn block(
     ds: &Dataset,
     link_type: LinkType,
@@ -194,11 +211,20 @@ pub fn block(
     max_pairs: u64,
     progress: &dyn crate::Progress,
 ) -> Result<Blocked, Error> {
-    let mut keys = Vec::new();
+    if rules.len() > MAX_RULES {
+        return Err(Error::Settings(format!(
+            "{} blocking rules: at most {MAX_RULES}",
+            rules.len()
+        )));
+    }
+    let mut keys: Vec<RuleKeys> = Vec::new();
     let mut per_rule = Vec::new();
+    let mut pairs = Vec::new();
     for rule in rules {
         let k = rule_keys(ds, rule)?;
-        let n = count_pairs(ds, link_type, &k);
+        let sorted = groups(&k);
+        let ranges = group_ranges(&sorted);
+        let n = count_pairs(ds, link_type, &sorted, &ranges);
         progress.advance(1);
         if n > max_pairs {
             return Err(Error::TooManyPairs {
@@ -207,18 +233,8 @@ pub fn block(
                 max: max_pairs,
             });
         }
-        per_rule.push(RuleCount {
-            rule: rule.describe(),
-            pairs: n,
-            new_pairs: 0,
-        });
-        keys.push(k);
-    }
-    let mut pairs = Vec::new();
-    for (i, k) in keys.iter().enumerate() {
-        let sorted = groups(k);
-        let earlier = &keys[..i];
-        let mut found: Vec<(u32, u32)> = group_ranges(&sorted)
+        let earlier = &keys[..];
+        let mut new: Vec<(u32, u32)> = ranges
             .par_iter()
             .flat_map_iter(|&(s, e)| {
                 let group = &sorted[s..e];
@@ -234,14 +250,29 @@ pub fn block(
                 out
             })
             .collect();
-        per_rule[i].new_pairs = found.len() as u64;
+        per_rule.push(RuleCount {
+            rule: rule.describe(),
+            pairs: n,
+            new_pairs: new.len() as u64,
+        });
+        keys.push(k);
         progress.advance(1);
-        pairs.append(&mut found);
+        pairs.append(&mut new);
     }
     pairs.par_sort_unstable();
+    let agrees = pairs
+        .par_iter()
+        .map(|&(a, b)| {
+            keys.iter()
+                .enumerate()
+                .filter(|(_, k)| k.agree(a, b))
+                .fold(0u32, |m, (r, _)| m | 1 << r)
+        })
+        .collect();
     Ok(Blocked {
         pairs,
+        agrees,
         per_rule,
-        keys,
+        rules: rules.to_vec(),
     })
 }

@@ -7,7 +7,7 @@ use wherry_core::aliases::share_a_group;
 
 use crate::dataset::{Dataset, NULL, ValueInfo};
 use crate::settings::{ComparisonKind, ComparisonSpec};
-use crate::similarity::jaro_winkler_at_least;
+use crate::similarity::jaro_winkler_from;
 
 /// A comparison bound to a prepared dataset.
 #[derive(Debug, Clone)]
@@ -242,13 +242,13 @@ impl Comparison {
                             );
                             p == q
                                 || one_edit_apart(p, q)
-                                || jaro_winkler_at_least(
+                                || jaro_winkler_from(
                                     p,
                                     &other.letters[o as usize],
                                     q,
                                     &col.letters[id as usize],
                                     0.92,
-                                )
+                                ) >= 0.92
                         }
                     };
                     if close(b, x) && close(a, y) {
@@ -263,8 +263,8 @@ impl Comparison {
                     return level + 1;
                 }
                 let (lx, ly) = (&col.letters[x as usize], &col.letters[y as usize]);
-                let jw_at_least = |t_: f64| jaro_winkler_at_least(s, lx, t, ly, t_);
-                if jw_at_least(0.92) {
+                let jw = jaro_winkler_from(s, lx, t, ly, 0.80);
+                if jw >= 0.92 {
                     return level + 2;
                 }
                 let p = |i: usize, v: &ValueInfo| v.phonetic[i];
@@ -275,7 +275,7 @@ impl Comparison {
                 if phon {
                     return level + 3;
                 }
-                if jw_at_least(0.80) {
+                if jw >= 0.80 {
                     return level + 4;
                 }
                 last
@@ -334,10 +334,10 @@ impl Comparison {
             ComparisonKind::Exact => last,
             ComparisonKind::String => {
                 let (lx, ly) = (&col.letters[x as usize], &col.letters[y as usize]);
-                let jw_at_least = |t_: f64| jaro_winkler_at_least(s, lx, t, ly, t_);
-                if jw_at_least(0.92) {
+                let jw = jaro_winkler_from(s, lx, t, ly, 0.80);
+                if jw >= 0.92 {
                     2
-                } else if jw_at_least(0.8) {
+                } else if jw >= 0.8 {
                     3
                 } else {
                     last

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use rphonetic::DoubleMetaphone;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -214,12 +215,18 @@ impl Dataset {
         let mut columns = Vec::new();
         let mut invalid = BTreeMap::new();
         let mut generic = Vec::new();
-        for (name, kind) in wanted {
-            let i = column_names
-                .iter()
-                .position(|c| *c == name)
-                .expect("checked above");
-            let (col, bad) = prepare_column(&name, kind, &records, i, settings.generic_min_count);
+        // Columns are independent: prepared in parallel, kept in order.
+        let prepared: Vec<(Column, u64)> = wanted
+            .par_iter()
+            .map(|(name, kind)| {
+                let i = column_names
+                    .iter()
+                    .position(|c| c == name)
+                    .expect("checked above");
+                prepare_column(name, *kind, &records, i, settings.generic_min_count)
+            })
+            .collect();
+        for ((name, kind), (col, bad)) in wanted.into_iter().zip(prepared) {
             if bad > 0 {
                 *invalid.entry(name.clone()).or_insert(0) += bad;
             }

@@ -166,7 +166,7 @@ pub fn link_with(
         .map(|s| compare::Comparison::new(s, &dataset))
         .collect();
     let patterns = model::patterns(&dataset, &comparisons, &blocked.pairs, progress);
-    progress.start(Stage::Train, blocked.keys.len() as u64 + 2);
+    progress.start(Stage::Train, blocked.rules.len() as u64 + 2);
     let model = match model {
         Some(m) => m,
         None => Model::train(&dataset, &settings, &blocked, &patterns, progress),

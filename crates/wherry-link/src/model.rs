@@ -422,14 +422,20 @@ impl Model {
             trained.clone()
         };
         let mut now = vec![0u32; comparisons.len()];
-        for (r, keys) in blocked.keys.iter().enumerate() {
+        let by_rules = crate::recall::count(blocked, pats);
+        for (r, rule) in blocked.rules.iter().enumerate() {
             // A seeded sample when the rule has more pairs than EM needs.
             let stride = (blocked.per_rule[r].pairs / settings.em_max_pairs.max(1)).max(1);
-            let counts = count_patterns(pats, |i| {
-                let (a, b) = blocked.pairs[i];
-                keys.agree(a, b) && (stride == 1 || sample_hash(a, b, settings.seed) % stride == 0)
-            });
-            now = absorb(run(&keys.rule, &counts, false));
+            let counts = if stride == 1 {
+                crate::recall::by_pattern(&by_rules, 1 << r)
+            } else {
+                count_patterns(pats, |i| {
+                    let (a, b) = blocked.pairs[i];
+                    blocked.agrees[i] >> r & 1 == 1
+                        && sample_hash(a, b, settings.seed) % stride == 0
+                })
+            };
+            now = absorb(run(rule, &counts, false));
             progress.advance(1);
         }
         // Every comparison trained: a comparison every prediction rule
@@ -472,13 +478,13 @@ impl Model {
             })
             .collect();
         let total = total_pairs(ds, settings.link_type);
-        let all_counts = count_patterns(pats, |_| true);
+        let all_counts = crate::recall::by_pattern(&by_rules, 0);
         let (prior, prior_iterations, expected) = estimate_prior(&all_counts, &m, &u, total);
         let by_pattern: FxHashMap<u64, f64> = all_counts
             .iter()
             .map(|&(p, _)| (p, posterior(p, prior, &m, &u)))
             .collect();
-        let blocking_recall = crate::recall::estimate(blocked, pats, |p| {
+        let blocking_recall = crate::recall::estimate(&blocked.rules, &by_rules, |p| {
             by_pattern.get(&p).copied().unwrap_or(0.0)
         });
         progress.advance(1);

@@ -35,30 +35,22 @@ pub struct Recall {
 /// Under this, the summary warns that blocking misses true pairs.
 pub const WARN_BELOW: f64 = 0.95;
 
-/// Estimates blocking's recall over `blocked`'s candidate pairs, whose
-/// comparison patterns are `pats`; `posterior` is a pattern's match
-/// probability under the trained model. Deterministic: counts are summed
-/// as integers and weighed in sorted order.
-pub fn estimate(blocked: &Blocked, pats: &[u64], posterior: impl Fn(u64) -> f64) -> Option<Recall> {
-    let rules = blocked.keys.len();
-    if !(2..=64).contains(&rules) {
-        return None;
-    }
-    // Pairs per (the rules a pair agrees on, its pattern).
+/// Candidate pairs counted by the rules they agree on and their pattern:
+/// `((rules as bits, pattern), pairs)`, sorted. One pass over the pairs,
+/// read by every EM session ([`by_pattern`]) and by [`estimate`].
+pub type RulePatternCounts = Vec<((u64, u64), u64)>;
+
+/// Counts `blocked`'s pairs, whose patterns are `pats`, by the rules they
+/// agree on and their pattern.
+pub fn count(blocked: &Blocked, pats: &[u64]) -> RulePatternCounts {
     let counts = blocked
-        .pairs
+        .agrees
         .par_iter()
         .zip(pats)
         .fold(
             FxHashMap::default,
-            |mut acc: FxHashMap<(u64, u64), u64>, (&(a, b), &p)| {
-                let mask = blocked
-                    .keys
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, k)| k.agree(a, b))
-                    .fold(0u64, |m, (r, _)| m | 1 << r);
-                *acc.entry((mask, p)).or_default() += 1;
+            |mut acc: FxHashMap<(u64, u64), u64>, (&mask, &p)| {
+                *acc.entry((u64::from(mask), p)).or_default() += 1;
                 acc
             },
         )
@@ -68,8 +60,38 @@ pub fn estimate(blocked: &Blocked, pats: &[u64], posterior: impl Fn(u64) -> f64)
             }
             a
         });
-    let mut counts: Vec<((u64, u64), u64)> = counts.into_iter().collect();
+    let mut counts: RulePatternCounts = counts.into_iter().collect();
     counts.sort_unstable();
+    counts
+}
+
+/// Pairs per pattern among those agreeing on every rule in `want` (bits;
+/// 0 for all pairs), sorted by pattern.
+pub fn by_pattern(counts: &RulePatternCounts, want: u64) -> Vec<(u64, u64)> {
+    let mut per: FxHashMap<u64, u64> = FxHashMap::default();
+    for &((mask, p), n) in counts {
+        if mask & want == want {
+            *per.entry(p).or_default() += n;
+        }
+    }
+    let mut out: Vec<(u64, u64)> = per.into_iter().collect();
+    out.sort_unstable();
+    out
+}
+
+/// Estimates blocking's recall from the candidate pairs' counts by rules
+/// and pattern ([`count`]) under `rules`; `posterior` is a pattern's match
+/// probability under the trained model. Deterministic: counts are summed
+/// as integers and weighed in sorted order.
+pub fn estimate(
+    rules: &[crate::BlockingRule],
+    counts: &RulePatternCounts,
+    posterior: impl Fn(u64) -> f64,
+) -> Option<Recall> {
+    if !(2..=crate::blocking::MAX_RULES).contains(&rules.len()) {
+        return None;
+    }
+    let rules_len = rules.len();
     // Expected matches among the pairs agreeing on every rule in `want`.
     let found = |want: u64| -> f64 {
         counts
@@ -78,19 +100,15 @@ pub fn estimate(blocked: &Blocked, pats: &[u64], posterior: impl Fn(u64) -> f64)
             .map(|((_, p), n)| posterior(*p) * *n as f64)
             .sum()
     };
-    let per_rule: Vec<f64> = (0..rules).map(|r| found(1 << r)).collect();
+    let per_rule: Vec<f64> = (0..rules_len).map(|r| found(1 << r)).collect();
     let all: f64 = counts
         .iter()
         .map(|((_, p), n)| posterior(*p) * *n as f64)
         .sum();
-    let columns: Vec<Vec<&str>> = blocked
-        .keys
-        .iter()
-        .map(|k| k.rule.columns().collect())
-        .collect();
+    let columns: Vec<Vec<&str>> = rules.iter().map(|r| r.columns().collect()).collect();
     let mut estimates = Vec::new();
-    for a in 0..rules {
-        for b in a + 1..rules {
+    for a in 0..rules_len {
+        for b in a + 1..rules_len {
             if columns[a].iter().any(|c| columns[b].contains(c)) {
                 continue;
             }
@@ -129,7 +147,6 @@ pub fn estimate(blocked: &Blocked, pats: &[u64], posterior: impl Fn(u64) -> f64)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::blocking::RuleKeys;
     use crate::settings::BlockingRule;
 
     /// 1,000 true pairs; rule `a` finds 80% of them and rule `b`, on
@@ -154,26 +171,25 @@ mod tests {
         let rule = |c: &str| BlockingRule {
             keys: vec![c.to_string()],
         };
+        let (a, b) = (keys(&finds_a), keys(&finds_b));
+        let pairs: Vec<(u32, u32)> = (0..n)
+            .filter(|&k| finds_a(k) || finds_b(k))
+            .map(|k| (2 * k as u32, 2 * k as u32 + 1))
+            .collect();
+        let agree = |keys: &[Option<u64>], (x, y): (u32, u32)| keys[x as usize] == keys[y as usize];
         let blocked = Blocked {
-            pairs: (0..n)
-                .filter(|&k| finds_a(k) || finds_b(k))
-                .map(|k| (2 * k as u32, 2 * k as u32 + 1))
+            agrees: pairs
+                .iter()
+                .map(|&p| u32::from(agree(&a, p)) | u32::from(agree(&b, p)) << 1)
                 .collect(),
+            pairs,
             per_rule: vec![],
-            keys: vec![
-                RuleKeys {
-                    rule: rule("a"),
-                    keys: keys(&finds_a),
-                },
-                RuleKeys {
-                    rule: rule("b"),
-                    keys: keys(&finds_b),
-                },
-            ],
+            rules: vec![rule("a"), rule("b")],
         };
         // Every candidate a match (pattern 1).
         let pats = vec![1u64; blocked.pairs.len()];
-        let r = estimate(&blocked, &pats, |p| p as f64).unwrap();
+        let counts = count(&blocked, &pats);
+        let r = estimate(&blocked.rules, &counts, |p| p as f64).unwrap();
         assert_eq!(r.from, 1);
         // The interval holds the truth, and is a real one (Chapman's
         // standard error here is about 13 pairs).
@@ -187,8 +203,9 @@ mod tests {
             "{r:?}"
         );
         // Rules on the same column give no estimate.
-        let mut same = blocked.clone();
-        same.keys[1].rule = rule("a");
-        assert_eq!(estimate(&same, &pats, |p| p as f64), None);
+        assert_eq!(
+            estimate(&[rule("a"), rule("a")], &counts, |p| p as f64),
+            None
+        );
     }
 }

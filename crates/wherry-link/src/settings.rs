@@ -382,6 +382,13 @@ impl Settings {
         if self.blocking_rules.is_empty() {
             return bad("no blocking rules".into());
         }
+        if self.blocking_rules.len() > crate::blocking::MAX_RULES {
+            return bad(format!(
+                "{} blocking rules: at most {}",
+                self.blocking_rules.len(),
+                crate::blocking::MAX_RULES
+            ));
+        }
         for (name, p) in [
             ("threshold", self.threshold),
             ("report_min_probability", self.report_min_probability),
@@ -477,5 +484,17 @@ mod tests {
         s.blocking_rules[0].keys[0] = "dob:decade".into();
         let e = s.validate().unwrap_err().to_string();
         assert!(e.contains("decade") && e.contains("year"), "{e}");
+    }
+
+    /// Which rules a pair agrees on is kept in 32 bits.
+    #[test]
+    fn more_blocking_rules_than_the_bits_are_refused() {
+        let mut s = Settings::for_canonical_columns(&["dob"], LinkType::Dedupe);
+        let rule = s.blocking_rules[0].clone();
+        s.blocking_rules = vec![rule; crate::blocking::MAX_RULES];
+        s.validate().unwrap();
+        s.blocking_rules.push(s.blocking_rules[0].clone());
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("33 blocking rules: at most 32"), "{e}");
     }
 }
