@@ -153,6 +153,11 @@ fn read_file(
             }
         }
         let join = |p: &[usize]| {
+            if let [i] = p {
+                // One header column (almost always): no joining.
+                let t = text[*i].trim();
+                return (!t.is_empty()).then(|| t.to_string());
+            }
             let parts: Vec<&str> = p
                 .iter()
                 .map(|&i| text[i].trim())
