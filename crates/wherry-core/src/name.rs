@@ -80,6 +80,11 @@ impl std::fmt::Debug for Name {
 
 /// The normalised form of a name (see the module docs).
 pub fn normalise(name: &str) -> String {
+    // Most names are one word of ASCII letters: lowercased, that is the
+    // whole answer (a lone title stays as it was, as below).
+    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return name.to_ascii_lowercase();
+    }
     let ascii = deunicode::deunicode(name);
     let mut folded = String::with_capacity(ascii.len());
     for c in ascii.chars() {

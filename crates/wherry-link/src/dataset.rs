@@ -376,10 +376,50 @@ fn prepare_column(
 ) -> (Column, u64) {
     let mut col = Column::empty(name, kind, records.len());
     let mut invalid = 0u64;
-    for r in records {
-        let raw = r.values.get(index).and_then(|v| v.as_deref()).unwrap_or("");
-        if !col.push_raw(raw) {
-            invalid += 1;
+    fn value(r: &RawRecord, index: usize) -> &str {
+        r.values.get(index).and_then(|v| v.as_deref()).unwrap_or("")
+    }
+    let raw = |r| value(r, index);
+    if matches!(
+        kind,
+        ComparisonKind::Name | ComparisonKind::Date | ComparisonKind::UkPostcode
+    ) {
+        // Few distinct values, each written many times: each raw value is
+        // normalised once and its outcome (id, none, or invalid) reused.
+        const INVALID: u32 = NULL - 1;
+        let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
+        for r in records {
+            let text = raw(r);
+            let id = match seen.get(text) {
+                Some(&id) => id,
+                None => {
+                    let id = match normalise_value(kind, text) {
+                        Ok(Some(t)) => col.intern(t),
+                        Ok(None) => NULL,
+                        Err(()) => INVALID,
+                    };
+                    seen.insert(text, id);
+                    id
+                }
+            };
+            match id {
+                INVALID => {
+                    invalid += 1;
+                    col.ids.push(NULL);
+                }
+                NULL => col.ids.push(NULL),
+                id => {
+                    col.values[id as usize].count += 1;
+                    col.non_null += 1;
+                    col.ids.push(id);
+                }
+            }
+        }
+    } else {
+        for r in records {
+            if !col.push_raw(raw(r)) {
+                invalid += 1;
+            }
         }
     }
     if kind.detects_generic_values() && !col.values.is_empty() {

@@ -376,7 +376,10 @@ fn write_fixed(w: &mut dyn Write, x: f64, places: u32) -> std::io::Result<()> {
 }
 
 /// A record's source and id as CSV fields.
-fn record_name(ds: &wherry_link::Dataset, i: u32) -> (std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>) {
+fn record_name(
+    ds: &wherry_link::Dataset,
+    i: u32,
+) -> (std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>) {
     (
         csv_field(&ds.sources[ds.source[i as usize] as usize]),
         csv_field(&ds.record_ids[i as usize]),
