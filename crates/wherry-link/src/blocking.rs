@@ -276,3 +276,81 @@ pub fn block(
         rules: rules.to_vec(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::RawRecord;
+    use crate::settings::Settings;
+
+    /// Each pair's bits are the rules it agrees on, its lowest bit the rule
+    /// that produced it, and the pairs are sorted and each there once.
+    #[test]
+    fn each_pair_carries_the_rules_it_agrees_on() {
+        let people = [
+            ("Ann", "Lee", "1950-01-02"),
+            ("Ann", "Lee", "1950-01-02"),
+            ("Anne", "Lee", "1950-01-02"),
+            ("Bob", "Lee", "1961-05-06"),
+            ("Bob", "Ray", "1961-05-06"),
+            ("Cy", "Ray", "1970-07-08"),
+            ("Cy", "Ray", ""),
+        ];
+        let records: Vec<RawRecord> = people
+            .iter()
+            .enumerate()
+            .map(|(i, (g, f, d))| RawRecord {
+                source: "s".into(),
+                record_id: i.to_string(),
+                values: [g, f, d].iter().map(|v| Some(v.to_string())).collect(),
+            })
+            .collect();
+        let columns: Vec<String> = ["given_name", "family_name", "dob"]
+            .map(String::from)
+            .to_vec();
+        let mut settings = Settings::for_canonical_columns(
+            &["given_name", "family_name", "dob"],
+            LinkType::Dedupe,
+        );
+        let rule = |keys: &[&str]| BlockingRule {
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+        };
+        settings.blocking_rules = vec![
+            rule(&["dob"]),
+            rule(&["family_name"]),
+            rule(&["given_name", "family_name"]),
+        ];
+        let ds = Dataset::prepare(&settings, &columns, records).unwrap();
+        let b = block(&ds, LinkType::Dedupe, &settings.blocking_rules, 1000, &()).unwrap();
+        assert!(b.pairs.windows(2).all(|w| w[0] < w[1]), "{:?}", b.pairs);
+        assert_eq!(b.pairs.len(), b.agrees.len());
+        let keys: Vec<RuleKeys> = settings
+            .blocking_rules
+            .iter()
+            .map(|r| rule_keys(&ds, r).unwrap())
+            .collect();
+        let mut new = vec![0u64; keys.len()];
+        let mut agreeing = vec![0u64; keys.len()];
+        for (&(a, b_), &mask) in b.pairs.iter().zip(&b.agrees) {
+            assert_ne!(mask, 0, "({a}, {b_}) agrees on no rule");
+            for (r, k) in keys.iter().enumerate() {
+                assert_eq!(mask >> r & 1 == 1, k.agree(a, b_), "({a}, {b_}) rule {r}");
+                agreeing[r] += u64::from(mask >> r & 1);
+            }
+            new[mask.trailing_zeros() as usize] += 1;
+        }
+        // dob: {0,1,2}, {3,4}: 4 pairs; family_name: Lee {0..3} 6, Ray {4,5,6} 3;
+        // given and family: {0,1}, {5,6}.
+        assert_eq!(agreeing, [4, 9, 2]);
+        let counted: Vec<(u64, u64)> = b.per_rule.iter().map(|c| (c.pairs, c.new_pairs)).collect();
+        assert_eq!(
+            counted,
+            new.iter()
+                .zip(&agreeing)
+                .map(|(n, a)| (*a, *n))
+                .collect::<Vec<_>>()
+        );
+        // Every given-and-family pair agrees on an earlier rule too.
+        assert_eq!(new, [4, 6, 0]);
+    }
+}

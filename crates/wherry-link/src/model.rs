@@ -309,27 +309,7 @@ pub fn estimate_m_by_em(
 /// Pattern counts for the pairs selected by `keep`, sorted by pattern so
 /// that sums over them are in the same order on every run.
 fn count_patterns(patterns: &[u64], keep: impl Fn(usize) -> bool + Sync) -> Vec<(u64, u64)> {
-    let map = patterns
-        .par_iter()
-        .enumerate()
-        .fold(
-            FxHashMap::default,
-            |mut acc: FxHashMap<u64, u64>, (i, &p)| {
-                if keep(i) {
-                    *acc.entry(p).or_default() += 1;
-                }
-                acc
-            },
-        )
-        .reduce(FxHashMap::default, |mut a, b| {
-            for (k, v) in b {
-                *a.entry(k).or_default() += v;
-            }
-            a
-        });
-    let mut counts: Vec<(u64, u64)> = map.into_iter().collect();
-    counts.sort_unstable();
-    counts
+    crate::recall::count_by(patterns.len(), |i| keep(i).then(|| patterns[i]))
 }
 
 /// Comparison patterns of every candidate pair.

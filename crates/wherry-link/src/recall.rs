@@ -43,24 +43,33 @@ pub type RulePatternCounts = Vec<((u64, u64), u64)>;
 /// Counts `blocked`'s pairs, whose patterns are `pats`, by the rules they
 /// agree on and their pattern.
 pub fn count(blocked: &Blocked, pats: &[u64]) -> RulePatternCounts {
-    let counts = blocked
-        .agrees
-        .par_iter()
-        .zip(pats)
-        .fold(
-            FxHashMap::default,
-            |mut acc: FxHashMap<(u64, u64), u64>, (&mask, &p)| {
-                *acc.entry((u64::from(mask), p)).or_default() += 1;
-                acc
-            },
-        )
+    count_by(pats.len(), |i| {
+        Some((u64::from(blocked.agrees[i]), pats[i]))
+    })
+}
+
+/// How many of the items `0..n` have each key (`None`: not counted),
+/// sorted by key: counted in parallel, summed as integers, so the same on
+/// every run.
+pub fn count_by<K: std::hash::Hash + Eq + Ord + Send>(
+    n: usize,
+    key: impl Fn(usize) -> Option<K> + Sync,
+) -> Vec<(K, u64)> {
+    let counts = (0..n)
+        .into_par_iter()
+        .fold(FxHashMap::default, |mut acc: FxHashMap<K, u64>, i| {
+            if let Some(k) = key(i) {
+                *acc.entry(k).or_default() += 1;
+            }
+            acc
+        })
         .reduce(FxHashMap::default, |mut a, b| {
             for (k, v) in b {
                 *a.entry(k).or_default() += v;
             }
             a
         });
-    let mut counts: RulePatternCounts = counts.into_iter().collect();
+    let mut counts: Vec<(K, u64)> = counts.into_iter().collect();
     counts.sort_unstable();
     counts
 }

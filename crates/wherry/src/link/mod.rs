@@ -420,3 +420,38 @@ fn write_pairs(out: &Path, r: &wherry_link::LinkResult) -> Result<()> {
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::write_fixed;
+
+    fn fixed(x: f64, places: u32) -> String {
+        let mut v = Vec::new();
+        write_fixed(&mut v, x, places).unwrap();
+        String::from_utf8(v).unwrap()
+    }
+
+    /// The same text as `{:.N}`, except where the scaled value sits
+    /// exactly halfway (there it may round up where `{:.N}` rounds to even).
+    #[test]
+    fn fixed_places_read_as_the_standard_formatting() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = (x >> 11) as f64 / (1u64 << 53) as f64 * 400.0 - 200.0;
+            for (value, places) in [(v, 4), (v / 200.0, 6), (v * 1e-7, 4)] {
+                let scaled = value.abs() * 10f64.powi(places as i32);
+                if (scaled.fract() - 0.5).abs() < 1e-6 {
+                    continue;
+                }
+                assert_eq!(fixed(value, places), format!("{value:.*}", places as usize));
+            }
+        }
+        assert_eq!(fixed(0.0, 6), "0.000000");
+        assert_eq!(fixed(1.0, 6), "1.000000");
+        assert_eq!(fixed(-3.25, 4), "-3.2500");
+        assert_eq!(fixed(f64::NEG_INFINITY, 4), "-inf");
+    }
+}

@@ -168,6 +168,11 @@ pub fn write(out: &Path, r: &LinkResult, rejected: &[Rejected]) -> Result<()> {
             r.range.0 / total,
             r.range.1 / total
         );
+    } else {
+        let _ = writeln!(
+            s,
+            "No interval for the prior: blocking's recall could not be estimated (see Blocking above)."
+        );
     }
     s.push('\n');
     let _ = writeln!(s, "![Weight of each comparison level](model_weights.svg)\n");

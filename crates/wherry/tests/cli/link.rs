@@ -470,3 +470,49 @@ fn explain_prints_every_comparison_and_draws_the_waterfall() {
         stdout(&o)
     );
 }
+
+/// With one blocking rule there is no second rule to estimate recall
+/// against: the summary says so, and says the prior has no interval.
+#[test]
+fn one_blocking_rule_says_recall_and_the_prior_interval_are_not_estimated() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "one.toml",
+        b"[[comparisons]]\ncolumn = \"given_name\"\nkind = \"name\"\n[[comparisons]]\ncolumn = \"family_name\"\nkind = \"name\"\n\
+          [[comparisons]]\ncolumn = \"dob\"\nkind = \"date\"\n[[blocking_rules]]\nkeys = [\"dob\"]\n",
+    );
+    write(
+        tmp.path(),
+        "people.csv",
+        format!(
+            "{HEADER}r1,Ann,Smith,1950-01-01,NR1 3AB\nr2,Ann,Smith,1950-01-01,NR1 3AB\nr3,Bob,Jones,1951-02-03,NR2 3AB\nr4,Rob,Jones,1951-02-03,NR2 3AB\n"
+        )
+        .as_bytes(),
+    );
+    let o = wherry(
+        tmp.path(),
+        &[
+            "link",
+            "--settings",
+            "one.toml",
+            "--input",
+            "people.csv",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = std::fs::read_to_string(tmp.path().join("out/summary.md")).unwrap();
+    assert!(
+        summary.contains(
+            "Blocking's recall could not be estimated: no two rules are on different columns."
+        ),
+        "{summary}"
+    );
+    assert!(summary.contains("No interval for the prior"), "{summary}");
+    assert!(
+        !summary.contains("Counting the true pairs blocking misses"),
+        "{summary}"
+    );
+}
